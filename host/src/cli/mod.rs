@@ -1,0 +1,74 @@
+//! The command-line front end. Each subcommand lives in its own module; this one only parses
+//! and dispatches, and turns errors into one readable message.
+
+mod migrate;
+mod plugin;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+
+/// Questline: a self-hostable Discord leveling bot with hot-reloadable WASM plugins.
+#[derive(Debug, Parser)]
+#[command(name = "questline", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file (TOML). Defaults to `questline.toml` when it exists.
+    #[arg(long, global = true, env = "QUESTLINE_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Database URL (`sqlite://...` or `postgres://...`); overrides the configuration.
+    #[arg(long, global = true, env = "DATABASE_URL")]
+    pub database: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply, revert or inspect schema migrations.
+    Migrate(migrate::MigrateArgs),
+    /// Inspect, check and scaffold plugins.
+    Plugin(plugin::PluginArgs),
+}
+
+/// Entry point used by `main.rs`.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("QUESTLINE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(url) = cli.database {
+        config.database.url = url;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Migrate(args) => migrate::run(&config, args).await,
+            Command::Plugin(args) => plugin::run(&config, args).await,
+        }
+    })
+}

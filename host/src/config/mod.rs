@@ -1,0 +1,50 @@
+//! The typed configuration: one [`Config`], loaded once at start-up, validated, and passed
+//! down explicitly. Each subsystem owns its section's type.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::db::DatabaseConfig;
+use crate::plugins::PluginsConfig;
+
+/// Errors loading the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration in {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// The whole configuration (`questline.toml`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub plugins: PluginsConfig,
+}
+
+impl Config {
+    /// Loads `path`, or `questline.toml` in the working directory when it exists, or defaults.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let (path, required) = match path {
+            Some(p) => (p.to_path_buf(), true),
+            None => (PathBuf::from("questline.toml"), false),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Self::default());
+            }
+            Err(source) => return Err(ConfigError::Read { path, source }),
+        };
+        toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+            path,
+            message: e.to_string(),
+        })
+    }
+}

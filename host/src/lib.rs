@@ -1,0 +1,12 @@
+//! Questline host: the `questline` binary's library.
+//!
+//! Layout (see `ARCHITECTURE.md` for the whole map):
+//! - [`config`]: the typed configuration, loaded once and passed down.
+//! - [`db`]: the only place SQL is issued (SeaORM repository, caches, retries).
+//! - [`plugins`]: the wasmtime component runtime, bundled plugins and hot reload.
+//! - [`cli`]: the command-line front end (`questline ...`).
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod plugins;

@@ -1,0 +1,8 @@
+//! The plugin runtime: wasmtime components against the `questline:plugin` WIT package.
+
+use serde::Deserialize;
+
+/// `[plugins]` section.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PluginsConfig {}

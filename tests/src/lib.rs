@@ -1,0 +1,1 @@
+//! Test support for Questline integration tests.
