@@ -1,5 +1,7 @@
 //! The plugin runtime: wasmtime components against the `questline:plugin` WIT package.
 
+pub mod bundled;
+
 use serde::Deserialize;
 
 /// `[plugins]` section.
