@@ -4,8 +4,10 @@
 //! - [`config`]: the typed configuration, loaded once and passed down.
 //! - [`db`]: the only place SQL is issued (SeaORM repository, caches, retries).
 //! - [`plugins`]: the wasmtime component runtime, bundled plugins and hot reload.
+//! - [`cards`]: rank cards (plugin SVG to PNG, image fetching, limits).
 //! - [`cli`]: the command-line front end (`questline ...`).
 
+pub mod cards;
 pub mod cli;
 pub mod config;
 pub mod console;
