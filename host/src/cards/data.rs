@@ -87,6 +87,19 @@ pub struct CardPrefs {
     pub card_style: Option<String>,
 }
 
+impl From<&crate::db::CardSettings> for CardPrefs {
+    fn from(row: &crate::db::CardSettings) -> Self {
+        Self {
+            background_url: row.background_url.clone(),
+            primary_color: row.primary_color.clone(),
+            secondary_color: row.secondary_color.clone(),
+            border_color: row.border_color.clone(),
+            text_color: row.text_color.clone(),
+            card_style: row.card_style.clone(),
+        }
+    }
+}
+
 /// Builds [`CardData`] and picks the style.
 #[derive(Debug, Clone)]
 pub struct CardDataBuilder {
