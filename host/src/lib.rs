@@ -8,5 +8,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod db;
+pub mod engine;
 pub mod plugins;

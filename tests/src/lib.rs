@@ -1,1 +1,9 @@
-//! Test support for Questline integration tests.
+//! Test support for Questline's integration tests (`tests/tests/*.rs`): fixture plugin
+//! components and, later, the fake Discord.
+
+pub mod fixtures {
+    //! Paths of the fixture components built from `tests/fixtures/` by `build.rs`: a
+    //! well-behaved plugin in two versions (for hot reload) and hostile ones, each of which
+    //! the runtime must contain.
+    include!(concat!(env!("OUT_DIR"), "/fixtures.rs"));
+}

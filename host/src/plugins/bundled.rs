@@ -1,10 +1,14 @@
-//! Temporary stand-in until the lead's generated version lands on main.
+//! The bundled plugins, compiled from `plugins/` by `host/build.rs` and embedded in the
+//! binary so a fresh install has working XP formulas, quests, achievements, cards and commands
+//! with no files to copy. An operator's file with the same plugin name overrides one of these.
 
-/// A plugin compiled into the binary.
+/// One bundled plugin component.
+#[derive(Debug, Clone, Copy)]
 pub struct BundledPlugin {
+    /// The crate (and plugin) name, e.g. `mee6-xp`.
     pub name: &'static str,
+    /// The component's bytes.
     pub wasm: &'static [u8],
 }
 
-/// Every bundled plugin.
-pub static BUNDLED: &[BundledPlugin] = &[];
+include!(concat!(env!("OUT_DIR"), "/bundled_plugins.rs"));
