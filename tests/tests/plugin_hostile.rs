@@ -78,7 +78,12 @@ fn deep_recursion_traps() {
         match &err {
             PluginError::Trap { plugin, message } => {
                 assert_eq!(plugin, &bad);
-                assert!(message.contains("stack"), "{message}");
+                // The guest's shadow stack (in linear memory) or wasm's own call stack runs out.
+                assert!(
+                    message.contains("stack") || message.contains("out of bounds"),
+                    "{message}"
+                );
+                assert!(!message.contains("backtrace"), "{message}");
             }
             // A recursion that allocates per frame may exhaust memory first.
             PluginError::MemoryLimit { .. } => {}
@@ -173,16 +178,14 @@ fn random_bytes_are_rejected_at_load() {
         })
         .collect();
     let err = t.host.load_bundled_bytes("noise", &noise).unwrap_err();
-    assert!(
-        err.to_string().contains("not a WebAssembly file"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("not a WebAssembly file"), "{err}");
     // Noise behind a valid component header reaches the compiler and is refused there.
     let mut headed = b"\0asm\x0d\0\x01\0".to_vec();
     headed.extend_from_slice(&noise);
     let err = t.host.load_bundled_bytes("noise", &headed).unwrap_err();
     assert!(
-        err.to_string().contains("not a valid WebAssembly component"),
+        err.to_string()
+            .contains("not a valid WebAssembly component"),
         "{err}"
     );
     // A dropped file of noise is reported in `list` with the reason.

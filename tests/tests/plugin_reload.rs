@@ -161,8 +161,14 @@ fn a_dropped_file_overrides_a_bundled_plugin_until_deleted() {
     assert!(wait_for(Duration::from_secs(5), || xp_of(&t.host).ok() == Some(20)).is_some());
     let rows = t.host.list();
     assert_eq!(rows.len(), 2, "{rows:?}");
-    let bundled = rows.iter().find(|r| r.source == PluginSource::Bundled).unwrap();
-    assert!(matches!(bundled.state, PluginState::Shadowed { .. }), "{bundled:?}");
+    let bundled = rows
+        .iter()
+        .find(|r| r.source == PluginSource::Bundled)
+        .unwrap();
+    assert!(
+        matches!(bundled.state, PluginState::Shadowed { .. }),
+        "{bundled:?}"
+    );
 
     std::fs::remove_file(&file).unwrap();
     assert!(wait_for(Duration::from_secs(5), || xp_of(&t.host).ok() == Some(10)).is_some());
@@ -202,5 +208,8 @@ fn compiled_artifacts_are_cached_and_corrupt_entries_recompiled() {
     std::fs::write(&artifacts[0], &bytes).unwrap();
     let third = t.host.check_file(path).unwrap();
     assert_eq!(third.stats.cache, CacheOutcome::Compiled);
-    assert_eq!(t.host.check_file(path).unwrap().stats.cache, CacheOutcome::Hit);
+    assert_eq!(
+        t.host.check_file(path).unwrap().stats.cache,
+        CacheOutcome::Hit
+    );
 }

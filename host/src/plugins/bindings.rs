@@ -6,6 +6,8 @@
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "plugin",
+    // The engine compares plugin answers (tests, replays), so the data types get PartialEq.
+    additional_derives: [PartialEq],
 });
 
 pub(crate) use exports::questline::plugin::{

@@ -243,8 +243,8 @@ impl random::Host for HostState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugins::kv::MemoryKv;
     use crate::plugins::bindings::kv::Host as _;
+    use crate::plugins::kv::MemoryKv;
 
     fn state() -> HostState {
         HostState::new(
@@ -271,7 +271,10 @@ mod tests {
         s.begin_call(&call);
         let again: Vec<u64> = (0..4).map(|_| random::Host::next_u64(&mut s)).collect();
         assert_eq!(first, again);
-        s.begin_call(&CallContext { seed: 6, ..call.clone() });
+        s.begin_call(&CallContext {
+            seed: 6,
+            ..call.clone()
+        });
         assert_ne!(first[0], random::Host::next_u64(&mut s));
         s.begin_call(&CallContext::default());
         assert_eq!(config::Host::get(&mut s), "{}");
@@ -289,6 +292,9 @@ mod tests {
             s.set("k".into(), vec![0; kv::KV_MAX_VALUE_BYTES + 1]),
             Err(wit_kv::KvError::ValueTooLarge(_))
         ));
-        assert!(matches!(s.get(String::new()), Err(wit_kv::KvError::BadKey(128))));
+        assert!(matches!(
+            s.get(String::new()),
+            Err(wit_kv::KvError::BadKey(128))
+        ));
     }
 }
