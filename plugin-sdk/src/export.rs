@@ -53,14 +53,25 @@ macro_rules! export_plugin {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kind_enum {
-    (xp_formula) => { $crate::PluginKind::XpFormula };
-    (quest_type) => { $crate::PluginKind::QuestType };
-    (achievement_check) => { $crate::PluginKind::AchievementCheck };
-    (card_style) => { $crate::PluginKind::CardStyle };
-    (commands) => { $crate::PluginKind::Commands };
+    (xp_formula) => {
+        $crate::PluginKind::XpFormula
+    };
+    (quest_type) => {
+        $crate::PluginKind::QuestType
+    };
+    (achievement_check) => {
+        $crate::PluginKind::AchievementCheck
+    };
+    (card_style) => {
+        $crate::PluginKind::CardStyle
+    };
+    (commands) => {
+        $crate::PluginKind::Commands
+    };
     ($other:ident) => {
         ::core::compile_error!(::core::concat!(
-            "unknown plugin kind `", ::core::stringify!($other),
+            "unknown plugin kind `",
+            ::core::stringify!($other),
             "`: expected xp_formula, quest_type, achievement_check, card_style or commands"
         ))
     };

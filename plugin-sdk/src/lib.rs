@@ -132,8 +132,8 @@ pub const CONTRACT_VERSION: &str = "0.1.0";
 #[doc(hidden)]
 pub mod __private {
     pub use crate::kinds::{
-        AchievementCheckAdapter, CardStyleAdapter, CommandsAdapter, ExportedKinds,
-        MetadataAdapter, QuestTypeAdapter, XpFormulaAdapter,
+        AchievementCheckAdapter, CardStyleAdapter, CommandsAdapter, ExportedKinds, MetadataAdapter,
+        QuestTypeAdapter, XpFormulaAdapter,
     };
     pub use wit_bindgen;
 }

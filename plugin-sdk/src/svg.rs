@@ -30,7 +30,12 @@ pub fn truncate_chars(text: &str, max_chars: usize) -> String {
         return text.to_string();
     }
     let keep = max_chars.saturating_sub(1);
-    let mut out: String = text.chars().take(keep).collect::<String>().trim_end().to_string();
+    let mut out: String = text
+        .chars()
+        .take(keep)
+        .collect::<String>()
+        .trim_end()
+        .to_string();
     out.push('…');
     out
 }
@@ -52,7 +57,11 @@ pub fn initials(name: &str) -> String {
         .take(2)
         .flat_map(char::to_uppercase)
         .collect();
-    if letters.is_empty() { "?".to_string() } else { letters }
+    if letters.is_empty() {
+        "?".to_string()
+    } else {
+        letters
+    }
 }
 
 /// `n` with thousands separators: `1234567` → `1,234,567`.
@@ -125,7 +134,10 @@ mod tests {
 
     #[test]
     fn escapes_markup() {
-        assert_eq!(escape_xml("<script>&\"'"), "&lt;script&gt;&amp;&quot;&apos;");
+        assert_eq!(
+            escape_xml("<script>&\"'"),
+            "&lt;script&gt;&amp;&quot;&apos;"
+        );
         assert_eq!(escape_xml("a\u{1}b"), "ab");
     }
 

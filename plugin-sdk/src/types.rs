@@ -46,7 +46,13 @@ impl Default for QuestProgress {
 
 impl Activity {
     /// An activity with no roles and no parent channel; handy in tests and simulations.
-    pub fn new(guild: Snowflake, channel: Snowflake, user: Snowflake, at: Timestamp, kind: ActivityKind) -> Self {
+    pub fn new(
+        guild: Snowflake,
+        channel: Snowflake,
+        user: Snowflake,
+        at: Timestamp,
+        kind: ActivityKind,
+    ) -> Self {
         Activity {
             guild,
             channel,
@@ -59,29 +65,79 @@ impl Activity {
     }
 
     /// A message of `length` characters.
-    pub fn message(guild: Snowflake, channel: Snowflake, user: Snowflake, at: Timestamp, length: u32) -> Self {
-        Self::new(guild, channel, user, at, ActivityKind::Message(MessageDetails { message_id: 0, length }))
-    }
-
-    /// `seconds` of eligible voice time.
-    pub fn voice(guild: Snowflake, channel: Snowflake, user: Snowflake, at: Timestamp, seconds: u32) -> Self {
-        Self::new(guild, channel, user, at, ActivityKind::Voice(VoiceDetails { seconds }))
-    }
-
-    /// A reaction with `emoji`.
-    pub fn reaction(guild: Snowflake, channel: Snowflake, user: Snowflake, at: Timestamp, emoji: &str) -> Self {
+    pub fn message(
+        guild: Snowflake,
+        channel: Snowflake,
+        user: Snowflake,
+        at: Timestamp,
+        length: u32,
+    ) -> Self {
         Self::new(
             guild,
             channel,
             user,
             at,
-            ActivityKind::Reaction(ReactionDetails { message_id: 0, emoji: emoji.to_string() }),
+            ActivityKind::Message(MessageDetails {
+                message_id: 0,
+                length,
+            }),
+        )
+    }
+
+    /// `seconds` of eligible voice time.
+    pub fn voice(
+        guild: Snowflake,
+        channel: Snowflake,
+        user: Snowflake,
+        at: Timestamp,
+        seconds: u32,
+    ) -> Self {
+        Self::new(
+            guild,
+            channel,
+            user,
+            at,
+            ActivityKind::Voice(VoiceDetails { seconds }),
+        )
+    }
+
+    /// A reaction with `emoji`.
+    pub fn reaction(
+        guild: Snowflake,
+        channel: Snowflake,
+        user: Snowflake,
+        at: Timestamp,
+        emoji: &str,
+    ) -> Self {
+        Self::new(
+            guild,
+            channel,
+            user,
+            at,
+            ActivityKind::Reaction(ReactionDetails {
+                message_id: 0,
+                emoji: emoji.to_string(),
+            }),
         )
     }
 
     /// A use of the slash command `name`.
-    pub fn command(guild: Snowflake, channel: Snowflake, user: Snowflake, at: Timestamp, name: &str) -> Self {
-        Self::new(guild, channel, user, at, ActivityKind::Command(CommandDetails { name: name.to_string() }))
+    pub fn command(
+        guild: Snowflake,
+        channel: Snowflake,
+        user: Snowflake,
+        at: Timestamp,
+        name: &str,
+    ) -> Self {
+        Self::new(
+            guild,
+            channel,
+            user,
+            at,
+            ActivityKind::Command(CommandDetails {
+                name: name.to_string(),
+            }),
+        )
     }
 
     /// The same activity with these roles.
@@ -112,8 +168,12 @@ impl PluginKind {
 
 impl RefreshCycle {
     /// Every cycle, in order.
-    pub const ALL: [RefreshCycle; 4] =
-        [RefreshCycle::Daily, RefreshCycle::Weekly, RefreshCycle::Monthly, RefreshCycle::Once];
+    pub const ALL: [RefreshCycle; 4] = [
+        RefreshCycle::Daily,
+        RefreshCycle::Weekly,
+        RefreshCycle::Monthly,
+        RefreshCycle::Once,
+    ];
 }
 
 impl Difficulty {

@@ -39,7 +39,10 @@ pub fn render_classic(data: &CardData) -> String {
     );
 
     // Panel, background image with a shade for legibility, border.
-    let _ = write!(s, r#"<g clip-path="url(#card)"><rect width="{W}" height="{H}" fill="{secondary}"/>"#);
+    let _ = write!(
+        s,
+        r#"<g clip-path="url(#card)"><rect width="{W}" height="{H}" fill="{secondary}"/>"#
+    );
     if let Some(bg) = data.background.as_deref().filter(|u| is_image_data_url(u)) {
         let _ = write!(
             s,
@@ -52,7 +55,12 @@ pub fn render_classic(data: &CardData) -> String {
         W - 40.0,
         H - 40.0
     );
-    let _ = write!(s, r#"<rect x="2" y="2" width="{}" height="{}" rx="23" fill="none" stroke="{border}" stroke-opacity="0.35" stroke-width="4"/>"#, W - 4.0, H - 4.0);
+    let _ = write!(
+        s,
+        r#"<rect x="2" y="2" width="{}" height="{}" rx="23" fill="none" stroke="{border}" stroke-opacity="0.35" stroke-width="4"/>"#,
+        W - 4.0,
+        H - 4.0
+    );
 
     // Avatar or initials, with a ring.
     match data.avatar.as_deref().filter(|u| is_image_data_url(u)) {
@@ -90,10 +98,16 @@ pub fn render_classic(data: &CardData) -> String {
         r#"<tspan font-size="22" fill="{primary}">LEVEL </tspan><tspan font-size="44" font-weight="700" fill="{primary}">{}</tspan>"#,
         data.level
     );
-    let _ = write!(s, r#"<text x="{RIGHT_X}" y="82" text-anchor="end" fill="{text}" xml:space="preserve">{stats}</text>"#);
+    let _ = write!(
+        s,
+        r#"<text x="{RIGHT_X}" y="82" text-anchor="end" fill="{text}" xml:space="preserve">{stats}</text>"#
+    );
 
     // Name, fitted by a character estimate.
-    let name = truncate_chars(&data.display_name, chars_that_fit(RIGHT_X - TEXT_X, NAME_PX));
+    let name = truncate_chars(
+        &data.display_name,
+        chars_that_fit(RIGHT_X - TEXT_X, NAME_PX),
+    );
     let _ = write!(
         s,
         r#"<text x="{TEXT_X}" y="152" font-size="{NAME_PX}" font-weight="700" fill="{text}">{}</text>"#,
@@ -142,7 +156,11 @@ pub fn render_classic(data: &CardData) -> String {
 /// The requested pixel size, or the default when the host sent nonsense.
 fn size(data: &CardData) -> (u32, u32) {
     let ok = |v: u32| (16..=4096).contains(&v);
-    if ok(data.width) && ok(data.height) { (data.width, data.height) } else { (934, 282) }
+    if ok(data.width) && ok(data.height) {
+        (data.width, data.height)
+    } else {
+        (934, 282)
+    }
 }
 
 #[cfg(test)]
@@ -171,7 +189,11 @@ mod tests {
 
     fn balanced(svg: &str) {
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
-        assert_eq!(svg.matches('<').count(), svg.matches('>').count(), "angle brackets balance");
+        assert_eq!(
+            svg.matches('<').count(),
+            svg.matches('>').count(),
+            "angle brackets balance"
+        );
         let opens = svg.matches("<text").count();
         assert_eq!(opens, svg.matches("</text>").count());
     }
@@ -180,7 +202,17 @@ mod tests {
     fn contains_the_values() {
         let svg = render_classic(&sample());
         balanced(&svg);
-        for needle in ["Ada Lovelace", ">12<", "#3", "12,345", "450 / 1K XP", "#ff7a00", "Rustaceans", "AL", "Inter, DejaVu Sans, sans-serif"] {
+        for needle in [
+            "Ada Lovelace",
+            ">12<",
+            "#3",
+            "12,345",
+            "450 / 1K XP",
+            "#ff7a00",
+            "Rustaceans",
+            "AL",
+            "Inter, DejaVu Sans, sans-serif",
+        ] {
             assert!(svg.contains(needle), "missing {needle} in {svg}");
         }
         assert!(svg.contains(r#"width="280.8""#), "bar is 45% of 624: {svg}");
@@ -188,7 +220,10 @@ mod tests {
 
     #[test]
     fn escapes_names() {
-        let svg = render_classic(&CardData { display_name: "<script>alert(1)</script>".into(), ..sample() });
+        let svg = render_classic(&CardData {
+            display_name: "<script>alert(1)</script>".into(),
+            ..sample()
+        });
         assert!(!svg.contains("<script>"));
         assert!(svg.contains("&lt;script&gt;"));
         balanced(&svg);
@@ -197,7 +232,10 @@ mod tests {
     #[test]
     fn truncates_long_names() {
         let long = "W".repeat(80);
-        let svg = render_classic(&CardData { display_name: long.clone(), ..sample() });
+        let svg = render_classic(&CardData {
+            display_name: long.clone(),
+            ..sample()
+        });
         assert!(!svg.contains(&long));
         assert!(svg.contains('…'));
     }
@@ -217,17 +255,31 @@ mod tests {
         assert!(!svg.contains("javascript"));
         assert!(svg.contains("#5865f2"));
         assert!(!svg.contains("RANK"));
-        let hostile = render_classic(&CardData { avatar: Some("http://evil/x.png".into()), ..sample() });
+        let hostile = render_classic(&CardData {
+            avatar: Some("http://evil/x.png".into()),
+            ..sample()
+        });
         assert!(!hostile.contains("evil"));
     }
 
     #[test]
     fn empty_and_full_bars() {
-        let empty = render_classic(&CardData { xp_into_level: 0, ..sample() });
+        let empty = render_classic(&CardData {
+            xp_into_level: 0,
+            ..sample()
+        });
         assert!(!empty.contains(r#"fill="url(#bar)""#));
-        let full = render_classic(&CardData { xp_into_level: 5_000, ..sample() });
+        let full = render_classic(&CardData {
+            xp_into_level: 5_000,
+            ..sample()
+        });
         assert!(full.contains(r#"width="624.0""#));
-        let weird = render_classic(&CardData { width: 0, height: 0, level_span: 0, ..sample() });
+        let weird = render_classic(&CardData {
+            width: 0,
+            height: 0,
+            level_span: 0,
+            ..sample()
+        });
         assert!(weird.contains(r#"width="934" height="282""#));
     }
 }

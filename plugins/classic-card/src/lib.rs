@@ -30,7 +30,9 @@ impl CardStyle for ClassicCard {
 
     fn render(style: &str, data: &CardData) -> Result<String, String> {
         if style != STYLE {
-            return Err(format!("unknown card style `{style}`: classic-card draws `{STYLE}`"));
+            return Err(format!(
+                "unknown card style `{style}`: classic-card draws `{STYLE}`"
+            ));
         }
         Ok(render_classic(data))
     }
@@ -65,6 +67,9 @@ mod tests {
         assert!(ClassicCard::render("classic", &data).is_ok_and(|s| s.starts_with("<svg")));
         let err = ClassicCard::render("fancy", &data).unwrap_err();
         assert!(err.contains("fancy") && err.contains("classic"));
-        assert_eq!(plugin_info::<ClassicCard>().kinds, vec![PluginKind::CardStyle]);
+        assert_eq!(
+            plugin_info::<ClassicCard>().kinds,
+            vec![PluginKind::CardStyle]
+        );
     }
 }

@@ -47,19 +47,49 @@ const DEFAULTS: [(&str, &str, &str, i64, i64); 16] = [
     ("First Words", "Send your first message.", "messages", 1, 25),
     ("Regular", "Send 100 messages.", "messages", 100, 100),
     ("Chatterbox", "Send 1,000 messages.", "messages", 1_000, 500),
-    ("Town Crier", "Send 10,000 messages.", "messages", 10_000, 2_500),
+    (
+        "Town Crier",
+        "Send 10,000 messages.",
+        "messages",
+        10_000,
+        2_500,
+    ),
     ("Rising Star", "Reach level 5.", "level", 5, 100),
     ("Double Digits", "Reach level 10.", "level", 10, 250),
     ("Veteran", "Reach level 25.", "level", 25, 1_000),
     ("Legend", "Reach level 50.", "level", 50, 5_000),
     ("Tuned In", "Spend an hour in voice.", "voice", 3_600, 100),
-    ("Night Owl", "Spend 10 hours in voice.", "voice", 36_000, 500),
-    ("Voice of the Server", "Spend 100 hours in voice.", "voice", 360_000, 2_500),
+    (
+        "Night Owl",
+        "Spend 10 hours in voice.",
+        "voice",
+        36_000,
+        500,
+    ),
+    (
+        "Voice of the Server",
+        "Spend 100 hours in voice.",
+        "voice",
+        360_000,
+        2_500,
+    ),
     ("Reactor", "Add 50 reactions.", "reactions", 50, 50),
-    ("Emoji Enthusiast", "Add 500 reactions.", "reactions", 500, 300),
+    (
+        "Emoji Enthusiast",
+        "Add 500 reactions.",
+        "reactions",
+        500,
+        300,
+    ),
     ("Button Pusher", "Use 10 commands.", "commands", 10, 50),
     ("Power User", "Use 100 commands.", "commands", 100, 250),
-    ("Command Line Hero", "Use 1,000 commands.", "commands", 1_000, 1_000),
+    (
+        "Command Line Hero",
+        "Use 1,000 commands.",
+        "commands",
+        1_000,
+        1_000,
+    ),
 ];
 
 impl AchievementCheck for CoreAchievements {
@@ -70,18 +100,21 @@ impl AchievementCheck for CoreAchievements {
     fn defaults() -> Vec<AchievementTemplate> {
         DEFAULTS
             .iter()
-            .map(|(name, description, kind, value, reward)| AchievementTemplate {
-                name: name.to_string(),
-                description: description.to_string(),
-                requirement_type: kind.to_string(),
-                requirement_value: *value,
-                reward_xp: *reward,
-            })
+            .map(
+                |(name, description, kind, value, reward)| AchievementTemplate {
+                    name: name.to_string(),
+                    description: description.to_string(),
+                    requirement_type: kind.to_string(),
+                    requirement_value: *value,
+                    reward_xp: *reward,
+                },
+            )
             .collect()
     }
 
     fn qualifies(_user: Snowflake, stats: &MemberStats, achievement: &AchievementDef) -> bool {
-        stat(&achievement.requirement_type, stats).is_some_and(|v| v >= achievement.requirement_value)
+        stat(&achievement.requirement_type, stats)
+            .is_some_and(|v| v >= achievement.requirement_value)
     }
 }
 
@@ -122,28 +155,54 @@ mod tests {
             def(7, "total_messages", 999),
             def(8, "unknown", 0),
         ];
-        let got = CoreAchievements::check(vec![CheckInput { user: 1, stats, candidates }]);
+        let got = CoreAchievements::check(vec![CheckInput {
+            user: 1,
+            stats,
+            candidates,
+        }]);
         assert_eq!(got, vec![vec![1, 3, 5, 7]]);
     }
 
     #[test]
     fn batch_answers_each_member() {
-        let fresh = CheckInput { user: 1, stats: MemberStats::default(), candidates: vec![def(1, "messages", 1)] };
-        let talker = CheckInput {
-            user: 2,
-            stats: MemberStats { total_messages: 1, ..MemberStats::default() },
+        let fresh = CheckInput {
+            user: 1,
+            stats: MemberStats::default(),
             candidates: vec![def(1, "messages", 1)],
         };
-        assert_eq!(CoreAchievements::check(vec![fresh, talker]), vec![vec![], vec![1]]);
+        let talker = CheckInput {
+            user: 2,
+            stats: MemberStats {
+                total_messages: 1,
+                ..MemberStats::default()
+            },
+            candidates: vec![def(1, "messages", 1)],
+        };
+        assert_eq!(
+            CoreAchievements::check(vec![fresh, talker]),
+            vec![vec![], vec![1]]
+        );
     }
 
     #[test]
     fn defaults_are_understood_and_sensible() {
         let defaults = CoreAchievements::defaults();
-        assert!(defaults.iter().any(|d| d.name == "First Words" && d.requirement_value == 1));
-        assert!(defaults.iter().any(|d| d.name == "Chatterbox" && d.requirement_value == 1_000));
+        assert!(
+            defaults
+                .iter()
+                .any(|d| d.name == "First Words" && d.requirement_value == 1)
+        );
+        assert!(
+            defaults
+                .iter()
+                .any(|d| d.name == "Chatterbox" && d.requirement_value == 1_000)
+        );
         for level in [5, 10, 25, 50] {
-            assert!(defaults.iter().any(|d| d.requirement_type == "level" && d.requirement_value == level));
+            assert!(
+                defaults
+                    .iter()
+                    .any(|d| d.requirement_type == "level" && d.requirement_value == level)
+            );
         }
         let types = CoreAchievements::requirement_types();
         for d in &defaults {
@@ -158,6 +217,9 @@ mod tests {
 
     #[test]
     fn metadata() {
-        assert_eq!(plugin_info::<CoreAchievements>().kinds, vec![PluginKind::AchievementCheck]);
+        assert_eq!(
+            plugin_info::<CoreAchievements>().kinds,
+            vec![PluginKind::AchievementCheck]
+        );
     }
 }

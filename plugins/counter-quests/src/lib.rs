@@ -13,8 +13,12 @@ use questline_plugin_sdk::*;
 pub use templates::templates_for;
 
 /// The requirement types this plugin understands.
-pub const REQUIREMENT_TYPES: [&str; 4] =
-    ["total_messages", "total_reactions", "voice_time_seconds", "commands_used"];
+pub const REQUIREMENT_TYPES: [&str; 4] = [
+    "total_messages",
+    "total_reactions",
+    "voice_time_seconds",
+    "commands_used",
+];
 
 /// The plugin.
 pub struct CounterQuests;
@@ -49,7 +53,11 @@ impl QuestType for CounterQuests {
         if input.current.completed {
             return None;
         }
-        if input.quest.expires_at.is_some_and(|end| input.activity.at >= end) {
+        if input
+            .quest
+            .expires_at
+            .is_some_and(|end| input.activity.at >= end)
+        {
             return None;
         }
         let step = increment(&input.quest.requirement_type, &input.activity.kind);
@@ -88,7 +96,12 @@ mod tests {
     }
 
     fn input(q: QuestDef, current: QuestProgress, activity: Activity) -> ProgressInput {
-        ProgressInput { quest: q, current, activity, stats: MemberStats::default() }
+        ProgressInput {
+            quest: q,
+            current,
+            activity,
+            stats: MemberStats::default(),
+        }
     }
 
     #[test]
@@ -107,7 +120,11 @@ mod tests {
         }
         // Completed quests no longer change.
         assert_eq!(
-            CounterQuests::progress_one(&input(quest("total_messages", 3), current, Activity::message(1, 2, 3, 100, 5))),
+            CounterQuests::progress_one(&input(
+                quest("total_messages", 3),
+                current,
+                Activity::message(1, 2, 3, 100, 5)
+            )),
             None
         );
     }
@@ -115,23 +132,69 @@ mod tests {
     #[test]
     fn voice_adds_seconds_and_other_activities_do_not_count() {
         let q = quest("voice_time_seconds", 600);
-        let p = CounterQuests::progress_one(&input(q.clone(), QuestProgress::default(), Activity::voice(1, 2, 3, 0, 420)));
-        assert_eq!(p.as_ref().map(|p| (p.progress, p.completed)), Some((420, false)));
-        let p = CounterQuests::progress_one(&input(q.clone(), p.unwrap(), Activity::voice(1, 2, 3, 0, 180)));
+        let p = CounterQuests::progress_one(&input(
+            q.clone(),
+            QuestProgress::default(),
+            Activity::voice(1, 2, 3, 0, 420),
+        ));
+        assert_eq!(
+            p.as_ref().map(|p| (p.progress, p.completed)),
+            Some((420, false))
+        );
+        let p = CounterQuests::progress_one(&input(
+            q.clone(),
+            p.unwrap(),
+            Activity::voice(1, 2, 3, 0, 180),
+        ));
         assert_eq!(p.map(|p| (p.progress, p.completed)), Some((600, true)));
-        assert_eq!(CounterQuests::progress_one(&input(q, QuestProgress::default(), Activity::message(1, 2, 3, 0, 1))), None);
+        assert_eq!(
+            CounterQuests::progress_one(&input(
+                q,
+                QuestProgress::default(),
+                Activity::message(1, 2, 3, 0, 1)
+            )),
+            None
+        );
         let r = quest("total_reactions", 1);
-        assert!(CounterQuests::progress_one(&input(r, QuestProgress::default(), Activity::reaction(1, 2, 3, 0, "🎉"))).unwrap().completed);
+        assert!(
+            CounterQuests::progress_one(&input(
+                r,
+                QuestProgress::default(),
+                Activity::reaction(1, 2, 3, 0, "🎉")
+            ))
+            .unwrap()
+            .completed
+        );
         let c = quest("commands_used", 2);
-        assert_eq!(CounterQuests::progress_one(&input(c, QuestProgress::default(), Activity::command(1, 2, 3, 0, "rank"))).unwrap().progress, 1);
+        assert_eq!(
+            CounterQuests::progress_one(&input(
+                c,
+                QuestProgress::default(),
+                Activity::command(1, 2, 3, 0, "rank")
+            ))
+            .unwrap()
+            .progress,
+            1
+        );
     }
 
     #[test]
     fn expired_and_unknown_quests_are_unchanged() {
         let expired = Activity::message(1, 2, 3, 1_000_000, 5);
-        assert_eq!(CounterQuests::progress_one(&input(quest("total_messages", 3), QuestProgress::default(), expired)), None);
         assert_eq!(
-            CounterQuests::progress_one(&input(quest("streak_days", 3), QuestProgress::default(), Activity::message(1, 2, 3, 0, 5))),
+            CounterQuests::progress_one(&input(
+                quest("total_messages", 3),
+                QuestProgress::default(),
+                expired
+            )),
+            None
+        );
+        assert_eq!(
+            CounterQuests::progress_one(&input(
+                quest("streak_days", 3),
+                QuestProgress::default(),
+                Activity::message(1, 2, 3, 0, 5)
+            )),
             None
         );
     }
@@ -139,8 +202,16 @@ mod tests {
     #[test]
     fn batch_keeps_order() {
         let items = vec![
-            input(quest("total_messages", 1), QuestProgress::default(), Activity::message(1, 2, 3, 0, 5)),
-            input(quest("total_reactions", 1), QuestProgress::default(), Activity::message(1, 2, 3, 0, 5)),
+            input(
+                quest("total_messages", 1),
+                QuestProgress::default(),
+                Activity::message(1, 2, 3, 0, 5),
+            ),
+            input(
+                quest("total_reactions", 1),
+                QuestProgress::default(),
+                Activity::message(1, 2, 3, 0, 5),
+            ),
         ];
         let out = CounterQuests::progress(items);
         assert!(out[0].as_ref().is_some_and(|p| p.completed));
@@ -150,6 +221,9 @@ mod tests {
     #[test]
     fn metadata() {
         let info = plugin_info::<CounterQuests>();
-        assert_eq!((info.name.as_str(), info.kinds), ("counter-quests", vec![PluginKind::QuestType]));
+        assert_eq!(
+            (info.name.as_str(), info.kinds),
+            ("counter-quests", vec![PluginKind::QuestType])
+        );
     }
 }

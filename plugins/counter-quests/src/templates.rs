@@ -19,10 +19,34 @@ struct Counter {
 }
 
 const COUNTERS: [Counter; 4] = [
-    Counter { requirement_type: "total_messages", title: "Chatter", task: "Send {n} messages", seconds_per_unit: 1, daily_easy: 10 },
-    Counter { requirement_type: "total_reactions", title: "Reactor", task: "Add {n} reactions", seconds_per_unit: 1, daily_easy: 5 },
-    Counter { requirement_type: "voice_time_seconds", title: "On Air", task: "Spend {n} minutes in voice", seconds_per_unit: 60, daily_easy: 15 },
-    Counter { requirement_type: "commands_used", title: "Commander", task: "Use {n} commands", seconds_per_unit: 1, daily_easy: 3 },
+    Counter {
+        requirement_type: "total_messages",
+        title: "Chatter",
+        task: "Send {n} messages",
+        seconds_per_unit: 1,
+        daily_easy: 10,
+    },
+    Counter {
+        requirement_type: "total_reactions",
+        title: "Reactor",
+        task: "Add {n} reactions",
+        seconds_per_unit: 1,
+        daily_easy: 5,
+    },
+    Counter {
+        requirement_type: "voice_time_seconds",
+        title: "On Air",
+        task: "Spend {n} minutes in voice",
+        seconds_per_unit: 60,
+        daily_easy: 15,
+    },
+    Counter {
+        requirement_type: "commands_used",
+        title: "Commander",
+        task: "Use {n} commands",
+        seconds_per_unit: 1,
+        daily_easy: 3,
+    },
 ];
 
 /// `(category, label, value scale vs. a daily quest, base reward, reward multiplier)` per cycle.
@@ -71,7 +95,11 @@ pub fn templates_for(cycle: RefreshCycle, difficulty: Option<Difficulty>) -> Vec
                     requirement_type: c.requirement_type.to_string(),
                     requirement_value: amount * c.seconds_per_unit,
                     reward_xp: base_reward * factor,
-                    reward_multiplier: if d == Difficulty::Hard { multiplier } else { 1.0 },
+                    reward_multiplier: if d == Difficulty::Hard {
+                        multiplier
+                    } else {
+                        1.0
+                    },
                     refresh_cycle: cycle,
                     difficulty: d,
                 });
@@ -92,7 +120,10 @@ mod tests {
                 let t = templates_for(cycle, Some(d));
                 let per_shape = if cycle == RefreshCycle::Once { 2 } else { 1 };
                 assert_eq!(t.len(), 4 * per_shape, "{cycle:?} {d:?}");
-                assert!(t.iter().all(|t| t.difficulty == d && t.refresh_cycle == cycle));
+                assert!(
+                    t.iter()
+                        .all(|t| t.difficulty == d && t.refresh_cycle == cycle)
+                );
                 assert!(t.iter().all(|t| t.requirement_value > 0 && t.reward_xp > 0));
             }
         }
@@ -101,7 +132,13 @@ mod tests {
             .flat_map(|c| templates_for(*c, None))
             .map(|t| t.quest_type)
             .collect();
-        for c in [QuestCategory::Daily, QuestCategory::Weekly, QuestCategory::Special, QuestCategory::Event, QuestCategory::Challenge] {
+        for c in [
+            QuestCategory::Daily,
+            QuestCategory::Weekly,
+            QuestCategory::Special,
+            QuestCategory::Event,
+            QuestCategory::Challenge,
+        ] {
             assert!(categories.contains(&c), "{c:?} missing");
         }
     }
@@ -116,8 +153,14 @@ mod tests {
                 .unwrap()
         };
         assert_eq!(value(RefreshCycle::Daily, Difficulty::Easy), (10, 50));
-        assert!(value(RefreshCycle::Daily, Difficulty::Hard).0 > value(RefreshCycle::Daily, Difficulty::Medium).0);
-        assert!(value(RefreshCycle::Weekly, Difficulty::Easy).0 > value(RefreshCycle::Daily, Difficulty::Easy).0);
+        assert!(
+            value(RefreshCycle::Daily, Difficulty::Hard).0
+                > value(RefreshCycle::Daily, Difficulty::Medium).0
+        );
+        assert!(
+            value(RefreshCycle::Weekly, Difficulty::Easy).0
+                > value(RefreshCycle::Daily, Difficulty::Easy).0
+        );
         let voice = templates_for(RefreshCycle::Daily, Some(Difficulty::Easy))
             .into_iter()
             .find(|t| t.requirement_type == "voice_time_seconds")

@@ -22,7 +22,10 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { min_xp: 50, max_xp: 150 }
+        Config {
+            min_xp: 50,
+            max_xp: 150,
+        }
     }
 }
 
@@ -31,7 +34,8 @@ pub struct DailyBonus;
 
 impl Plugin for DailyBonus {
     const NAME: &'static str = "daily-bonus";
-    const DESCRIPTION: &'static str = "A /daily command granting a bounded random XP bonus once per UTC day.";
+    const DESCRIPTION: &'static str =
+        "A /daily command granting a bounded random XP bonus once per UTC day.";
 }
 
 fn key(user: Snowflake) -> String {
@@ -42,7 +46,10 @@ fn key(user: Snowflake) -> String {
 pub fn claim(inv: &CommandInvocation, cfg: &Config) -> Result<Vec<Intent>, String> {
     let today = utc_day(inv.at);
     let last: Option<i64> = kv::get_json(&key(inv.user)).map_err(|e| {
-        warn!("daily-bonus: reading the last claim of {} failed: {e}", inv.user);
+        warn!(
+            "daily-bonus: reading the last claim of {} failed: {e}",
+            inv.user
+        );
         "I couldn't check your daily bonus right now; please try again in a minute.".to_string()
     })?;
     if last == Some(today) {
@@ -55,27 +62,46 @@ pub fn claim(inv: &CommandInvocation, cfg: &Config) -> Result<Vec<Intent>, Strin
     let (lo, hi) = (cfg.min_xp.max(0), cfg.max_xp.max(0));
     let amount = random_range(lo.min(hi)..=hi.max(lo));
     kv::set_json(&key(inv.user), &today).map_err(|e| {
-        warn!("daily-bonus: recording the claim of {} failed: {e}", inv.user);
+        warn!(
+            "daily-bonus: recording the claim of {} failed: {e}",
+            inv.user
+        );
         "I couldn't record your daily bonus right now, so none was given; please try again later."
             .to_string()
     })?;
     let embed = Embed::new()
         .title("Daily bonus claimed!")
-        .description(format!("<@{}> earned **{amount} XP**. Come back tomorrow for more.", inv.user))
+        .description(format!(
+            "<@{}> earned **{amount} XP**. Come back tomorrow for more.",
+            inv.user
+        ))
         .color(0xF1C40F)
         .field("Bonus", format!("{amount} XP"), true)
-        .field("Next bonus", format!("in {}", format_duration(next_utc_midnight(inv.at) - inv.at)), true);
-    Ok(vec![Intent::embed(embed, false), Intent::grant_xp(inv.user, amount, "daily bonus")])
+        .field(
+            "Next bonus",
+            format!("in {}", format_duration(next_utc_midnight(inv.at) - inv.at)),
+            true,
+        );
+    Ok(vec![
+        Intent::embed(embed, false),
+        Intent::grant_xp(inv.user, amount, "daily bonus"),
+    ])
 }
 
 impl Commands for DailyBonus {
     fn specs() -> Vec<CommandSpec> {
-        vec![CommandSpec::new(COMMAND, "Claim your daily XP bonus (once per UTC day).")]
+        vec![CommandSpec::new(
+            COMMAND,
+            "Claim your daily XP bonus (once per UTC day).",
+        )]
     }
 
     fn run(invocation: CommandInvocation) -> Result<Vec<Intent>, String> {
         if invocation.name != COMMAND {
-            return Err(format!("daily-bonus has no command `/{}`; try `/{COMMAND}`", invocation.name));
+            return Err(format!(
+                "daily-bonus has no command `/{}`; try `/{COMMAND}`",
+                invocation.name
+            ));
         }
         claim(&invocation, &config::<Config>())
     }
@@ -136,7 +162,10 @@ mod tests {
     fn configured_bounds() {
         testing::reset();
         testing::set_config(r#"{"min_xp": 500, "max_xp": 500}"#);
-        assert_eq!(granted(&DailyBonus::run(invocation(1, 0)).unwrap()), Some(500));
+        assert_eq!(
+            granted(&DailyBonus::run(invocation(1, 0)).unwrap()),
+            Some(500)
+        );
         testing::set_config(r#"{"min_xp": 9, "max_xp": 3}"#);
         let amount = granted(&DailyBonus::run(invocation(2, 0)).unwrap()).unwrap();
         assert!((3..=9).contains(&amount));
@@ -160,6 +189,9 @@ mod tests {
         let mut inv = invocation(1, 0);
         inv.name = "weekly".into();
         assert!(DailyBonus::run(inv).unwrap_err().contains("/daily"));
-        assert_eq!(plugin_info::<DailyBonus>().kinds, vec![PluginKind::Commands]);
+        assert_eq!(
+            plugin_info::<DailyBonus>().kinds,
+            vec![PluginKind::Commands]
+        );
     }
 }

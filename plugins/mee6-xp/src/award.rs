@@ -10,10 +10,16 @@ use crate::config::{Config, Stacking};
 /// voice do not) → multipliers (any 0× bans XP) → server `xp_rate` → floor, with a minimum
 /// of 1 whenever something was earned (the Lurkr rule, so a small multiplier never rounds a
 /// message down to nothing).
-pub fn award(cfg: &Config, ctx: &XpContext, roll: impl FnOnce(std::ops::RangeInclusive<i64>) -> i64) -> i64 {
+pub fn award(
+    cfg: &Config,
+    ctx: &XpContext,
+    roll: impl FnOnce(std::ops::RangeInclusive<i64>) -> i64,
+) -> i64 {
     let activity = &ctx.activity;
     let in_no_xp_channel = cfg.no_xp_channels.contains(&activity.channel)
-        || activity.parent_channel.is_some_and(|p| cfg.no_xp_channels.contains(&p));
+        || activity
+            .parent_channel
+            .is_some_and(|p| cfg.no_xp_channels.contains(&p));
     if in_no_xp_channel || activity.roles.iter().any(|r| cfg.no_xp_roles.contains(r)) {
         return 0;
     }
@@ -56,7 +62,10 @@ fn channel_multiplier(cfg: &Config, ctx: &XpContext) -> Option<f64> {
     let a = &ctx.activity;
     cfg.channel_multipliers
         .get(&a.channel)
-        .or_else(|| a.parent_channel.and_then(|p| cfg.channel_multipliers.get(&p)))
+        .or_else(|| {
+            a.parent_channel
+                .and_then(|p| cfg.channel_multipliers.get(&p))
+        })
         .map(|m| m.max(0.0))
 }
 
@@ -113,7 +122,12 @@ mod tests {
 
     #[test]
     fn cooldown_applies_to_messages_only() {
-        let cfg = Config { reaction_xp: 3, command_xp: 4, voice_xp_per_minute: 10.0, ..Config::default() };
+        let cfg = Config {
+            reaction_xp: 3,
+            command_xp: 4,
+            voice_xp_per_minute: 10.0,
+            ..Config::default()
+        };
         assert_eq!(award(&cfg, &ctx(msg(), Some(59), 1.0), fixed(20)), 0);
         assert_eq!(award(&cfg, &ctx(msg(), Some(60), 1.0), fixed(20)), 20);
         assert_eq!(award(&cfg, &ctx(msg(), None, 1.0), fixed(15)), 15);
@@ -139,7 +153,8 @@ mod tests {
 
     #[test]
     fn exclusions() {
-        let cfg: Config = config_from_str(r#"{"no_xp_channels": ["100", 555], "no_xp_roles": [9]}"#);
+        let cfg: Config =
+            config_from_str(r#"{"no_xp_channels": ["100", 555], "no_xp_roles": [9]}"#);
         assert_eq!(award(&cfg, &ctx(msg(), None, 1.0), fixed(20)), 0);
         let thread = Activity::message(1, 300, 7, 0, 5).with_parent(555);
         assert_eq!(award(&cfg, &ctx(thread, None, 1.0), fixed(20)), 0);
@@ -156,7 +171,11 @@ mod tests {
                 r#"{{"channel_multipliers": {{"50": 2.0}}, "role_multipliers": {{"8": 1.5, "9": 3.0}}, "stacking": "{mode}"}}"#
             ))
         };
-        let a = || Activity::message(1, 300, 7, 0, 5).with_parent(50).with_roles(vec![8, 9]);
+        let a = || {
+            Activity::message(1, 300, 7, 0, 5)
+                .with_parent(50)
+                .with_roles(vec![8, 9])
+        };
         let xp = |mode: &str| award(&cfg_for(mode), &ctx(a(), None, 1.0), fixed(20));
         assert_eq!(xp("multiply"), 120); // 20 × 2 × 3 (largest role)
         assert_eq!(xp("add"), 80); // 20 × (1 + 1 + 2)
@@ -165,7 +184,10 @@ mod tests {
         assert_eq!(xp("role"), 60);
         // Only a role multiplier: channel mode falls back to it.
         let no_channel = Activity::message(1, 301, 7, 0, 5).with_roles(vec![8]);
-        assert_eq!(award(&cfg_for("channel"), &ctx(no_channel, None, 1.0), fixed(20)), 30);
+        assert_eq!(
+            award(&cfg_for("channel"), &ctx(no_channel, None, 1.0), fixed(20)),
+            30
+        );
     }
 
     #[test]
@@ -191,10 +213,17 @@ mod tests {
 
     #[test]
     fn inverted_range_is_normalised() {
-        let cfg = Config { min_xp: 30, max_xp: 10, ..Config::default() };
-        assert_eq!(award(&cfg, &ctx(msg(), None, 1.0), |r| {
-            assert_eq!(r, 10..=30);
-            *r.end()
-        }), 30);
+        let cfg = Config {
+            min_xp: 30,
+            max_xp: 10,
+            ..Config::default()
+        };
+        assert_eq!(
+            award(&cfg, &ctx(msg(), None, 1.0), |r| {
+                assert_eq!(r, 10..=30);
+                *r.end()
+            }),
+            30
+        );
     }
 }

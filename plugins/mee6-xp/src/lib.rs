@@ -20,8 +20,7 @@ pub struct Mee6Xp;
 
 impl Plugin for Mee6Xp {
     const NAME: &'static str = "mee6-xp";
-    const DESCRIPTION: &'static str =
-        "MEE6-compatible XP: the MEE6 curve, 15-25 XP per message with a 60 s cooldown, multipliers and exclusions.";
+    const DESCRIPTION: &'static str = "MEE6-compatible XP: the MEE6 curve, 15-25 XP per message with a 60 s cooldown, multipliers and exclusions.";
 }
 
 impl XpFormula for Mee6Xp {
@@ -32,7 +31,10 @@ impl XpFormula for Mee6Xp {
     fn xp_for_activities(items: Vec<XpContext>) -> Vec<i64> {
         // One config look-up per batch: every item of a call belongs to the same guild.
         let cfg = config::<Config>();
-        items.iter().map(|ctx| award(&cfg, ctx, random_range)).collect()
+        items
+            .iter()
+            .map(|ctx| award(&cfg, ctx, random_range))
+            .collect()
     }
 
     fn total_xp_for_level(level: u32) -> i64 {
@@ -81,7 +83,10 @@ mod tests {
         };
         let rolls: Vec<i64> = (0..500).map(|_| Mee6Xp::xp_for_activity(&ctx)).collect();
         assert!(rolls.iter().all(|x| (15..=25).contains(x)));
-        assert!(rolls.contains(&15) && rolls.contains(&25), "both ends reachable");
+        assert!(
+            rolls.contains(&15) && rolls.contains(&25),
+            "both ends reachable"
+        );
     }
 
     #[test]
@@ -96,6 +101,10 @@ mod tests {
         };
         let xp = Mee6Xp::xp_for_activity(&ctx);
         assert!((15..=25).contains(&xp));
-        assert!(testing::logs().iter().any(|(l, m)| *l == Level::Warn && m.contains("invalid plugin configuration")));
+        assert!(
+            testing::logs()
+                .iter()
+                .any(|(l, m)| *l == Level::Warn && m.contains("invalid plugin configuration"))
+        );
     }
 }

@@ -37,7 +37,10 @@ pub fn render_minimal(data: &CardData) -> String {
         s,
         r#"<defs><clipPath id="card"><rect width="{W}" height="{H}" rx="16"/></clipPath><clipPath id="avatar"><circle cx="{AVATAR_CX}" cy="{AVATAR_CY}" r="{AVATAR_R}"/></clipPath></defs>"#
     );
-    let _ = write!(s, r#"<g clip-path="url(#card)"><rect width="{W}" height="{H}" fill="{background}"/>"#);
+    let _ = write!(
+        s,
+        r#"<g clip-path="url(#card)"><rect width="{W}" height="{H}" fill="{background}"/>"#
+    );
     if let Some(bg) = data.background.as_deref().filter(|u| is_image_data_url(u)) {
         // A faint wash of the image: the minimal look stays legible on any picture.
         let _ = write!(
@@ -69,7 +72,10 @@ pub fn render_minimal(data: &CardData) -> String {
         }
     }
 
-    let name = truncate_chars(&data.display_name, chars_that_fit(RIGHT_X - TEXT_X, NAME_PX));
+    let name = truncate_chars(
+        &data.display_name,
+        chars_that_fit(RIGHT_X - TEXT_X, NAME_PX),
+    );
     let _ = write!(
         s,
         r#"<text x="{TEXT_X}" y="108" font-size="{NAME_PX}" font-weight="600" fill="{text}">{}</text>"#,
@@ -114,7 +120,11 @@ pub fn render_minimal(data: &CardData) -> String {
 
 fn size(data: &CardData) -> (u32, u32) {
     let ok = |v: u32| (16..=4096).contains(&v);
-    if ok(data.width) && ok(data.height) { (data.width, data.height) } else { (934, 282) }
+    if ok(data.width) && ok(data.height) {
+        (data.width, data.height)
+    } else {
+        (934, 282)
+    }
 }
 
 #[cfg(test)]
@@ -151,7 +161,16 @@ mod tests {
     fn contains_the_values() {
         let svg = render_minimal(&sample());
         balanced(&svg);
-        for needle in ["Grace Hopper", "Level 7", "Rank #42", "250 / 1,000 XP", "4,321 total", "#10b981", "GH", "Inter, DejaVu Sans, sans-serif"] {
+        for needle in [
+            "Grace Hopper",
+            "Level 7",
+            "Rank #42",
+            "250 / 1,000 XP",
+            "4,321 total",
+            "#10b981",
+            "GH",
+            "Inter, DejaVu Sans, sans-serif",
+        ] {
             assert!(svg.contains(needle), "missing {needle}");
         }
         // 25% of the 822-wide line.
@@ -160,18 +179,31 @@ mod tests {
 
     #[test]
     fn escapes_and_truncates_names() {
-        let svg = render_minimal(&CardData { display_name: "<script>&".into(), ..sample() });
+        let svg = render_minimal(&CardData {
+            display_name: "<script>&".into(),
+            ..sample()
+        });
         assert!(!svg.contains("<script>"));
         assert!(svg.contains("&lt;script&gt;&amp;"));
         let long = "M".repeat(100);
-        let svg = render_minimal(&CardData { display_name: long.clone(), ..sample() });
+        let svg = render_minimal(&CardData {
+            display_name: long.clone(),
+            ..sample()
+        });
         assert!(!svg.contains(&long) && svg.contains('…'));
     }
 
     #[test]
     fn avatar_clip_and_unranked() {
-        let svg = render_minimal(&CardData { avatar: Some("data:image/webp;base64,QQ==".into()), rank: None, ..sample() });
-        assert!(svg.contains(r#"<clipPath id="avatar">"#) && svg.contains("data:image/webp;base64,QQ=="));
+        let svg = render_minimal(&CardData {
+            avatar: Some("data:image/webp;base64,QQ==".into()),
+            rank: None,
+            ..sample()
+        });
+        assert!(
+            svg.contains(r#"<clipPath id="avatar">"#)
+                && svg.contains("data:image/webp;base64,QQ==")
+        );
         assert!(!svg.contains("Rank"));
         balanced(&svg);
     }

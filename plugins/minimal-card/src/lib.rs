@@ -28,7 +28,9 @@ impl CardStyle for MinimalCard {
 
     fn render(style: &str, data: &CardData) -> Result<String, String> {
         if style != STYLE {
-            return Err(format!("unknown card style `{style}`: minimal-card draws `{STYLE}`"));
+            return Err(format!(
+                "unknown card style `{style}`: minimal-card draws `{STYLE}`"
+            ));
         }
         Ok(render_minimal(data))
     }

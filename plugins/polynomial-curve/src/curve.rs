@@ -32,7 +32,13 @@ impl Preset {
             Preset::ArcaneLinear => (0.0, 50.0, 25.0, 0.0, 1),
             Preset::Linear => (0.0, 0.0, 10_000.0, 0.0, 1),
         };
-        Curve { a, b, c, d, round_to }
+        Curve {
+            a,
+            b,
+            c,
+            d,
+            round_to,
+        }
     }
 
     /// The preset's default per-message XP range and cooldown (seconds).
@@ -79,15 +85,24 @@ impl Curve {
     /// Why this curve cannot be used, if it cannot: it must be positive from level 1 and
     /// strictly increasing at every level.
     pub fn validate(&self) -> Result<(), String> {
-        if ![self.a, self.b, self.c, self.d].iter().all(|x| x.is_finite()) {
+        if ![self.a, self.b, self.c, self.d]
+            .iter()
+            .all(|x| x.is_finite())
+        {
             return Err("coefficients must be finite numbers".into());
         }
         if self.round_to < 1 {
-            return Err(format!("round_to must be at least 1, got {}", self.round_to));
+            return Err(format!(
+                "round_to must be at least 1, got {}",
+                self.round_to
+            ));
         }
         let leading = [self.a, self.b, self.c].into_iter().find(|x| *x != 0.0);
         if leading.is_none_or(|x| x < 0.0) {
-            return Err("the highest-order coefficient must be positive, or XP would fall at high levels".into());
+            return Err(
+                "the highest-order coefficient must be positive, or XP would fall at high levels"
+                    .into(),
+            );
         }
         let mut prev = 0;
         for level in 1..=CHECKED_LEVELS {
@@ -121,7 +136,15 @@ mod tests {
         assert_eq!(Preset::PolarisGenerous.curve().total_xp(10), 3_000); // 500+2000+500
         assert_eq!(Preset::PolarisGenerous.curve().total_xp(1), 50); // 70.5 → 50
         let lurkr = Preset::Lurkr.curve();
-        assert_eq!((lurkr.total_xp(0), lurkr.total_xp(1), lurkr.total_xp(2), lurkr.total_xp(10)), (0, 100, 150, 4_150));
+        assert_eq!(
+            (
+                lurkr.total_xp(0),
+                lurkr.total_xp(1),
+                lurkr.total_xp(2),
+                lurkr.total_xp(10)
+            ),
+            (0, 100, 150, 4_150)
+        );
         let arcane = Preset::ArcaneLinear.curve();
         for l in 0..50u32 {
             let sum: i64 = (0..i64::from(l)).map(|k| 100 * k + 75).sum();
@@ -132,21 +155,51 @@ mod tests {
 
     #[test]
     fn every_preset_is_valid() {
-        for p in [Preset::Polaris, Preset::PolarisGenerous, Preset::Lurkr, Preset::ArcaneLinear, Preset::Linear] {
+        for p in [
+            Preset::Polaris,
+            Preset::PolarisGenerous,
+            Preset::Lurkr,
+            Preset::ArcaneLinear,
+            Preset::Linear,
+        ] {
             assert_eq!(p.curve().validate(), Ok(()), "{p:?}");
         }
     }
 
     #[test]
     fn invalid_curves_are_rejected() {
-        let flat = Curve { a: 0.0, b: 0.0, c: 0.0, d: 5.0, round_to: 1 };
+        let flat = Curve {
+            a: 0.0,
+            b: 0.0,
+            c: 0.0,
+            d: 5.0,
+            round_to: 1,
+        };
         assert!(flat.validate().is_err());
-        let falling = Curve { a: -1.0, b: 1000.0, c: 0.0, d: 0.0, round_to: 1 };
+        let falling = Curve {
+            a: -1.0,
+            b: 1000.0,
+            c: 0.0,
+            d: 0.0,
+            round_to: 1,
+        };
         assert!(falling.validate().is_err());
-        let coarse = Curve { a: 0.0, b: 0.0, c: 10.0, d: 0.0, round_to: 100 };
+        let coarse = Curve {
+            a: 0.0,
+            b: 0.0,
+            c: 10.0,
+            d: 0.0,
+            round_to: 100,
+        };
         let err = coarse.validate().unwrap_err();
         assert!(err.contains("rise with every level"), "{err}");
-        let nan = Curve { a: f64::NAN, b: 0.0, c: 1.0, d: 0.0, round_to: 1 };
+        let nan = Curve {
+            a: f64::NAN,
+            b: 0.0,
+            c: 1.0,
+            d: 0.0,
+            round_to: 1,
+        };
         assert!(nan.validate().is_err());
     }
 }

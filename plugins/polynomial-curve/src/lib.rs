@@ -15,17 +15,23 @@ pub struct PolynomialCurve;
 
 impl Plugin for PolynomialCurve {
     const NAME: &'static str = "polynomial-curve";
-    const DESCRIPTION: &'static str =
-        "Level curves as a configurable polynomial, with Polaris (default), Lurkr, Arcane and linear presets.";
+    const DESCRIPTION: &'static str = "Level curves as a configurable polynomial, with Polaris (default), Lurkr, Arcane and linear presets.";
 }
 
 /// XP for one activity: messages only, honouring the cooldown; `xp_rate` applies, floored,
 /// at least 1 when anything was earned.
-pub fn award(settings: &Settings, ctx: &XpContext, roll: impl FnOnce(std::ops::RangeInclusive<i64>) -> i64) -> i64 {
+pub fn award(
+    settings: &Settings,
+    ctx: &XpContext,
+    roll: impl FnOnce(std::ops::RangeInclusive<i64>) -> i64,
+) -> i64 {
     if !matches!(ctx.activity.kind, ActivityKind::Message(_)) {
         return 0;
     }
-    if ctx.seconds_since_last_award.is_some_and(|s| s < settings.cooldown_seconds) {
+    if ctx
+        .seconds_since_last_award
+        .is_some_and(|s| s < settings.cooldown_seconds)
+    {
         return 0;
     }
     if !(ctx.xp_rate > 0.0 && ctx.xp_rate.is_finite()) {
@@ -45,7 +51,10 @@ impl XpFormula for PolynomialCurve {
 
     fn xp_for_activities(items: Vec<XpContext>) -> Vec<i64> {
         let settings = config::<Settings>();
-        items.iter().map(|c| award(&settings, c, random_range)).collect()
+        items
+            .iter()
+            .map(|c| award(&settings, c, random_range))
+            .collect()
     }
 
     fn total_xp_for_level(level: u32) -> i64 {
@@ -91,9 +100,13 @@ mod tests {
         assert_eq!(award(&s, &msg_ctx(Some(30), 1.0), |_| 20), 0);
         assert_eq!(award(&s, &msg_ctx(Some(60), 1.0), |r| *r.end()), 40);
         assert_eq!(award(&s, &msg_ctx(None, 0.01), |r| *r.start()), 1);
-        let voice = XpContext { activity: Activity::voice(1, 2, 3, 0, 60), ..msg_ctx(None, 1.0) };
+        let voice = XpContext {
+            activity: Activity::voice(1, 2, 3, 0, 60),
+            ..msg_ctx(None, 1.0)
+        };
         assert_eq!(award(&s, &voice, |_| 20), 0);
-        let custom: Settings = config_from_str(r#"{"min_xp": 5, "max_xp": 6, "cooldown_seconds": 0}"#);
+        let custom: Settings =
+            config_from_str(r#"{"min_xp": 5, "max_xp": 6, "cooldown_seconds": 0}"#);
         assert_eq!(award(&custom, &msg_ctx(Some(0), 2.0), |r| *r.start()), 10);
     }
 
@@ -101,7 +114,9 @@ mod tests {
     fn rolls_come_from_host_random() {
         testing::reset();
         testing::set_config(r#"{"preset": "polaris"}"#);
-        let rolls: Vec<i64> = (0..200).map(|_| PolynomialCurve::xp_for_activity(&msg_ctx(None, 1.0))).collect();
+        let rolls: Vec<i64> = (0..200)
+            .map(|_| PolynomialCurve::xp_for_activity(&msg_ctx(None, 1.0)))
+            .collect();
         assert!(rolls.iter().all(|x| (50..=100).contains(x)));
         assert!(rolls.iter().any(|x| *x != rolls[0]));
     }

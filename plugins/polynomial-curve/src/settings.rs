@@ -66,7 +66,9 @@ impl From<Raw> for Settings {
             curve.round_to = round_to;
         }
         if let Err(why) = curve.validate() {
-            warn!("polynomial-curve: {why}; using the default Polaris curve until the configuration is fixed");
+            warn!(
+                "polynomial-curve: {why}; using the default Polaris curve until the configuration is fixed"
+            );
             curve = Preset::default().curve();
         }
         let (min, max, cooldown) = raw.preset.message_xp();
@@ -99,14 +101,19 @@ mod tests {
         testing::reset();
         let s: Settings = config_from_str(r#"{"a": -1, "b": 10}"#);
         assert_eq!(s.curve, Preset::Polaris.curve());
-        assert!(testing::logs().iter().any(|(l, m)| *l == Level::Warn && m.contains("highest-order")));
+        assert!(
+            testing::logs()
+                .iter()
+                .any(|(l, m)| *l == Level::Warn && m.contains("highest-order"))
+        );
     }
 
     #[test]
     fn preset_names_and_defaults() {
         let s: Settings = config_from_str(r#"{"preset": "polaris-generous"}"#);
         assert_eq!(s.curve, Preset::PolarisGenerous.curve());
-        let s: Settings = config_from_str(r#"{"preset": "arcane-linear", "min_xp": 40, "max_xp": 10}"#);
+        let s: Settings =
+            config_from_str(r#"{"preset": "arcane-linear", "min_xp": 40, "max_xp": 10}"#);
         assert_eq!((s.min_xp, s.max_xp), (10, 40));
         assert_eq!(Settings::default().curve, Preset::Polaris.curve());
     }

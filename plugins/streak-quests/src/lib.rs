@@ -23,7 +23,11 @@ impl Plugin for StreakQuests {
 }
 
 /// New progress for a streak quest given the member's streak after the activity.
-pub fn progress_for(quest: &QuestDef, current: &QuestProgress, streak: &Streak) -> Option<QuestProgress> {
+pub fn progress_for(
+    quest: &QuestDef,
+    current: &QuestProgress,
+    streak: &Streak,
+) -> Option<QuestProgress> {
     if current.completed {
         return None;
     }
@@ -46,8 +50,18 @@ fn shape(cycle: RefreshCycle) -> Option<(QuestCategory, &'static str, [i64; 3], 
         // A one-day streak is just "be active today": not a streak quest.
         RefreshCycle::Daily => None,
         RefreshCycle::Weekly => Some((QuestCategory::Weekly, "Weekly", [3, 5, 7], [150, 300, 600])),
-        RefreshCycle::Monthly => Some((QuestCategory::Special, "Monthly", [7, 14, 28], [500, 1_200, 3_000])),
-        RefreshCycle::Once => Some((QuestCategory::Challenge, "Legendary", [30, 60, 100], [2_000, 5_000, 10_000])),
+        RefreshCycle::Monthly => Some((
+            QuestCategory::Special,
+            "Monthly",
+            [7, 14, 28],
+            [500, 1_200, 3_000],
+        )),
+        RefreshCycle::Once => Some((
+            QuestCategory::Challenge,
+            "Legendary",
+            [30, 60, 100],
+            [2_000, 5_000, 10_000],
+        )),
     }
 }
 
@@ -82,7 +96,11 @@ impl QuestType for StreakQuests {
         if input.quest.requirement_type != STREAK_DAYS || input.current.completed {
             return None;
         }
-        if input.quest.expires_at.is_some_and(|end| input.activity.at >= end) {
+        if input
+            .quest
+            .expires_at
+            .is_some_and(|end| input.activity.at >= end)
+        {
             return None;
         }
         let streak = record_activity(input.activity.user, input.activity.at);
@@ -130,7 +148,11 @@ mod tests {
             assert_eq!(p.progress, expected);
         }
         assert!(p.completed);
-        assert_eq!(run(&p, 7, 103, 1), None, "completed quests stay as they are");
+        assert_eq!(
+            run(&p, 7, 103, 1),
+            None,
+            "completed quests stay as they are"
+        );
     }
 
     #[test]
@@ -157,7 +179,13 @@ mod tests {
     fn templates_per_cycle() {
         assert!(StreakQuests::templates(RefreshCycle::Daily, None).is_empty());
         let weekly = StreakQuests::templates(RefreshCycle::Weekly, None);
-        assert_eq!(weekly.iter().map(|t| t.requirement_value).collect::<Vec<_>>(), vec![3, 5, 7]);
+        assert_eq!(
+            weekly
+                .iter()
+                .map(|t| t.requirement_value)
+                .collect::<Vec<_>>(),
+            vec![3, 5, 7]
+        );
         let hard_monthly = StreakQuests::templates(RefreshCycle::Monthly, Some(Difficulty::Hard));
         assert_eq!(hard_monthly.len(), 1);
         assert_eq!(hard_monthly[0].requirement_value, 28);

@@ -22,7 +22,10 @@ impl Streak {
             d if d < 0 => return self, // an older, out-of-order activity changes nothing
             _ => 1,
         };
-        Streak { last_day: day, days }
+        Streak {
+            last_day: day,
+            days,
+        }
     }
 }
 
@@ -60,7 +63,13 @@ mod tests {
     #[test]
     fn advance_rules() {
         let s = Streak::default().advance(10);
-        assert_eq!(s, Streak { last_day: 10, days: 1 });
+        assert_eq!(
+            s,
+            Streak {
+                last_day: 10,
+                days: 1
+            }
+        );
         assert_eq!(s.advance(10), s);
         assert_eq!(s.advance(11).days, 2);
         assert_eq!(s.advance(11).advance(13).days, 1);
@@ -74,7 +83,13 @@ mod tests {
         let s = record_activity(5, 4 * DAY_MS + 10);
         assert_eq!(s.days, 2);
         let stored: Streak = kv::get_json("streak:5").unwrap().unwrap();
-        assert_eq!(stored, Streak { last_day: 4, days: 2 });
+        assert_eq!(
+            stored,
+            Streak {
+                last_day: 4,
+                days: 2
+            }
+        );
     }
 
     #[test]
@@ -82,6 +97,10 @@ mod tests {
         testing::reset();
         kv::set("streak:5", b"not json").unwrap();
         assert_eq!(record_activity(5, 0).days, 1);
-        assert!(testing::logs().iter().any(|(_, m)| m.contains("could not read")));
+        assert!(
+            testing::logs()
+                .iter()
+                .any(|(_, m)| m.contains("could not read"))
+        );
     }
 }
