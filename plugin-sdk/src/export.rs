@@ -32,6 +32,19 @@
 /// assert_eq!(info.kinds, vec![PluginKind::XpFormula]);
 /// # }
 /// ```
+///
+/// An unknown kind is a compile error that lists the valid ones:
+///
+/// ```compile_fail
+/// use questline_plugin_sdk::*;
+/// struct Flat;
+/// impl Plugin for Flat {
+///     const NAME: &'static str = "flat";
+///     const DESCRIPTION: &'static str = "";
+/// }
+/// export_plugin!(Flat, kinds: [xp_formulas]);
+/// # fn main() {}
+/// ```
 #[macro_export]
 macro_rules! export_plugin {
     ($ty:ty, kinds: [$($kind:ident),* $(,)?] $(,)?) => {
