@@ -19,6 +19,7 @@ pub mod fonts;
 pub mod images;
 pub mod render;
 pub mod sanitize;
+pub mod styles;
 
 pub use color::{normalize_color, validate_style};
 pub use config::{CardsConfig, DEFAULT_HEIGHT, DEFAULT_WIDTH};
@@ -26,3 +27,4 @@ pub use data::{CardData, CardDataBuilder, CardPrefs, DEFAULT_STYLE, display_name
 pub use error::{CardError, ImageError, ValueError};
 pub use images::{EmbeddedImage, ImageFetcher, ImageKind, check_url, embed_image};
 pub use render::{CardRenderer, RenderedCard};
+pub use styles::{StyleEntry, available_styles, render_card, render_card_blocking};

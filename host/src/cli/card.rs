@@ -7,8 +7,10 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 
-use crate::cards::styles::{available_styles, render_card_blocking};
-use crate::cards::{CardData, CardRenderer, CardsConfig, ImageKind, embed_image};
+use crate::cards::styles::{available_styles, render_card_blocking, style_names};
+use crate::cards::{
+    CardData, CardRenderer, CardsConfig, ImageKind, embed_image, validate_style,
+};
 use crate::config::Config;
 use crate::plugins::{CallContext, MemoryKv, PluginHost};
 
@@ -98,8 +100,12 @@ fn render(config: &Config, cards: &CardsConfig, args: RenderArgs) -> anyhow::Res
         data.background = Some(load_image(cards, path, ImageKind::Background)?);
     }
     let host = host(config, args.plugin.as_deref())?;
+    // The bot falls back to the default style for a stale stored style; an author asking
+    // for a style by name wants to hear that it does not exist.
+    let names = style_names(&available_styles(&host, &ctx()));
+    let style = validate_style(&args.style, &names)?;
     let renderer = CardRenderer::new(cards);
-    let card = render_card_blocking(&host, &renderer, &ctx(), &args.style, &data);
+    let card = render_card_blocking(&host, &renderer, &ctx(), &style, &data);
     std::fs::write(&args.out, &card.png)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     println!("{}", args.out.display());

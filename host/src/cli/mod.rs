@@ -1,6 +1,7 @@
 //! The command-line front end. Each subcommand lives in its own module; this one only parses
 //! and dispatches, and turns errors into one readable message.
 
+mod card;
 mod migrate;
 mod plugin;
 
@@ -33,6 +34,8 @@ pub enum Command {
     Migrate(migrate::MigrateArgs),
     /// Inspect, check and scaffold plugins.
     Plugin(plugin::PluginArgs),
+    /// Render rank cards offline and list card styles.
+    Card(card::CardArgs),
 }
 
 /// Entry point used by `main.rs`.
@@ -69,6 +72,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         match cli.command {
             Command::Migrate(args) => migrate::run(&config, args).await,
             Command::Plugin(args) => plugin::run(&config, args).await,
+            Command::Card(args) => card::run(&config, args).await,
         }
     })
 }
