@@ -82,7 +82,13 @@ pub fn render_svg_blocking(
     let entry = entries
         .iter()
         .find(|e| e.style == style)
-        .or_else(|| entries.iter().find(|e| e.style == DEFAULT_STYLE))
+        .or_else(|| {
+            let default = entries.iter().find(|e| e.style == DEFAULT_STYLE);
+            if default.is_some() {
+                tracing::info!(%style, "card style not loaded; drawing the default style");
+            }
+            default
+        })
         .ok_or_else(|| CardError::UnknownStyle {
             style: style.to_owned(),
             available: list(&style_names(&entries)),
