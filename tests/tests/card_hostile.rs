@@ -4,6 +4,9 @@
 
 mod card_support;
 
+/// Recognises the error a case must produce.
+type Expect = fn(&CardError) -> bool;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,7 +41,7 @@ fn limits_apply_and_the_fallback_card_comes_back() {
     let (host, _dir) = hostile_host();
     let renderer = CardRenderer::new(&CardsConfig::default());
     let data = CardData::sample();
-    let cases: &[(&str, fn(&CardError) -> bool)] = &[
+    let cases: &[(&str, Expect)] = &[
         ("huge", |e| matches!(e, CardError::SvgTooLarge { .. })),
         (
             "script",

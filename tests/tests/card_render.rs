@@ -3,6 +3,9 @@
 
 mod card_support;
 
+/// Recognises the error a case must produce.
+type Expect = fn(&CardError) -> bool;
+
 use std::time::Duration;
 
 use card_support::*;
@@ -102,7 +105,7 @@ fn text_is_clipped_to_the_canvas() {
 fn failures_yield_the_fallback_card_with_the_reason() {
     let r = renderer();
     let data = CardData::sample();
-    let cases: Vec<(String, fn(&CardError) -> bool)> = vec![
+    let cases: Vec<(String, Expect)> = vec![
         (svg(&" ".repeat(600 * 1024)), |e| {
             matches!(e, CardError::SvgTooLarge { .. })
         }),

@@ -8,9 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 
 use crate::cards::styles::{available_styles, render_card_blocking, style_names};
-use crate::cards::{
-    CardData, CardRenderer, CardsConfig, ImageKind, embed_image, validate_style,
-};
+use crate::cards::{CardData, CardRenderer, CardsConfig, ImageKind, embed_image, validate_style};
 use crate::config::Config;
 use crate::plugins::{CallContext, MemoryKv, PluginHost};
 
