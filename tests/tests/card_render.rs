@@ -151,3 +151,17 @@ fn rendering_is_deterministic() {
     .render_fallback(&data);
     assert_eq!(a, b);
 }
+
+#[test]
+fn non_latin_names_render_and_emoji_fall_back_cleanly() {
+    let (_, data) = questline::cards::CardDataBuilder::new("Zoë Привет 🔥 李", 3, 250, (50, 155))
+        .rank(Some(9))
+        .build();
+    assert_eq!(data.display_name, "Zoë Привет");
+    let only_emoji = questline::cards::CardDataBuilder::new("🔥🎮", 1, 0, (0, 100))
+        .build()
+        .1;
+    assert_eq!(only_emoji.display_name, "Member");
+    let img = decode(&renderer().render_fallback(&data));
+    assert!(has_color(&img, [255, 255, 255]), "the name is drawn");
+}
