@@ -8,7 +8,10 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 
 use crate::cards::styles::{available_styles, render_card_blocking, style_names};
-use crate::cards::{CardData, CardRenderer, CardsConfig, ImageKind, embed_image, validate_style};
+use crate::cards::{
+    CardData, CardRenderer, CardsConfig, ImageKind, display_name_for_card, embed_image,
+    validate_style,
+};
 use crate::config::Config;
 use crate::plugins::{CallContext, MemoryKv, PluginHost};
 
@@ -87,6 +90,8 @@ fn render(config: &Config, cards: &CardsConfig, args: RenderArgs) -> anyhow::Res
         }
         None => CardData::sample(),
     };
+    // As the bot does: only characters the bundled fonts draw.
+    data.display_name = display_name_for_card(&data.display_name);
     // Images in the JSON are re-checked like fetched ones: the renderer draws only what the
     // host embedded.
     data.avatar = reembed(cards, data.avatar.take(), ImageKind::Avatar)?;
