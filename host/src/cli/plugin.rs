@@ -232,16 +232,29 @@ pub(crate) mod scaffold {
         kind: PluginKind,
         parent: &Path,
     ) -> anyhow::Result<PathBuf> {
-        let Some(templates) = templates_for(kind) else {
-            bail!(
-                "this build has no plugin templates (the SDK's templates were not available when it was built)"
-            );
+        let (cargo_toml, lib_rs) = read_templates(kind)?;
+        let templates = Templates {
+            cargo_toml: &cargo_toml,
+            lib_rs: &lib_rs,
         };
         write_plugin(name, parent, &templates, &sdk_dependency())
     }
 
-    fn templates_for(_kind: PluginKind) -> Option<Templates<'static>> {
-        None
+    /// The SDK's templates, read from the checkout this binary was built from.
+    // TODO(runtime): embed with include_str! once plugin-sdk/templates is on main, so an
+    // installed binary scaffolds without the checkout.
+    fn read_templates(kind: PluginKind) -> anyhow::Result<(String, String)> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugin-sdk/templates");
+        let read = |file: &str| {
+            std::fs::read_to_string(dir.join(file)).with_context(|| {
+                format!(
+                    "cannot read the plugin template {file} from {}: scaffold from a Questline \
+                     source checkout that has plugin-sdk/templates",
+                    dir.display()
+                )
+            })
+        };
+        Ok((read("Cargo.toml.tmpl")?, read(&format!("{kind}.rs.tmpl"))?))
     }
 
     #[cfg(test)]
