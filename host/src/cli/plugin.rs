@@ -227,34 +227,37 @@ pub(crate) mod scaffold {
         Ok(dir)
     }
 
+    const CARGO_TOML: &str = include_str!("../../../plugin-sdk/templates/Cargo.toml.tmpl");
+
+    /// The SDK's templates, embedded so an installed binary scaffolds without a checkout.
+    pub(crate) fn templates_for(kind: PluginKind) -> Templates<'static> {
+        let lib_rs = match kind {
+            PluginKind::XpFormula => {
+                include_str!("../../../plugin-sdk/templates/xp-formula.rs.tmpl")
+            }
+            PluginKind::QuestType => {
+                include_str!("../../../plugin-sdk/templates/quest-type.rs.tmpl")
+            }
+            PluginKind::AchievementCheck => {
+                include_str!("../../../plugin-sdk/templates/achievement-check.rs.tmpl")
+            }
+            PluginKind::CardStyle => {
+                include_str!("../../../plugin-sdk/templates/card-style.rs.tmpl")
+            }
+            PluginKind::Commands => include_str!("../../../plugin-sdk/templates/commands.rs.tmpl"),
+        };
+        Templates {
+            cargo_toml: CARGO_TOML,
+            lib_rs,
+        }
+    }
+
     pub(crate) fn new_plugin(
         name: &str,
         kind: PluginKind,
         parent: &Path,
     ) -> anyhow::Result<PathBuf> {
-        let (cargo_toml, lib_rs) = read_templates(kind)?;
-        let templates = Templates {
-            cargo_toml: &cargo_toml,
-            lib_rs: &lib_rs,
-        };
-        write_plugin(name, parent, &templates, &sdk_dependency())
-    }
-
-    /// The SDK's templates, read from the checkout this binary was built from.
-    // TODO(runtime): embed with include_str! once plugin-sdk/templates is on main, so an
-    // installed binary scaffolds without the checkout.
-    fn read_templates(kind: PluginKind) -> anyhow::Result<(String, String)> {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugin-sdk/templates");
-        let read = |file: &str| {
-            std::fs::read_to_string(dir.join(file)).with_context(|| {
-                format!(
-                    "cannot read the plugin template {file} from {}: scaffold from a Questline \
-                     source checkout that has plugin-sdk/templates",
-                    dir.display()
-                )
-            })
-        };
-        Ok((read("Cargo.toml.tmpl")?, read(&format!("{kind}.rs.tmpl"))?))
+        write_plugin(name, parent, &templates_for(kind), &sdk_dependency())
     }
 
     #[cfg(test)]
@@ -286,6 +289,28 @@ pub(crate) mod scaffold {
                     write_plugin(bad, tmp.path(), &templates, "").is_err(),
                     "{bad}"
                 );
+            }
+        }
+
+        #[test]
+        fn every_kind_has_a_filled_template() {
+            let tmp = tempfile::tempdir().unwrap();
+            for kind in PluginKind::ALL {
+                let name = format!("my-{kind}");
+                let dir = write_plugin(&name, tmp.path(), &templates_for(kind), &sdk_dependency())
+                    .unwrap();
+                let cargo = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+                let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+                assert!(cargo.contains(&format!("name = \"{name}\"")), "{cargo}");
+                assert!(
+                    cargo.contains("questline-plugin-sdk = { path = "),
+                    "{cargo}"
+                );
+                assert!(
+                    !cargo.contains("{{") && !lib.contains("{{"),
+                    "unfilled placeholder"
+                );
+                assert!(lib.contains(&name), "{lib}");
             }
         }
 
