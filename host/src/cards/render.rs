@@ -153,8 +153,8 @@ fn rasterise(tree: &usvg::Tree, width: u32, height: u32) -> Result<Vec<u8>, Card
     encode_png(&pixmap)
 }
 
-/// PNG with fast compression: encoding at the default level costs about as much as drawing
-/// the card, for a file Discord shows once; the card stays well under 200 KB either way.
+/// PNG with fast compression: a card is shown once, so encoding speed matters more than size
+/// (a 934x282 card with an avatar is ~60 KB, against ~26 KB at the default level).
 fn encode_png(pixmap: &tiny_skia::Pixmap) -> Result<Vec<u8>, CardError> {
     use image::ImageEncoder as _;
     use image::codecs::png::{CompressionType, FilterType, PngEncoder};
