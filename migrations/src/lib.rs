@@ -1,5 +1,15 @@
-//! Questline's schema migrations.
+//! Questline's schema migrations (sea-orm-migration).
+//!
+//! Order matters and names are forever: a migration's name is recorded in `seaql_migrations`,
+//! and the host refuses to start against a database that has applied a name it does not know
+//! (a newer binary migrated it). Add new migrations at the end; never edit an applied one.
 pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_core_tables;
+mod m20261128_000002_plugin_kv;
+mod m20261128_000003_plugin_settings;
+mod m20261128_000004_xp_audit_log;
+mod m20261128_000005_product_columns;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -7,6 +17,12 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![]
+        vec![
+            Box::new(m20261128_000001_core_tables::Migration),
+            Box::new(m20261128_000002_plugin_kv::Migration),
+            Box::new(m20261128_000003_plugin_settings::Migration),
+            Box::new(m20261128_000004_xp_audit_log::Migration),
+            Box::new(m20261128_000005_product_columns::Migration),
+        ]
     }
 }

@@ -1,19 +1,114 @@
 //! The database layer: the only place SQL is issued.
+//!
+//! [`Db`] is a cheap-to-clone handle (an `Arc` inside) over a SeaORM connection pool to
+//! PostgreSQL (production) or SQLite (the embedded, zero-setup default), with the spec's
+//! five TTL caches in front of the hot reads. Submodules own one concern each:
+//! - [`config`]: `[database]` settings; [`error`]: typed errors; [`retry`]: `safe_db_operation`;
+//! - [`cache`]: the caches; [`schema`]: connecting and migrations;
+//! - [`levels`], [`quests`], [`achievements`], [`server`], [`profile`], [`plugin_store`],
+//!   [`audit`], [`batch`]: the repository functions, as `impl Db` blocks.
 
-use serde::Deserialize;
+pub mod achievements;
+pub mod audit;
+pub mod batch;
+pub mod cache;
+pub mod config;
+pub mod entities;
+pub mod error;
+pub mod levels;
+pub mod plugin_store;
+pub mod profile;
+pub mod quests;
+pub mod retry;
+pub mod schema;
+pub mod server;
 
-/// `[database]` section.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct DatabaseConfig {
-    /// `sqlite://data/questline.db?mode=rwc` (default) or `postgres://...`.
-    pub url: String,
+use std::sync::Arc;
+
+use sea_orm::{DatabaseConnection, DbBackend, Statement, Value};
+
+pub use achievements::AchievementGrant;
+pub use audit::NewAuditEntry;
+pub use batch::{ActivityBatch, BatchOutcome, MemberDelta, QuestCompletion, QuestProgressUpdate};
+pub use cache::{CacheCounters, CacheStats};
+pub use config::{CacheConfig, CacheSettings, DatabaseConfig};
+pub use error::{DbError, redact_url};
+pub use levels::{
+    ActivityCounter, LeaderboardEntry, LevelCurve, LevelRecord, MemberRank, XpOutcome,
+};
+pub use plugin_store::{KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, PluginSettings};
+pub use profile::CardSettings;
+pub use quests::{NewQuest, QuestResetSettings, UserQuest};
+pub use retry::{RetryPolicy, safe_db_operation};
+pub use schema::{MigrationState, MigrationStatus};
+pub use server::ServerSetting;
+
+use cache::Caches;
+
+/// The repository handle. Clone it freely; clones share the pool and the caches.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
 }
 
-impl Default for DatabaseConfig {
-    fn default() -> Self {
-        Self {
-            url: "sqlite://data/questline.db?mode=rwc".to_string(),
-        }
+struct Inner {
+    conn: DatabaseConnection,
+    caches: Caches,
+    retry: RetryPolicy,
+    kv_max_keys: u64,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("backend", &self.backend())
+            .finish_non_exhaustive()
     }
+}
+
+impl Db {
+    /// Which backend this handle talks to.
+    pub fn backend(&self) -> DbBackend {
+        use sea_orm::ConnectionTrait;
+        self.inner.conn.get_database_backend()
+    }
+
+    /// Hit/miss/eviction counters of every cache, as plain numbers.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.inner.caches.stats()
+    }
+
+    /// Closes the pool (waits for connections to be returned).
+    pub async fn close(self) -> Result<(), DbError> {
+        self.inner.conn.clone().close().await.map_err(DbError::from)
+    }
+
+    fn conn(&self) -> &DatabaseConnection {
+        &self.inner.conn
+    }
+
+    fn caches(&self) -> &Caches {
+        &self.inner.caches
+    }
+
+    /// Runs `op` through [`safe_db_operation`] with this handle's policy.
+    async fn retry<T, F, Fut>(&self, name: &str, op: F) -> Result<T, DbError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, DbError>>,
+    {
+        safe_db_operation(name, &self.inner.retry, op).await
+    }
+
+    fn stmt(&self, sql: &str, values: Vec<Value>) -> Statement {
+        Statement::from_sql_and_values(self.backend(), sql, values)
+    }
+}
+
+/// Rejects empty or oversized Discord snowflakes/identifiers before they reach SQL.
+pub(crate) fn check_id(field: &'static str, value: &str) -> Result<(), DbError> {
+    if value.is_empty() || value.len() > 64 {
+        return Err(DbError::invalid(field, "must be 1 to 64 characters"));
+    }
+    Ok(())
 }

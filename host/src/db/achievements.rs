@@ -1,0 +1,176 @@
+//! Achievement definitions and grants. Granting is idempotent: the unique
+//! (guild_id, user_id, achievement_id) constraint plus `ON CONFLICT DO NOTHING` means a grant
+//! racing another grant of the same achievement awards its XP exactly once.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, Set, Statement, TransactionTrait,
+};
+use serde::Serialize;
+
+use super::batch::MemberDelta;
+use super::entities::{achievements, user_achievements};
+use super::error::DbError;
+use super::levels::{LevelCurve, XpOutcome, apply_member_delta};
+use super::{Db, check_id};
+
+/// A newly granted achievement and the XP its reward gave.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AchievementGrant {
+    pub guild_id: String,
+    pub user_id: String,
+    pub achievement_id: i64,
+    pub reward_xp: i64,
+    pub xp: XpOutcome,
+}
+
+impl Db {
+    /// Creates an achievement definition.
+    pub async fn create_achievement(
+        &self,
+        guild_id: &str,
+        name: &str,
+        description: &str,
+        requirement_type: &str,
+        requirement_value: i64,
+        reward_xp: i64,
+    ) -> Result<achievements::Model, DbError> {
+        check_id("guild_id", guild_id)?;
+        if name.trim().is_empty() || name.len() > 200 {
+            return Err(DbError::invalid("name", "must be 1 to 200 characters"));
+        }
+        if requirement_type.trim().is_empty() {
+            return Err(DbError::invalid("requirement_type", "cannot be empty"));
+        }
+        if requirement_value < 0 || reward_xp < 0 {
+            return Err(DbError::invalid(
+                "requirement_value/reward_xp",
+                "cannot be negative",
+            ));
+        }
+        self.retry("create_achievement", || async {
+            let model = achievements::ActiveModel {
+                id: NotSet,
+                guild_id: Set(guild_id.to_string()),
+                name: Set(name.to_string()),
+                description: Set(description.to_string()),
+                requirement_type: Set(requirement_type.to_string()),
+                requirement_value: Set(requirement_value),
+                reward_xp: Set(reward_xp),
+                badge_url: Set(None),
+                created_at: Set(Utc::now()),
+            };
+            Ok::<_, DbError>(model.insert(self.conn()).await?)
+        })
+        .await
+    }
+
+    /// The guild's achievement definitions.
+    pub async fn list_achievements(
+        &self,
+        guild_id: &str,
+    ) -> Result<Vec<achievements::Model>, DbError> {
+        self.retry("list_achievements", || async {
+            Ok::<_, DbError>(
+                achievements::Entity::find()
+                    .filter(achievements::Column::GuildId.eq(guild_id))
+                    .order_by_asc(achievements::Column::Id)
+                    .all(self.conn())
+                    .await?,
+            )
+        })
+        .await
+    }
+
+    /// Achievements the member earned, with when, oldest first.
+    pub async fn get_user_achievements(
+        &self,
+        guild_id: &str,
+        user_id: &str,
+    ) -> Result<Vec<(user_achievements::Model, achievements::Model)>, DbError> {
+        let rows = self
+            .retry("get_user_achievements", || async {
+                Ok::<_, DbError>(
+                    user_achievements::Entity::find()
+                        .filter(user_achievements::Column::GuildId.eq(guild_id))
+                        .filter(user_achievements::Column::UserId.eq(user_id))
+                        .order_by_asc(user_achievements::Column::EarnedAt)
+                        .find_also_related(achievements::Entity)
+                        .all(self.conn())
+                        .await?,
+                )
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(ua, a)| a.map(|a| (ua, a)))
+            .collect())
+    }
+
+    /// Grants an achievement and its `reward_xp`. `None` if the member already had it.
+    pub async fn grant_achievement(
+        &self,
+        guild_id: &str,
+        user_id: &str,
+        achievement_id: i64,
+        curve: &dyn LevelCurve,
+    ) -> Result<Option<AchievementGrant>, DbError> {
+        check_id("guild_id", guild_id)?;
+        check_id("user_id", user_id)?;
+        let grant = self
+            .retry("grant_achievement", || async {
+                let txn = self.conn().begin().await?;
+                let grant = apply_grant(&txn, guild_id, user_id, achievement_id, curve).await?;
+                txn.commit().await?;
+                Ok::<_, DbError>(grant)
+            })
+            .await?;
+        self.caches().member_changed(guild_id, user_id);
+        Ok(grant)
+    }
+}
+
+/// Grants inside the caller's transaction.
+pub(crate) async fn apply_grant<C: ConnectionTrait>(
+    c: &C,
+    guild_id: &str,
+    user_id: &str,
+    achievement_id: i64,
+    curve: &dyn LevelCurve,
+) -> Result<Option<AchievementGrant>, DbError> {
+    let achievement = achievements::Entity::find_by_id(achievement_id)
+        .one(c)
+        .await?
+        .filter(|a| a.guild_id == guild_id)
+        .ok_or_else(|| DbError::not_found(format!("achievement {achievement_id} in this guild")))?;
+    let inserted = c
+        .execute(Statement::from_sql_and_values(
+            c.get_database_backend(),
+            "INSERT INTO user_achievements (guild_id, user_id, achievement_id, earned_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (guild_id, user_id, achievement_id) DO NOTHING",
+            vec![
+                guild_id.into(),
+                user_id.into(),
+                achievement_id.into(),
+                Utc::now().into(),
+            ],
+        ))
+        .await?
+        .rows_affected();
+    if inserted == 0 {
+        return Ok(None);
+    }
+    let reward = MemberDelta {
+        xp: achievement.reward_xp,
+        ..MemberDelta::new(guild_id, user_id)
+    };
+    let xp = apply_member_delta(c, &reward, curve).await?;
+    Ok(Some(AchievementGrant {
+        guild_id: guild_id.to_string(),
+        user_id: user_id.to_string(),
+        achievement_id,
+        reward_xp: achievement.reward_xp,
+        xp,
+    }))
+}

@@ -1,0 +1,49 @@
+//! `server_config`: per-guild settings. A guild without a row uses [`Model::defaults`].
+use sea_orm::entity::prelude::*;
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize)]
+#[sea_orm(table_name = "server_config")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub guild_id: String,
+    pub xp_rate: f64,
+    pub level_up_message: Option<String>,
+    pub level_up_channel: Option<String>,
+    pub quest_channel: Option<String>,
+    pub achievement_channel: Option<String>,
+    /// 0..=23, UTC.
+    pub quest_reset_hour: i32,
+    /// 0..=6, 0 = Monday.
+    pub quest_reset_day: i32,
+    /// JSONB on PostgreSQL, JSON text on SQLite.
+    pub cooldowns: Option<Json>,
+    pub xp_formula_plugin: Option<String>,
+    pub card_style: Option<String>,
+    pub demote_on_xp_loss: bool,
+}
+
+impl Model {
+    /// The configuration of a guild that never changed a setting (matches column defaults).
+    pub fn defaults(guild_id: &str) -> Self {
+        Self {
+            guild_id: guild_id.to_string(),
+            xp_rate: 1.0,
+            level_up_message: None,
+            level_up_channel: None,
+            quest_channel: None,
+            achievement_channel: None,
+            quest_reset_hour: 0,
+            quest_reset_day: 0,
+            cooldowns: None,
+            xp_formula_plugin: None,
+            card_style: None,
+            demote_on_xp_loss: false,
+        }
+    }
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,198 @@
+//! Connecting, the schema-version guard and migrations (`questline migrate ...` uses these).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use questline_migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+
+use super::cache::Caches;
+use super::config::DatabaseConfig;
+use super::error::{DbError, redact_url, scrub};
+use super::retry::RetryPolicy;
+use super::{Db, Inner};
+
+/// One migration and whether it is applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    pub name: String,
+    pub applied: bool,
+}
+
+/// The schema state: known migrations (in order) and applied names this binary does not know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationState {
+    pub migrations: Vec<MigrationStatus>,
+    pub unknown_applied: Vec<String>,
+}
+
+impl Db {
+    /// Opens the pool, refuses a schema newer than this binary, and applies pending
+    /// migrations unless `run_migrations = false`. Creates the SQLite file's directory.
+    pub async fn connect(config: &DatabaseConfig) -> Result<Db, DbError> {
+        let conn = open(config).await?;
+        let state = migration_state(&conn).await?;
+        if !state.unknown_applied.is_empty() {
+            return Err(DbError::SchemaTooNew {
+                unknown: state.unknown_applied,
+            });
+        }
+        let pending = state.migrations.iter().filter(|m| !m.applied).count();
+        if pending > 0 {
+            if config.run_migrations {
+                tracing::info!(pending, "applying database migrations");
+                Migrator::up(&conn, None).await.map_err(migration_error)?;
+            } else {
+                tracing::warn!(
+                    pending,
+                    "database has pending migrations and run_migrations = false; run `questline migrate up`"
+                );
+            }
+        }
+        Ok(Db::from_connection(conn, config))
+    }
+
+    /// Opens the pool without touching the schema (for `questline migrate`).
+    pub async fn connect_without_migrations(config: &DatabaseConfig) -> Result<Db, DbError> {
+        let conn = open(config).await?;
+        Ok(Db::from_connection(conn, config))
+    }
+
+    fn from_connection(conn: DatabaseConnection, config: &DatabaseConfig) -> Db {
+        Db {
+            inner: Arc::new(Inner {
+                conn,
+                caches: Caches::new(&config.cache),
+                retry: RetryPolicy {
+                    attempts: config.retry_attempts.max(1),
+                    base_delay: Duration::from_millis(config.retry_base_delay_ms),
+                    max_delay: Duration::from_millis(config.retry_max_delay_ms),
+                },
+                kv_max_keys: config.kv_max_keys,
+            }),
+        }
+    }
+
+    /// Applied and pending migrations.
+    pub async fn migration_status(&self) -> Result<MigrationState, DbError> {
+        migration_state(self.conn()).await
+    }
+
+    /// Applies `steps` pending migrations (all when `None`).
+    pub async fn migrate_up(&self, steps: Option<u32>) -> Result<(), DbError> {
+        self.refuse_newer().await?;
+        let result = Migrator::up(self.conn(), steps).await;
+        self.forget_cached();
+        result.map_err(migration_error)
+    }
+
+    /// Reverts `steps` applied migrations (all when `None`).
+    pub async fn migrate_down(&self, steps: Option<u32>) -> Result<(), DbError> {
+        self.refuse_newer().await?;
+        let result = Migrator::down(self.conn(), steps).await;
+        self.forget_cached();
+        result.map_err(migration_error)
+    }
+
+    /// Drops every table and applies all migrations: ALL DATA IS LOST.
+    pub async fn migrate_fresh(&self) -> Result<(), DbError> {
+        let result = Migrator::fresh(self.conn()).await;
+        self.forget_cached();
+        result.map_err(migration_error)
+    }
+
+    async fn refuse_newer(&self) -> Result<(), DbError> {
+        let state = migration_state(self.conn()).await?;
+        if state.unknown_applied.is_empty() {
+            Ok(())
+        } else {
+            Err(DbError::SchemaTooNew {
+                unknown: state.unknown_applied,
+            })
+        }
+    }
+
+    fn forget_cached(&self) {
+        let c = self.caches();
+        c.quest.invalidate_all();
+        c.active_quests.invalidate_all();
+        c.user_quests.invalidate_all();
+        c.user_stats.invalidate_all();
+        c.server_config.invalidate_all();
+    }
+}
+
+fn migration_error(err: sea_orm::DbErr) -> DbError {
+    match DbError::from(err) {
+        DbError::Other(m) => DbError::Migration(m),
+        other => other,
+    }
+}
+
+async fn open(config: &DatabaseConfig) -> Result<DatabaseConnection, DbError> {
+    if let Some(path) = config.sqlite_path()
+        && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).map_err(|e| DbError::Unavailable {
+            reason: format!(
+                "cannot create the directory {} for the SQLite database: {e}",
+                dir.display()
+            ),
+        })?;
+    }
+    let mut options = ConnectOptions::new(config.url.clone());
+    options
+        .max_connections(config.max_connections.max(1))
+        .min_connections(config.min_connections)
+        .connect_timeout(Duration::from_secs(config.connect_timeout_secs))
+        .acquire_timeout(Duration::from_secs(config.acquire_timeout_secs))
+        .sqlx_logging(true)
+        .sqlx_logging_level(log::LevelFilter::Trace)
+        .sqlx_slow_statements_logging_settings(
+            log::LevelFilter::Warn,
+            Duration::from_millis(config.slow_statement_ms),
+        );
+    let busy = Duration::from_millis(config.sqlite_busy_timeout_ms);
+    options.map_sqlx_sqlite_opts(move |o| {
+        use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+        o.journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(busy)
+    });
+    Database::connect(options).await.map_err(|e| {
+        let reason = scrub(&e.to_string(), &config.url);
+        DbError::Unavailable {
+            reason: format!("cannot connect to {}: {reason}", redact_url(&config.url)),
+        }
+    })
+}
+
+async fn migration_state(conn: &DatabaseConnection) -> Result<MigrationState, DbError> {
+    let applied: Vec<String> = Migrator::get_migration_models(conn)
+        .await
+        .map_err(DbError::from)?
+        .into_iter()
+        .map(|m| m.version)
+        .collect();
+    let known: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_string())
+        .collect();
+    let unknown_applied = applied
+        .iter()
+        .filter(|a| !known.contains(a))
+        .cloned()
+        .collect();
+    let migrations = known
+        .into_iter()
+        .map(|name| MigrationStatus {
+            applied: applied.contains(&name),
+            name,
+        })
+        .collect();
+    Ok(MigrationState {
+        migrations,
+        unknown_applied,
+    })
+}

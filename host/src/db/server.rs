@@ -1,0 +1,183 @@
+//! Per-guild server configuration (cached).
+
+use std::sync::Arc;
+
+use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement, TransactionTrait,
+};
+
+use super::entities::server_config::{self, Column};
+use super::error::DbError;
+use super::{Db, check_id};
+
+/// One setting and its new value (the spec's `update_server_config(guild, setting, value)`,
+/// typed so a value can only go to a column of its type).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServerSetting {
+    XpRate(f64),
+    LevelUpMessage(Option<String>),
+    LevelUpChannel(Option<String>),
+    QuestChannel(Option<String>),
+    AchievementChannel(Option<String>),
+    QuestResetHour(i32),
+    QuestResetDay(i32),
+    Cooldowns(Option<serde_json::Value>),
+    XpFormulaPlugin(Option<String>),
+    CardStyle(Option<String>),
+    DemoteOnXpLoss(bool),
+}
+
+impl ServerSetting {
+    /// Parses the spec's string form, e.g. `("xp_rate", "1.5")`; empty text clears optional
+    /// settings.
+    pub fn parse(setting: &str, value: &str) -> Result<Self, DbError> {
+        let opt = || (!value.is_empty()).then(|| value.to_string());
+        let int = |field: &'static str| {
+            value
+                .parse::<i32>()
+                .map_err(|_| DbError::invalid(field, format!("`{value}` is not a whole number")))
+        };
+        Ok(match setting {
+            "xp_rate" => {
+                Self::XpRate(value.parse::<f64>().map_err(|_| {
+                    DbError::invalid("xp_rate", format!("`{value}` is not a number"))
+                })?)
+            }
+            "level_up_message" => Self::LevelUpMessage(opt()),
+            "level_up_channel" => Self::LevelUpChannel(opt()),
+            "quest_channel" => Self::QuestChannel(opt()),
+            "achievement_channel" => Self::AchievementChannel(opt()),
+            "quest_reset_hour" => Self::QuestResetHour(int("quest_reset_hour")?),
+            "quest_reset_day" => Self::QuestResetDay(int("quest_reset_day")?),
+            "cooldowns" => {
+                Self::Cooldowns(if value.is_empty() {
+                    None
+                } else {
+                    Some(serde_json::from_str(value).map_err(|e| {
+                        DbError::invalid("cooldowns", format!("not valid JSON: {e}"))
+                    })?)
+                })
+            }
+            "xp_formula_plugin" => Self::XpFormulaPlugin(opt()),
+            "card_style" => Self::CardStyle(opt()),
+            "demote_on_xp_loss" => {
+                Self::DemoteOnXpLoss(matches!(value, "true" | "1" | "yes" | "on"))
+            }
+            other => {
+                return Err(DbError::invalid(
+                    "setting",
+                    format!("`{other}` is not a server setting"),
+                ));
+            }
+        })
+    }
+
+    fn validate(&self) -> Result<(), DbError> {
+        match self {
+            Self::XpRate(r) if !r.is_finite() || *r < 0.0 => {
+                Err(DbError::invalid("xp_rate", "must be a finite number >= 0"))
+            }
+            Self::QuestResetHour(h) if !(0..=23).contains(h) => {
+                Err(DbError::invalid("quest_reset_hour", "must be 0..=23 (UTC)"))
+            }
+            Self::QuestResetDay(d) if !(0..=6).contains(d) => Err(DbError::invalid(
+                "quest_reset_day",
+                "must be 0..=6 (0 = Monday)",
+            )),
+            Self::LevelUpMessage(Some(m)) if m.len() > 2_000 => Err(DbError::invalid(
+                "level_up_message",
+                "at most 2000 bytes (Discord's limit)",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn column_value(&self) -> (Column, SimpleExpr) {
+        match self.clone() {
+            Self::XpRate(v) => (Column::XpRate, Expr::value(v)),
+            Self::LevelUpMessage(v) => (Column::LevelUpMessage, Expr::value(v)),
+            Self::LevelUpChannel(v) => (Column::LevelUpChannel, Expr::value(v)),
+            Self::QuestChannel(v) => (Column::QuestChannel, Expr::value(v)),
+            Self::AchievementChannel(v) => (Column::AchievementChannel, Expr::value(v)),
+            Self::QuestResetHour(v) => (Column::QuestResetHour, Expr::value(v)),
+            Self::QuestResetDay(v) => (Column::QuestResetDay, Expr::value(v)),
+            Self::Cooldowns(v) => (Column::Cooldowns, Expr::value(v)),
+            Self::XpFormulaPlugin(v) => (Column::XpFormulaPlugin, Expr::value(v)),
+            Self::CardStyle(v) => (Column::CardStyle, Expr::value(v)),
+            Self::DemoteOnXpLoss(v) => (Column::DemoteOnXpLoss, Expr::value(v)),
+        }
+    }
+}
+
+impl Db {
+    /// The guild's configuration; defaults if it never changed a setting (cached).
+    pub async fn get_server_config(&self, guild_id: &str) -> Result<server_config::Model, DbError> {
+        let cache = &self.caches().server_config;
+        let key = guild_id.to_string();
+        if let Some(hit) = cache.get(&key) {
+            return Ok((*hit).clone());
+        }
+        let generation = cache.generation();
+        let row = self
+            .retry("get_server_config", || async {
+                Ok::<_, DbError>(
+                    server_config::Entity::find()
+                        .filter(Column::GuildId.eq(guild_id))
+                        .one(self.conn())
+                        .await?,
+                )
+            })
+            .await?
+            .unwrap_or_else(|| server_config::Model::defaults(guild_id));
+        cache.insert_if_fresh(key, Arc::new(row.clone()), generation);
+        Ok(row)
+    }
+
+    /// Changes one setting (creating the guild's row with defaults first if needed).
+    pub async fn update_server_config(
+        &self,
+        guild_id: &str,
+        setting: ServerSetting,
+    ) -> Result<server_config::Model, DbError> {
+        check_id("guild_id", guild_id)?;
+        setting.validate()?;
+        let (column, value) = setting.column_value();
+        let row = self
+            .retry("update_server_config", || async {
+                let txn = self.conn().begin().await?;
+                txn.execute(Statement::from_sql_and_values(
+                    txn.get_database_backend(),
+                    "INSERT INTO server_config (guild_id) VALUES ($1) ON CONFLICT (guild_id) DO NOTHING",
+                    vec![guild_id.into()],
+                ))
+                .await?;
+                server_config::Entity::update_many()
+                    .col_expr(column, value.clone())
+                    .filter(Column::GuildId.eq(guild_id))
+                    .exec(&txn)
+                    .await?;
+                let row = server_config::Entity::find_by_id(guild_id.to_string())
+                    .one(&txn)
+                    .await?
+                    .ok_or_else(|| DbError::not_found("server_config row"))?;
+                txn.commit().await?;
+                Ok::<_, DbError>(row)
+            })
+            .await?;
+        self.caches()
+            .server_config
+            .invalidate(&guild_id.to_string());
+        Ok(row)
+    }
+
+    /// Channel for level-up announcements (`None`: announce where the member spoke).
+    pub async fn get_level_up_channel(&self, guild_id: &str) -> Result<Option<String>, DbError> {
+        Ok(self.get_server_config(guild_id).await?.level_up_channel)
+    }
+
+    /// Channel for quest notifications.
+    pub async fn get_quest_channel(&self, guild_id: &str) -> Result<Option<String>, DbError> {
+        Ok(self.get_server_config(guild_id).await?.quest_channel)
+    }
+}
