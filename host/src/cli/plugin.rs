@@ -1,12 +1,321 @@
-//! `questline plugin list|check|new`.
+//! `questline plugin list|check|new`: what an operator and a plugin author use to see, vet
+//! and start plugins.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
 
 use crate::config::Config;
+use crate::plugins::{MemoryKv, PluginHost, PluginKind, PluginStatus, valid_plugin_name};
 
 #[derive(Debug, clap::Args)]
-pub struct PluginArgs {}
+pub struct PluginArgs {
+    #[command(subcommand)]
+    command: PluginCommand,
+}
 
-pub async fn run(_config: &Config, _args: PluginArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("plugin: not implemented yet")
+#[derive(Debug, clap::Subcommand)]
+enum PluginCommand {
+    /// List bundled plugins and those in the plugin directory, with their state.
+    List,
+    /// Validate a plugin file (format, contract version, exports, metadata) without loading it.
+    Check {
+        /// The `.wasm` component to check.
+        file: PathBuf,
+    },
+    /// Scaffold a new plugin crate.
+    New {
+        /// Plugin name: lowercase letters, digits and `-`.
+        name: String,
+        /// The kind of plugin: xp-formula, quest-type, achievement-check, card-style, commands.
+        #[arg(long)]
+        kind: PluginKind,
+        /// Parent directory of the new crate (default: the current directory).
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
+}
+
+pub async fn run(config: &Config, args: PluginArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        PluginCommand::List => list(config),
+        PluginCommand::Check { file } => check(config, &file),
+        PluginCommand::New { name, kind, dir } => {
+            let created = scaffold::new_plugin(&name, kind, &dir)?;
+            println!("Created plugin `{name}` ({kind}) in {}", created.display());
+            println!(
+                "Build it with: cd {} && cargo build --release --target wasm32-wasip2",
+                created.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn host(config: &Config) -> anyhow::Result<PluginHost> {
+    PluginHost::new(&config.plugins, Arc::new(MemoryKv::new()))
+        .context("cannot start the plugin runtime")
+}
+
+fn list(config: &Config) -> anyhow::Result<ExitCode> {
+    let host = host(config)?;
+    host.load_bundled();
+    if let Err(err) = host.load_dir() {
+        eprintln!("warning: {err}");
+    }
+    let rows = host.list();
+    print!("{}", render_table(&rows));
+    let failed = rows
+        .iter()
+        .filter(|r| matches!(r.state, crate::plugins::PluginState::Failed(_)))
+        .count();
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn render_table(rows: &[PluginStatus]) -> String {
+    if rows.is_empty() {
+        return "No plugins (none bundled, and the plugin directory is empty).\n".to_owned();
+    }
+    let header = ["NAME", "VERSION", "KINDS", "SOURCE", "STATUS"];
+    let cells: Vec<[String; 5]> = rows
+        .iter()
+        .map(|r| {
+            let kinds: Vec<&str> = r.kinds.iter().map(|k| k.as_str()).collect();
+            [
+                r.name.clone(),
+                r.version.clone().unwrap_or_else(|| "-".into()),
+                if kinds.is_empty() {
+                    "-".into()
+                } else {
+                    kinds.join(",")
+                },
+                r.source.to_string(),
+                r.state.to_string(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &cells {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cols: &[&str]| {
+        let mut text = String::new();
+        for (i, col) in cols.iter().enumerate() {
+            if i + 1 == cols.len() {
+                text.push_str(col);
+            } else {
+                text.push_str(&format!("{col:<width$}  ", width = widths[i]));
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(&header);
+    for row in &cells {
+        let cols: Vec<&str> = row.iter().map(String::as_str).collect();
+        line(&cols);
+    }
+    out
+}
+
+fn check(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
+    let host = host(config)?;
+    match host.check_file(file) {
+        Ok(report) => {
+            let kinds: Vec<&str> = report.info.kinds.iter().map(|k| k.as_str()).collect();
+            println!("OK: {} is a valid Questline plugin", file.display());
+            println!("  name:        {}", report.info.name);
+            println!("  version:     {}", report.info.version);
+            println!("  description: {}", report.info.description);
+            println!("  kinds:       {}", kinds.join(", "));
+            println!("  contract:    {}", report.info.contract);
+            println!("  size:        {} bytes", report.size_bytes);
+            println!("  sha256:      {}", report.sha256);
+            println!(
+                "  compile:     {:.1} ms ({:?})",
+                report.stats.compile.as_secs_f64() * 1e3,
+                report.stats.cache
+            );
+            if let Some(bundled) = host.info(&report.info.name) {
+                println!(
+                    "  note:        overrides the plugin `{}` {} when dropped into the plugin directory",
+                    bundled.name, bundled.version
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            println!("FAILED: {} is not a usable plugin", file.display());
+            println!("  reason: {err}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// `plugin new`: a crate from the SDK's templates.
+pub(crate) mod scaffold {
+    use super::*;
+
+    /// The templates a scaffold is made from.
+    pub(crate) struct Templates<'a> {
+        pub(crate) cargo_toml: &'a str,
+        pub(crate) lib_rs: &'a str,
+    }
+
+    /// The SDK dependency line: the repository's own SDK when this binary was built from a
+    /// checkout that still exists, the published crate otherwise.
+    pub(crate) fn sdk_dependency() -> String {
+        let local = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugin-sdk");
+        match std::fs::canonicalize(&local) {
+            Ok(path) if path.join("Cargo.toml").is_file() => {
+                format!("questline-plugin-sdk = {{ path = \"{}\" }}", path.display())
+            }
+            _ => "questline-plugin-sdk = \"0.1\"".to_owned(),
+        }
+    }
+
+    pub(crate) fn crate_name(name: &str) -> String {
+        name.replace('-', "_")
+    }
+
+    fn fill(template: &str, name: &str, sdk: &str) -> String {
+        template
+            .replace("{{name}}", name)
+            .replace("{{crate_name}}", &crate_name(name))
+            .replace("{{sdk_dependency}}", sdk)
+    }
+
+    /// Writes `<parent>/<name>/{Cargo.toml,src/lib.rs}`; refuses bad names and existing
+    /// directories (nothing is overwritten).
+    pub(crate) fn write_plugin(
+        name: &str,
+        parent: &Path,
+        templates: &Templates<'_>,
+        sdk: &str,
+    ) -> anyhow::Result<PathBuf> {
+        if !valid_plugin_name(name) || name.starts_with(|c: char| c.is_ascii_digit()) {
+            bail!(
+                "invalid plugin name `{name}`: use lowercase letters, digits and `-`, starting \
+                 with a letter (e.g. `my-xp-formula`)"
+            );
+        }
+        let dir = parent.join(name);
+        if dir.exists() {
+            bail!(
+                "{} already exists; choose another name or --dir (nothing was overwritten)",
+                dir.display()
+            );
+        }
+        std::fs::create_dir_all(dir.join("src"))
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            fill(templates.cargo_toml, name, sdk),
+        )
+        .with_context(|| format!("cannot write {}/Cargo.toml", dir.display()))?;
+        std::fs::write(dir.join("src/lib.rs"), fill(templates.lib_rs, name, sdk))
+            .with_context(|| format!("cannot write {}/src/lib.rs", dir.display()))?;
+        Ok(dir)
+    }
+
+    pub(crate) fn new_plugin(
+        name: &str,
+        kind: PluginKind,
+        parent: &Path,
+    ) -> anyhow::Result<PathBuf> {
+        let Some(templates) = templates_for(kind) else {
+            bail!(
+                "this build has no plugin templates (the SDK's templates were not available when it was built)"
+            );
+        };
+        write_plugin(name, parent, &templates, &sdk_dependency())
+    }
+
+    fn templates_for(_kind: PluginKind) -> Option<Templates<'static>> {
+        None
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        const CARGO: &str = "[package]\nname = \"{{name}}\"\n[lib]\nname = \"{{crate_name}}\"\n[dependencies]\n{{sdk_dependency}}\n";
+
+        #[test]
+        fn writes_filled_templates_and_refuses_to_overwrite() {
+            let tmp = tempfile::tempdir().unwrap();
+            let templates = Templates {
+                cargo_toml: CARGO,
+                lib_rs: "// {{name}} / {{crate_name}}\n",
+            };
+            let dir = write_plugin("my-xp", tmp.path(), &templates, "sdk = \"1\"").unwrap();
+            let cargo = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+            assert!(cargo.contains("name = \"my-xp\""));
+            assert!(cargo.contains("name = \"my_xp\""));
+            assert!(cargo.contains("sdk = \"1\""));
+            assert_eq!(
+                std::fs::read_to_string(dir.join("src/lib.rs")).unwrap(),
+                "// my-xp / my_xp\n"
+            );
+            let err = write_plugin("my-xp", tmp.path(), &templates, "").unwrap_err();
+            assert!(err.to_string().contains("already exists"), "{err}");
+            for bad in ["My-Xp", "my_xp", "", "9lives", "../x"] {
+                assert!(
+                    write_plugin(bad, tmp.path(), &templates, "").is_err(),
+                    "{bad}"
+                );
+            }
+        }
+
+        #[test]
+        fn sdk_dependency_points_at_this_checkout() {
+            let dep = sdk_dependency();
+            assert!(
+                dep.starts_with("questline-plugin-sdk = { path = \""),
+                "{dep}"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugins::{PluginSource, PluginState};
+
+    #[test]
+    fn table_aligns_columns() {
+        let rows = vec![
+            PluginStatus {
+                name: "mee6-xp".into(),
+                version: Some("1.0.0".into()),
+                kinds: vec![PluginKind::XpFormula],
+                source: PluginSource::Bundled,
+                state: PluginState::Loaded,
+            },
+            PluginStatus {
+                name: "broken.wasm".into(),
+                version: None,
+                kinds: vec![],
+                source: PluginSource::File("data/plugins/broken.wasm".into()),
+                state: PluginState::Failed("not a WebAssembly file".into()),
+            },
+        ];
+        let table = render_table(&rows);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].starts_with("NAME"));
+        let col = lines[0].find("VERSION").unwrap();
+        assert_eq!(lines[1].find("1.0.0"), Some(col));
+        assert!(lines[2].contains("failed: not a WebAssembly file"));
+    }
 }

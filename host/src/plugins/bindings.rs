@@ -1,0 +1,14 @@
+//! The one `bindgen!` site for the `questline:plugin` contract. The world-level struct is never
+//! used to instantiate (it would require every kind to be exported); the host links the
+//! imports through `Plugin::add_to_linker` and reaches each exported interface through its own
+//! `GuestIndices`, so a component may export any subset of kinds.
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "plugin",
+});
+
+pub(crate) use exports::questline::plugin::{
+    achievement_check, card_style, commands, metadata, quest_type, xp_formula,
+};
+pub(crate) use questline::plugin::{clock, config, kv, log, random, types};

@@ -1,0 +1,305 @@
+//! Turning bytes into a checked, ready plugin: format check, compile (through the cache),
+//! link against the contract, find the exported kinds, ask the plugin who it is and check its
+//! answer. Everything here runs off the hot path; nothing is registered until it all passed.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasmtime::component::{Component, InstancePre};
+
+use super::bindings::{achievement_check, card_style, commands, metadata, quest_type, xp_formula};
+use super::breaker::Breaker;
+use super::cache::{CacheOutcome, sha256_hex};
+use super::error::{PluginError, describe};
+use super::invoke::classify;
+use super::kind::{PluginInfo, PluginKind, PluginSource, valid_plugin_name};
+use super::pool::{KindIndices, Pool, instantiate};
+use super::runtime::Runtime;
+use super::state::{CallContext, HostState};
+
+/// The contract this host implements; plugins built against any `0.1.x` are accepted.
+pub const CONTRACT: &str = "0.1.0";
+const PACKAGE: &str = "questline:plugin";
+
+/// A plugin that passed every load check.
+pub(crate) struct LoadedPlugin {
+    pub(crate) info: PluginInfo,
+    pub(crate) source: PluginSource,
+    pub(crate) sha256: String,
+    pub(crate) pre: InstancePre<HostState>,
+    pub(crate) indices: KindIndices,
+    pub(crate) pool: Pool,
+    pub(crate) breaker: Breaker,
+    pub(crate) name: Arc<str>,
+}
+
+/// What a load measured (for `plugin check` and the benchmark).
+#[derive(Debug, Clone, Copy)]
+pub struct LoadStats {
+    pub cache: CacheOutcome,
+    pub compile: Duration,
+    pub total: Duration,
+}
+
+fn incompatible(reason: impl Into<String>) -> PluginError {
+    PluginError::Incompatible {
+        reason: reason.into(),
+    }
+}
+
+/// Recognises the binary format before handing bytes to the compiler, for a clearer reason.
+fn check_format(bytes: &[u8]) -> Result<(), PluginError> {
+    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+        return Err(incompatible(
+            "not a WebAssembly file (build the plugin with `cargo build --target wasm32-wasip2`)",
+        ));
+    }
+    if bytes[4..8] == [1, 0, 0, 0] {
+        return Err(incompatible(
+            "a core WebAssembly module, not a component (build with `--target wasm32-wasip2`, \
+             or wrap it with `wasm-tools component new`)",
+        ));
+    }
+    Ok(())
+}
+
+/// Versions of our package a component mentions, for a reason that names the mismatch.
+fn contract_versions(component: &Component, engine: &wasmtime::Engine) -> Vec<String> {
+    let ty = component.component_type();
+    let mut versions: Vec<String> = ty
+        .imports(engine)
+        .map(|(name, _)| name)
+        .chain(ty.exports(engine).map(|(name, _)| name))
+        .filter_map(|name| {
+            name.strip_prefix(PACKAGE)?
+                .split_once('@')
+                .map(|(_, v)| v.to_owned())
+        })
+        .collect();
+    versions.sort();
+    versions.dedup();
+    versions
+}
+
+fn compatible_contract(version: &str) -> bool {
+    let mut parts = version.split('.');
+    matches!((parts.next(), parts.next()), (Some("0"), Some("1")))
+        && parts.next().is_some_and(|p| p.parse::<u32>().is_ok())
+        && parts.next().is_none()
+}
+
+fn wrong_contract_reason(component: &Component, engine: &wasmtime::Engine, detail: &str) -> String {
+    let versions = contract_versions(component, engine);
+    let foreign: Vec<_> = versions
+        .iter()
+        .filter(|v| !compatible_contract(v))
+        .collect();
+    if !foreign.is_empty() {
+        let list: Vec<_> = foreign.iter().map(|v| v.as_str()).collect();
+        return format!(
+            "built against contract {PACKAGE}@{}, but this host implements {PACKAGE}@{CONTRACT} \
+             (0.1.x); rebuild the plugin with a 0.1 SDK",
+            list.join(", ")
+        );
+    }
+    detail.to_owned()
+}
+
+/// Loads and checks a plugin from its bytes.
+pub(crate) fn load(
+    rt: &Runtime,
+    bytes: &[u8],
+    source: PluginSource,
+) -> Result<(LoadedPlugin, LoadStats), PluginError> {
+    let started = Instant::now();
+    check_format(bytes)?;
+    let sha256 = sha256_hex(bytes);
+    let compile_started = Instant::now();
+    let (component, cache) = rt
+        .cache
+        .load(&rt.engine, bytes, &sha256)
+        .map_err(|e| incompatible(format!("not a valid WebAssembly component: {e}")))?;
+    let compile = compile_started.elapsed();
+
+    let pre = rt.linker.instantiate_pre(&component).map_err(|e| {
+        let detail = format!(
+            "its imports do not match what this host provides ({PACKAGE}@{CONTRACT} and \
+             restricted WASI): {}",
+            describe(&e)
+        );
+        incompatible(wrong_contract_reason(&component, &rt.engine, &detail))
+    })?;
+
+    let metadata = metadata::GuestIndices::new(&pre).map_err(|e| {
+        let detail = format!(
+            "it does not export {PACKAGE}/metadata@{CONTRACT} ({}); every plugin must",
+            describe(&e)
+        );
+        incompatible(wrong_contract_reason(&component, &rt.engine, &detail))
+    })?;
+    let indices = KindIndices {
+        metadata,
+        xp_formula: xp_formula::GuestIndices::new(&pre).ok(),
+        quest_type: quest_type::GuestIndices::new(&pre).ok(),
+        achievement_check: achievement_check::GuestIndices::new(&pre).ok(),
+        card_style: card_style::GuestIndices::new(&pre).ok(),
+        commands: commands::GuestIndices::new(&pre).ok(),
+    };
+
+    // Ask the plugin who it is, under the same limits as any call.
+    let placeholder: Arc<str> = Arc::from(match &source {
+        PluginSource::Bundled => "bundled plugin".to_owned(),
+        PluginSource::File(path) => path.display().to_string(),
+    });
+    let mut slot = instantiate(
+        &pre,
+        &indices,
+        rt.new_state(placeholder.clone()),
+        rt.deadline_ticks,
+    )
+    .map_err(|e| incompatible(format!("it cannot be instantiated: {}", describe(&e))))?;
+    slot.store.data_mut().begin_call(&CallContext::default());
+    slot.store.set_epoch_deadline(rt.deadline_ticks);
+    let info = slot
+        .exports
+        .metadata
+        .call_info(&mut slot.store)
+        .map_err(|e| {
+            let err = classify(&placeholder, &rt.cfg, slot.store.data(), e);
+            incompatible(format!("its metadata call failed: {err}"))
+        })?;
+    let info = check_info(info, &indices)?;
+    let name: Arc<str> = Arc::from(info.name.as_str());
+    // The probing instance was tagged with a placeholder name; discard it rather than let
+    // later calls log under the wrong name.
+    drop(slot);
+
+    let plugin = LoadedPlugin {
+        name,
+        info,
+        source,
+        sha256,
+        pre,
+        indices,
+        pool: Pool::new(rt.cfg.pool_size),
+        breaker: Breaker::new(
+            rt.cfg.breaker_failures,
+            Duration::from_secs(rt.cfg.breaker_cooldown_secs),
+        ),
+    };
+    Ok((
+        plugin,
+        LoadStats {
+            cache,
+            compile,
+            total: started.elapsed(),
+        },
+    ))
+}
+
+fn exported_kinds(indices: &KindIndices) -> Vec<PluginKind> {
+    let mut kinds = Vec::new();
+    if indices.xp_formula.is_some() {
+        kinds.push(PluginKind::XpFormula);
+    }
+    if indices.quest_type.is_some() {
+        kinds.push(PluginKind::QuestType);
+    }
+    if indices.achievement_check.is_some() {
+        kinds.push(PluginKind::AchievementCheck);
+    }
+    if indices.card_style.is_some() {
+        kinds.push(PluginKind::CardStyle);
+    }
+    if indices.commands.is_some() {
+        kinds.push(PluginKind::Commands);
+    }
+    kinds
+}
+
+/// Checks what the plugin says about itself against what it exports.
+fn check_info(
+    info: metadata::PluginInfo,
+    indices: &KindIndices,
+) -> Result<PluginInfo, PluginError> {
+    let name = info.name;
+    if !valid_plugin_name(&name) {
+        return Err(incompatible(format!(
+            "its name `{}` is invalid: use 1-64 lowercase letters, digits and `-`",
+            name.chars().take(80).collect::<String>()
+        )));
+    }
+    if !compatible_contract(&info.contract) {
+        return Err(incompatible(format!(
+            "plugin `{name}` declares contract {}, but this host implements {CONTRACT} (0.1.x)",
+            info.contract.chars().take(40).collect::<String>()
+        )));
+    }
+    for (field, value, max) in [
+        ("version", &info.version, 64),
+        ("description", &info.description, 1024),
+    ] {
+        if value.len() > max {
+            return Err(incompatible(format!(
+                "plugin `{name}`: its {field} is over {max} bytes"
+            )));
+        }
+    }
+    let mut declared: Vec<PluginKind> = info.kinds.into_iter().map(PluginKind::from).collect();
+    declared.sort();
+    declared.dedup();
+    if declared.is_empty() {
+        return Err(incompatible(format!(
+            "plugin `{name}` declares no kinds; declare at least one and export its interface"
+        )));
+    }
+    let exported = exported_kinds(indices);
+    let missing: Vec<_> = declared.iter().filter(|k| !exported.contains(k)).collect();
+    if !missing.is_empty() {
+        let list: Vec<_> = missing.iter().map(|k| k.as_str()).collect();
+        return Err(incompatible(format!(
+            "plugin `{name}` declares {} but does not export the matching interface \
+             ({PACKAGE}/<kind>@{CONTRACT}); missing exports",
+            list.join(", ")
+        )));
+    }
+    let undeclared: Vec<_> = exported.iter().filter(|k| !declared.contains(k)).collect();
+    if !undeclared.is_empty() {
+        let list: Vec<_> = undeclared.iter().map(|k| k.as_str()).collect();
+        return Err(incompatible(format!(
+            "plugin `{name}` exports {} without declaring it in its metadata kinds",
+            list.join(", ")
+        )));
+    }
+    Ok(PluginInfo {
+        name,
+        version: info.version,
+        description: info.description,
+        kinds: declared,
+        contract: info.contract,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contract_versions_are_semver_compatible_within_0_1() {
+        assert!(compatible_contract("0.1.0"));
+        assert!(compatible_contract("0.1.7"));
+        assert!(!compatible_contract("0.2.0"));
+        assert!(!compatible_contract("9.0.0"));
+        assert!(!compatible_contract("0.1"));
+        assert!(!compatible_contract("0.1.x"));
+    }
+
+    #[test]
+    fn format_check_names_the_problem() {
+        let err = check_format(b"hello world").unwrap_err().to_string();
+        assert!(err.contains("not a WebAssembly file"), "{err}");
+        let err = check_format(b"\0asm\x01\0\0\0").unwrap_err().to_string();
+        assert!(err.contains("core WebAssembly module"), "{err}");
+        assert!(check_format(b"\0asm\x0d\0\x01\0").is_ok());
+    }
+}

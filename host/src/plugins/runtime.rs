@@ -1,0 +1,44 @@
+//! What every load and call shares: the engine, the linker, the configuration, the
+//! key-value store and the compile cache.
+
+use std::sync::Arc;
+
+use wasmtime::Engine;
+use wasmtime::component::Linker;
+
+use super::cache::CompileCache;
+use super::config::PluginsConfig;
+use super::engine;
+use super::error::PluginError;
+use super::kv::KvStore;
+use super::state::HostState;
+
+pub(crate) struct Runtime {
+    pub(crate) engine: Engine,
+    pub(crate) linker: Linker<HostState>,
+    pub(crate) cfg: PluginsConfig,
+    pub(crate) kv: Arc<dyn KvStore>,
+    pub(crate) cache: CompileCache,
+    pub(crate) deadline_ticks: u64,
+}
+
+impl Runtime {
+    pub(crate) fn new(cfg: &PluginsConfig, kv: Arc<dyn KvStore>) -> Result<Self, PluginError> {
+        let engine = engine::build_engine(cfg)?;
+        let linker = engine::build_linker(&engine)?;
+        engine::start_epoch_ticker(&engine)?;
+        let cache = CompileCache::new(cfg.cache_dir.clone(), engine::compatibility_key(&engine));
+        Ok(Self {
+            deadline_ticks: engine::deadline_ticks(cfg.call_timeout_ms),
+            engine,
+            linker,
+            cfg: cfg.clone(),
+            kv,
+            cache,
+        })
+    }
+
+    pub(crate) fn new_state(&self, plugin: Arc<str>) -> HostState {
+        HostState::new(plugin, &self.cfg, self.kv.clone())
+    }
+}
