@@ -1,0 +1,209 @@
+//! The friendly traits a plugin implements, one per kind, and the adapters that connect them
+//! to the generated bindings.
+//!
+//! Every trait method is an associated function (no `self`): a plugin is a stateless type,
+//! and state lives in the host's key-value store. The WIT exports are batch-shaped to
+//! amortise the cost of a call; the traits let you write one item at a time and map over the
+//! batch by default (override the batch method if you can do better).
+
+use std::marker::PhantomData;
+
+use crate::bindings;
+use crate::types::*;
+
+/// Metadata every plugin provides.
+pub trait Plugin {
+    /// Unique name: lowercase letters, digits and `-`.
+    const NAME: &'static str;
+    /// One line saying what the plugin does.
+    const DESCRIPTION: &'static str;
+    /// The plugin's semver; `None` uses the crate's `CARGO_PKG_VERSION`.
+    const VERSION: Option<&'static str> = None;
+}
+
+/// An XP formula: XP per activity and the level curve.
+pub trait XpFormula {
+    /// XP for one activity (0 = none; cooldowns are the formula's business).
+    fn xp_for_activity(ctx: &XpContext) -> i64;
+
+    /// XP for each activity of a batch, in order.
+    fn xp_for_activities(items: Vec<XpContext>) -> Vec<i64> {
+        items.iter().map(Self::xp_for_activity).collect()
+    }
+
+    /// Total XP needed to reach `level`: 0 for level 0, strictly increasing.
+    fn total_xp_for_level(level: u32) -> i64;
+}
+
+/// A quest type: templates and progress rules.
+pub trait QuestType {
+    /// The `requirement_type` values this plugin understands.
+    fn requirement_types() -> Vec<String>;
+
+    /// Templates for `cycle`, optionally only of `difficulty`. Default: none.
+    fn templates(cycle: RefreshCycle, difficulty: Option<Difficulty>) -> Vec<QuestTemplate> {
+        let _ = (cycle, difficulty);
+        Vec::new()
+    }
+
+    /// New progress after one activity; `None` = unchanged.
+    fn progress_one(input: &ProgressInput) -> Option<QuestProgress>;
+
+    /// New progress for each input of a batch, in order.
+    fn progress(items: Vec<ProgressInput>) -> Vec<Option<QuestProgress>> {
+        items.iter().map(Self::progress_one).collect()
+    }
+}
+
+/// Achievement rules.
+pub trait AchievementCheck {
+    /// The `requirement_type` values this plugin understands.
+    fn requirement_types() -> Vec<String>;
+
+    /// Achievements a guild gets by default. Default: none.
+    fn defaults() -> Vec<AchievementTemplate> {
+        Vec::new()
+    }
+
+    /// Whether `user` with `stats` now qualifies for `achievement`.
+    fn qualifies(user: Snowflake, stats: &MemberStats, achievement: &AchievementDef) -> bool;
+
+    /// The ids of the candidates one member qualifies for.
+    fn check_one(input: &CheckInput) -> Vec<i64> {
+        input
+            .candidates
+            .iter()
+            .filter(|a| Self::qualifies(input.user, &input.stats, a))
+            .map(|a| a.id)
+            .collect()
+    }
+
+    /// [`check_one`](Self::check_one) for each input of a batch, in order.
+    fn check(items: Vec<CheckInput>) -> Vec<Vec<i64>> {
+        items.iter().map(Self::check_one).collect()
+    }
+}
+
+/// Rank-card styles.
+pub trait CardStyle {
+    /// Style names this plugin draws.
+    fn styles() -> Vec<String>;
+
+    /// Renders `data` in `style` to an SVG document; an error says what is wrong.
+    fn render(style: &str, data: &CardData) -> Result<String, String>;
+}
+
+/// Slash commands.
+pub trait Commands {
+    /// The commands this plugin adds.
+    fn specs() -> Vec<CommandSpec>;
+
+    /// Runs one; an error is shown to the member as an ephemeral message.
+    fn run(invocation: CommandInvocation) -> Result<Vec<Intent>, String>;
+}
+
+/// The metadata a plugin reports, as the host sees it.
+///
+/// `kinds` and `crate_version` come from [`export_plugin!`](crate::export_plugin); tests can
+/// call [`plugin_info`](crate::plugin_info) on the plugin type.
+#[doc(hidden)]
+pub trait ExportedKinds {
+    const KINDS: &'static [PluginKind];
+    const CRATE_VERSION: &'static str;
+}
+
+/// The `plugin-info` a plugin exported with [`export_plugin!`](crate::export_plugin) reports.
+pub fn plugin_info<T: Plugin + ExportedKinds>() -> PluginInfo {
+    PluginInfo {
+        name: T::NAME.to_string(),
+        version: T::VERSION.unwrap_or(T::CRATE_VERSION).to_string(),
+        description: T::DESCRIPTION.to_string(),
+        kinds: T::KINDS.to_vec(),
+        contract: crate::CONTRACT_VERSION.to_string(),
+    }
+}
+
+macro_rules! adapter {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[doc(hidden)]
+        pub struct $name<T>(PhantomData<T>);
+    };
+}
+
+adapter!(MetadataAdapter);
+adapter!(XpFormulaAdapter);
+adapter!(QuestTypeAdapter);
+adapter!(AchievementCheckAdapter);
+adapter!(CardStyleAdapter);
+adapter!(CommandsAdapter);
+
+impl<T: Plugin + ExportedKinds> bindings::base::exports::questline::plugin::metadata::Guest
+    for MetadataAdapter<T>
+{
+    fn info() -> PluginInfo {
+        plugin_info::<T>()
+    }
+}
+
+impl<T: XpFormula> bindings::xp_formula::exports::questline::plugin::xp_formula::Guest
+    for XpFormulaAdapter<T>
+{
+    fn xp_for_activities(items: Vec<XpContext>) -> Vec<i64> {
+        T::xp_for_activities(items)
+    }
+    fn total_xp_for_level(level: u32) -> i64 {
+        T::total_xp_for_level(level)
+    }
+}
+
+impl<T: QuestType> bindings::quest_type::exports::questline::plugin::quest_type::Guest
+    for QuestTypeAdapter<T>
+{
+    fn requirement_types() -> Vec<String> {
+        T::requirement_types()
+    }
+    fn templates(cycle: RefreshCycle, difficulty: Option<Difficulty>) -> Vec<QuestTemplate> {
+        T::templates(cycle, difficulty)
+    }
+    fn progress(items: Vec<ProgressInput>) -> Vec<Option<QuestProgress>> {
+        T::progress(items)
+    }
+}
+
+impl<T: AchievementCheck>
+    bindings::achievement_check::exports::questline::plugin::achievement_check::Guest
+    for AchievementCheckAdapter<T>
+{
+    fn requirement_types() -> Vec<String> {
+        T::requirement_types()
+    }
+    fn defaults() -> Vec<AchievementTemplate> {
+        T::defaults()
+    }
+    fn check(items: Vec<CheckInput>) -> Vec<Vec<i64>> {
+        T::check(items)
+    }
+}
+
+impl<T: CardStyle> bindings::card_style::exports::questline::plugin::card_style::Guest
+    for CardStyleAdapter<T>
+{
+    fn styles() -> Vec<String> {
+        T::styles()
+    }
+    fn render(style: String, data: CardData) -> Result<String, String> {
+        T::render(&style, &data)
+    }
+}
+
+impl<T: Commands> bindings::commands::exports::questline::plugin::commands::Guest
+    for CommandsAdapter<T>
+{
+    fn specs() -> Vec<CommandSpec> {
+        T::specs()
+    }
+    fn run(invocation: CommandInvocation) -> Result<Vec<Intent>, String> {
+        T::run(invocation)
+    }
+}
