@@ -60,6 +60,36 @@ impl Clock for ManualClock {
     }
 }
 
+/// The system clock shifted by an offset that only grows: the console's clock, so typing
+/// feels real-time while `:advance 1d` jumps ahead. Clones share the offset.
+#[derive(Debug, Clone, Default)]
+pub struct OffsetClock {
+    offset: Arc<Mutex<Duration>>,
+}
+
+impl OffsetClock {
+    /// Starts at `start` if it is in the future (a previous session advanced past now).
+    pub fn starting_at(start: DateTime<Utc>) -> Self {
+        let ahead = (start - Utc::now()).max(Duration::zero());
+        Self {
+            offset: Arc::new(Mutex::new(ahead)),
+        }
+    }
+
+    /// Moves the clock forward by `by` and returns the new time.
+    pub fn advance(&self, by: Duration) -> DateTime<Utc> {
+        let mut offset = self.offset.lock().unwrap_or_else(|p| p.into_inner());
+        *offset += by;
+        Utc::now() + *offset
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + *self.offset.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

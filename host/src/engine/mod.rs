@@ -9,6 +9,7 @@
 
 pub mod activity;
 pub mod announce;
+pub mod boot;
 pub mod clock;
 pub mod config;
 pub mod curve;
@@ -28,7 +29,7 @@ pub mod voice;
 pub mod wit;
 
 pub use activity::{Activity, ActivityKind};
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use config::{EngineConfig, QuestCounts};
 pub use effects::{CollectingSink, Effect, EffectSink, NullSink};
 pub use error::EngineError;

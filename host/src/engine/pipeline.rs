@@ -101,6 +101,11 @@ impl Pipeline {
         &self.quests
     }
 
+    /// Level tables and plugin settings (for `/rank`).
+    pub fn plugin_cache(&self) -> &PluginCache {
+        &self.cache
+    }
+
     pub fn counters(&self) -> &EngineCounters {
         &self.counters
     }
