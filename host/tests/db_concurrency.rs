@@ -68,3 +68,31 @@ both_backends! {
         assert_eq!(db.get_user_level(G, "r").await.unwrap().unwrap().xp, 10);
     }
 }
+
+both_backends! {
+    async fn concurrent_batches_over_the_same_members_sum_exactly(t) {
+        use questline::db::{ActivityBatch, MemberDelta};
+        let db = t.open_with(|c| c.max_connections = 8).await;
+        let tasks = (0..40usize).map(|b| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                // Each batch lists the same ten members in a different order.
+                let mut members: Vec<MemberDelta> = (0..10)
+                    .map(|m| MemberDelta { xp: 3, messages: 1, ..MemberDelta::new(G, &format!("m{m}")) })
+                    .collect();
+                members.rotate_left(b % 10);
+                if b % 2 == 0 {
+                    members.reverse();
+                }
+                db.apply_batch(ActivityBatch { members, ..Default::default() }, &SqrtCurve).await
+            })
+        });
+        for r in join_all(tasks).await {
+            r.expect("task").expect("batch");
+        }
+        for m in 0..10 {
+            let row = db.get_user_level(G, &format!("m{m}")).await.unwrap().unwrap();
+            assert_eq!((row.xp, row.messages), (120, 40), "member m{m}");
+        }
+    }
+}

@@ -333,3 +333,21 @@ async fn unreachable_database_error_is_actionable_and_hides_password() {
 
 #[allow(dead_code)]
 fn _uses(_: TestDb) {}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_memory_sqlite_keeps_one_database() {
+    let config = questline::db::DatabaseConfig {
+        url: "sqlite::memory:".into(),
+        max_connections: 8,
+        ..Default::default()
+    };
+    let db = Db::connect(&config).await.expect("in-memory");
+    let tasks = (0..20).map(|_| {
+        let db = db.clone();
+        tokio::spawn(async move { db.award_xp(G, "m", 1, &SqrtCurve).await })
+    });
+    for t in futures::future::join_all(tasks).await {
+        t.expect("task").expect("award");
+    }
+    assert_eq!(db.export_guild_levels(G).await.unwrap()[0].xp, 20);
+}

@@ -139,16 +139,15 @@ pub(crate) async fn apply_grant<C: ConnectionTrait>(
     achievement_id: i64,
     curve: &dyn LevelCurve,
 ) -> Result<Option<AchievementGrant>, DbError> {
-    let achievement = achievements::Entity::find_by_id(achievement_id)
-        .one(c)
-        .await?
-        .filter(|a| a.guild_id == guild_id)
-        .ok_or_else(|| DbError::not_found(format!("achievement {achievement_id} in this guild")))?;
+    // The write comes first so that, on SQLite, the transaction takes the write lock at
+    // once instead of upgrading a read lock later (which fails with SQLITE_BUSY under
+    // concurrency rather than waiting).
     let inserted = c
         .execute(Statement::from_sql_and_values(
             c.get_database_backend(),
             "INSERT INTO user_achievements (guild_id, user_id, achievement_id, earned_at) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (guild_id, user_id, achievement_id) DO NOTHING",
+             SELECT $1, $2, id, $4 FROM achievements WHERE id = $3 AND guild_id = $1 \
+             ON CONFLICT (guild_id, user_id, achievement_id) DO NOTHING",
             vec![
                 guild_id.into(),
                 user_id.into(),
@@ -158,6 +157,11 @@ pub(crate) async fn apply_grant<C: ConnectionTrait>(
         ))
         .await?
         .rows_affected();
+    let achievement = achievements::Entity::find_by_id(achievement_id)
+        .one(c)
+        .await?
+        .filter(|a| a.guild_id == guild_id)
+        .ok_or_else(|| DbError::not_found(format!("achievement {achievement_id} in this guild")))?;
     if inserted == 0 {
         return Ok(None);
     }

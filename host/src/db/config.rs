@@ -139,3 +139,31 @@ impl DatabaseConfig {
         Some(std::path::PathBuf::from(path))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_partial_sections_and_rejects_unknown_fields() {
+        let c: DatabaseConfig = toml::from_str(
+            "url = 'postgres://bot:pw@db/questline'\nmax_connections = 20\n[cache.user_stats]\nttl_ms = 250\ncapacity = 10\n",
+        )
+        .expect("valid");
+        assert_eq!(c.max_connections, 20);
+        assert!(c.run_migrations);
+        assert_eq!(c.cache.user_stats.ttl_ms, 250);
+        assert_eq!(c.cache.quest.ttl_ms, CacheConfig::default().quest.ttl_ms);
+        assert!(!format!("{c:?}").contains(":pw@"));
+        assert!(toml::from_str::<DatabaseConfig>("uri = 'x'").is_err());
+        assert_eq!(
+            DatabaseConfig::default().sqlite_path(),
+            Some(std::path::PathBuf::from("data/questline.db"))
+        );
+        let mem = DatabaseConfig {
+            url: "sqlite::memory:".into(),
+            ..Default::default()
+        };
+        assert_eq!(mem.sqlite_path(), None);
+    }
+}

@@ -81,31 +81,10 @@ impl Db {
         }
         let max = self.inner.kv_max_keys;
         self.retry("kv_set", || async {
+            // Write first, then check the quota and roll back if this write broke it: on
+            // SQLite this takes the write lock up front (no read-to-write upgrade), and on
+            // both backends the count sees our own insert.
             let txn = self.conn().begin().await?;
-            let exists = plugin_kv::Entity::find_by_id((
-                guild_id.to_string(),
-                plugin.to_string(),
-                key.to_string(),
-            ))
-            .select_only()
-            .column(plugin_kv::Column::Key)
-            .into_tuple::<String>()
-            .one(&txn)
-            .await?
-            .is_some();
-            if !exists {
-                let count = plugin_kv::Entity::find()
-                    .filter(plugin_kv::Column::GuildId.eq(guild_id))
-                    .filter(plugin_kv::Column::Plugin.eq(plugin))
-                    .count(&txn)
-                    .await?;
-                if count >= max {
-                    return Err(DbError::KvQuotaExceeded {
-                        plugin: plugin.to_string(),
-                        max,
-                    });
-                }
-            }
             txn.execute(Statement::from_sql_and_values(
                 txn.get_database_backend(),
                 "INSERT INTO plugin_kv (guild_id, plugin, key, value, updated_at) VALUES ($1, $2, $3, $4, $5) \
@@ -119,6 +98,18 @@ impl Db {
                 ],
             ))
             .await?;
+            let count = plugin_kv::Entity::find()
+                .filter(plugin_kv::Column::GuildId.eq(guild_id))
+                .filter(plugin_kv::Column::Plugin.eq(plugin))
+                .count(&txn)
+                .await?;
+            if count > max {
+                txn.rollback().await?;
+                return Err(DbError::KvQuotaExceeded {
+                    plugin: plugin.to_string(),
+                    max,
+                });
+            }
             txn.commit().await?;
             Ok(())
         })

@@ -363,30 +363,35 @@ pub(crate) async fn apply_progress<C: ConnectionTrait>(
     curve: &dyn LevelCurve,
 ) -> Result<Option<QuestCompletion>, DbError> {
     let backend = c.get_database_backend();
-    let quest = quests::Entity::find_by_id(u.quest_id)
-        .one(c)
+    // Write first (see `apply_grant`): the upsert only happens if the quest exists in this
+    // guild, which also tells us whether it does.
+    let written = c
+        .execute(Statement::from_sql_and_values(
+            backend,
+            "INSERT INTO user_quests (guild_id, user_id, quest_id, progress, quest_specific_progress, completed, expires_at) \
+             SELECT $1, $2, id, COALESCE($4, 0), COALESCE($5, 0), $6, $7 FROM quests WHERE id = $3 AND guild_id = $1 \
+             ON CONFLICT (guild_id, user_id, quest_id) DO UPDATE SET \
+               progress = COALESCE($4, user_quests.progress), \
+               quest_specific_progress = COALESCE($5, user_quests.quest_specific_progress), \
+               expires_at = COALESCE($7, user_quests.expires_at)",
+            vec![
+                u.guild_id.as_str().into(),
+                u.user_id.as_str().into(),
+                u.quest_id.into(),
+                u.progress.into(),
+                u.quest_specific_progress.into(),
+                false.into(),
+                u.expires_at.into(),
+            ],
+        ))
         .await?
-        .filter(|q| q.guild_id == u.guild_id)
-        .ok_or_else(|| DbError::not_found(format!("quest {} in this guild", u.quest_id)))?;
-    c.execute(Statement::from_sql_and_values(
-        backend,
-        "INSERT INTO user_quests (guild_id, user_id, quest_id, progress, quest_specific_progress, completed, expires_at) \
-         VALUES ($1, $2, $3, COALESCE($4, 0), COALESCE($5, 0), $6, $7) \
-         ON CONFLICT (guild_id, user_id, quest_id) DO UPDATE SET \
-           progress = COALESCE($4, user_quests.progress), \
-           quest_specific_progress = COALESCE($5, user_quests.quest_specific_progress), \
-           expires_at = COALESCE($7, user_quests.expires_at)",
-        vec![
-            u.guild_id.as_str().into(),
-            u.user_id.as_str().into(),
-            u.quest_id.into(),
-            u.progress.into(),
-            u.quest_specific_progress.into(),
-            false.into(),
-            u.expires_at.into(),
-        ],
-    ))
-    .await?;
+        .rows_affected();
+    if written == 0 {
+        return Err(DbError::not_found(format!(
+            "quest {} in this guild",
+            u.quest_id
+        )));
+    }
     if !u.complete {
         return Ok(None);
     }
@@ -410,6 +415,10 @@ pub(crate) async fn apply_progress<C: ConnectionTrait>(
     if flipped == 0 {
         return Ok(None);
     }
+    let quest = quests::Entity::find_by_id(u.quest_id)
+        .one(c)
+        .await?
+        .ok_or_else(|| DbError::not_found(format!("quest {}", u.quest_id)))?;
     let reward = MemberDelta {
         xp: quest.reward_xp,
         ..MemberDelta::new(&u.guild_id, &u.user_id)

@@ -4,6 +4,10 @@
 //! serialization failure, deadlock, SQLite busy/locked). Constraint violations and invalid
 //! input are final: retrying them would fail the same way. Every write of the repository runs
 //! in one transaction, so a failed attempt left nothing behind and retrying is safe.
+//! One window remains: a connection lost while the COMMIT acknowledgement is in flight. The
+//! write may have been applied, and a retried increment then applies twice. That takes a
+//! network failure at exactly that moment; never retrying writes instead would drop whole
+//! activity batches on every database failover, which is worse for a leveling bot.
 
 use std::future::Future;
 use std::time::Duration;

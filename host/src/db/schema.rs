@@ -152,6 +152,16 @@ async fn open(config: &DatabaseConfig) -> Result<DatabaseConnection, DbError> {
             log::LevelFilter::Warn,
             Duration::from_millis(config.slow_statement_ms),
         );
+    if config.is_sqlite() && (config.url.contains(":memory:") || config.url.contains("mode=memory"))
+    {
+        // Every SQLite connection to `:memory:` is a separate, empty database: keep exactly
+        // one, forever, or migrations and data would vanish between queries.
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(Duration::from_secs(u64::from(u32::MAX)))
+            .max_lifetime(Duration::from_secs(u64::from(u32::MAX)));
+    }
     let busy = Duration::from_millis(config.sqlite_busy_timeout_ms);
     options.map_sqlx_sqlite_opts(move |o| {
         use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};

@@ -99,7 +99,12 @@ where
         }
         Backend::Postgres => {
             let admin_url = postgres_admin_url();
-            let admin = match Database::connect(admin_url.as_str()).await {
+            let mut options = sea_orm::ConnectOptions::new(admin_url.clone());
+            options
+                .connect_timeout(std::time::Duration::from_secs(3))
+                .acquire_timeout(std::time::Duration::from_secs(3))
+                .max_connections(1);
+            let admin = match Database::connect(options).await {
                 Ok(conn) => conn,
                 Err(e) if ci() => panic!(
                     "CI=true but PostgreSQL at QUESTLINE_TEST_POSTGRES_URL ({admin_url}) is unreachable: {e}. \
