@@ -89,8 +89,14 @@ impl Pipeline {
                             },
                         );
                         if p.completed && q.quest.reward_multiplier != 1.0 {
-                            let from = p.completed_at.unwrap_or(DateTime::<Utc>::MIN_UTC);
-                            multipliers.push((q.quest.reward_multiplier, p.expires_at, from));
+                            // Completed in an earlier batch: active from the start of
+                            // this one (`completed_at` is the database's wall clock, which
+                            // is not the engine's clock in a simulation).
+                            multipliers.push((
+                                q.quest.reward_multiplier,
+                                p.expires_at,
+                                DateTime::<Utc>::MIN_UTC,
+                            ));
                         }
                     }
                 }
