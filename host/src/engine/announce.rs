@@ -32,12 +32,15 @@ pub fn roles_for_level(roles: &[roles::Model], level: i32) -> Vec<u64> {
     out
 }
 
-/// Role changes between two levels: (added, removed), each with the role's level.
+/// A reward role and the level it is given at.
+pub type RoleAtLevel = (u64, i32);
+
+/// Role changes between two levels: (added, removed).
 pub fn role_changes(
     roles: &[roles::Model],
     old: i32,
     new: i32,
-) -> (Vec<(u64, i32)>, Vec<(u64, i32)>) {
+) -> (Vec<RoleAtLevel>, Vec<RoleAtLevel>) {
     let before = roles_for_level(roles, old);
     let after = roles_for_level(roles, new);
     let level_of = |id: u64| {

@@ -70,7 +70,7 @@ impl Pipeline {
         let active = self.db.get_guild_active_quests(&gid, None).await?;
         let mut members: BTreeMap<u64, Member> = BTreeMap::new();
         for (i, e) in events.iter().enumerate() {
-            if !members.contains_key(&e.user) {
+            if let std::collections::btree_map::Entry::Vacant(slot) = members.entry(e.user) {
                 let row = self.db.get_user_level(&gid, &e.user.to_string()).await?;
                 let uq = self
                     .db
@@ -100,18 +100,15 @@ impl Pipeline {
                         }
                     }
                 }
-                members.insert(
-                    e.user,
-                    Member {
-                        stats: stats(row.as_ref()),
-                        delta: MemberDelta::new(&gid, &e.user.to_string()),
-                        events: Vec::new(),
-                        last_channel: e.channel,
-                        name: None,
-                        progress,
-                        multipliers,
-                    },
-                );
+                slot.insert(Member {
+                    stats: stats(row.as_ref()),
+                    delta: MemberDelta::new(&gid, &e.user.to_string()),
+                    events: Vec::new(),
+                    last_channel: e.channel,
+                    name: None,
+                    progress,
+                    multipliers,
+                });
             }
             let m = members
                 .get_mut(&e.user)
@@ -213,7 +210,7 @@ impl Pipeline {
                     };
                     let newly =
                         p.completed && !m.progress.get(&quest_id).is_some_and(|c| c.completed);
-                    m.progress.insert(quest_id, p.clone());
+                    m.progress.insert(quest_id, p);
                     let u =
                         updates
                             .entry((user, quest_id))
