@@ -38,8 +38,12 @@ impl SeenIds {
     }
 
     /// True the first time `key` is seen (atomically, even from concurrent callers).
+    ///
+    /// `or_insert_with` (not `or_insert`): moka runs only that form through its per-key
+    /// initializer lock, so exactly one concurrent caller sees a fresh entry; `or_insert` is
+    /// a get-then-insert and lets two racing callers both believe they were first.
     pub fn first_time(&self, key: SeenKey) -> bool {
-        self.cache.entry(key).or_insert(()).is_fresh()
+        self.cache.entry(key).or_insert_with(|| ()).is_fresh()
     }
 }
 
