@@ -63,3 +63,52 @@ pub fn config_from_str<T: DeserializeOwned + Default>(raw: &str) -> T {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(default)]
+    struct Cfg {
+        rate: i64,
+    }
+    impl Default for Cfg {
+        fn default() -> Self {
+            Cfg { rate: 7 }
+        }
+    }
+
+    #[test]
+    fn parses_caches_and_follows_changes() {
+        testing::reset();
+        assert_eq!(config::<Cfg>().rate, 7, "`{{}}` gives the defaults");
+        testing::set_config(r#"{"rate": 3}"#);
+        let a = config::<Cfg>();
+        let b = config::<Cfg>();
+        assert_eq!(a.rate, 3);
+        assert!(Rc::ptr_eq(&a, &b), "same raw text is not parsed again");
+        testing::set_config(r#"{"rate": 4}"#);
+        assert_eq!(
+            config::<Cfg>().rate,
+            4,
+            "a changed config applies on the next call"
+        );
+    }
+
+    #[test]
+    fn invalid_json_warns_and_defaults() {
+        testing::reset();
+        testing::set_config("{not json");
+        assert_eq!(*config::<Cfg>(), Cfg::default());
+        let logs = testing::logs();
+        assert!(
+            logs.iter().any(
+                |(l, m)| *l == crate::Level::Warn && m.contains("invalid plugin configuration")
+            )
+        );
+        assert_eq!(config_from_str::<Cfg>("  "), Cfg::default());
+    }
+}

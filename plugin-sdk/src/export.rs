@@ -32,6 +32,19 @@
 /// assert_eq!(info.kinds, vec![PluginKind::XpFormula]);
 /// # }
 /// ```
+///
+/// An unknown kind is a compile error that lists the valid ones:
+///
+/// ```compile_fail
+/// use questline_plugin_sdk::*;
+/// struct Flat;
+/// impl Plugin for Flat {
+///     const NAME: &'static str = "flat";
+///     const DESCRIPTION: &'static str = "";
+/// }
+/// export_plugin!(Flat, kinds: [xp_formulas]);
+/// # fn main() {}
+/// ```
 #[macro_export]
 macro_rules! export_plugin {
     ($ty:ty, kinds: [$($kind:ident),* $(,)?] $(,)?) => {
@@ -39,6 +52,9 @@ macro_rules! export_plugin {
             const KINDS: &'static [$crate::PluginKind] = &[$($crate::__kind_enum!($kind)),*];
             const CRATE_VERSION: &'static str = ::core::env!("CARGO_PKG_VERSION");
         }
+        // Native builds (unit tests) skip the exports: their symbol names (`pkg:iface#func`)
+        // are not valid in a native linker's version script, and only a component needs them.
+        #[cfg(target_arch = "wasm32")]
         const _: () = {
             type __QuestlineMetadata = $crate::__private::MetadataAdapter<$ty>;
             $crate::bindings::base::export_base!(
@@ -85,6 +101,7 @@ macro_rules! __kind_enum {
 #[macro_export]
 macro_rules! __export_kind {
     ($ty:ty, xp_formula) => {
+        #[cfg(target_arch = "wasm32")]
         const _: () = {
             type __QuestlineXpFormula = $crate::__private::XpFormulaAdapter<$ty>;
             $crate::bindings::xp_formula::export_xp_formula!(
@@ -93,6 +110,7 @@ macro_rules! __export_kind {
         };
     };
     ($ty:ty, quest_type) => {
+        #[cfg(target_arch = "wasm32")]
         const _: () = {
             type __QuestlineQuestType = $crate::__private::QuestTypeAdapter<$ty>;
             $crate::bindings::quest_type::export_quest_type!(
@@ -101,6 +119,7 @@ macro_rules! __export_kind {
         };
     };
     ($ty:ty, achievement_check) => {
+        #[cfg(target_arch = "wasm32")]
         const _: () = {
             type __QuestlineAchievementCheck = $crate::__private::AchievementCheckAdapter<$ty>;
             $crate::bindings::achievement_check::export_achievement_check!(
@@ -109,6 +128,7 @@ macro_rules! __export_kind {
         };
     };
     ($ty:ty, card_style) => {
+        #[cfg(target_arch = "wasm32")]
         const _: () = {
             type __QuestlineCardStyle = $crate::__private::CardStyleAdapter<$ty>;
             $crate::bindings::card_style::export_card_style!(
@@ -117,6 +137,7 @@ macro_rules! __export_kind {
         };
     };
     ($ty:ty, commands) => {
+        #[cfg(target_arch = "wasm32")]
         const _: () = {
             type __QuestlineCommands = $crate::__private::CommandsAdapter<$ty>;
             $crate::bindings::commands::export_commands!(

@@ -64,3 +64,28 @@ pub fn set_json<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<(), Store
     let bytes = serde_json::to_vec(value)?;
     set(key, &bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing;
+
+    #[test]
+    fn json_round_trip_and_errors() {
+        testing::reset();
+        assert_eq!(get_json::<Vec<i64>>("k").unwrap(), None);
+        set_json("k", &vec![1, 2, 3]).unwrap();
+        assert_eq!(get_json::<Vec<i64>>("k").unwrap(), Some(vec![1, 2, 3]));
+        assert!(matches!(get_json::<String>("k"), Err(StoreError::Json(_))));
+        delete("k").unwrap();
+        assert_eq!(get("k").unwrap(), None);
+        let err = set("", b"x").unwrap_err();
+        assert!(matches!(err, StoreError::BadKey(_)));
+        assert!(err.to_string().contains("keys must be"));
+        let big = vec![0u8; testing::MAX_VALUE_BYTES as usize + 1];
+        assert!(matches!(
+            set("big", &big),
+            Err(StoreError::ValueTooLarge(_))
+        ));
+    }
+}

@@ -35,3 +35,23 @@ pub fn format_duration(ms: i64) -> String {
         format!("{s}s")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_days() {
+        assert_eq!(utc_day(0), 0);
+        assert_eq!(utc_day(DAY_MS - 1), 0);
+        assert_eq!(utc_day(DAY_MS), 1);
+        assert_eq!(utc_day(-1), -1);
+        assert_eq!(next_utc_midnight(DAY_MS + 5), 2 * DAY_MS);
+        assert_eq!(
+            format_duration(3 * 3_600_000 + 12 * 60_000 + 5_000),
+            "3h 12m"
+        );
+        assert_eq!(format_duration(65_000), "1m 5s");
+        assert_eq!(format_duration(-5), "0s");
+    }
+}

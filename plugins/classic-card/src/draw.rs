@@ -19,6 +19,8 @@ const RIGHT_X: f64 = 894.0;
 const BAR_Y: f64 = 176.0;
 const BAR_H: f64 = 38.0;
 const NAME_PX: f64 = 42.0;
+/// The name's box: a name wider than the estimate is clipped to it, never drawn over the card.
+const NAME_W: f64 = RIGHT_X - TEXT_X;
 
 /// Renders `data` as the classic card (an SVG document).
 pub fn render_classic(data: &CardData) -> String {
@@ -35,7 +37,7 @@ pub fn render_classic(data: &CardData) -> String {
     );
     let _ = write!(
         s,
-        r#"<defs><clipPath id="card"><rect width="{W}" height="{H}" rx="24"/></clipPath><clipPath id="avatar"><circle cx="{AVATAR_CX}" cy="{AVATAR_CY}" r="{AVATAR_R}"/></clipPath><linearGradient id="bar" x1="0" y1="0" x2="1" y2="0"><stop offset="0" stop-color="{primary}"/><stop offset="1" stop-color="{primary}" stop-opacity="0.75"/></linearGradient></defs>"#
+        r#"<defs><clipPath id="card"><rect width="{W}" height="{H}" rx="24"/></clipPath><clipPath id="avatar"><circle cx="{AVATAR_CX}" cy="{AVATAR_CY}" r="{AVATAR_R}"/></clipPath><clipPath id="name"><rect x="{TEXT_X}" y="100" width="{NAME_W}" height="70"/></clipPath><linearGradient id="bar" x1="0" y1="0" x2="1" y2="0"><stop offset="0" stop-color="{primary}"/><stop offset="1" stop-color="{primary}" stop-opacity="0.75"/></linearGradient></defs>"#
     );
 
     // Panel, background image with a shade for legibility, border.
@@ -103,21 +105,12 @@ pub fn render_classic(data: &CardData) -> String {
         r#"<text x="{RIGHT_X}" y="82" text-anchor="end" fill="{text}" xml:space="preserve">{stats}</text>"#
     );
 
-    // Name, fitted by a character estimate.
-    let name = truncate_chars(
-        &data.display_name,
-        chars_that_fit(RIGHT_X - TEXT_X, NAME_PX),
-    );
+    // Name, fitted by a character estimate and clipped to its box in case the estimate is short.
+    let name = truncate_chars(&data.display_name, chars_that_fit(NAME_W, NAME_PX));
     let _ = write!(
         s,
-        r#"<text x="{TEXT_X}" y="152" font-size="{NAME_PX}" font-weight="700" fill="{text}">{}</text>"#,
+        r#"<text x="{TEXT_X}" y="152" font-size="{NAME_PX}" font-weight="700" fill="{text}" clip-path="url(#name)">{}</text>"#,
         escape_xml(&name)
-    );
-    let _ = write!(
-        s,
-        r#"<text x="{RIGHT_X}" y="152" text-anchor="end" font-size="24" fill="{text}" fill-opacity="0.8">{} / {} XP</text>"#,
-        format_compact(data.xp_into_level),
-        format_compact(data.level_span)
     );
 
     // Progress bar.
@@ -137,16 +130,23 @@ pub fn render_classic(data: &CardData) -> String {
         );
     }
 
-    // Footer: total XP and guild.
+    // Footer: total XP and XP into the level.
     let _ = write!(
         s,
         r#"<text x="{TEXT_X}" y="250" font-size="20" fill="{text}" fill-opacity="0.75">Total {} XP</text>"#,
         format_thousands(data.total_xp)
     );
-    let guild = truncate_chars(&data.guild_name, 32);
     let _ = write!(
         s,
-        r#"<text x="{RIGHT_X}" y="250" text-anchor="end" font-size="20" fill="{text}" fill-opacity="0.55">{}</text>"#,
+        r#"<text x="{RIGHT_X}" y="250" text-anchor="end" font-size="22" fill="{text}" fill-opacity="0.85">{} / {} XP</text>"#,
+        format_compact(data.xp_into_level),
+        format_compact(data.level_span)
+    );
+    // Guild name, top left, opposite rank and level.
+    let guild = truncate_chars(&data.guild_name, 16);
+    let _ = write!(
+        s,
+        r#"<text x="{TEXT_X}" y="80" font-size="20" fill="{text}" fill-opacity="0.55">{}</text>"#,
         escape_xml(&guild)
     );
     s.push_str("</svg>");

@@ -110,7 +110,7 @@ mod tests {
         for i in 1..=3 {
             let next = CounterQuests::progress_one(&input(
                 quest("total_messages", 3),
-                current.clone(),
+                current,
                 Activity::message(1, 2, 3, 100, 5),
             ))
             .expect("a message advances a message quest");

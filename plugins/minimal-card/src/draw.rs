@@ -35,7 +35,8 @@ pub fn render_minimal(data: &CardData) -> String {
     );
     let _ = write!(
         s,
-        r#"<defs><clipPath id="card"><rect width="{W}" height="{H}" rx="16"/></clipPath><clipPath id="avatar"><circle cx="{AVATAR_CX}" cy="{AVATAR_CY}" r="{AVATAR_R}"/></clipPath></defs>"#
+        r#"<defs><clipPath id="card"><rect width="{W}" height="{H}" rx="16"/></clipPath><clipPath id="avatar"><circle cx="{AVATAR_CX}" cy="{AVATAR_CY}" r="{AVATAR_R}"/></clipPath><clipPath id="name"><rect x="{TEXT_X}" y="60" width="{}" height="64"/></clipPath></defs>"#,
+        RIGHT_X - TEXT_X
     );
     let _ = write!(
         s,
@@ -78,7 +79,7 @@ pub fn render_minimal(data: &CardData) -> String {
     );
     let _ = write!(
         s,
-        r#"<text x="{TEXT_X}" y="108" font-size="{NAME_PX}" font-weight="600" fill="{text}">{}</text>"#,
+        r#"<text x="{TEXT_X}" y="108" font-size="{NAME_PX}" font-weight="600" fill="{text}" clip-path="url(#name)">{}</text>"#,
         escape_xml(&name)
     );
     let mut line = format!("Level {}", data.level);

@@ -133,7 +133,7 @@ mod tests {
     fn run(current: &QuestProgress, user: u64, day: i64, hour: i64) -> Option<QuestProgress> {
         StreakQuests::progress_one(&ProgressInput {
             quest: quest(3),
-            current: current.clone(),
+            current: *current,
             activity: Activity::message(1, 2, user, day * DAY_MS + hour * 3_600_000, 5),
             stats: MemberStats::default(),
         })
