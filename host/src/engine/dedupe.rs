@@ -39,11 +39,17 @@ impl SeenIds {
 
     /// True the first time `key` is seen (atomically, even from concurrent callers).
     ///
-    /// `or_insert_with` (not `or_insert`): moka runs only that form through its per-key
-    /// initializer lock, so exactly one concurrent caller sees a fresh entry; `or_insert` is
-    /// a get-then-insert and lets two racing callers both believe they were first.
+    /// Uses moka's compute API, which serialises operations on one key under a per-key
+    /// lock and reads the current entry under it. (`or_insert` is a get-then-insert, and even
+    /// `or_insert_with` leaves a window in which a late caller can miss the fresh entry; both
+    /// were seen letting two racing callers count the same id.)
     pub fn first_time(&self, key: SeenKey) -> bool {
-        self.cache.entry(key).or_insert_with(|| ()).is_fresh()
+        use moka::ops::compute::{CompResult, Op};
+        let result = self.cache.entry(key).and_compute_with(|existing| match existing {
+            Some(_) => Op::Nop,
+            None => Op::Put(()),
+        });
+        matches!(result, CompResult::Inserted(_))
     }
 }
 
