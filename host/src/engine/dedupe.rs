@@ -45,10 +45,13 @@ impl SeenIds {
     /// were seen letting two racing callers count the same id.)
     pub fn first_time(&self, key: SeenKey) -> bool {
         use moka::ops::compute::{CompResult, Op};
-        let result = self.cache.entry(key).and_compute_with(|existing| match existing {
-            Some(_) => Op::Nop,
-            None => Op::Put(()),
-        });
+        let result = self
+            .cache
+            .entry(key)
+            .and_compute_with(|existing| match existing {
+                Some(_) => Op::Nop,
+                None => Op::Put(()),
+            });
         matches!(result, CompResult::Inserted(_))
     }
 }

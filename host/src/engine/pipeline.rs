@@ -202,7 +202,7 @@ impl Pipeline {
             by_guild.entry(e.guild).or_default().push(e);
         }
         for (guild, events) in by_guild {
-            if let Err(e) = self.quests.ensure_guild(&guild.to_string(), now).await {
+            if let Err(e) = self.ensure_guild_at(guild, now).await {
                 EngineCounters::add(&self.counters.quest_errors, 1);
                 tracing::warn!(guild, error = %e, "quest reset check failed; retried on the next batch");
             }
@@ -278,9 +278,18 @@ impl Pipeline {
     /// failed batches.
     pub async fn tick(&self) -> BatchReport {
         let now = self.clock.now();
-        if let Err(e) = self.quests.run_due(now).await {
-            EngineCounters::add(&self.counters.quest_errors, 1);
-            tracing::warn!(error = %e, "quest resets failed; retried on the next tick");
+        match self.quests.run_due(now).await {
+            Ok(reports) => {
+                let resets = reports
+                    .iter()
+                    .filter(|r| !r.created.is_empty() || r.deactivated > 0)
+                    .count();
+                EngineCounters::add(&self.counters.quest_resets, resets as u64);
+            }
+            Err(e) => {
+                EngineCounters::add(&self.counters.quest_errors, 1);
+                tracing::warn!(error = %e, "quest resets failed; retried on the next tick");
+            }
         }
         let credits = self
             .voice
@@ -315,10 +324,15 @@ impl Pipeline {
         &self,
         guild: u64,
     ) -> Result<Vec<super::quests::ResetReport>, EngineError> {
-        let reports = self
-            .quests
-            .ensure_guild(&guild.to_string(), self.clock.now())
-            .await?;
+        self.ensure_guild_at(guild, self.clock.now()).await
+    }
+
+    async fn ensure_guild_at(
+        &self,
+        guild: u64,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<super::quests::ResetReport>, EngineError> {
+        let reports = self.quests.ensure_guild(&guild.to_string(), now).await?;
         let resets = reports
             .iter()
             .filter(|r| !r.created.is_empty() || r.deactivated > 0)
