@@ -273,3 +273,33 @@ impl Pipeline {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn role(id: i64, level: i32, is_stacked: bool) -> roles::Model {
+        roles::Model {
+            id,
+            guild_id: "1".into(),
+            role_id: (100 + id).to_string(),
+            level,
+            is_stacked,
+        }
+    }
+
+    #[test]
+    fn stacked_roles_stay_and_non_stacked_ones_are_replaced() {
+        let table = [role(1, 1, true), role(2, 2, false), role(3, 5, false)];
+        assert_eq!(roles_for_level(&table, 0), Vec::<u64>::new());
+        assert_eq!(roles_for_level(&table, 2), vec![101, 102]);
+        assert_eq!(roles_for_level(&table, 7), vec![101, 103]);
+        assert_eq!(role_changes(&table, 2, 5), (vec![(103, 5)], vec![(102, 2)]));
+        // A demotion (XP removed) gives the lower reward back.
+        assert_eq!(role_changes(&table, 5, 3), (vec![(102, 2)], vec![(103, 5)]));
+        assert_eq!(
+            role_changes(&table, 5, 0),
+            (vec![], vec![(101, 1), (103, 5)])
+        );
+    }
+}
