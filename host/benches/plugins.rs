@@ -262,7 +262,6 @@ fn wasmtime_noop(c: &mut Criterion) {
     c.bench_function("wasmtime/no-op component call", |b| {
         b.iter(|| {
             noop.call(&mut store, ()).unwrap();
-            noop.post_return(&mut store).unwrap();
         })
     });
 }

@@ -227,21 +227,37 @@ pub(crate) mod scaffold {
         Ok(dir)
     }
 
+    const CARGO_TOML: &str = include_str!("../../../plugin-sdk/templates/Cargo.toml.tmpl");
+
+    /// The SDK's templates, embedded so an installed binary scaffolds without a checkout.
+    pub(crate) fn templates_for(kind: PluginKind) -> Templates<'static> {
+        let lib_rs = match kind {
+            PluginKind::XpFormula => {
+                include_str!("../../../plugin-sdk/templates/xp-formula.rs.tmpl")
+            }
+            PluginKind::QuestType => {
+                include_str!("../../../plugin-sdk/templates/quest-type.rs.tmpl")
+            }
+            PluginKind::AchievementCheck => {
+                include_str!("../../../plugin-sdk/templates/achievement-check.rs.tmpl")
+            }
+            PluginKind::CardStyle => {
+                include_str!("../../../plugin-sdk/templates/card-style.rs.tmpl")
+            }
+            PluginKind::Commands => include_str!("../../../plugin-sdk/templates/commands.rs.tmpl"),
+        };
+        Templates {
+            cargo_toml: CARGO_TOML,
+            lib_rs,
+        }
+    }
+
     pub(crate) fn new_plugin(
         name: &str,
         kind: PluginKind,
         parent: &Path,
     ) -> anyhow::Result<PathBuf> {
-        let Some(templates) = templates_for(kind) else {
-            bail!(
-                "this build has no plugin templates (the SDK's templates were not available when it was built)"
-            );
-        };
-        write_plugin(name, parent, &templates, &sdk_dependency())
-    }
-
-    fn templates_for(_kind: PluginKind) -> Option<Templates<'static>> {
-        None
+        write_plugin(name, parent, &templates_for(kind), &sdk_dependency())
     }
 
     #[cfg(test)]
@@ -273,6 +289,28 @@ pub(crate) mod scaffold {
                     write_plugin(bad, tmp.path(), &templates, "").is_err(),
                     "{bad}"
                 );
+            }
+        }
+
+        #[test]
+        fn every_kind_has_a_filled_template() {
+            let tmp = tempfile::tempdir().unwrap();
+            for kind in PluginKind::ALL {
+                let name = format!("my-{kind}");
+                let dir = write_plugin(&name, tmp.path(), &templates_for(kind), &sdk_dependency())
+                    .unwrap();
+                let cargo = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+                let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+                assert!(cargo.contains(&format!("name = \"{name}\"")), "{cargo}");
+                assert!(
+                    cargo.contains("questline-plugin-sdk = { path = "),
+                    "{cargo}"
+                );
+                assert!(
+                    !cargo.contains("{{") && !lib.contains("{{"),
+                    "unfilled placeholder"
+                );
+                assert!(lib.contains(&name), "{lib}");
             }
         }
 

@@ -6,9 +6,11 @@
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "plugin",
+    // The engine compares plugin answers (tests, replays), so the data types get PartialEq.
+    additional_derives: [PartialEq],
 });
 
-pub(crate) use exports::questline::plugin::{
+pub(crate) use self::exports::questline::plugin::{
     achievement_check, card_style, commands, metadata, quest_type, xp_formula,
 };
-pub(crate) use questline::plugin::{clock, config, kv, log, random, types};
+pub(crate) use self::questline::plugin::{clock, config, kv, log, random, types};

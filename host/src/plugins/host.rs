@@ -129,12 +129,25 @@ impl PluginHost {
     /// Loads (or reloads) one plugin file and swaps it in. On failure the version the file
     /// served before keeps serving, and the reason shows in [`Self::list`].
     pub fn load_file(&self, path: &Path) -> Result<PluginInfo, PluginError> {
-        let result = std::fs::read(path)
-            .map_err(|source| PluginError::Read {
-                path: path.to_owned(),
-                source,
-            })
-            .and_then(|bytes| self.load_plugin(&bytes, PluginSource::File(path.to_owned())));
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(source) => {
+                let err = PluginError::Read {
+                    path: path.to_owned(),
+                    source,
+                };
+                self.inner.registry.file_failed(path, err.to_string());
+                return Err(err);
+            }
+        };
+        // Editors and copies fire several events per save: the same bytes are not reloaded
+        // (which would also reset the plugin's breaker and drop its warm instances).
+        if let Some(current) = self.inner.registry.get_file(path)
+            && current.sha256 == super::cache::sha256_hex(&bytes)
+        {
+            return Ok(current.info.clone());
+        }
+        let result = self.load_plugin(&bytes, PluginSource::File(path.to_owned()));
         match result {
             Ok((plugin, stats)) => {
                 let info = plugin.info.clone();

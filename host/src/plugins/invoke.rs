@@ -37,9 +37,18 @@ pub(crate) fn classify(
             limit_mib: cfg.memory_limit_mib,
         };
     }
+    // For a trap the root cause ("wasm trap: ...") is the message; the wasm backtrace that
+    // wraps it is for debugging and goes to the log instead.
+    let message = match err.downcast_ref::<wasmtime::Trap>() {
+        Some(trap) => {
+            tracing::debug!(plugin, error = ?err, "plugin trapped");
+            trap.to_string()
+        }
+        None => describe(&err),
+    };
     PluginError::Trap {
         plugin: plugin.to_owned(),
-        message: describe(&err),
+        message,
     }
 }
 

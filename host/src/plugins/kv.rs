@@ -52,11 +52,12 @@ pub(crate) fn check_value(value: &[u8]) -> Result<(), KvError> {
 }
 
 type Namespace = (String, u64);
+type Data = HashMap<Namespace, HashMap<String, Vec<u8>>>;
 
 /// An in-memory [`KvStore`] (lost on restart).
 #[derive(Debug, Default)]
 pub struct MemoryKv {
-    data: Mutex<HashMap<Namespace, HashMap<String, Vec<u8>>>>,
+    data: Mutex<Data>,
 }
 
 impl MemoryKv {
@@ -64,10 +65,7 @@ impl MemoryKv {
         Self::default()
     }
 
-    fn lock(
-        &self,
-    ) -> Result<std::sync::MutexGuard<'_, HashMap<Namespace, HashMap<String, Vec<u8>>>>, KvError>
-    {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Data>, KvError> {
         self.data
             .lock()
             .map_err(|_| KvError::Unavailable("in-memory store poisoned".into()))

@@ -141,6 +141,19 @@ impl Registry {
         self.with_catalog(|c| c.files.remove(path).is_some())
     }
 
+    /// The version a file serves, when its current bytes loaded cleanly.
+    pub(crate) fn get_file(&self, path: &Path) -> Option<Arc<LoadedPlugin>> {
+        let catalog = match self.catalog.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let entry = catalog.files.get(path)?;
+        if entry.error.is_some() {
+            return None;
+        }
+        entry.loaded.clone()
+    }
+
     /// Files currently known (loaded or failed).
     pub(crate) fn known_files(&self) -> Vec<PathBuf> {
         match self.catalog.lock() {

@@ -239,3 +239,62 @@ impl random::Host for HostState {
         self.rng.next_u64()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugins::bindings::kv::Host as _;
+    use crate::plugins::kv::MemoryKv;
+
+    fn state() -> HostState {
+        HostState::new(
+            Arc::from("p"),
+            &PluginsConfig::default(),
+            Arc::new(MemoryKv::new()),
+        )
+    }
+
+    #[test]
+    fn imports_answer_from_the_call_context() {
+        let mut s = state();
+        let call = CallContext {
+            guild: 9,
+            config_json: r#"{"rate":2}"#.into(),
+            now_ms: 1234,
+            seed: 5,
+        };
+        s.begin_call(&call);
+        assert_eq!(config::Host::get(&mut s), r#"{"rate":2}"#);
+        assert_eq!(clock::Host::now(&mut s), 1234);
+        let first: Vec<u64> = (0..4).map(|_| random::Host::next_u64(&mut s)).collect();
+        // The same seed replays the same stream; another seed does not.
+        s.begin_call(&call);
+        let again: Vec<u64> = (0..4).map(|_| random::Host::next_u64(&mut s)).collect();
+        assert_eq!(first, again);
+        s.begin_call(&CallContext {
+            seed: 6,
+            ..call.clone()
+        });
+        assert_ne!(first[0], random::Host::next_u64(&mut s));
+        s.begin_call(&CallContext::default());
+        assert_eq!(config::Host::get(&mut s), "{}");
+    }
+
+    #[test]
+    fn kv_is_namespaced_by_guild_and_limited() {
+        let mut s = state();
+        s.begin_call(&CallContext::new(1, 0, 0));
+        s.set("streak".into(), b"3".to_vec()).unwrap();
+        assert_eq!(s.get("streak".into()).unwrap(), Some(b"3".to_vec()));
+        s.begin_call(&CallContext::new(2, 0, 0));
+        assert_eq!(s.get("streak".into()).unwrap(), None);
+        assert!(matches!(
+            s.set("k".into(), vec![0; kv::KV_MAX_VALUE_BYTES + 1]),
+            Err(wit_kv::KvError::ValueTooLarge(_))
+        ));
+        assert!(matches!(
+            s.get(String::new()),
+            Err(wit_kv::KvError::BadKey(128))
+        ));
+    }
+}
