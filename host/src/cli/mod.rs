@@ -1,8 +1,11 @@
 //! The command-line front end. Each subcommand lives in its own module; this one only parses
 //! and dispatches, and turns errors into one readable message.
 
+pub mod console;
+pub mod export;
 mod migrate;
 mod plugin;
+pub mod simulate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,6 +32,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// An interactive local guild: type as members, see XP, levels, quests and achievements.
+    Console(console::ConsoleArgs),
+    /// Replay activities from a JSON-lines file through the full pipeline.
+    Simulate(simulate::SimulateArgs),
+    /// Print a guild (members, quests, achievements, configuration) as JSON.
+    Export(export::ExportArgs),
     /// Apply, revert or inspect schema migrations.
     Migrate(migrate::MigrateArgs),
     /// Inspect, check and scaffold plugins.
@@ -67,6 +76,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .build()?;
     runtime.block_on(async move {
         match cli.command {
+            Command::Console(args) => console::run(&config, args).await,
+            Command::Simulate(args) => simulate::run(&config, args).await,
+            Command::Export(args) => export::run(&config, args).await,
             Command::Migrate(args) => migrate::run(&config, args).await,
             Command::Plugin(args) => plugin::run(&config, args).await,
         }
