@@ -47,7 +47,13 @@ pub enum Command {
 /// Entry point used by `main.rs`.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    // Interactive and report-printing commands keep the terminal for their own output: only
+    // warnings and errors are logged unless QUESTLINE_LOG asks for more.
+    let quiet = matches!(
+        cli.command,
+        Command::Console(_) | Command::Simulate(_) | Command::Export(_) | Command::Plugin(_)
+    );
+    init_tracing(if quiet { "warn" } else { "info" });
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -57,12 +63,14 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
+fn init_tracing(default_level: &str) {
+    use std::io::IsTerminal as _;
     let filter = tracing_subscriber::EnvFilter::try_from_env("QUESTLINE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
 
