@@ -2,8 +2,11 @@
 //! and dispatches, and turns errors into one readable message.
 
 mod card;
+pub mod console;
+pub mod export;
 mod migrate;
 mod plugin;
+pub mod simulate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +33,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// An interactive local guild: type as members, see XP, levels, quests and achievements.
+    Console(console::ConsoleArgs),
+    /// Replay activities from a JSON-lines file through the full pipeline.
+    Simulate(simulate::SimulateArgs),
+    /// Print a guild (members, quests, achievements, configuration) as JSON.
+    Export(export::ExportArgs),
     /// Apply, revert or inspect schema migrations.
     Migrate(migrate::MigrateArgs),
     /// Inspect, check and scaffold plugins.
@@ -41,7 +50,17 @@ pub enum Command {
 /// Entry point used by `main.rs`.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    // Interactive and report-printing commands keep the terminal for their own output: only
+    // warnings and errors are logged unless QUESTLINE_LOG asks for more.
+    let quiet = matches!(
+        cli.command,
+        Command::Console(_)
+            | Command::Simulate(_)
+            | Command::Export(_)
+            | Command::Plugin(_)
+            | Command::Card(_)
+    );
+    init_tracing(if quiet { "warn" } else { "info" });
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -51,12 +70,14 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
+fn init_tracing(default_level: &str) {
+    use std::io::IsTerminal as _;
     let filter = tracing_subscriber::EnvFilter::try_from_env("QUESTLINE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
 
@@ -70,6 +91,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .build()?;
     runtime.block_on(async move {
         match cli.command {
+            Command::Console(args) => console::run(&config, args).await,
+            Command::Simulate(args) => simulate::run(&config, args).await,
+            Command::Export(args) => export::run(&config, args).await,
             Command::Migrate(args) => migrate::run(&config, args).await,
             Command::Plugin(args) => plugin::run(&config, args).await,
             Command::Card(args) => card::run(&config, args).await,

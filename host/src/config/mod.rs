@@ -26,6 +26,8 @@ pub enum ConfigError {
 pub struct Config {
     pub database: DatabaseConfig,
     pub plugins: PluginsConfig,
+    /// `[engine]`: batching, queue and quest generation.
+    pub engine: crate::engine::EngineConfig,
 }
 
 impl Config {

@@ -1,5 +1,7 @@
-//! `questline console`: a local guild on the embedded database, typed into by a person.
+//! `questline console`: a local guild on the embedded database, typed into by a person (or
+//! a piped script).
 //!
-//! [`input`] parses lines; the session that runs them lands with the engine.
+//! [`input`] parses lines; [`session`] runs them on the engine and renders what happened.
 
 pub mod input;
+pub mod session;

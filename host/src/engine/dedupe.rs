@@ -38,8 +38,21 @@ impl SeenIds {
     }
 
     /// True the first time `key` is seen (atomically, even from concurrent callers).
+    ///
+    /// Uses moka's compute API, which serialises operations on one key under a per-key
+    /// lock and reads the current entry under it. (`or_insert` is a get-then-insert, and even
+    /// `or_insert_with` leaves a window in which a late caller can miss the fresh entry; both
+    /// were seen letting two racing callers count the same id.)
     pub fn first_time(&self, key: SeenKey) -> bool {
-        self.cache.entry(key).or_insert(()).is_fresh()
+        use moka::ops::compute::{CompResult, Op};
+        let result = self
+            .cache
+            .entry(key)
+            .and_compute_with(|existing| match existing {
+                Some(_) => Op::Nop,
+                None => Op::Put(()),
+            });
+        matches!(result, CompResult::Inserted(_))
     }
 }
 

@@ -1,10 +1,41 @@
 //! The leveling engine: activities in; XP, levels, roles, quest progress and achievements out.
 //!
-//! This module grows with the engine issue; today it holds the pure building blocks the
-//! pipeline is made of, each tested on its own.
+//! Flow: a front ([`Engine::submit`]) → bounded queue → batching task ([`runner`]) →
+//! [`Pipeline`] (dedupe, voice seconds, per-guild computation with the plugins, ONE
+//! transaction per guild and batch through the repository's batch API) → after the commit,
+//! [`Effect`]s to an [`EffectSink`]. The [`QuestManager`] generates and resets quests on the
+//! engine's [`Clock`]. Pure building blocks: [`curve`], [`dedupe`], [`schedule`],
+//! [`template`], [`voice`].
 
+pub mod activity;
+pub mod announce;
+pub mod boot;
+pub mod clock;
+pub mod config;
 pub mod curve;
 pub mod dedupe;
+pub mod effects;
+pub mod error;
+mod guild_batch;
+pub mod kv;
+pub mod metrics;
+pub mod pipeline;
+pub mod plugin_cache;
+pub mod quests;
+pub mod runner;
 pub mod schedule;
 pub mod template;
 pub mod voice;
+pub mod wit;
+
+pub use activity::{Activity, ActivityKind};
+pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
+pub use config::{EngineConfig, QuestCounts};
+pub use effects::{CollectingSink, Effect, EffectSink, NullSink};
+pub use error::EngineError;
+pub use kv::DbKv;
+pub use metrics::{CounterSnapshot, EngineCounters};
+pub use pipeline::{BatchReport, EngineDeps, Pipeline};
+pub use quests::{QuestManager, ResetReport};
+pub use runner::Engine;
+pub use voice::VoiceChange;

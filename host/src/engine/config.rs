@@ -1,0 +1,84 @@
+//! `[engine]` configuration: batching, queue size, quest generation.
+
+use serde::Deserialize;
+
+/// `[engine]` section. Every field has a default so an empty section is valid.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineConfig {
+    /// Capacity of the activity queue; a full queue makes `submit` wait (backpressure).
+    pub queue_capacity: usize,
+    /// Most events in one batch (one transaction).
+    pub batch_max_events: usize,
+    /// Longest a batch waits to fill up, in milliseconds.
+    pub batch_max_wait_ms: u64,
+    /// XP formula used when a guild has not chosen one (`server_config.xp_formula_plugin`).
+    pub default_xp_plugin: String,
+    /// How many times a batch whose commit failed is retried (after the repository's own
+    /// retries) before its events are counted as failed.
+    pub commit_attempts: u32,
+    /// How often the QuestManager checks for due resets and running voice sessions are
+    /// credited, in seconds, when no activity arrives.
+    pub tick_secs: u64,
+    /// How long message and reaction ids are remembered to drop replays, in seconds.
+    pub dedupe_ttl_secs: u64,
+    /// How many ids are remembered at most.
+    pub dedupe_capacity: u64,
+    /// Quests generated per reset.
+    pub quests: QuestCounts,
+    /// Seed of the plugins' `random` streams; `None` draws one at start-up.
+    pub seed: Option<u64>,
+}
+
+/// How many quests a reset generates per cycle.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct QuestCounts {
+    pub daily: usize,
+    pub weekly: usize,
+    pub monthly: usize,
+}
+
+impl Default for QuestCounts {
+    fn default() -> Self {
+        Self {
+            daily: 3,
+            weekly: 2,
+            monthly: 1,
+        }
+    }
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 10_000,
+            batch_max_events: 256,
+            batch_max_wait_ms: 100,
+            default_xp_plugin: "mee6-xp".to_string(),
+            commit_attempts: 3,
+            tick_secs: 60,
+            dedupe_ttl_secs: 900,
+            dedupe_capacity: 100_000,
+            quests: QuestCounts::default(),
+            seed: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_section_is_defaults_and_unknown_keys_are_refused() {
+        let cfg: EngineConfig = toml::from_str("").expect("empty is valid");
+        assert_eq!(cfg, EngineConfig::default());
+        let cfg: EngineConfig =
+            toml::from_str("batch_max_events = 8\n[quests]\ndaily = 1").expect("valid");
+        assert_eq!(cfg.batch_max_events, 8);
+        assert_eq!(cfg.quests.daily, 1);
+        assert_eq!(cfg.quests.weekly, 2);
+        assert!(toml::from_str::<EngineConfig>("batch_size = 8").is_err());
+    }
+}

@@ -1,0 +1,454 @@
+//! One guild's share of a batch: counters, XP, quest progress and achievements computed in
+//! memory from the cached state, then committed in ONE transaction; effects are built from
+//! what the commit reports (so a concurrent writer's changes are reflected, and rewards that
+//! the database found already given are not announced).
+//!
+//! Plugin calls: the guild's xp-formula plugin gets every activity of the batch in one call
+//! (repeated only for the members whose cooldown chain the first answers changed, which is
+//! rare); quest plugins are called once per "round" (the k-th activity of every member), since
+//! each answer is the next call's current progress; achievement plugins once per batch.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use super::effects::Effect;
+use super::error::EngineError;
+use super::metrics::EngineCounters;
+use super::pipeline::Pipeline;
+use super::plugin_cache::TableCurve;
+use super::quests::quest_owner;
+use super::schedule::{Cycle, ResetSettings};
+use super::wit::{Event, Work, mix, ms, parse_cycle, quest_def, stats};
+use crate::db::entities::quests;
+use crate::db::{ActivityBatch, MemberDelta, QuestProgressUpdate};
+use crate::plugins::{
+    AchievementDef, CheckInput, MemberStats, ProgressInput, QuestProgress, XpContext,
+};
+
+/// A member's running state within the batch.
+pub(crate) struct Member {
+    pub(crate) stats: MemberStats,
+    pub(crate) delta: MemberDelta,
+    /// Indices into the guild's events, in order.
+    pub(crate) events: Vec<usize>,
+    pub(crate) last_channel: u64,
+    pub(crate) name: Option<String>,
+    /// quest id -> progress (from the database, then as plugins answer).
+    pub(crate) progress: HashMap<i64, QuestProgress>,
+    /// Active multipliers: (multiplier, until).
+    pub(crate) multipliers: Vec<(f64, Option<DateTime<Utc>>, DateTime<Utc>)>,
+}
+
+impl Pipeline {
+    pub(crate) async fn process_guild(
+        &self,
+        guild: u64,
+        events: &[Event],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Effect>, EngineError> {
+        let gid = guild.to_string();
+        let cfg = self.db.get_server_config(&gid).await?;
+        let settings = ResetSettings::new(
+            i64::from(cfg.quest_reset_hour),
+            i64::from(cfg.quest_reset_day),
+        )?;
+        let mut xp_plugin = cfg
+            .xp_formula_plugin
+            .clone()
+            .unwrap_or_else(|| self.config.default_xp_plugin.clone());
+        if self.plugins.info(&xp_plugin).is_none() && xp_plugin != self.config.default_xp_plugin {
+            tracing::warn!(guild, plugin = %xp_plugin, fallback = %self.config.default_xp_plugin, "guild's xp formula plugin is not loaded; using the default");
+            xp_plugin = self.config.default_xp_plugin.clone();
+        }
+        let table = self.cache.level_table(guild, &xp_plugin, ms(now)).await?;
+        let curve = TableCurve(table.clone());
+        let base_seed =
+            mix(self.seed ^ events.first().map_or(0, |e| e.seq).rotate_left(17) ^ guild);
+
+        // Members, their stored stats and quest progress.
+        let active = self.db.get_guild_active_quests(&gid, None).await?;
+        let mut members: BTreeMap<u64, Member> = BTreeMap::new();
+        for (i, e) in events.iter().enumerate() {
+            if let std::collections::btree_map::Entry::Vacant(slot) = members.entry(e.user) {
+                let row = self.db.get_user_level(&gid, &e.user.to_string()).await?;
+                let uq = self
+                    .db
+                    .get_user_active_quests(&gid, &e.user.to_string())
+                    .await?;
+                let mut progress = HashMap::new();
+                let mut multipliers = Vec::new();
+                for q in &uq {
+                    if let Some(p) = &q.progress {
+                        progress.insert(
+                            q.quest.id,
+                            QuestProgress {
+                                progress: p.progress,
+                                quest_specific_progress: p.quest_specific_progress,
+                                completed: p.completed,
+                            },
+                        );
+                        if p.completed && q.quest.reward_multiplier != 1.0 {
+                            // Completed in an earlier batch: active from the start of
+                            // this one (`completed_at` is the database's wall clock, which
+                            // is not the engine's clock in a simulation).
+                            multipliers.push((
+                                q.quest.reward_multiplier,
+                                p.expires_at,
+                                DateTime::<Utc>::MIN_UTC,
+                            ));
+                        }
+                    }
+                }
+                slot.insert(Member {
+                    stats: stats(row.as_ref()),
+                    delta: MemberDelta::new(&gid, &e.user.to_string()),
+                    events: Vec::new(),
+                    last_channel: e.channel,
+                    name: None,
+                    progress,
+                    multipliers,
+                });
+            }
+            let m = members
+                .get_mut(&e.user)
+                .ok_or_else(|| EngineError::Internal("member vanished".into()))?;
+            m.events.push(i);
+            m.last_channel = e.channel;
+            if e.user_name.is_some() {
+                m.name = e.user_name.clone();
+            }
+        }
+
+        // Counters, and each event's stats after its counters (what quest plugins see).
+        let mut after: Vec<MemberStats> = Vec::with_capacity(events.len());
+        let mut before: Vec<MemberStats> = Vec::with_capacity(events.len());
+        {
+            let mut running: HashMap<u64, MemberStats> =
+                members.iter().map(|(u, m)| (*u, m.stats)).collect();
+            for e in events {
+                let s = running.entry(e.user).or_insert_with(|| stats(None));
+                before.push(*s);
+                match &e.work {
+                    Work::Message { .. } => s.total_messages += 1,
+                    Work::Reaction { .. } => s.total_reactions += 1,
+                    Work::Voice { seconds } => s.voice_time_seconds += i64::from(*seconds),
+                    Work::Command { .. } => s.commands_used += 1,
+                }
+                after.push(*s);
+            }
+        }
+
+        // Quest progress, round by round.
+        let quest_plugins = self.cache.quest_plugins().await;
+        let mut owned: Vec<(&quests::Model, String, String, Option<DateTime<Utc>>)> = Vec::new();
+        for q in active.iter() {
+            if let Some((plugin, kind)) = quest_owner(&q.requirement_type, &quest_plugins) {
+                let cycle = parse_cycle(&q.refresh_cycle);
+                let expires = if cycle == Cycle::Once {
+                    None
+                } else {
+                    self.quests.expires_at(&gid, cycle, &settings)
+                };
+                owned.push((q, plugin, kind, expires));
+            }
+        }
+        let mut updates: BTreeMap<(u64, i64), QuestProgressUpdate> = BTreeMap::new();
+        let rounds = members.values().map(|m| m.events.len()).max().unwrap_or(0);
+        let mut call = 0u64;
+        for round in 0..rounds {
+            for (plugin, _) in &quest_plugins {
+                let mut items = Vec::new();
+                let mut keys = Vec::new();
+                for (user, m) in &members {
+                    let Some(&i) = m.events.get(round) else {
+                        continue;
+                    };
+                    for (q, p, kind, expires) in &owned {
+                        if p != plugin {
+                            continue;
+                        }
+                        let current = m.progress.get(&q.id).cloned().unwrap_or(QuestProgress {
+                            progress: 0,
+                            quest_specific_progress: 0,
+                            completed: false,
+                        });
+                        if current.completed {
+                            continue;
+                        }
+                        items.push(ProgressInput {
+                            quest: quest_def(q, kind, *expires),
+                            current,
+                            activity: events[i].to_wit(),
+                            stats: after[i],
+                        });
+                        keys.push((*user, q.id, *expires, q.reward_xp, q.reward_multiplier, i));
+                    }
+                }
+                if items.is_empty() {
+                    continue;
+                }
+                call += 1;
+                let ctx = self
+                    .cache
+                    .context(guild, plugin, ms(now), mix(base_seed ^ call))
+                    .await?;
+                let answers = match self.plugins.quest_progress(plugin, &ctx, items).await {
+                    Ok(a) => a,
+                    Err(e) => {
+                        EngineCounters::add(&self.counters.plugin_failures, 1);
+                        tracing::warn!(guild, plugin = %plugin, error = %e, "quest plugin failed; no progress from it in this batch");
+                        continue;
+                    }
+                };
+                for ((user, quest_id, expires, reward_xp, multiplier, i), answer) in
+                    keys.into_iter().zip(answers)
+                {
+                    let Some(p) = answer else { continue };
+                    let Some(m) = members.get_mut(&user) else {
+                        continue;
+                    };
+                    let newly =
+                        p.completed && !m.progress.get(&quest_id).is_some_and(|c| c.completed);
+                    m.progress.insert(quest_id, p);
+                    let u =
+                        updates
+                            .entry((user, quest_id))
+                            .or_insert_with(|| QuestProgressUpdate {
+                                guild_id: gid.clone(),
+                                user_id: user.to_string(),
+                                quest_id,
+                                ..QuestProgressUpdate::default()
+                            });
+                    u.progress = Some(p.progress.max(0));
+                    u.quest_specific_progress = Some(p.quest_specific_progress.max(0));
+                    u.expires_at = expires;
+                    if newly {
+                        u.complete = true;
+                        m.stats.xp = m.stats.xp.saturating_add(reward_xp);
+                        if multiplier != 1.0 {
+                            m.multipliers.push((multiplier, expires, events[i].at));
+                        }
+                    }
+                }
+            }
+        }
+
+        // XP: one call with every activity; again only for members whose cooldown chain the
+        // answers changed.
+        let xp = self
+            .compute_xp(
+                guild,
+                &xp_plugin,
+                events,
+                &before,
+                &members,
+                cfg.xp_rate,
+                now,
+                base_seed,
+            )
+            .await;
+        for (i, e) in events.iter().enumerate() {
+            let Some(m) = members.get_mut(&e.user) else {
+                continue;
+            };
+            let mut gained = xp[i];
+            if gained > 0 {
+                let factor: f64 = m
+                    .multipliers
+                    .iter()
+                    .filter(|(_, until, from)| *from <= e.at && until.is_none_or(|u| e.at < u))
+                    .map(|(f, _, _)| f.max(0.0))
+                    .product();
+                if factor != 1.0 && factor.is_finite() {
+                    gained = (gained as f64 * factor).floor() as i64;
+                }
+            }
+            let d = &mut m.delta;
+            d.xp = d.xp.saturating_add(gained);
+            match &e.work {
+                Work::Message { .. } => {
+                    d.total_messages += 1;
+                    if gained > 0 {
+                        d.messages += 1;
+                        d.last_message_time = d.last_message_time.max(Some(e.at));
+                    }
+                }
+                Work::Reaction { .. } => d.total_reactions += 1,
+                Work::Voice { seconds } => d.voice_time_seconds += i64::from(*seconds),
+                Work::Command { .. } => d.commands_used += 1,
+            }
+        }
+
+        // Achievements, on the members' final stats.
+        let mut grants = Vec::new();
+        let ach_plugins = self.cache.achievement_plugins().await;
+        if !ach_plugins.is_empty() {
+            self.seed_achievements(&gid, guild, &ach_plugins, now)
+                .await?;
+            let defs = self.db.list_achievements(&gid).await?;
+            for (plugin, types) in &ach_plugins {
+                let mut items = Vec::new();
+                let mut users = Vec::new();
+                for (user, m) in &members {
+                    let earned: Vec<i64> = self
+                        .db
+                        .get_user_achievements(&gid, &user.to_string())
+                        .await?
+                        .into_iter()
+                        .map(|(ua, _)| ua.achievement_id)
+                        .collect();
+                    let candidates: Vec<AchievementDef> = defs
+                        .iter()
+                        .filter(|a| types.contains(&a.requirement_type) && !earned.contains(&a.id))
+                        .map(|a| AchievementDef {
+                            id: a.id,
+                            name: a.name.clone(),
+                            description: a.description.clone(),
+                            requirement_type: a.requirement_type.clone(),
+                            requirement_value: a.requirement_value,
+                            reward_xp: a.reward_xp,
+                        })
+                        .collect();
+                    if candidates.is_empty() {
+                        continue;
+                    }
+                    let mut s = m.stats;
+                    let d = &m.delta;
+                    s.xp = s.xp.saturating_add(d.xp).max(0);
+                    s.level = table.level_for_xp(s.xp);
+                    s.messages += d.messages;
+                    s.total_messages += d.total_messages;
+                    s.total_reactions += d.total_reactions;
+                    s.voice_time_seconds += d.voice_time_seconds;
+                    s.commands_used += d.commands_used;
+                    items.push(CheckInput {
+                        user: *user,
+                        stats: s,
+                        candidates,
+                    });
+                    users.push(*user);
+                }
+                if items.is_empty() {
+                    continue;
+                }
+                call += 1;
+                let ctx = self
+                    .cache
+                    .context(guild, plugin, ms(now), mix(base_seed ^ call))
+                    .await?;
+                match self.plugins.achievement_check(plugin, &ctx, items).await {
+                    Ok(answers) => {
+                        for (user, ids) in users.into_iter().zip(answers) {
+                            for id in ids {
+                                grants.push((gid.clone(), user.to_string(), id));
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        EngineCounters::add(&self.counters.plugin_failures, 1);
+                        tracing::warn!(guild, plugin = %plugin, error = %e, "achievement plugin failed; checked again on the next batch");
+                    }
+                }
+            }
+        }
+
+        // One transaction.
+        let batch = ActivityBatch {
+            members: members.values().map(|m| m.delta.clone()).collect(),
+            quest_progress: updates.into_values().collect(),
+            achievements: grants,
+            audit: Vec::new(),
+        };
+        let outcome = self.db.apply_batch(batch, &curve).await?;
+        self.announce(guild, &cfg, events, &members, &active, outcome)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn compute_xp(
+        &self,
+        guild: u64,
+        plugin: &str,
+        events: &[Event],
+        before: &[MemberStats],
+        members: &BTreeMap<u64, Member>,
+        xp_rate: f64,
+        now: DateTime<Utc>,
+        base_seed: u64,
+    ) -> Vec<i64> {
+        let n = events.len();
+        let mut results = vec![0i64; n];
+        let mut since_used: Vec<Option<i64>> = vec![None; n];
+        // First guess: every message awards.
+        let mut todo: Vec<usize> = Vec::new();
+        for m in members.values() {
+            let mut last = m.stats.last_message_time;
+            for &i in &m.events {
+                since_used[i] = last.map(|l| (ms(events[i].at) - l).div_euclid(1000));
+                if matches!(events[i].work, Work::Message { .. }) {
+                    last = Some(ms(events[i].at));
+                }
+                todo.push(i);
+            }
+        }
+        todo.sort_unstable();
+        let mut round = 0u64;
+        while !todo.is_empty() && round <= n as u64 {
+            round += 1;
+            let items: Vec<XpContext> = todo
+                .iter()
+                .map(|&i| XpContext {
+                    activity: events[i].to_wit(),
+                    stats: before[i],
+                    seconds_since_last_award: since_used[i],
+                    xp_rate,
+                })
+                .collect();
+            let ctx = match self
+                .cache
+                .context(guild, plugin, ms(now), mix(base_seed ^ (round << 32)))
+                .await
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    EngineCounters::add(&self.counters.plugin_failures, 1);
+                    tracing::warn!(guild, error = %e, "xp formula settings unavailable; no XP in this batch");
+                    return vec![0; n];
+                }
+            };
+            match self.plugins.xp_for_activities(plugin, &ctx, items).await {
+                Ok(xp) => {
+                    for (&i, x) in todo.iter().zip(xp) {
+                        results[i] = x.max(0);
+                    }
+                }
+                Err(e) => {
+                    EngineCounters::add(&self.counters.plugin_failures, 1);
+                    tracing::warn!(guild, plugin, error = %e, "xp formula failed; no XP for these activities");
+                    for &i in &todo {
+                        results[i] = 0;
+                    }
+                    return results;
+                }
+            }
+            // Re-check the chains with the real answers.
+            todo.clear();
+            for m in members.values() {
+                let mut last = m.stats.last_message_time;
+                for &i in &m.events {
+                    let since = last.map(|l| (ms(events[i].at) - l).div_euclid(1000));
+                    if since != since_used[i] {
+                        since_used[i] = since;
+                        todo.push(i);
+                    }
+                    if matches!(events[i].work, Work::Message { .. }) && results[i] > 0 {
+                        last = Some(ms(events[i].at));
+                    }
+                }
+            }
+            todo.sort_unstable();
+        }
+        results
+    }
+}

@@ -1,0 +1,368 @@
+//! The batch processor: resolves activities (replays dropped, voice changes turned into
+//! seconds), groups them by guild, and has each guild's share computed and committed in one
+//! transaction ([`super::guild_batch`]); effects are released only after that commit.
+//!
+//! A guild whose commit fails (after the repository's retries and `commit_attempts` of our
+//! own) keeps its events for the next batch: nothing is announced and nothing is lost. The
+//! [`Engine`](super::Engine) drives a pipeline from its queue; `questline simulate` drives
+//! one directly, in fixed-size batches, so a run with a fixed seed replays exactly.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::activity::{Activity, ActivityKind};
+use super::clock::Clock;
+use super::config::EngineConfig;
+use super::dedupe::{SeenIds, SeenKey};
+use super::effects::{Effect, EffectSink};
+use super::error::EngineError;
+use super::metrics::EngineCounters;
+use super::plugin_cache::PluginCache;
+use super::quests::QuestManager;
+use super::voice::{VoiceCredit, VoiceTracker};
+use super::wit::{Event, Work, ms};
+use crate::db::Db;
+use crate::plugins::PluginHost;
+
+/// What a pipeline needs from the rest of the bot.
+#[derive(Clone)]
+pub struct EngineDeps {
+    pub db: Db,
+    pub plugins: PluginHost,
+    pub clock: Arc<dyn Clock>,
+    pub sink: Arc<dyn EffectSink>,
+}
+
+/// What one batch did (for summaries and tests).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchReport {
+    pub events: usize,
+    pub deduplicated: usize,
+    pub committed_guilds: usize,
+    pub failed_guilds: usize,
+    pub level_ups: usize,
+    pub quests_completed: usize,
+    pub achievements_earned: usize,
+}
+
+/// The batch processor.
+pub struct Pipeline {
+    pub(crate) db: Db,
+    pub(crate) plugins: PluginHost,
+    pub(crate) cache: PluginCache,
+    pub(crate) quests: QuestManager,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) sink: Arc<dyn EffectSink>,
+    pub(crate) counters: Arc<EngineCounters>,
+    pub(crate) config: EngineConfig,
+    pub(crate) seed: u64,
+    seen: SeenIds,
+    voice: Mutex<VoiceTracker>,
+    /// Events of guilds whose commit failed, retried first in the next batch.
+    retry: Mutex<Vec<Event>>,
+    pub(crate) achievements_seeded: tokio::sync::Mutex<HashSet<String>>,
+}
+
+impl Pipeline {
+    pub fn new(deps: EngineDeps, config: EngineConfig, counters: Arc<EngineCounters>) -> Self {
+        let cache = PluginCache::new(deps.plugins.clone(), deps.db.clone());
+        let quests = QuestManager::new(
+            deps.db.clone(),
+            deps.plugins.clone(),
+            cache.clone(),
+            config.quests,
+        );
+        let seed = config.seed.unwrap_or_else(rand::random);
+        Self {
+            db: deps.db,
+            plugins: deps.plugins,
+            cache,
+            quests,
+            clock: deps.clock,
+            sink: deps.sink,
+            counters,
+            seen: SeenIds::new(
+                config.dedupe_capacity,
+                Duration::from_secs(config.dedupe_ttl_secs),
+            ),
+            config,
+            seed,
+            voice: Mutex::new(VoiceTracker::new()),
+            retry: Mutex::new(Vec::new()),
+            achievements_seeded: tokio::sync::Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// The QuestManager (for `/quests` and admin tools).
+    pub fn quests(&self) -> &QuestManager {
+        &self.quests
+    }
+
+    /// Level tables and plugin settings (for `/rank`).
+    pub fn plugin_cache(&self) -> &PluginCache {
+        &self.cache
+    }
+
+    pub fn counters(&self) -> &EngineCounters {
+        &self.counters
+    }
+
+    /// Turns activities into events: drops replays, turns voice changes into credited
+    /// seconds (for everyone in the channels the change touches).
+    fn resolve(&self, batch: Vec<(u64, Activity)>) -> (Vec<Event>, usize) {
+        let mut out = Vec::with_capacity(batch.len());
+        let mut dropped = 0;
+        for (seq, a) in batch {
+            let work = match &a.kind {
+                ActivityKind::Message { id, length } => {
+                    if !self.seen.first_time(SeenKey::Message(*id)) {
+                        dropped += 1;
+                        continue;
+                    }
+                    Work::Message {
+                        id: *id,
+                        length: *length,
+                    }
+                }
+                ActivityKind::Reaction { message, emoji } => {
+                    let key = SeenKey::Reaction {
+                        message: *message,
+                        user: a.user,
+                        emoji: emoji.clone(),
+                    };
+                    if !self.seen.first_time(key) {
+                        dropped += 1;
+                        continue;
+                    }
+                    Work::Reaction {
+                        message: *message,
+                        emoji: emoji.clone(),
+                    }
+                }
+                ActivityKind::Command { name } => Work::Command { name: name.clone() },
+                ActivityKind::Voice(change) => {
+                    let credits = self.voice.lock().unwrap_or_else(|p| p.into_inner()).apply(
+                        a.guild,
+                        a.user,
+                        *change,
+                        ms(a.at),
+                        None,
+                    );
+                    out.extend(credits.into_iter().map(|c| voice_event(c, a.at, seq, &a)));
+                    continue;
+                }
+            };
+            out.push(Event {
+                guild: a.guild,
+                channel: a.channel,
+                parent_channel: a.parent_channel,
+                user: a.user,
+                roles: a.roles,
+                at: a.at,
+                work,
+                user_name: a.user_name,
+                guild_name: a.guild_name,
+                seq,
+            });
+        }
+        (out, dropped)
+    }
+
+    /// Processes one batch of `(sequence number, activity)` pairs: everything is committed
+    /// (guild by guild) and announced, or kept for retry.
+    pub async fn process(&self, batch: Vec<(u64, Activity)>) -> BatchReport {
+        let n = batch.len();
+        let (mut events, dropped) = self.resolve(batch);
+        EngineCounters::add(&self.counters.deduplicated, dropped as u64);
+        let retried = std::mem::take(&mut *self.retry.lock().unwrap_or_else(|p| p.into_inner()));
+        if !retried.is_empty() {
+            let mut all = retried;
+            all.extend(events);
+            events = all;
+        }
+        let mut report = self.process_events(events).await;
+        report.events = n;
+        report.deduplicated = dropped;
+        EngineCounters::add(&self.counters.processed, n as u64);
+        EngineCounters::add(&self.counters.batches, 1);
+        report
+    }
+
+    async fn process_events(&self, events: Vec<Event>) -> BatchReport {
+        let mut report = BatchReport::default();
+        if events.is_empty() {
+            return report;
+        }
+        let now = self.clock.now();
+        let mut by_guild: BTreeMap<u64, Vec<Event>> = BTreeMap::new();
+        for e in events {
+            by_guild.entry(e.guild).or_default().push(e);
+        }
+        for (guild, events) in by_guild {
+            if let Err(e) = self.ensure_guild_at(guild, now).await {
+                EngineCounters::add(&self.counters.quest_errors, 1);
+                tracing::warn!(guild, error = %e, "quest reset check failed; retried on the next batch");
+            }
+            let mut last_err = None;
+            let attempts = self.config.commit_attempts.max(1);
+            let mut done = None;
+            for attempt in 1..=attempts {
+                match self.process_guild(guild, &events, now).await {
+                    Ok(effects) => {
+                        done = Some(effects);
+                        break;
+                    }
+                    Err(e) => {
+                        EngineCounters::add(&self.counters.commit_failures, 1);
+                        tracing::warn!(guild, attempt, attempts, error = %e, "batch for guild failed; nothing was announced");
+                        last_err = Some(e);
+                    }
+                }
+            }
+            match done {
+                Some(effects) => {
+                    report.committed_guilds += 1;
+                    for e in &effects {
+                        match e {
+                            Effect::LevelUp { .. } => report.level_ups += 1,
+                            Effect::QuestCompleted { .. } => report.quests_completed += 1,
+                            Effect::AchievementEarned { .. } => report.achievements_earned += 1,
+                            _ => {}
+                        }
+                    }
+                    EngineCounters::add(&self.counters.level_ups, report.level_ups as u64);
+                    EngineCounters::add(
+                        &self.counters.quests_completed,
+                        report.quests_completed as u64,
+                    );
+                    EngineCounters::add(
+                        &self.counters.achievements_earned,
+                        report.achievements_earned as u64,
+                    );
+                    EngineCounters::add(&self.counters.effects_released, effects.len() as u64);
+                    if !effects.is_empty() {
+                        self.sink.release(effects);
+                    }
+                }
+                None => {
+                    report.failed_guilds += 1;
+                    self.keep_for_retry(events, last_err);
+                }
+            }
+        }
+        report
+    }
+
+    /// Keeps a failed guild's events for the next batch, up to the queue's capacity; beyond
+    /// that they are counted as failed (and logged), never dropped silently.
+    fn keep_for_retry(&self, events: Vec<Event>, err: Option<EngineError>) {
+        let mut retry = self.retry.lock().unwrap_or_else(|p| p.into_inner());
+        let room = self.config.queue_capacity.saturating_sub(retry.len());
+        let n = events.len();
+        if n > room {
+            EngineCounters::add(&self.counters.failed_events, (n - room) as u64);
+            tracing::error!(lost = n - room, error = ?err.map(|e| e.to_string()), "retry buffer full; events given up");
+        }
+        retry.extend(events.into_iter().take(room));
+    }
+
+    /// Events waiting for a retry after a failed commit.
+    pub fn pending_retry(&self) -> usize {
+        self.retry.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Periodic work: credits running voice sessions, applies due quest resets, retries
+    /// failed batches.
+    pub async fn tick(&self) -> BatchReport {
+        let now = self.clock.now();
+        match self.quests.run_due(now).await {
+            Ok(reports) => {
+                let resets = reports
+                    .iter()
+                    .filter(|r| !r.created.is_empty() || r.deactivated > 0)
+                    .count();
+                EngineCounters::add(&self.counters.quest_resets, resets as u64);
+            }
+            Err(e) => {
+                EngineCounters::add(&self.counters.quest_errors, 1);
+                tracing::warn!(error = %e, "quest resets failed; retried on the next tick");
+            }
+        }
+        let credits = self
+            .voice
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .settle_all(ms(now), |_| None);
+        let events: Vec<Event> = credits
+            .into_iter()
+            .map(|c| Event {
+                guild: c.guild,
+                channel: c.channel,
+                parent_channel: None,
+                user: c.user,
+                roles: Vec::new(),
+                at: now,
+                work: Work::Voice { seconds: c.seconds },
+                user_name: None,
+                guild_name: None,
+                seq: 0,
+            })
+            .filter(|e| matches!(e.work, Work::Voice { seconds } if seconds > 0))
+            .collect();
+        let retried = std::mem::take(&mut *self.retry.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut all = retried;
+        all.extend(events);
+        self.process_events(all).await
+    }
+
+    /// Applies quest resets due at the clock's time for `guild` (and generates its first
+    /// quests); what the console runs after `:advance`.
+    pub async fn ensure_guild(
+        &self,
+        guild: u64,
+    ) -> Result<Vec<super::quests::ResetReport>, EngineError> {
+        self.ensure_guild_at(guild, self.clock.now()).await
+    }
+
+    async fn ensure_guild_at(
+        &self,
+        guild: u64,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<super::quests::ResetReport>, EngineError> {
+        let reports = self.quests.ensure_guild(&guild.to_string(), now).await?;
+        let resets = reports
+            .iter()
+            .filter(|r| !r.created.is_empty() || r.deactivated > 0)
+            .count();
+        EngineCounters::add(&self.counters.quest_resets, resets as u64);
+        Ok(reports)
+    }
+
+    /// The current time of the engine's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
+
+fn voice_event(c: VoiceCredit, at: DateTime<Utc>, seq: u64, source: &Activity) -> Event {
+    let own = c.user == source.user;
+    Event {
+        guild: c.guild,
+        channel: c.channel,
+        parent_channel: None,
+        user: c.user,
+        roles: if own {
+            source.roles.clone()
+        } else {
+            Vec::new()
+        },
+        at,
+        work: Work::Voice { seconds: c.seconds },
+        user_name: if own { source.user_name.clone() } else { None },
+        guild_name: source.guild_name.clone(),
+        seq,
+    }
+}

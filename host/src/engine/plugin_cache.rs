@@ -1,0 +1,188 @@
+//! What the engine remembers about plugins between batches: level tables, per-guild plugin
+//! configuration, and which quest plugin owns which requirement type.
+//!
+//! A level table costs ~1,000 plugin calls to build, so it is built once per (plugin,
+//! version, guild configuration) and kept; a hot reload that changes the version, or a
+//! configuration change, builds a new one. Entries also expire after a while so a reload that
+//! kept the version number is picked up.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use moka::future::Cache;
+
+use super::curve::{LevelTable, MAX_LEVEL};
+use super::error::EngineError;
+use crate::db::{Db, LevelCurve};
+use crate::plugins::{CallContext, PluginHost, PluginKind};
+
+/// A level table as the repository's [`LevelCurve`].
+#[derive(Debug, Clone)]
+pub struct TableCurve(pub Arc<LevelTable>);
+
+impl LevelCurve for TableCurve {
+    fn level_for_xp(&self, xp: i64) -> i32 {
+        i32::try_from(self.0.level_for_xp(xp)).unwrap_or(i32::MAX)
+    }
+}
+
+/// A plugin's configuration for a guild, and whether the guild switched it on.
+#[derive(Debug, Clone)]
+pub struct GuildPluginSettings {
+    pub enabled: bool,
+    pub config_json: String,
+}
+
+/// Caches over plugin data.
+#[derive(Clone)]
+pub struct PluginCache {
+    plugins: PluginHost,
+    db: Db,
+    tables: Cache<(String, String, String), Arc<LevelTable>>,
+    settings: Cache<(u64, String), GuildPluginSettings>,
+}
+
+impl PluginCache {
+    pub fn new(plugins: PluginHost, db: Db) -> Self {
+        Self {
+            plugins,
+            db,
+            tables: Cache::builder()
+                .max_capacity(256)
+                .time_to_live(Duration::from_secs(300))
+                .build(),
+            settings: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(30))
+                .build(),
+        }
+    }
+
+    /// The guild's settings for `plugin` (enabled, `{}` configuration when never set).
+    pub async fn settings(
+        &self,
+        guild: u64,
+        plugin: &str,
+    ) -> Result<GuildPluginSettings, EngineError> {
+        let key = (guild, plugin.to_string());
+        if let Some(hit) = self.settings.get(&key).await {
+            return Ok(hit);
+        }
+        let stored = self
+            .db
+            .get_plugin_settings(&guild.to_string(), plugin)
+            .await?;
+        let value = match stored {
+            Some(s) => GuildPluginSettings {
+                enabled: s.enabled,
+                config_json: s.config.to_string(),
+            },
+            None => GuildPluginSettings {
+                enabled: true,
+                config_json: "{}".to_string(),
+            },
+        };
+        self.settings.insert(key, value.clone()).await;
+        Ok(value)
+    }
+
+    /// A call context for `plugin` in `guild` at `now_ms` with `seed`.
+    pub async fn context(
+        &self,
+        guild: u64,
+        plugin: &str,
+        now_ms: i64,
+        seed: u64,
+    ) -> Result<CallContext, EngineError> {
+        let settings = self.settings(guild, plugin).await?;
+        Ok(CallContext {
+            guild,
+            config_json: settings.config_json,
+            now_ms,
+            seed,
+        })
+    }
+
+    /// The level table of `plugin` (an xp-formula) under `guild`'s configuration.
+    pub async fn level_table(
+        &self,
+        guild: u64,
+        plugin: &str,
+        now_ms: i64,
+    ) -> Result<Arc<LevelTable>, EngineError> {
+        let version = self
+            .plugins
+            .info(plugin)
+            .map(|i| i.version)
+            .ok_or_else(|| EngineError::MissingPlugin {
+                plugin: plugin.to_string(),
+                kind: "xp-formula",
+            })?;
+        let ctx = self.context(guild, plugin, now_ms, 0).await?;
+        let key = (plugin.to_string(), version, ctx.config_json.clone());
+        if let Some(hit) = self.tables.get(&key).await {
+            return Ok(hit);
+        }
+        let host = self.plugins.clone();
+        let name = plugin.to_string();
+        let table = tokio::task::spawn_blocking(move || -> Result<LevelTable, EngineError> {
+            let mut failure = None;
+            let table = LevelTable::build(MAX_LEVEL, |level| {
+                if failure.is_some() {
+                    return i64::MAX;
+                }
+                match host.total_xp_for_level_blocking(&name, &ctx, level) {
+                    Ok(xp) => xp,
+                    Err(e) => {
+                        failure = Some(e);
+                        i64::MAX
+                    }
+                }
+            });
+            if let Some(e) = failure {
+                return Err(e.into());
+            }
+            table.map_err(|e| EngineError::Curve {
+                plugin: name.clone(),
+                reason: e.to_string(),
+            })
+        })
+        .await
+        .map_err(|e| EngineError::Internal(format!("level table task failed: {e}")))??;
+        let table = Arc::new(table);
+        self.tables.insert(key, table.clone()).await;
+        Ok(table)
+    }
+
+    /// Quest-type plugins and the requirement types each understands, sorted by name.
+    pub async fn quest_plugins(&self) -> Vec<(String, Vec<String>)> {
+        let mut out = Vec::new();
+        for name in self.plugins.plugins_with_kind(PluginKind::QuestType) {
+            match self
+                .plugins
+                .quest_requirement_types(&name, &CallContext::default())
+                .await
+            {
+                Ok(types) => out.push((name, types)),
+                Err(e) => tracing::warn!(plugin = %name, error = %e, "quest plugin skipped"),
+            }
+        }
+        out
+    }
+
+    /// Achievement-check plugins and their requirement types, sorted by name.
+    pub async fn achievement_plugins(&self) -> Vec<(String, Vec<String>)> {
+        let mut out = Vec::new();
+        for name in self.plugins.plugins_with_kind(PluginKind::AchievementCheck) {
+            match self
+                .plugins
+                .achievement_requirement_types(&name, &CallContext::default())
+                .await
+            {
+                Ok(types) => out.push((name, types)),
+                Err(e) => tracing::warn!(plugin = %name, error = %e, "achievement plugin skipped"),
+            }
+        }
+        out
+    }
+}

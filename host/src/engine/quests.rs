@@ -1,0 +1,403 @@
+//! The QuestManager: gives guilds quests and resets them on schedule.
+//!
+//! Resets follow the guild's `server_config` through [`ResetSettings`]. Which period the
+//! current quests of a cycle belong to is stored in the database (the engine's own
+//! key-value namespace, [`ENGINE_KV`]), written only after the new quests exist, so:
+//! - a restart at any moment never resets twice (the stored period equals the current one);
+//! - a crash in the middle of a reset leaves the old period stored, and the next start
+//!   redoes the reset (deactivating whatever was half-generated) exactly once;
+//! - resets missed while the bot was down are applied once, to the current period.
+//!
+//! Time comes from the engine's clock, so the console's `:advance 1d` triggers resets.
+//!
+//! Limits of the current repository API (see the engine report): quests are deactivated per
+//! `quest_type` (`mark_quests_inactive`), so a reset of one cycle also ends active quests of
+//! other cycles sharing that quest type; and `created_at` is the wall clock, so the period
+//! bookkeeping lives in the key-value marker rather than in `created_at`.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+
+use super::config::QuestCounts;
+use super::error::EngineError;
+use super::plugin_cache::PluginCache;
+use super::schedule::{Cycle, ResetSettings};
+use super::wit::{
+    category_name, cycle_name, difficulty_name, hash_str, mix, ms, parse_cycle, wit_cycle,
+};
+use crate::db::entities::quests;
+use crate::db::quests::REQUIREMENT_TYPES;
+use crate::db::{Db, NewQuest};
+use crate::plugins::{CallContext, Difficulty, PluginHost, QuestTemplate};
+
+/// The engine's namespace in `plugin_kv` (not a valid plugin name, so no plugin can use it).
+pub const ENGINE_KV: &str = "_engine";
+
+/// The cycles that reset (`once` never does).
+pub const RESETTING: [Cycle; 3] = [Cycle::Daily, Cycle::Weekly, Cycle::Monthly];
+
+/// One reset (or first generation) that happened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResetReport {
+    pub guild: String,
+    pub cycle: Cycle,
+    pub period_start: DateTime<Utc>,
+    /// Quests made inactive.
+    pub deactivated: u64,
+    /// Quests created for the new period.
+    pub created: Vec<quests::Model>,
+}
+
+#[derive(Debug, Clone)]
+struct KnownGuild {
+    settings: ResetSettings,
+    periods: HashMap<Cycle, DateTime<Utc>>,
+}
+
+/// Quest generation and resets.
+pub struct QuestManager {
+    db: Db,
+    plugins: PluginHost,
+    cache: PluginCache,
+    counts: QuestCounts,
+    known: tokio::sync::Mutex<HashMap<String, KnownGuild>>,
+    periods: Mutex<HashMap<String, HashMap<Cycle, DateTime<Utc>>>>,
+}
+
+fn period_key(cycle: Cycle) -> String {
+    format!("quests.{}.period", cycle_name(cycle))
+}
+
+fn generated_key(cycle: Cycle) -> String {
+    format!("quests.{}.generated", cycle_name(cycle))
+}
+
+impl QuestManager {
+    pub fn new(db: Db, plugins: PluginHost, cache: PluginCache, counts: QuestCounts) -> Self {
+        Self {
+            db,
+            plugins,
+            cache,
+            counts,
+            known: tokio::sync::Mutex::new(HashMap::new()),
+            periods: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn count(&self, cycle: Cycle) -> usize {
+        match cycle {
+            Cycle::Daily => self.counts.daily,
+            Cycle::Weekly => self.counts.weekly,
+            Cycle::Monthly => self.counts.monthly,
+            Cycle::Once => 0,
+        }
+    }
+
+    /// When the current instance of a quest of `cycle` in `guild` ends (the next reset), as
+    /// known after [`Self::ensure_guild`]; `None` for `once`.
+    pub fn expires_at(
+        &self,
+        guild: &str,
+        cycle: Cycle,
+        settings: &ResetSettings,
+    ) -> Option<DateTime<Utc>> {
+        let periods = self.periods.lock().unwrap_or_else(|p| p.into_inner());
+        let start = periods.get(guild)?.get(&cycle).copied()?;
+        settings.next_reset(cycle, start)
+    }
+
+    /// The expiry of `quest` (by its refresh cycle) in `guild`.
+    pub async fn quest_expiry(
+        &self,
+        quest: &quests::Model,
+    ) -> Result<Option<DateTime<Utc>>, EngineError> {
+        let cycle = parse_cycle(&quest.refresh_cycle);
+        if cycle == Cycle::Once {
+            return Ok(None);
+        }
+        let cfg = self.db.get_server_config(&quest.guild_id).await?;
+        let settings = ResetSettings::new(
+            i64::from(cfg.quest_reset_hour),
+            i64::from(cfg.quest_reset_day),
+        )?;
+        Ok(self.expires_at(&quest.guild_id, cycle, &settings))
+    }
+
+    /// Guilds seen so far.
+    pub async fn known_guilds(&self) -> Vec<String> {
+        let mut g: Vec<String> = self.known.lock().await.keys().cloned().collect();
+        g.sort();
+        g
+    }
+
+    /// Applies every due reset of every known guild at `now`.
+    pub async fn run_due(&self, now: DateTime<Utc>) -> Result<Vec<ResetReport>, EngineError> {
+        let mut out = Vec::new();
+        for guild in self.known_guilds().await {
+            out.extend(self.ensure_guild(&guild, now).await?);
+        }
+        Ok(out)
+    }
+
+    /// Makes sure `guild` has quests for the current periods at `now`: generates them the
+    /// first time, and applies due resets. Cheap when nothing is due (in-memory check).
+    pub async fn ensure_guild(
+        &self,
+        guild: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ResetReport>, EngineError> {
+        let cfg = self.db.get_server_config(guild).await?;
+        let settings = ResetSettings::new(
+            i64::from(cfg.quest_reset_hour),
+            i64::from(cfg.quest_reset_day),
+        )?;
+        // One guild at a time: two batches must not both decide a reset is due.
+        let mut known = self.known.lock().await;
+        let first_sight = !known.contains_key(guild);
+        if let Some(k) = known.get(guild)
+            && k.settings == settings
+            && RESETTING
+                .iter()
+                .all(|c| k.periods.get(c).copied() == settings.period_start(*c, now))
+        {
+            return Ok(Vec::new());
+        }
+        let mut active = self.db.get_guild_active_quests(guild, None).await?;
+        let force = first_sight && active.is_empty();
+        let mut reports = Vec::new();
+        let mut periods = HashMap::new();
+        for cycle in RESETTING {
+            let Some(want) = settings.period_start(cycle, now) else {
+                continue;
+            };
+            let stored = self
+                .db
+                .kv_get(guild, ENGINE_KV, &period_key(cycle))
+                .await?
+                .and_then(|b| String::from_utf8(b).ok())
+                .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+                .map(|d| d.with_timezone(&Utc));
+            let of_cycle: Vec<quests::Model> = active
+                .iter()
+                .filter(|q| parse_cycle(&q.refresh_cycle) == cycle)
+                .cloned()
+                .collect();
+            let due = match stored {
+                Some(s) => s != want || (force && of_cycle.is_empty()),
+                None => true,
+            };
+            if !due {
+                periods.insert(cycle, want);
+                continue;
+            }
+            let report = if stored.is_none() && !of_cycle.is_empty() {
+                // Quests of this cycle exist (created by an admin before the engine ran):
+                // adopt them for the current period instead of replacing them.
+                ResetReport {
+                    guild: guild.to_string(),
+                    cycle,
+                    period_start: want,
+                    deactivated: 0,
+                    created: Vec::new(),
+                }
+            } else {
+                self.reset(guild, cycle, want, &of_cycle, now).await?
+            };
+            let ids: Vec<i64> = report.created.iter().map(|q| q.id).collect();
+            self.db
+                .kv_set(
+                    guild,
+                    ENGINE_KV,
+                    &generated_key(cycle),
+                    serde_json::to_string(&ids).unwrap_or_default().as_bytes(),
+                )
+                .await?;
+            self.db
+                .kv_set(
+                    guild,
+                    ENGINE_KV,
+                    &period_key(cycle),
+                    want.to_rfc3339().as_bytes(),
+                )
+                .await?;
+            tracing::info!(guild, cycle = cycle_name(cycle), period = %want, created = report.created.len(), deactivated = report.deactivated, "quests reset");
+            periods.insert(cycle, want);
+            if report.deactivated > 0 || !report.created.is_empty() {
+                active = self.db.get_guild_active_quests(guild, None).await?;
+            }
+            reports.push(report);
+        }
+        self.periods
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(guild.to_string(), periods.clone());
+        known.insert(guild.to_string(), KnownGuild { settings, periods });
+        Ok(reports)
+    }
+
+    async fn reset(
+        &self,
+        guild: &str,
+        cycle: Cycle,
+        period: DateTime<Utc>,
+        old: &[quests::Model],
+        now: DateTime<Utc>,
+    ) -> Result<ResetReport, EngineError> {
+        let generated: Vec<i64> = self
+            .db
+            .kv_get(guild, ENGINE_KV, &generated_key(cycle))
+            .await?
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        let custom: Vec<&quests::Model> =
+            old.iter().filter(|q| !generated.contains(&q.id)).collect();
+        let types: BTreeSet<&str> = old.iter().map(|q| q.quest_type.as_str()).collect();
+        let mut deactivated = 0;
+        for t in types {
+            deactivated += self.db.mark_quests_inactive(guild, Some(t)).await?;
+        }
+        let mut created = Vec::new();
+        // Admin-created quests of the cycle come back for the new period as new instances.
+        for q in custom {
+            created.push(
+                self.db
+                    .create_quest(NewQuest {
+                        guild_id: guild.to_string(),
+                        name: q.name.clone(),
+                        description: q.description.clone(),
+                        quest_type: q.quest_type.clone(),
+                        requirement_type: q.requirement_type.clone(),
+                        requirement_value: q.requirement_value,
+                        reward_xp: q.reward_xp,
+                        reward_multiplier: Some(q.reward_multiplier),
+                        difficulty: Some(q.difficulty.clone()),
+                        refresh_cycle: Some(q.refresh_cycle.clone()),
+                    })
+                    .await?,
+            );
+        }
+        for new in self.pick(guild, cycle, period, now).await {
+            created.push(self.db.create_quest(new).await?);
+        }
+        Ok(ResetReport {
+            guild: guild.to_string(),
+            cycle,
+            period_start: period,
+            deactivated,
+            created,
+        })
+    }
+
+    /// Chooses this period's quests from the quest plugins' templates: mixed difficulties,
+    /// varied requirement types, and a choice that depends only on (guild, period), so a
+    /// redone reset picks the same quests.
+    async fn pick(
+        &self,
+        guild: &str,
+        cycle: Cycle,
+        period: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Vec<NewQuest> {
+        let want = self.count(cycle);
+        if want == 0 {
+            return Vec::new();
+        }
+        let gid = guild.parse::<u64>().unwrap_or(0);
+        let mut templates: Vec<(String, QuestTemplate)> = Vec::new();
+        for (plugin, _) in self.cache.quest_plugins().await {
+            let ctx = match self.cache.context(gid, &plugin, ms(now), 0).await {
+                Ok(c) => c,
+                Err(_) => CallContext::new(gid, ms(now), 0),
+            };
+            match self
+                .plugins
+                .quest_templates(&plugin, &ctx, wit_cycle(cycle), None)
+                .await
+            {
+                Ok(list) => templates.extend(
+                    list.into_iter()
+                        .filter(|t| t.refresh_cycle == wit_cycle(cycle))
+                        .map(|t| (plugin.clone(), t)),
+                ),
+                Err(e) => {
+                    tracing::warn!(plugin = %plugin, error = %e, "quest templates unavailable")
+                }
+            }
+        }
+        let mut seed = mix(hash_str(guild) ^ (ms(period) as u64));
+        let order = [Difficulty::Easy, Difficulty::Medium, Difficulty::Hard];
+        let mut picked: Vec<usize> = Vec::new();
+        for i in 0..want {
+            let diff = order[(i + (seed % 3) as usize) % 3];
+            let used_types: Vec<&str> = picked
+                .iter()
+                .map(|&j| templates[j].1.requirement_type.as_str())
+                .collect();
+            let candidates = |strict_diff: bool, strict_type: bool| -> Vec<usize> {
+                (0..templates.len())
+                    .filter(|j| !picked.contains(j))
+                    .filter(|&j| !strict_diff || templates[j].1.difficulty == diff)
+                    .filter(|&j| {
+                        !strict_type
+                            || !used_types.contains(&templates[j].1.requirement_type.as_str())
+                    })
+                    .collect()
+            };
+            let pool = [
+                candidates(true, true),
+                candidates(true, false),
+                candidates(false, false),
+            ]
+            .into_iter()
+            .find(|p| !p.is_empty());
+            let Some(pool) = pool else { break };
+            seed = mix(seed);
+            picked.push(pool[(seed % pool.len() as u64) as usize]);
+        }
+        picked
+            .into_iter()
+            .map(|j| {
+                let (plugin, t) = &templates[j];
+                let requirement_type = if REQUIREMENT_TYPES.contains(&t.requirement_type.as_str()) {
+                    t.requirement_type.clone()
+                } else {
+                    format!("plugin:{plugin}:{}", t.requirement_type)
+                };
+                NewQuest {
+                    guild_id: guild.to_string(),
+                    name: t.name.clone(),
+                    description: t.description.clone(),
+                    quest_type: category_name(t.quest_type).to_string(),
+                    requirement_type,
+                    requirement_value: t.requirement_value,
+                    reward_xp: t.reward_xp,
+                    reward_multiplier: Some(t.reward_multiplier),
+                    difficulty: Some(difficulty_name(t.difficulty).to_string()),
+                    refresh_cycle: Some(cycle_name(cycle).to_string()),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Which quest plugin handles a stored `requirement_type`, and the plugin's own name for it:
+/// `plugin:<name>:<type>` names it; a bare counter name belongs to the first plugin (by name)
+/// that lists it.
+pub fn quest_owner(
+    requirement_type: &str,
+    plugins: &[(String, Vec<String>)],
+) -> Option<(String, String)> {
+    if let Some(rest) = requirement_type.strip_prefix("plugin:") {
+        let (name, kind) = rest.split_once(':').unwrap_or((rest, rest));
+        return plugins
+            .iter()
+            .any(|(p, _)| p == name)
+            .then(|| (name.to_string(), kind.to_string()));
+    }
+    plugins
+        .iter()
+        .find(|(_, types)| types.iter().any(|t| t == requirement_type))
+        .map(|(p, _)| (p.clone(), requirement_type.to_string()))
+}

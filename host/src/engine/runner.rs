@@ -1,0 +1,185 @@
+//! [`Engine`]: the bounded queue in front of a [`Pipeline`], and the task that batches it.
+//!
+//! `submit` waits when the queue is full (backpressure: the gateway slows down rather than
+//! the bot dropping activity); `try_submit` refuses instead and counts the drop. The task
+//! cuts a batch at `batch_max_events` or `batch_max_wait_ms` after its first event, whichever
+//! comes first, and runs periodic work (voice credit, quest resets, retries) every
+//! `tick_secs`. `flush` and `tick` let the console and tests wait for a known state.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::activity::Activity;
+use super::config::EngineConfig;
+use super::error::EngineError;
+use super::metrics::{CounterSnapshot, EngineCounters};
+use super::pipeline::{EngineDeps, Pipeline};
+
+enum Msg {
+    Activity(u64, Activity),
+    Flush(oneshot::Sender<()>),
+    Tick(oneshot::Sender<()>),
+}
+
+/// The running engine. Dropping it without [`Engine::shutdown`] stops the task after the
+/// queue drains.
+pub struct Engine {
+    tx: mpsc::Sender<Msg>,
+    task: JoinHandle<()>,
+    pipeline: Arc<Pipeline>,
+    counters: Arc<EngineCounters>,
+    seq: AtomicU64,
+    capacity: usize,
+}
+
+impl Engine {
+    /// Starts the engine's task. Quest resets missed while the bot was down are applied to
+    /// `guilds` now (other guilds get theirs before their first activity is processed).
+    pub async fn start(
+        deps: EngineDeps,
+        config: EngineConfig,
+        guilds: &[u64],
+    ) -> Result<Engine, EngineError> {
+        let counters = Arc::new(EngineCounters::default());
+        let pipeline = Arc::new(Pipeline::new(deps, config.clone(), counters.clone()));
+        for g in guilds {
+            pipeline.ensure_guild(*g).await?;
+        }
+        let capacity = config.queue_capacity.max(1);
+        let (tx, rx) = mpsc::channel(capacity);
+        let task = tokio::spawn(run(pipeline.clone(), rx, config));
+        Ok(Engine {
+            tx,
+            task,
+            pipeline,
+            counters,
+            seq: AtomicU64::new(0),
+            capacity,
+        })
+    }
+
+    /// Queues an activity, waiting while the queue is full.
+    pub async fn submit(&self, activity: Activity) -> Result<(), EngineError> {
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        EngineCounters::add(&self.counters.submitted, 1);
+        self.tx
+            .send(Msg::Activity(seq, activity))
+            .await
+            .map_err(|_| {
+                EngineCounters::add(&self.counters.dropped, 1);
+                EngineError::Closed
+            })
+    }
+
+    /// Queues an activity if there is room; otherwise counts it as dropped and says so.
+    pub fn try_submit(&self, activity: Activity) -> Result<(), EngineError> {
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        EngineCounters::add(&self.counters.submitted, 1);
+        self.tx.try_send(Msg::Activity(seq, activity)).map_err(|e| {
+            EngineCounters::add(&self.counters.dropped, 1);
+            match e {
+                mpsc::error::TrySendError::Full(_) => EngineError::QueueFull(self.capacity),
+                mpsc::error::TrySendError::Closed(_) => EngineError::Closed,
+            }
+        })
+    }
+
+    /// Waits until everything submitted before this call is committed and announced.
+    pub async fn flush(&self) -> Result<(), EngineError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Msg::Flush(tx))
+            .await
+            .map_err(|_| EngineError::Closed)?;
+        rx.await.map_err(|_| EngineError::Closed)
+    }
+
+    /// Flushes, then runs the periodic work now (quest resets due at the clock's time, voice
+    /// credit, retries): what the console does after `:advance`.
+    pub async fn tick(&self) -> Result<(), EngineError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Msg::Tick(tx))
+            .await
+            .map_err(|_| EngineError::Closed)?;
+        rx.await.map_err(|_| EngineError::Closed)
+    }
+
+    /// The pipeline (QuestManager, plugin caches) for read-only views such as `/quests`.
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    pub fn counters(&self) -> CounterSnapshot {
+        self.counters.snapshot()
+    }
+
+    /// Processes everything queued, stops the task and returns the final counters.
+    pub async fn shutdown(self) -> CounterSnapshot {
+        drop(self.tx);
+        if let Err(e) = self.task.await {
+            tracing::error!(error = %e, "engine task ended abnormally");
+        }
+        self.counters.snapshot()
+    }
+}
+
+async fn run(pipeline: Arc<Pipeline>, mut rx: mpsc::Receiver<Msg>, config: EngineConfig) {
+    let max = config.batch_max_events.max(1);
+    let wait = Duration::from_millis(config.batch_max_wait_ms);
+    let mut ticker = tokio::time::interval(Duration::from_secs(config.tick_secs.max(1)));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker.tick().await;
+    let mut batch: Vec<(u64, Activity)> = Vec::new();
+    let mut deadline: Option<Instant> = None;
+    loop {
+        let timeout = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            msg = rx.recv() => match msg {
+                None => {
+                    pipeline.process(std::mem::take(&mut batch)).await;
+                    break;
+                }
+                Some(Msg::Activity(seq, a)) => {
+                    if batch.is_empty() {
+                        deadline = Some(Instant::now() + wait);
+                    }
+                    batch.push((seq, a));
+                    if batch.len() >= max {
+                        pipeline.process(std::mem::take(&mut batch)).await;
+                        deadline = None;
+                    }
+                }
+                Some(Msg::Flush(done)) => {
+                    pipeline.process(std::mem::take(&mut batch)).await;
+                    deadline = None;
+                    let _ = done.send(());
+                }
+                Some(Msg::Tick(done)) => {
+                    pipeline.process(std::mem::take(&mut batch)).await;
+                    deadline = None;
+                    pipeline.tick().await;
+                    let _ = done.send(());
+                }
+            },
+            () = timeout => {
+                pipeline.process(std::mem::take(&mut batch)).await;
+                deadline = None;
+            }
+            _ = ticker.tick() => {
+                pipeline.tick().await;
+            }
+        }
+    }
+}

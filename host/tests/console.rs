@@ -1,0 +1,195 @@
+//! The real `questline` binary: a piped console script (the README's first command) and a
+//! reproducible simulation with its export. Lives in the host crate because only its own
+//! tests get `CARGO_BIN_EXE_questline`.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn questline(dir: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_questline"));
+    c.current_dir(dir)
+        .env("QUESTLINE_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .env_remove("QUESTLINE_CONFIG");
+    c
+}
+
+#[test]
+fn a_piped_console_script_prints_what_happened_and_exits_0() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = questline(dir.path())
+        .arg("console")
+        .arg("--seed")
+        .arg("1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run questline console");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"alice: hello world\nbob: hi\nalice: too soon\n:advance 2m\nalice: again\n/rank alice\n/leaderboard\n/quests alice\n/achievements alice\n:voice carol join\n:dance\n:advance 1d\n:quit\n")
+        .expect("write script");
+    let out = child.wait_with_output().expect("wait");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status
+    );
+    assert!(
+        stdout.contains("mee6-xp"),
+        "bundled plugins listed:\n{stdout}"
+    );
+    assert!(stdout.contains("alice +"), "XP shown:\n{stdout}");
+    assert!(
+        stdout.contains("alice: no XP (message cooldown)"),
+        "cooldown shown:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("alice · rank #1 of 2 · level"),
+        "rank shown:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("#1   alice"),
+        "leaderboard shown:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("quests of alice"),
+        "quests shown:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("First Words"),
+        "achievement shown:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("unknown directive `:dance`"),
+        "bad input explained:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("daily quests reset"),
+        "reset after :advance 1d:\n{stdout}"
+    );
+    assert!(stdout.contains("bye:"), "clean exit:\n{stdout}");
+    assert!(
+        dir.path().join("data/questline.db").exists(),
+        "embedded database created"
+    );
+}
+
+const EVENTS: &str = r#"{"t":"2026-01-05T10:00:00Z","kind":"message","guild":"1","channel":"10","user":"100","id":"9001","length":42,"roles":["7"]}
+{"t":"2026-01-05T10:00:05Z","kind":"reaction","guild":"1","channel":"10","user":"101","message":"9001"}
+{"t":"2026-01-05T10:00:06Z","kind":"voice","guild":"1","channel":"20","user":"100","state":"join"}
+not json
+{"t":"2026-01-05T10:00:07Z","kind":"voice","guild":"1","channel":"20","user":"101","state":"join"}
+{"t":"2026-01-05T10:30:07Z","kind":"voice","guild":"1","channel":"20","user":"101","state":"leave"}
+{"t":"2026-01-05T10:31:00Z","kind":"command","guild":"1","channel":"10","user":"100","name":"rank"}
+"#;
+
+fn simulate(dir: &std::path::Path, db: &str) -> (std::process::Output, serde_json::Value) {
+    let mut events = EVENTS.to_string();
+    for i in 0..300 {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-01-05T11:00:00Z").expect("time")
+            + chrono::Duration::seconds(i * 400);
+        events.push_str(&format!(
+            "{{\"t\":\"{}\",\"kind\":\"message\",\"guild\":\"1\",\"channel\":\"10\",\"user\":\"{}\",\"id\":\"{}\",\"length\":20}}\n",
+            t.to_rfc3339(),
+            100 + i % 3,
+            20_000 + i
+        ));
+    }
+    std::fs::write(dir.join("events.jsonl"), events).expect("write events");
+    let url = format!("sqlite://{}?mode=rwc", dir.join(db).display());
+    let out = questline(dir)
+        .args([
+            "--database",
+            &url,
+            "simulate",
+            "--events",
+            "events.jsonl",
+            "--seed",
+            "42",
+        ])
+        .output()
+        .expect("run simulate");
+    let export = questline(dir)
+        .args(["--database", &url, "export", "--guild", "1"])
+        .output()
+        .expect("run export");
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    (
+        out,
+        serde_json::from_slice(&export.stdout).expect("export is JSON"),
+    )
+}
+
+/// Drops the wall-clock timestamps the database layer stamps (`completed_at`, `earned_at`).
+fn without_wall_clock(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            m.remove("completed_at");
+            m.remove("earned_at");
+            m.remove("created_at");
+            m.values_mut().for_each(without_wall_clock);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(without_wall_clock),
+        _ => {}
+    }
+}
+
+#[test]
+fn a_seeded_simulation_replays_exactly_and_reports_malformed_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (first, mut a) = simulate(dir.path(), "a.db");
+    let (second, mut b) = simulate(dir.path(), "b.db");
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert_eq!(
+        first.status.code(),
+        Some(2),
+        "malformed lines make the exit status 2\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stderr.contains("events.jsonl:4: skipped: not valid JSON"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("events:              306"), "{stdout}");
+    assert!(stdout.contains("malformed lines:     1"), "{stdout}");
+    assert!(stdout.contains("level-ups:"), "{stdout}");
+    assert!(stdout.contains("events/s:"), "{stdout}");
+    assert_eq!(second.status.code(), Some(2));
+    let strip = |s: &str| {
+        s.lines()
+            .filter(|l| !l.starts_with("events/s"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        strip(&stdout),
+        strip(&String::from_utf8_lossy(&second.stdout))
+    );
+    without_wall_clock(&mut a);
+    without_wall_clock(&mut b);
+    assert_eq!(a, b, "same seed, same results");
+    let members = a["members"].as_array().expect("members");
+    assert_eq!(members.len(), 3);
+    let m100 = members
+        .iter()
+        .find(|m| m["user"] == "100")
+        .expect("member 100");
+    // 100 and 101 were in voice together for 30 minutes; 100 was alone afterwards.
+    assert_eq!(m100["voice_time_seconds"], 1800);
+    assert_eq!(m100["commands_used"], 1);
+    assert!(m100["xp"].as_i64().expect("xp") > 0);
+    assert!(
+        !a["quests"].as_array().expect("quests").is_empty(),
+        "quests generated"
+    );
+}

@@ -1,0 +1,237 @@
+//! Quests through the pipeline and the QuestManager with the real quest plugins: progress
+//! rows, completion awarding once (replays, concurrent engines), reward multipliers, and
+//! daily / weekly / monthly resets across boundaries with a controlled clock, including
+//! restarts.
+
+mod engine_support;
+
+use std::collections::BTreeMap;
+
+use chrono::Duration;
+use engine_support::*;
+use questline::db::{NewQuest, ServerSetting};
+use questline::engine::{Effect, QuestCounts};
+
+fn chatter(reward_multiplier: f64) -> NewQuest {
+    NewQuest {
+        guild_id: GID.to_string(),
+        name: "Say three things".into(),
+        description: "Send 3 messages".into(),
+        quest_type: "daily".into(),
+        requirement_type: "total_messages".into(),
+        requirement_value: 3,
+        reward_xp: 100,
+        reward_multiplier: Some(reward_multiplier),
+        difficulty: Some("easy".into()),
+        refresh_cycle: Some("daily".into()),
+    }
+}
+
+fn completions(effects: &[Effect]) -> Vec<(u64, i64)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::QuestCompleted { user, quest_id, .. } => Some((*user, *quest_id)),
+            _ => None,
+        })
+        .collect()
+}
+
+both_backends! {
+    async fn completion_awards_once_under_replays_and_sets_expiry(t) {
+        let start = at("2026-01-05T10:00:00Z");
+        let mut h = Harness::new(&t, engine_config(), start).await;
+        h.no_default_achievements().await;
+        let quest = h.db.create_quest(chatter(1.0)).await.expect("quest");
+        // Messages 1 and 2 (with a replay of 1), then 3 replayed twice across batches.
+        h.batch(vec![msg(7, 1, start), msg(7, 1, start), msg(7, 2, start + Duration::seconds(5))]).await;
+        let uq = h.db.get_user_active_quests(GID, "7").await.expect("quests");
+        let p = uq[0].progress.clone().expect("row created on first progress");
+        assert_eq!(p.progress, 2);
+        assert!(!p.completed);
+        assert_eq!(p.expires_at, Some(at("2026-01-06T00:00:00Z")), "expires at the next daily reset");
+        let before = h.xp(7).await;
+        h.batch(vec![msg(7, 3, start + Duration::seconds(10)), msg(7, 3, start + Duration::seconds(10))]).await;
+        h.batch(vec![msg(7, 3, start + Duration::seconds(11)), msg(7, 4, start + Duration::seconds(12))]).await;
+        let effects = h.effects();
+        assert_eq!(completions(&effects), vec![(7, quest.id)]);
+        // Messages 3 and 4 are in cooldown: the only XP is the reward.
+        assert_eq!(h.xp(7).await - before, 100);
+        let uq = h.db.get_user_active_quests(GID, "7").await.expect("quests");
+        let p = uq[0].progress.clone().expect("row");
+        assert!(p.completed && p.completed_at.is_some());
+    }
+}
+
+both_backends! {
+    async fn concurrent_engines_complete_a_quest_once(t) {
+        let start = at("2026-01-05T10:00:00Z");
+        let mut a = Harness::new(&t, engine_config(), start).await;
+        a.no_default_achievements().await;
+        let quest = a.db.create_quest(chatter(1.0)).await.expect("quest");
+        a.batch(vec![msg(7, 1, start), msg(7, 2, start + Duration::seconds(1))]).await;
+        let mut b = Harness::with(a.db.clone(), a.plugins.clone(), engine_config(), start);
+        let before = a.xp(7).await;
+        // Two engines (no shared replay memory) both see a third message (a replay across
+        // processes) at the same moment.
+        let third = start + Duration::seconds(2);
+        let (ra, rb) = tokio::join!(a.batch(vec![msg(7, 3, third)]), b.batch(vec![msg(7, 3, third)]));
+        assert_eq!(ra.failed_guilds + rb.failed_guilds, 0);
+        let mut all = a.effects();
+        all.extend(b.effects());
+        assert_eq!(completions(&all), vec![(7, quest.id)], "announced exactly once: {all:?}");
+        assert_eq!(a.xp(7).await - before, 100, "reward applied exactly once");
+    }
+}
+
+both_backends! {
+    async fn a_reward_multiplier_lasts_until_the_quest_expires(t) {
+        let start = at("2026-01-05T10:00:00Z");
+        let mut h = Harness::new(&t, engine_config(), start).await;
+        h.no_default_achievements().await;
+        h.db.create_quest(chatter(2.0)).await.expect("quest");
+        for i in 0..3 {
+            h.batch(vec![msg(7, i + 1, start + Duration::seconds(61 * i as i64))]).await;
+        }
+        let boosted_from = h.xp(7).await;
+        h.batch(vec![msg(7, 10, start + Duration::seconds(61 * 3))]).await;
+        let boosted = h.xp(7).await - boosted_from;
+        assert!((30..=50).contains(&boosted), "doubled message XP, got {boosted}");
+        // After the daily reset (midnight UTC) the boost is over.
+        let tomorrow = at("2026-01-06T00:00:01Z");
+        h.clock.set(tomorrow);
+        let before = h.xp(7).await;
+        h.batch(vec![msg(7, 11, tomorrow)]).await;
+        let normal = h.xp(7).await - before;
+        assert!((15..=25).contains(&normal), "boost expired, got {normal}");
+    }
+}
+
+async fn active_by_cycle(h: &Harness) -> BTreeMap<String, Vec<i64>> {
+    let mut out: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for q in
+        h.db.get_guild_active_quests(GID, None)
+            .await
+            .expect("active")
+    {
+        out.entry(q.refresh_cycle.clone()).or_default().push(q.id);
+    }
+    out
+}
+
+fn generating() -> questline::engine::EngineConfig {
+    questline::engine::EngineConfig {
+        quests: QuestCounts {
+            daily: 3,
+            weekly: 2,
+            monthly: 1,
+        },
+        ..engine_config()
+    }
+}
+
+both_backends! {
+    async fn resets_follow_day_week_and_month_boundaries(t) {
+        // 2026-01-05 is a Monday. Resets at 06:00 UTC, weeks start on Wednesday (2).
+        let start = at("2026-01-05T10:00:00Z");
+        let h = Harness::new(&t, generating(), start).await;
+        h.db.update_server_config(GID, ServerSetting::QuestResetHour(6)).await.expect("hour");
+        h.db.update_server_config(GID, ServerSetting::QuestResetDay(2)).await.expect("day");
+        h.pipeline.ensure_guild(GUILD).await.expect("first quests");
+        let first = active_by_cycle(&h).await;
+        assert_eq!(first.get("daily").map(Vec::len), Some(3), "{first:?}");
+        assert_eq!(first.get("weekly").map(Vec::len), Some(2));
+        assert_eq!(first.get("monthly").map(Vec::len), Some(1));
+
+        // Just before the next daily boundary: nothing.
+        h.clock.set(at("2026-01-06T05:59:59Z"));
+        h.pipeline.ensure_guild(GUILD).await.expect("check");
+        assert_eq!(active_by_cycle(&h).await, first);
+
+        // Tuesday 06:00: daily only.
+        h.clock.set(at("2026-01-06T06:00:00Z"));
+        let reports = h.pipeline.ensure_guild(GUILD).await.expect("reset");
+        assert_eq!(reports.len(), 1, "{reports:?}");
+        let day2 = active_by_cycle(&h).await;
+        assert_eq!(day2.get("daily").map(Vec::len), Some(3));
+        assert!(day2["daily"].iter().all(|id| !first["daily"].contains(id)), "new daily instances");
+        assert_eq!(day2["weekly"], first["weekly"]);
+        assert_eq!(day2["monthly"], first["monthly"]);
+
+        // Wednesday 06:00: daily and weekly.
+        h.clock.set(at("2026-01-07T06:00:00Z"));
+        let reports = h.pipeline.ensure_guild(GUILD).await.expect("reset");
+        assert_eq!(reports.len(), 2, "{reports:?}");
+        let day3 = active_by_cycle(&h).await;
+        assert!(day3["weekly"].iter().all(|id| !day2["weekly"].contains(id)));
+        assert_eq!(day3["monthly"], first["monthly"]);
+
+        // Across a month boundary (several days missed): one reset per cycle.
+        h.clock.set(at("2026-02-01T07:00:00Z"));
+        let reports = h.pipeline.ensure_guild(GUILD).await.expect("reset");
+        assert_eq!(reports.len(), 3, "{reports:?}");
+        let feb = active_by_cycle(&h).await;
+        assert_eq!(feb.get("daily").map(Vec::len), Some(3));
+        assert_eq!(feb.get("weekly").map(Vec::len), Some(2));
+        assert_eq!(feb.get("monthly").map(Vec::len), Some(1));
+        assert!(feb["monthly"] != first["monthly"]);
+        // Asking again at the same moment changes nothing.
+        assert!(h.pipeline.ensure_guild(GUILD).await.expect("again").is_empty());
+        assert_eq!(active_by_cycle(&h).await, feb);
+    }
+}
+
+both_backends! {
+    async fn a_restart_never_resets_twice_and_applies_a_missed_reset_once(t) {
+        let start = at("2026-01-05T10:00:00Z");
+        let h = Harness::new(&t, generating(), start).await;
+        h.pipeline.ensure_guild(GUILD).await.expect("first quests");
+        let first = active_by_cycle(&h).await;
+        let (db, plugins) = (h.db.clone(), h.plugins.clone());
+        drop(h);
+
+        // Restart later the same day: the same quests.
+        let h2 = Harness::with(db.clone(), plugins.clone(), generating(), at("2026-01-05T23:00:00Z"));
+        assert!(h2.pipeline.ensure_guild(GUILD).await.expect("restart").is_empty());
+        assert_eq!(active_by_cycle(&h2).await, first);
+        drop(h2);
+
+        // Down over two daily boundaries: one daily reset at start-up, then none.
+        let h3 = Harness::with(db.clone(), plugins.clone(), generating(), at("2026-01-07T01:00:00Z"));
+        let reports = h3.pipeline.ensure_guild(GUILD).await.expect("restart");
+        assert_eq!(reports.len(), 1, "{reports:?}");
+        let after = active_by_cycle(&h3).await;
+        assert_eq!(after["daily"].len(), 3);
+        assert!(after["daily"].iter().all(|id| !first["daily"].contains(id)));
+        assert_eq!(after["weekly"], first["weekly"]);
+        drop(h3);
+        let h4 = Harness::with(db, plugins, generating(), at("2026-01-07T01:00:05Z"));
+        assert!(h4.pipeline.ensure_guild(GUILD).await.expect("restart").is_empty());
+        assert_eq!(active_by_cycle(&h4).await, after);
+    }
+}
+
+both_backends! {
+    async fn admin_quests_come_back_for_the_next_period(t) {
+        let start = at("2026-01-05T10:00:00Z");
+        let mut h = Harness::new(&t, engine_config(), start).await;
+        h.no_default_achievements().await;
+        let custom = h.db.create_quest(chatter(1.0)).await.expect("quest");
+        for i in 0..3 {
+            h.batch(vec![msg(7, i + 1, start + Duration::seconds(i as i64))]).await;
+        }
+        assert_eq!(completions(&h.effects()).len(), 1);
+        h.clock.set(at("2026-01-06T00:00:00Z"));
+        h.pipeline.ensure_guild(GUILD).await.expect("reset");
+        let active = h.db.get_guild_active_quests(GID, None).await.expect("active");
+        assert_eq!(active.len(), 1);
+        assert_ne!(active[0].id, custom.id, "a new instance");
+        assert_eq!(active[0].name, custom.name);
+        // Completable again in the new period.
+        let day2 = at("2026-01-06T00:00:10Z");
+        for i in 0..3 {
+            h.batch(vec![msg(7, 100 + i, day2 + Duration::seconds(i as i64))]).await;
+        }
+        assert_eq!(completions(&h.effects()), vec![(7, active[0].id)]);
+    }
+}
