@@ -57,8 +57,7 @@ struct RenderArgs {
 }
 
 pub async fn run(config: &Config, args: CardArgs) -> anyhow::Result<ExitCode> {
-    // The `[cards]` section is wired into `Config` by the lead; until then the defaults apply.
-    let cards = CardsConfig::default();
+    let cards = config.cards.clone();
     match args.command {
         CardCommand::Styles { plugin } => {
             let host = host(config, plugin.as_deref())?;

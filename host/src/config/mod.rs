@@ -28,6 +28,8 @@ pub struct Config {
     pub plugins: PluginsConfig,
     /// `[engine]`: batching, queue and quest generation.
     pub engine: crate::engine::EngineConfig,
+    /// `[cards]`: rank-card rendering and image fetching.
+    pub cards: crate::cards::CardsConfig,
 }
 
 impl Config {
