@@ -234,7 +234,15 @@ impl Harness {
     /// Keeps the guild free of default achievements (so XP is message XP only).
     pub async fn no_default_achievements(&self) {
         self.db
-            .create_achievement(GID, "Unreachable", "never", "level", 1_000_000, 0)
+            .create_achievement(
+                GID,
+                "Unreachable",
+                "never",
+                "level",
+                1_000_000,
+                0,
+                self.clock.now(),
+            )
             .await
             .expect("create achievement");
     }
