@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use questline::db::{DatabaseConfig, Db};
 use questline::engine::{
-    Activity, CollectingSink, Effect, EngineConfig, EngineCounters, EngineDeps, ManualClock,
+    Activity, Clock, CollectingSink, Effect, EngineConfig, EngineCounters, EngineDeps, ManualClock,
     Pipeline, QuestCounts, boot,
 };
 use questline::plugins::{PluginHost, PluginsConfig};
