@@ -89,7 +89,9 @@ not json
 {"t":"2026-01-05T10:31:00Z","kind":"command","guild":"1","channel":"10","user":"100","name":"rank"}
 "#;
 
-fn simulate(dir: &std::path::Path, db: &str) -> (std::process::Output, serde_json::Value) {
+/// Runs a seeded simulation into a fresh database, then exports the guild: the simulate run's
+/// output and the export's exact bytes.
+fn simulate(dir: &std::path::Path, db: &str) -> (std::process::Output, Vec<u8>) {
     let mut events = EVENTS.to_string();
     for i in 0..300 {
         let t = chrono::DateTime::parse_from_rfc3339("2026-01-05T11:00:00Z").expect("time")
@@ -124,31 +126,14 @@ fn simulate(dir: &std::path::Path, db: &str) -> (std::process::Output, serde_jso
         "{}",
         String::from_utf8_lossy(&export.stderr)
     );
-    (
-        out,
-        serde_json::from_slice(&export.stdout).expect("export is JSON"),
-    )
-}
-
-/// Drops the wall-clock timestamps the database layer stamps (`completed_at`, `earned_at`).
-fn without_wall_clock(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(m) => {
-            m.remove("completed_at");
-            m.remove("earned_at");
-            m.remove("created_at");
-            m.values_mut().for_each(without_wall_clock);
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(without_wall_clock),
-        _ => {}
-    }
+    (out, export.stdout)
 }
 
 #[test]
 fn a_seeded_simulation_replays_exactly_and_reports_malformed_lines() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (first, mut a) = simulate(dir.path(), "a.db");
-    let (second, mut b) = simulate(dir.path(), "b.db");
+    let (first, a_bytes) = simulate(dir.path(), "a.db");
+    let (second, b_bytes) = simulate(dir.path(), "b.db");
     let stdout = String::from_utf8_lossy(&first.stdout);
     let stderr = String::from_utf8_lossy(&first.stderr);
     assert_eq!(
@@ -175,9 +160,23 @@ fn a_seeded_simulation_replays_exactly_and_reports_malformed_lines() {
         strip(&stdout),
         strip(&String::from_utf8_lossy(&second.stdout))
     );
-    without_wall_clock(&mut a);
-    without_wall_clock(&mut b);
-    assert_eq!(a, b, "same seed, same results");
+    // Byte for byte: every timestamp comes from the engine's clock (event time), none from
+    // the wall clock.
+    assert!(
+        a_bytes == b_bytes,
+        "same seed, same export bytes\n{}\n---\n{}",
+        String::from_utf8_lossy(&a_bytes),
+        String::from_utf8_lossy(&b_bytes)
+    );
+    let a: serde_json::Value = serde_json::from_slice(&a_bytes).expect("export is JSON");
+    // The stored times are event times of the simulated day, not today's date.
+    let text = String::from_utf8_lossy(&a_bytes);
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    assert!(
+        today.starts_with("2026-01-0") || !text.contains(&today),
+        "no wall-clock date in the export"
+    );
+    assert!(text.contains("2026-01-0"), "event-time stamps present");
     let members = a["members"].as_array().expect("members");
     assert_eq!(members.len(), 3);
     let m100 = members

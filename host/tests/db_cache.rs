@@ -35,6 +35,7 @@ both_backends! {
             guild_id: G.into(), name: "q".into(), description: String::new(), quest_type: "weekly".into(),
             requirement_type: "commands_used".into(), requirement_value: 1, reward_xp: 1,
             reward_multiplier: Some(1.5), difficulty: Some("hard".into()), refresh_cycle: None,
+            created_at: chrono::Utc::now(),
         }).await.unwrap();
         assert_eq!(db.get_guild_active_quests(G, None).await.unwrap().len(), 1);
         assert_eq!(db.get_user_active_quests(G, "1").await.unwrap().len(), 1);

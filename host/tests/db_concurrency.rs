@@ -54,10 +54,10 @@ both_backends! {
 both_backends! {
     async fn concurrent_grants_of_one_achievement_award_once(t) {
         let db = t.open().await;
-        let a = db.create_achievement(G, "Race", "", "level", 1, 10).await.unwrap();
+        let a = db.create_achievement(G, "Race", "", "level", 1, 10, chrono::Utc::now()).await.unwrap();
         let tasks = (0..50).map(|_| {
             let db = db.clone();
-            tokio::spawn(async move { db.grant_achievement(G, "r", a.id, &SqrtCurve).await })
+            tokio::spawn(async move { db.grant_achievement(G, "r", a.id, chrono::Utc::now(), &SqrtCurve).await })
         });
         let granted = join_all(tasks)
             .await

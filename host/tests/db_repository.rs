@@ -3,8 +3,8 @@ mod common;
 
 use common::{G, SqrtCurve};
 use questline::db::{
-    ActivityBatch, ActivityCounter, CardSettings, DbError, LevelRecord, MemberDelta, NewAuditEntry,
-    NewQuest, PluginSettings, QuestProgressUpdate, ServerSetting,
+    AchievementAward, ActivityBatch, ActivityCounter, CardSettings, DbError, LevelRecord,
+    MemberDelta, NewAuditEntry, NewQuest, PluginSettings, QuestProgressUpdate, ServerSetting,
 };
 
 fn quest(quest_type: &str, requirement: i64, reward: i64) -> NewQuest {
@@ -19,7 +19,15 @@ fn quest(quest_type: &str, requirement: i64, reward: i64) -> NewQuest {
         reward_multiplier: None,
         difficulty: None,
         refresh_cycle: None,
+        created_at: at(),
     }
+}
+
+/// A fixed time: the repository stores the caller's timestamps, never the wall clock.
+fn at() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-01-05T10:00:00Z")
+        .expect("time")
+        .to_utc()
 }
 
 both_backends! {
@@ -117,23 +125,25 @@ both_backends! {
 
         let update = QuestProgressUpdate {
             guild_id: G.into(), user_id: "1".into(), quest_id: daily.id,
-            progress: Some(4), quest_specific_progress: Some(4), expires_at: None, complete: false,
+            progress: Some(4), quest_specific_progress: Some(4), expires_at: None, complete: false, at: at(),
         };
         assert_eq!(db.upsert_quest_progress(&update, &SqrtCurve).await.unwrap(), None);
         let view = db.get_user_active_quests(G, "1").await.unwrap();
         let p = view.iter().find(|q| q.quest.id == daily.id).unwrap().progress.clone().unwrap();
         assert_eq!((p.progress, p.completed), (4, false));
 
-        let done = db.award_quest_rewards(G, "1", daily.id, &SqrtCurve).await.unwrap().unwrap();
+        let done = db.award_quest_rewards(G, "1", daily.id, at() + chrono::Duration::hours(1), &SqrtCurve).await.unwrap().unwrap();
         assert_eq!((done.reward_xp, done.xp.new_xp, done.xp.new_level), (100, 100, 1));
-        assert_eq!(db.award_quest_rewards(G, "1", daily.id, &SqrtCurve).await.unwrap(), None, "rewarded once");
+        assert_eq!(db.award_quest_rewards(G, "1", daily.id, at() + chrono::Duration::hours(2), &SqrtCurve).await.unwrap(), None, "rewarded once");
         assert_eq!(db.get_user_level(G, "1").await.unwrap().unwrap().xp, 100);
         let view = db.get_user_active_quests(G, "1").await.unwrap();
         let p = view.iter().find(|q| q.quest.id == daily.id).unwrap().progress.clone().unwrap();
-        assert!(p.completed && p.completed_at.is_some());
+        assert!(p.completed);
+        assert_eq!(p.completed_at, Some(at() + chrono::Duration::hours(1)), "the caller's time, kept on a replay");
+        assert_eq!(db.get_quest(daily.id).await.unwrap().unwrap().created_at, at());
         assert_eq!(p.progress, 4, "completion keeps progress");
 
-        assert!(matches!(db.award_quest_rewards("other", "1", daily.id, &SqrtCurve).await, Err(DbError::NotFound { .. })));
+        assert!(matches!(db.award_quest_rewards("other", "1", daily.id, at(), &SqrtCurve).await, Err(DbError::NotFound { .. })));
         assert!(matches!(db.mark_quests_inactive(G, Some("hourly")).await, Err(DbError::Invalid { .. })));
         assert_eq!(db.mark_quests_inactive(G, Some("daily")).await.unwrap(), 1);
         assert_eq!(db.get_guild_active_quests(G, None).await.unwrap(), vec![special.clone()]);
@@ -235,7 +245,7 @@ both_backends! {
         assert_eq!(db.get_plugin_settings(G, "quests").await.unwrap(), Some(s));
 
         for (delta, reason) in [(100, "event prize"), (-50, "spam")] {
-            db.append_audit(&NewAuditEntry { guild_id: G.into(), actor_id: "mod".into(), target_id: "1".into(), delta, reason: reason.into() }).await.unwrap();
+            db.append_audit(&NewAuditEntry { guild_id: G.into(), actor_id: "mod".into(), target_id: "1".into(), delta, reason: reason.into(), created_at: at() }).await.unwrap();
         }
         let log = db.list_audit(G, 10, None).await.unwrap();
         assert_eq!(log.iter().map(|e| (e.delta, e.reason.as_str())).collect::<Vec<_>>(), vec![(-50, "spam"), (100, "event prize")]);
@@ -247,7 +257,7 @@ both_backends! {
     async fn batch_applies_everything_in_one_transaction(t) {
         let db = t.open().await;
         let q = db.create_quest(quest("daily", 3, 100)).await.unwrap();
-        let a = db.create_achievement(G, "Chatty", "", "messages", 3, 50).await.unwrap();
+        let a = db.create_achievement(G, "Chatty", "", "messages", 3, 50, at()).await.unwrap();
         let now = chrono::Utc::now();
         let batch = ActivityBatch {
             members: vec![
@@ -255,9 +265,12 @@ both_backends! {
                 MemberDelta { xp: 15, messages: 1, total_messages: 1, ..MemberDelta::new(G, "1") },
                 MemberDelta { xp: 15, messages: 2, total_messages: 2, total_reactions: 4, ..MemberDelta::new(G, "1") },
             ],
-            quest_progress: vec![QuestProgressUpdate { guild_id: G.into(), user_id: "1".into(), quest_id: q.id, progress: Some(3), quest_specific_progress: Some(3), expires_at: None, complete: true }],
-            achievements: vec![(G.into(), "1".into(), a.id), (G.into(), "1".into(), a.id)],
-            audit: vec![NewAuditEntry { guild_id: G.into(), actor_id: "system:batch".into(), target_id: "1".into(), delta: 0, reason: "test".into() }],
+            quest_progress: vec![QuestProgressUpdate { guild_id: G.into(), user_id: "1".into(), quest_id: q.id, progress: Some(3), quest_specific_progress: Some(3), expires_at: None, complete: true, at: at() + chrono::Duration::minutes(3) }],
+            achievements: vec![
+                AchievementAward { guild_id: G.into(), user_id: "1".into(), achievement_id: a.id, at: at() + chrono::Duration::minutes(4) },
+                AchievementAward { guild_id: G.into(), user_id: "1".into(), achievement_id: a.id, at: at() + chrono::Duration::minutes(5) },
+            ],
+            audit: vec![NewAuditEntry { guild_id: G.into(), actor_id: "system:batch".into(), target_id: "1".into(), delta: 0, reason: "test".into(), created_at: at() }],
         };
         let out = db.apply_batch(batch, &SqrtCurve).await.unwrap();
         assert_eq!(out.members.len(), 2, "duplicates merged");
@@ -273,6 +286,11 @@ both_backends! {
         assert_eq!(m2.xp, 20);
         assert_eq!(m2.last_message_time.map(|t| t.timestamp()), Some(now.timestamp()));
         assert_eq!(db.list_audit(G, 10, None).await.unwrap().len(), 1);
+        assert_eq!(db.list_audit(G, 10, None).await.unwrap()[0].created_at, at());
+        let earned = db.get_user_achievements(G, "1").await.unwrap();
+        assert_eq!(earned.iter().map(|(ua, _)| ua.earned_at).collect::<Vec<_>>(), vec![at() + chrono::Duration::minutes(4)]);
+        let view = db.get_user_active_quests(G, "1").await.unwrap();
+        assert_eq!(view[0].progress.as_ref().unwrap().completed_at, Some(at() + chrono::Duration::minutes(3)));
 
         // A batch with one bad member changes nothing at all.
         let bad = ActivityBatch {
@@ -280,7 +298,7 @@ both_backends! {
                 MemberDelta { xp: 1_000, ..MemberDelta::new(G, "2") },
                 MemberDelta { messages: -100, ..MemberDelta::new(G, "3") },
             ],
-            audit: vec![NewAuditEntry { guild_id: G.into(), actor_id: "system:batch".into(), target_id: "2".into(), delta: 1_000, reason: "x".into() }],
+            audit: vec![NewAuditEntry { guild_id: G.into(), actor_id: "system:batch".into(), target_id: "2".into(), delta: 1_000, reason: "x".into(), created_at: at() }],
             ..Default::default()
         };
         let err = db.apply_batch(bad, &SqrtCurve).await.unwrap_err();
@@ -288,5 +306,24 @@ both_backends! {
         assert_eq!(db.get_user_level(G, "2").await.unwrap().unwrap().xp, 20);
         assert_eq!(db.get_user_level(G, "3").await.unwrap(), None);
         assert_eq!(db.list_audit(G, 10, None).await.unwrap().len(), 1);
+    }
+}
+
+both_backends! {
+    async fn deactivate_quests_ends_exactly_the_given_quests(t) {
+        let db = t.open().await;
+        let a = db.create_quest(quest("daily", 3, 10)).await.unwrap();
+        let b = db.create_quest(quest("daily", 5, 20)).await.unwrap();
+        let c = db.create_quest(NewQuest { refresh_cycle: Some("weekly".into()), ..quest("daily", 7, 30) }).await.unwrap();
+        let other = db.create_quest(NewQuest { guild_id: "999".into(), ..quest("daily", 1, 1) }).await.unwrap();
+        assert_eq!(db.deactivate_quests(G, &[]).await.unwrap(), 0);
+        // Another guild's id is ignored; only a and b end, not c of the same quest_type.
+        assert_eq!(db.deactivate_quests(G, &[a.id, b.id, other.id]).await.unwrap(), 2);
+        assert_eq!(db.get_guild_active_quests(G, None).await.unwrap(), vec![c.clone()]);
+        assert!(db.get_quest(other.id).await.unwrap().unwrap().active);
+        assert_eq!(db.get_guild_active_quests("999", None).await.unwrap().len(), 1);
+        // Already inactive: nothing to do.
+        assert_eq!(db.deactivate_quests(G, &[a.id]).await.unwrap(), 0);
+        assert!(matches!(db.deactivate_quests("", &[c.id]).await, Err(DbError::Invalid { .. })));
     }
 }

@@ -255,6 +255,7 @@ both_backends! {
             reward_multiplier: None,
             difficulty: None,
             refresh_cycle: None,
+            created_at: chrono::Utc::now(),
         };
         let err = db.create_quest(bad).await.expect_err("bad quest_type");
         assert!(matches!(err, DbError::Invalid { field: "quest_type", .. }), "{err:?}");
@@ -285,9 +286,9 @@ both_backends! {
         assert_eq!((row.messages, row.xp, row.level), (3, 120, 1));
 
         // Duplicate achievement grant: idempotent through the repository, refused by the schema.
-        let a = db.create_achievement(G, "First words", "", "messages", 1, 25).await.unwrap();
-        assert!(db.grant_achievement(G, "7", a.id, &SqrtCurve).await.unwrap().is_some());
-        assert!(db.grant_achievement(G, "7", a.id, &SqrtCurve).await.unwrap().is_none());
+        let a = db.create_achievement(G, "First words", "", "messages", 1, 25, chrono::Utc::now()).await.unwrap();
+        assert!(db.grant_achievement(G, "7", a.id, chrono::Utc::now(), &SqrtCurve).await.unwrap().is_some());
+        assert!(db.grant_achievement(G, "7", a.id, chrono::Utc::now(), &SqrtCurve).await.unwrap().is_none());
         let err = raw
             .execute(Statement::from_sql_and_values(
                 backend,

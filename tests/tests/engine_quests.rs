@@ -24,6 +24,7 @@ fn chatter(reward_multiplier: f64) -> NewQuest {
         reward_multiplier: Some(reward_multiplier),
         difficulty: Some("easy".into()),
         refresh_cycle: Some("daily".into()),
+        created_at: chrono::DateTime::UNIX_EPOCH,
     }
 }
 
@@ -233,5 +234,57 @@ both_backends! {
             h.batch(vec![msg(7, 100 + i, day2 + Duration::seconds(i as i64))]).await;
         }
         assert_eq!(completions(&h.effects()), vec![(7, active[0].id)]);
+    }
+}
+
+both_backends! {
+    async fn a_reset_ends_only_the_quests_of_its_cycle(t) {
+        let start = at("2026-01-05T10:00:00Z");
+        let h = Harness::new(&t, generating(), start).await;
+        h.db.update_server_config(GID, ServerSetting::QuestResetHour(6)).await.expect("hour");
+        h.pipeline.ensure_guild(GUILD).await.expect("first quests");
+        let first = active_by_cycle(&h).await;
+        let daily = h.db.get_guild_active_quests(GID, None).await.expect("active");
+        let daily: Vec<_> = daily.into_iter().filter(|q| q.refresh_cycle == "daily").collect();
+        assert_eq!(daily.len(), 3);
+        assert!(daily.iter().all(|q| q.created_at == start), "stamped with the engine's clock");
+        // Admin quests of other cycles that share the daily quests' quest_type.
+        let shared_type = daily[0].quest_type.clone();
+        let mut weekly = NewQuest {
+            quest_type: shared_type.clone(),
+            refresh_cycle: Some("weekly".into()),
+            created_at: start,
+            ..chatter(1.0)
+        };
+        weekly.name = "Weekly chatter".into();
+        let weekly = h.db.create_quest(weekly).await.expect("weekly quest");
+        let once = NewQuest {
+            name: "Once chatter".into(),
+            quest_type: shared_type,
+            refresh_cycle: Some("once".into()),
+            created_at: start,
+            ..chatter(1.0)
+        };
+        let once = h.db.create_quest(once).await.expect("once quest");
+
+        // The next daily reset ends the daily quests, and only those.
+        let reset_at = at("2026-01-06T06:00:00Z");
+        h.clock.set(reset_at);
+        let reports = h.pipeline.ensure_guild(GUILD).await.expect("reset");
+        assert_eq!(reports.len(), 1, "{reports:?}");
+        assert_eq!(reports[0].deactivated, 3, "exactly the old daily quests");
+        let after = active_by_cycle(&h).await;
+        assert!(after["weekly"].contains(&weekly.id), "a weekly quest survives a daily reset: {after:?}");
+        assert!(after["once"].contains(&once.id), "a `once` quest survives a daily reset: {after:?}");
+        assert!(first["weekly"].iter().all(|id| after["weekly"].contains(id)));
+        assert_eq!(after["monthly"], first["monthly"]);
+        assert_eq!(after["daily"].len(), 3);
+        for q in &daily {
+            assert!(!h.db.get_quest(q.id).await.expect("get").expect("exists").active, "old daily ended");
+        }
+        for id in &after["daily"] {
+            let q = h.db.get_quest(*id).await.expect("get").expect("exists");
+            assert_eq!(q.created_at, reset_at, "stamped with the engine's clock");
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! (guild_id, user_id, achievement_id) constraint plus `ON CONFLICT DO NOTHING` means a grant
 //! racing another grant of the same achievement awards its XP exactly once.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, Set, Statement, TransactionTrait,
@@ -26,7 +26,9 @@ pub struct AchievementGrant {
 }
 
 impl Db {
-    /// Creates an achievement definition.
+    /// Creates an achievement definition; `created_at` comes from the caller's clock.
+    // The spec's parameters plus the caller's time; a struct would only rename them.
+    #[allow(clippy::too_many_arguments)]
     pub async fn create_achievement(
         &self,
         guild_id: &str,
@@ -35,6 +37,7 @@ impl Db {
         requirement_type: &str,
         requirement_value: i64,
         reward_xp: i64,
+        created_at: DateTime<Utc>,
     ) -> Result<achievements::Model, DbError> {
         check_id("guild_id", guild_id)?;
         if name.trim().is_empty() || name.len() > 200 {
@@ -59,7 +62,7 @@ impl Db {
                 requirement_value: Set(requirement_value),
                 reward_xp: Set(reward_xp),
                 badge_url: Set(None),
-                created_at: Set(Utc::now()),
+                created_at: Set(created_at),
             };
             Ok::<_, DbError>(model.insert(self.conn()).await?)
         })
@@ -108,12 +111,14 @@ impl Db {
             .collect())
     }
 
-    /// Grants an achievement and its `reward_xp`. `None` if the member already had it.
+    /// Grants an achievement (earned at `at`) and its `reward_xp`. `None` if the member
+    /// already had it.
     pub async fn grant_achievement(
         &self,
         guild_id: &str,
         user_id: &str,
         achievement_id: i64,
+        at: DateTime<Utc>,
         curve: &dyn LevelCurve,
     ) -> Result<Option<AchievementGrant>, DbError> {
         check_id("guild_id", guild_id)?;
@@ -121,7 +126,7 @@ impl Db {
         let grant = self
             .retry("grant_achievement", || async {
                 let txn = self.conn().begin().await?;
-                let grant = apply_grant(&txn, guild_id, user_id, achievement_id, curve).await?;
+                let grant = apply_grant(&txn, guild_id, user_id, achievement_id, at, curve).await?;
                 txn.commit().await?;
                 Ok::<_, DbError>(grant)
             })
@@ -137,6 +142,7 @@ pub(crate) async fn apply_grant<C: ConnectionTrait>(
     guild_id: &str,
     user_id: &str,
     achievement_id: i64,
+    at: DateTime<Utc>,
     curve: &dyn LevelCurve,
 ) -> Result<Option<AchievementGrant>, DbError> {
     // The write comes first so that, on SQLite, the transaction takes the write lock at
@@ -152,7 +158,7 @@ pub(crate) async fn apply_grant<C: ConnectionTrait>(
                 guild_id.into(),
                 user_id.into(),
                 achievement_id.into(),
-                Utc::now().into(),
+                at.into(),
             ],
         ))
         .await?

@@ -1,6 +1,6 @@
 //! The audit log of manual XP changes.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
@@ -18,6 +18,8 @@ pub struct NewAuditEntry {
     pub target_id: String,
     pub delta: i64,
     pub reason: String,
+    /// When the change was made, from the caller's clock (not the wall clock).
+    pub created_at: DateTime<Utc>,
 }
 
 impl NewAuditEntry {
@@ -81,7 +83,7 @@ pub(crate) async fn apply_audit<C: ConnectionTrait>(
             e.target_id.as_str().into(),
             e.delta.into(),
             e.reason.as_str().into(),
-            Utc::now().into(),
+            e.created_at.into(),
         ],
     ))
     .await?;

@@ -53,7 +53,7 @@ impl MemberDelta {
 /// A member's progress on one quest instance. `None` leaves a value unchanged (0 for a new
 /// row); `complete = true` marks it completed and awards the quest's `reward_xp` if, and only
 /// if, it was not completed before.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuestProgressUpdate {
     pub guild_id: String,
     pub user_id: String,
@@ -62,6 +62,19 @@ pub struct QuestProgressUpdate {
     pub quest_specific_progress: Option<i64>,
     pub expires_at: Option<DateTime<Utc>>,
     pub complete: bool,
+    /// When this happened (stored as `completed_at` on completion), from the caller's clock,
+    /// so a seeded simulation stores the same timestamps every run.
+    pub at: DateTime<Utc>,
+}
+
+/// One achievement to grant in a batch (skipped if the member already holds it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AchievementAward {
+    pub guild_id: String,
+    pub user_id: String,
+    pub achievement_id: i64,
+    /// Stored as `earned_at`; from the caller's clock, not the wall clock.
+    pub at: DateTime<Utc>,
 }
 
 /// A quest completed by this write, with the XP its reward gave.
@@ -80,8 +93,8 @@ pub struct ActivityBatch {
     /// Duplicates of a member are merged before applying.
     pub members: Vec<MemberDelta>,
     pub quest_progress: Vec<QuestProgressUpdate>,
-    /// (guild_id, user_id, achievement_id); already-held grants are skipped.
-    pub achievements: Vec<(String, String, i64)>,
+    /// Already-held grants are skipped.
+    pub achievements: Vec<AchievementAward>,
     pub audit: Vec<NewAuditEntry>,
 }
 
@@ -121,6 +134,10 @@ impl Db {
         for p in &batch.quest_progress {
             p.validate()?;
         }
+        for a in &batch.achievements {
+            check_id("guild_id", &a.guild_id)?;
+            check_id("user_id", &a.user_id)?;
+        }
         for e in &batch.audit {
             e.validate()?;
         }
@@ -138,8 +155,11 @@ impl Db {
                         out.completed_quests.push(done);
                     }
                 }
-                for (g, u, a) in &batch.achievements {
-                    if let Some(grant) = apply_grant(&txn, g, u, *a, curve).await? {
+                for a in &batch.achievements {
+                    if let Some(grant) =
+                        apply_grant(&txn, &a.guild_id, &a.user_id, a.achievement_id, a.at, curve)
+                            .await?
+                    {
                         out.granted_achievements.push(grant);
                     }
                 }
@@ -158,8 +178,8 @@ impl Db {
             caches.progress_changed(&p.guild_id, &p.user_id);
             caches.member_changed(&p.guild_id, &p.user_id);
         }
-        for (g, u, _) in &batch.achievements {
-            caches.member_changed(g, u);
+        for a in &batch.achievements {
+            caches.member_changed(&a.guild_id, &a.user_id);
         }
         Ok(outcome)
     }

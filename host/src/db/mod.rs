@@ -29,7 +29,10 @@ use sea_orm::{DatabaseConnection, DbBackend, Statement, Value};
 
 pub use achievements::AchievementGrant;
 pub use audit::NewAuditEntry;
-pub use batch::{ActivityBatch, BatchOutcome, MemberDelta, QuestCompletion, QuestProgressUpdate};
+pub use batch::{
+    AchievementAward, ActivityBatch, BatchOutcome, MemberDelta, QuestCompletion,
+    QuestProgressUpdate,
+};
 pub use cache::{CacheCounters, CacheStats};
 pub use config::{CacheConfig, CacheSettings, DatabaseConfig};
 pub use error::{DbError, redact_url};

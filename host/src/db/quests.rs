@@ -44,6 +44,10 @@ pub struct NewQuest {
     pub difficulty: Option<String>,
     /// Default: `daily`/`weekly` for those quest types, otherwise `once`.
     pub refresh_cycle: Option<String>,
+    /// When the quest was created, from the caller's clock (the engine's clock, event time in
+    /// a simulation) rather than the wall clock, so a seeded simulation stores the same rows
+    /// every run.
+    pub created_at: DateTime<Utc>,
 }
 
 /// An active quest with the member's progress on it (if any).
@@ -144,7 +148,7 @@ impl Db {
                     active: Set(true),
                     refresh_cycle: Set(refresh_cycle.clone()),
                     difficulty: Set(difficulty.clone()),
-                    created_at: Set(Utc::now()),
+                    created_at: Set(quest.created_at),
                 };
                 Ok::<_, DbError>(model.insert(self.conn()).await?)
             })
@@ -277,13 +281,14 @@ impl Db {
         Ok(done)
     }
 
-    /// Marks the quest completed for the member and awards its `reward_xp`, once: returns
+    /// Marks the quest completed (at `at`) for the member and awards its `reward_xp`, once: returns
     /// `None` if it was already completed. Fails with NotFound for an unknown quest.
     pub async fn award_quest_rewards(
         &self,
         guild_id: &str,
         user_id: &str,
         quest_id: i64,
+        at: DateTime<Utc>,
         curve: &dyn LevelCurve,
     ) -> Result<Option<QuestCompletion>, DbError> {
         check_id("user_id", user_id)?;
@@ -295,6 +300,7 @@ impl Db {
             quest_specific_progress: None,
             expires_at: None,
             complete: true,
+            at,
         };
         self.upsert_quest_progress(&update, curve).await
     }
@@ -327,6 +333,35 @@ impl Db {
             })
             .await?;
         self.caches().quests_changed(guild_id, &ids);
+        Ok(count)
+    }
+
+    /// Deactivates exactly the given quests of the guild (ids of other guilds, unknown or
+    /// already inactive ones are left alone). Returns how many were deactivated.
+    ///
+    /// This is what a reset uses: ending one refresh cycle's quests must not end another
+    /// cycle's quests that happen to share a `quest_type` (which [`Self::mark_quests_inactive`]
+    /// would).
+    pub async fn deactivate_quests(&self, guild_id: &str, ids: &[i64]) -> Result<u64, DbError> {
+        check_id("guild_id", guild_id)?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let count = self
+            .retry("deactivate_quests", || async {
+                Ok::<_, DbError>(
+                    quests::Entity::update_many()
+                        .col_expr(quests::Column::Active, false.into())
+                        .filter(quests::Column::GuildId.eq(guild_id))
+                        .filter(quests::Column::Active.eq(true))
+                        .filter(quests::Column::Id.is_in(ids.iter().copied()))
+                        .exec(self.conn())
+                        .await?
+                        .rows_affected,
+                )
+            })
+            .await?;
+        self.caches().quests_changed(guild_id, ids);
         Ok(count)
     }
 
@@ -395,7 +430,7 @@ pub(crate) async fn apply_progress<C: ConnectionTrait>(
     if !u.complete {
         return Ok(None);
     }
-    let now: DateTime<Utc> = Utc::now();
+    let now: DateTime<Utc> = u.at;
     let flipped = c
         .execute(Statement::from_sql_and_values(
             backend,

@@ -259,6 +259,7 @@ impl Pipeline {
                                     &t.requirement_type,
                                     t.requirement_value,
                                     t.reward_xp,
+                                    now,
                                 )
                                 .await?;
                         }

@@ -21,7 +21,7 @@ use super::quests::quest_owner;
 use super::schedule::{Cycle, ResetSettings};
 use super::wit::{Event, Work, mix, ms, parse_cycle, quest_def, stats};
 use crate::db::entities::quests;
-use crate::db::{ActivityBatch, MemberDelta, QuestProgressUpdate};
+use crate::db::{AchievementAward, ActivityBatch, MemberDelta, QuestProgressUpdate};
 use crate::plugins::{
     AchievementDef, CheckInput, MemberStats, ProgressInput, QuestProgress, XpContext,
 };
@@ -218,13 +218,19 @@ impl Pipeline {
                                 guild_id: gid.clone(),
                                 user_id: user.to_string(),
                                 quest_id,
-                                ..QuestProgressUpdate::default()
+                                progress: None,
+                                quest_specific_progress: None,
+                                expires_at: None,
+                                complete: false,
+                                at: now,
                             });
                     u.progress = Some(p.progress.max(0));
                     u.quest_specific_progress = Some(p.quest_specific_progress.max(0));
                     u.expires_at = expires;
                     if newly {
                         u.complete = true;
+                        // Completed by this event: its time is the completion time.
+                        u.at = events[i].at;
                         m.stats.xp = m.stats.xp.saturating_add(reward_xp);
                         if multiplier != 1.0 {
                             m.multipliers.push((multiplier, expires, events[i].at));
@@ -341,7 +347,12 @@ impl Pipeline {
                     Ok(answers) => {
                         for (user, ids) in users.into_iter().zip(answers) {
                             for id in ids {
-                                grants.push((gid.clone(), user.to_string(), id));
+                                grants.push(AchievementAward {
+                                    guild_id: gid.clone(),
+                                    user_id: user.to_string(),
+                                    achievement_id: id,
+                                    at: now,
+                                });
                             }
                         }
                     }

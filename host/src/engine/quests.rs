@@ -10,12 +10,10 @@
 //!
 //! Time comes from the engine's clock, so the console's `:advance 1d` triggers resets.
 //!
-//! Limits of the current repository API (see the engine report): quests are deactivated per
-//! `quest_type` (`mark_quests_inactive`), so a reset of one cycle also ends active quests of
-//! other cycles sharing that quest type; and `created_at` is the wall clock, so the period
-//! bookkeeping lives in the key-value marker rather than in `created_at`.
+//! A reset deactivates exactly the quests of the cycle being reset (by id), never quests of
+//! another cycle that share a `quest_type`. New quests are stamped with the engine's clock.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
@@ -253,11 +251,8 @@ impl QuestManager {
             .unwrap_or_default();
         let custom: Vec<&quests::Model> =
             old.iter().filter(|q| !generated.contains(&q.id)).collect();
-        let types: BTreeSet<&str> = old.iter().map(|q| q.quest_type.as_str()).collect();
-        let mut deactivated = 0;
-        for t in types {
-            deactivated += self.db.mark_quests_inactive(guild, Some(t)).await?;
-        }
+        let ids: Vec<i64> = old.iter().map(|q| q.id).collect();
+        let deactivated = self.db.deactivate_quests(guild, &ids).await?;
         let mut created = Vec::new();
         // Admin-created quests of the cycle come back for the new period as new instances.
         for q in custom {
@@ -274,6 +269,7 @@ impl QuestManager {
                         reward_multiplier: Some(q.reward_multiplier),
                         difficulty: Some(q.difficulty.clone()),
                         refresh_cycle: Some(q.refresh_cycle.clone()),
+                        created_at: now,
                     })
                     .await?,
             );
@@ -376,6 +372,7 @@ impl QuestManager {
                     reward_multiplier: Some(t.reward_multiplier),
                     difficulty: Some(difficulty_name(t.difficulty).to_string()),
                     refresh_cycle: Some(cycle_name(cycle).to_string()),
+                    created_at: now,
                 }
             })
             .collect()

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use questline::db::{DatabaseConfig, Db};
 use questline::engine::{
-    Activity, CollectingSink, Effect, EngineConfig, EngineCounters, EngineDeps, ManualClock,
+    Activity, Clock, CollectingSink, Effect, EngineConfig, EngineCounters, EngineDeps, ManualClock,
     Pipeline, QuestCounts, boot,
 };
 use questline::plugins::{PluginHost, PluginsConfig};
@@ -234,7 +234,15 @@ impl Harness {
     /// Keeps the guild free of default achievements (so XP is message XP only).
     pub async fn no_default_achievements(&self) {
         self.db
-            .create_achievement(GID, "Unreachable", "never", "level", 1_000_000, 0)
+            .create_achievement(
+                GID,
+                "Unreachable",
+                "never",
+                "level",
+                1_000_000,
+                0,
+                self.clock.now(),
+            )
             .await
             .expect("create achievement");
     }
