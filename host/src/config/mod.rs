@@ -52,3 +52,37 @@ impl Config {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README's configuration example is what operators copy: it must stay valid as keys
+    /// are added, renamed or removed (unknown keys are rejected).
+    #[test]
+    fn readme_example_parses() {
+        let readme = include_str!("../../../README.md");
+        let start = readme
+            .find("```toml\n")
+            .expect("README has a ```toml example")
+            + "```toml\n".len();
+        let len = readme[start..].find("```").expect("the example is closed");
+        let config: Config =
+            toml::from_str(&readme[start..start + len]).expect("README example parses");
+        assert_eq!(config.engine.default_xp_plugin, "mee6-xp");
+        assert!(
+            config
+                .cards
+                .allowed_hosts
+                .iter()
+                .any(|h| h == "cdn.discordapp.com")
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_by_name() {
+        let err =
+            toml::from_str::<Config>("[plugins]\ncall_timeout = 5\n").expect_err("unknown key");
+        assert!(err.to_string().contains("call_timeout"), "{err}");
+    }
+}
