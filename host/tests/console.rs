@@ -53,6 +53,19 @@ fn a_piped_console_script_prints_what_happened_and_exits_0() {
         stdout.contains("alice · rank #1 of 2 · level"),
         "rank shown:\n{stdout}"
     );
+    // `/rank` draws the card with the bundled classic style and says where it is.
+    let card = dir.path().join("data/cards/rank-alice.png");
+    assert!(
+        stdout.contains("rank card: data/cards/rank-alice.png"),
+        "card path shown:\n{stdout}"
+    );
+    let png = std::fs::read(&card).expect("rank card written");
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG file");
+    assert!(
+        png.len() > 5_000,
+        "a real card, not an empty image: {} bytes",
+        png.len()
+    );
     assert!(
         stdout.contains("#1   alice"),
         "leaderboard shown:\n{stdout}"

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
+use crate::cards::CardRenderer;
 use crate::config::Config;
-use crate::console::session::{ConsoleSink, GUILD, GUILD_NAME, Next, Session};
+use crate::console::session::{CardOutput, ConsoleSink, GUILD, GUILD_NAME, Next, Session};
 use crate::engine::{Clock, Engine, EngineDeps, boot};
 
 #[derive(Debug, clap::Args)]
@@ -65,7 +66,12 @@ pub async fn run(config: &Config, args: ConsoleArgs) -> anyhow::Result<ExitCode>
         }
     );
     stdout.write_all(banner.as_bytes()).await?;
-    let mut session = Session::new(engine, db, clock, sink);
+    // Rank cards go next to the database, as files a person can open.
+    let mut session = Session::new(engine, db, clock, sink).with_cards(CardOutput {
+        plugins: plugins.clone(),
+        renderer: CardRenderer::new(&config.cards),
+        dir: std::path::PathBuf::from("data/cards"),
+    });
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     loop {
         if interactive {

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 
 use super::input::{ConsoleInput, HELP, VoiceState, parse};
+use crate::cards::{CardDataBuilder, CardPrefs, CardRenderer, render_card};
 use crate::db::Db;
 use crate::engine::quests::ENGINE_KV;
 use crate::engine::wit::{hash_str, parse_cycle};
@@ -20,6 +21,7 @@ use crate::engine::{
     Activity, ActivityKind, Clock, Effect, EffectSink, Engine, EngineError, OffsetClock,
     VoiceChange,
 };
+use crate::plugins::{CallContext, PluginHost};
 
 /// The console's guild.
 pub const GUILD: u64 = 1;
@@ -66,6 +68,15 @@ pub struct Session {
     last_speaker: Option<String>,
     last_message: Option<u64>,
     next_message_id: u64,
+    cards: Option<CardOutput>,
+}
+
+/// Where `/rank` draws rank cards: the card-style plugins, the host's renderer and the
+/// directory the PNG files go to.
+pub struct CardOutput {
+    pub plugins: PluginHost,
+    pub renderer: CardRenderer,
+    pub dir: std::path::PathBuf,
 }
 
 /// What to do after a line.
@@ -99,6 +110,59 @@ impl Session {
             last_speaker: None,
             last_message: None,
             next_message_id,
+            cards: None,
+        }
+    }
+
+    /// Makes `/rank` render the member's rank card to a PNG file in `cards.dir`.
+    pub fn with_cards(mut self, cards: CardOutput) -> Self {
+        self.cards = Some(cards);
+        self
+    }
+
+    /// Renders `member`'s card and writes it; returns the line to print.
+    async fn write_card(
+        &self,
+        member: &str,
+        user: u64,
+        rank: u64,
+        level: u32,
+        xp: i64,
+        progress: (i64, i64),
+    ) -> String {
+        let Some(cards) = &self.cards else {
+            return String::new();
+        };
+        let prefs = match self
+            .db
+            .get_card_settings(&GUILD.to_string(), &user.to_string())
+            .await
+        {
+            Ok(Some(settings)) => CardPrefs::from(&settings),
+            Ok(None) => CardPrefs::default(),
+            Err(e) => return format!("  ! rank card not drawn: {e}\n"),
+        };
+        let (style, data) = CardDataBuilder::new(member, level, xp, progress)
+            .rank(Some(rank))
+            .guild_name(GUILD_NAME)
+            .prefs(&prefs)
+            .build();
+        let ctx = CallContext::new(GUILD, self.clock.now().timestamp_millis(), 0);
+        let card = render_card(
+            cards.plugins.clone(),
+            cards.renderer.clone(),
+            ctx,
+            style,
+            data,
+        )
+        .await;
+        let path = cards.dir.join(format!("rank-{member}.png"));
+        let written =
+            std::fs::create_dir_all(&cards.dir).and_then(|()| std::fs::write(&path, &card.png));
+        match (written, card.error) {
+            (Err(e), _) => format!("  ! cannot write {}: {e}\n", path.display()),
+            (Ok(()), None) => format!("  rank card: {}\n", path.display()),
+            (Ok(()), Some(e)) => format!("  rank card (plain fallback: {e}): {}\n", path.display()),
         }
     }
 
@@ -330,8 +394,19 @@ impl Session {
             .level_table(GUILD, &plugin, self.clock.now().timestamp_millis())
             .await?;
         let (into, span) = table.progress(rank.xp);
+        let level = u32::try_from(rank.level).unwrap_or(0);
+        let card = self
+            .write_card(
+                member,
+                user,
+                u64::try_from(rank.rank).unwrap_or(0),
+                level,
+                rank.xp,
+                (into, span),
+            )
+            .await;
         Ok(format!(
-            "  {member} · rank #{} of {} · level {} · {into}/{span} XP into level {} {} · {} XP total\n  (rank card PNG: not rendered in this build; the card renderer lands with the rank-card issue)\n",
+            "  {member} · rank #{} of {} · level {} · {into}/{span} XP into level {} {} · {} XP total\n{card}",
             rank.rank,
             rank.total,
             rank.level,
