@@ -78,7 +78,7 @@ fn one_of(field: &'static str, value: &str, allowed: &[&str]) -> Result<(), DbEr
 }
 
 impl NewQuest {
-    fn validate(&self) -> Result<(String, String, f64), DbError> {
+    pub(crate) fn validate(&self) -> Result<(String, String, f64), DbError> {
         check_id("guild_id", &self.guild_id)?;
         if self.name.trim().is_empty() || self.name.len() > 200 {
             return Err(DbError::invalid("name", "must be 1 to 200 characters"));
