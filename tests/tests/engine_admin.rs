@@ -12,8 +12,7 @@ use chrono::Duration;
 use engine_support::*;
 use questline::db::ServerSetting;
 use questline::engine::{
-    Activity, ActivityKind, CommandCall, CommandOutcome, Effect, EngineError, QuestCounts,
-    VoiceChange, XpChange,
+    Activity, ActivityKind, CommandCall, CommandOutcome, Effect, EngineError, VoiceChange, XpChange,
 };
 
 fn roles(effects: &[Effect]) -> (BTreeSet<u64>, BTreeSet<u64>) {
@@ -188,14 +187,7 @@ both_backends! {
 }
 
 fn generating() -> questline::engine::EngineConfig {
-    questline::engine::EngineConfig {
-        quests: QuestCounts {
-            daily: 3,
-            weekly: 1,
-            monthly: 1,
-        },
-        ..engine_config()
-    }
+    generating_quests(3, 1, 1)
 }
 
 both_backends! {

@@ -12,8 +12,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter, Set, Statement, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    Statement, TransactionTrait,
 };
 
 use super::entities::quests;
@@ -95,24 +95,8 @@ impl Db {
                 let mut created = Vec::new();
                 let mut generated_ids = Vec::new();
                 let all = reset.recreate.iter().chain(&reset.generate);
-                for (i, (q, (difficulty, cycle, multiplier))) in all.zip(&validated).enumerate() {
-                    let model = quests::ActiveModel {
-                        id: NotSet,
-                        guild_id: Set(q.guild_id.clone()),
-                        name: Set(q.name.clone()),
-                        description: Set(q.description.clone()),
-                        quest_type: Set(q.quest_type.clone()),
-                        requirement_type: Set(q.requirement_type.clone()),
-                        requirement_value: Set(q.requirement_value),
-                        reward_xp: Set(q.reward_xp),
-                        reward_multiplier: Set(*multiplier),
-                        active: Set(true),
-                        refresh_cycle: Set(cycle.clone()),
-                        difficulty: Set(difficulty.clone()),
-                        created_at: Set(q.created_at),
-                    }
-                    .insert(&txn)
-                    .await?;
+                for (i, (q, v)) in all.zip(&validated).enumerate() {
+                    let model = q.active_model(v).insert(&txn).await?;
                     if i >= reset.recreate.len() {
                         generated_ids.push(model.id);
                     }

@@ -60,6 +60,18 @@ pub fn engine_config() -> EngineConfig {
     }
 }
 
+/// [`engine_config`] that generates this many daily, weekly and monthly quests.
+pub fn generating_quests(daily: usize, weekly: usize, monthly: usize) -> EngineConfig {
+    EngineConfig {
+        quests: QuestCounts {
+            daily,
+            weekly,
+            monthly,
+        },
+        ..engine_config()
+    }
+}
+
 /// A pipeline over a test database.
 pub struct Harness {
     pub db: Db,
