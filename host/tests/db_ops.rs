@@ -314,7 +314,7 @@ both_backends!(
             let out = dir.path().join("backup.db");
             db.backup_sqlite_into(&out).await.expect("backup");
             let copy = questline::db::Db::connect(&questline::db::DatabaseConfig {
-                url: format!("sqlite://{}?mode=ro", out.display()),
+                url: format!("sqlite://{}?mode=rw", out.display()),
                 run_migrations: false,
                 ..Default::default()
             })

@@ -104,29 +104,6 @@ pub async fn restore(config: &Config, args: RestoreArgs) -> anyhow::Result<ExitC
             .database
             .sqlite_path()
             .context("the configured SQLite database is in memory; nothing to restore into")?;
-        // The backup must be a Questline database this binary can run.
-        let probe = DatabaseConfig {
-            url: format!("sqlite://{}?mode=ro", path_str(&args.file)?),
-            ..config.database.clone()
-        };
-        let db = Db::connect_without_migrations(&probe)
-            .await
-            .with_context(|| format!("cannot open {} as a database", args.file.display()))?;
-        let state = db.migration_status().await?;
-        db.close().await?;
-        if !state.unknown_applied.is_empty() {
-            bail!(
-                "{} was written by a newer Questline (migrations {:?}); upgrade before restoring it",
-                args.file.display(),
-                state.unknown_applied
-            );
-        }
-        if !state.migrations.iter().any(|m| m.applied) {
-            bail!(
-                "{} is not a Questline database (no migrations applied)",
-                args.file.display()
-            );
-        }
         if target.exists() && !args.yes {
             bail!(
                 "restoring replaces the database {} with {}; stop the bot and re-run with --yes",
@@ -137,9 +114,15 @@ pub async fn restore(config: &Config, args: RestoreArgs) -> anyhow::Result<ExitC
         if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }
+        // Work on a copy next to the target: the backup file itself is never modified, and
+        // the target is replaced only once the copy proved to be a database we can run.
         let tmp = target.with_extension("restoring");
         std::fs::copy(&args.file, &tmp)
             .with_context(|| format!("cannot write {}", tmp.display()))?;
+        if let Err(e) = probe(&tmp, &config.database).await {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e.context(format!("{} was not restored", args.file.display())));
+        }
         for suffix in ["-wal", "-shm"] {
             let side = PathBuf::from(format!("{}{suffix}", target.display()));
             if side.exists() {
@@ -174,6 +157,31 @@ pub async fn restore(config: &Config, args: RestoreArgs) -> anyhow::Result<ExitC
     }
     println!("restored {} into {url}", args.file.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Checks that `file` is a Questline database this binary can run.
+async fn probe(file: &Path, base: &DatabaseConfig) -> anyhow::Result<()> {
+    let config = DatabaseConfig {
+        url: format!("sqlite://{}?mode=rw", path_str(file)?),
+        run_migrations: false,
+        ..base.clone()
+    };
+    let db = Db::connect_without_migrations(&config)
+        .await
+        .context("cannot open it as a database")?;
+    let state = db.migration_status().await;
+    db.close().await?;
+    let state = state.context("it is not a Questline database")?;
+    if !state.unknown_applied.is_empty() {
+        bail!(
+            "it was written by a newer Questline (migrations {:?}); upgrade before restoring it",
+            state.unknown_applied
+        );
+    }
+    if !state.migrations.iter().any(|m| m.applied) {
+        bail!("it is not a Questline database (no migrations applied)");
+    }
+    Ok(())
 }
 
 async fn open(config: &DatabaseConfig) -> anyhow::Result<Db> {

@@ -57,7 +57,10 @@ pub fn apply(
                    raw: &str,
                    problems: &mut Vec<Problem>| {
         match parse(default, raw) {
-            Some(value) => insert(table, path, value),
+            Some(value) => {
+                seed_parents(table, schema, path);
+                insert(table, path, value)
+            }
             None => problems.push(Problem::value(
                 name,
                 format!("{raw:?}"),
@@ -157,4 +160,46 @@ fn insert(table: &mut toml::Table, path: &str, value: toml::Value) {
         current = next;
     }
     current.insert(last.to_string(), value);
+}
+
+/// Tables a variable reaches into that the file does not have are filled with their
+/// defaults first, so `QUESTLINE_DATABASE_CACHE_QUEST_TTL_MS` alone keeps the default
+/// `capacity` of `[database.cache.quest]` (whose keys are all required in a file).
+fn seed_parents(table: &mut toml::Table, schema: &Json, path: &str) {
+    let parts: Vec<&str> = path.split('.').collect();
+    let mut current = table;
+    let mut defaults = schema;
+    for part in &parts[..parts.len().saturating_sub(1)] {
+        defaults = match defaults.get(part) {
+            Some(d) => d,
+            None => return,
+        };
+        let entry = current
+            .entry(part.to_string())
+            .or_insert_with(|| to_toml(defaults).unwrap_or(toml::Value::Table(toml::Table::new())));
+        let toml::Value::Table(next) = entry else {
+            return;
+        };
+        current = next;
+    }
+}
+
+/// A JSON default as TOML (`null`s, which TOML cannot hold, are left out).
+fn to_toml(v: &Json) -> Option<toml::Value> {
+    use toml::Value as T;
+    Some(match v {
+        Json::Null => return None,
+        Json::Bool(b) => T::Boolean(*b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => T::Integer(i),
+            None => T::Float(n.as_f64()?),
+        },
+        Json::String(s) => T::String(s.clone()),
+        Json::Array(a) => T::Array(a.iter().filter_map(to_toml).collect()),
+        Json::Object(m) => T::Table(
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), to_toml(v)?)))
+                .collect(),
+        ),
+    })
 }
