@@ -5,6 +5,8 @@
 //! - [`db`]: the only place SQL is issued (SeaORM repository, caches, retries).
 //! - [`plugins`]: the wasmtime component runtime, bundled plugins and hot reload.
 //! - [`cards`]: rank cards (plugin SVG to PNG, image fetching, limits).
+//! - [`import`]: importing other bots' leaderboards and Questline exports.
+//! - [`observe`]: logs, `/healthz` and `/metrics`.
 //! - [`cli`]: the command-line front end (`questline ...`).
 
 pub mod cards;
@@ -13,4 +15,6 @@ pub mod config;
 pub mod console;
 pub mod db;
 pub mod engine;
+pub mod import;
+pub mod observe;
 pub mod plugins;

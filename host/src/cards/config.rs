@@ -4,10 +4,10 @@
 //! (`/card background`), SVG comes from plugins. Defaults are safe for production; operators
 //! may extend the host allow-list (e.g. their own image CDN) but never drop the https rule.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Rank-card settings. Unknown keys are rejected so a typo does not silently use a default.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct CardsConfig {
     /// Hosts images may be fetched from (exact names, lowercase). Discord's CDN by default.

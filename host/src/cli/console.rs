@@ -47,6 +47,16 @@ pub async fn run(config: &Config, args: ConsoleArgs) -> anyhow::Result<ExitCode>
     let engine = Engine::start(deps, engine_config, &[GUILD])
         .await
         .context("cannot start the engine")?;
+    // `/healthz` and `/metrics` while the console runs, when `[observe] listen` is set.
+    let observe = crate::observe::start_configured(
+        &config.observe,
+        crate::observe::ObserveSources {
+            db: Some(db.clone()),
+            plugins: Some(plugins.clone()),
+            ..Default::default()
+        },
+    )
+    .await?;
     let interactive = std::io::stdin().is_terminal();
     let mut stdout = tokio::io::stdout();
     let loaded: Vec<String> = plugins
@@ -92,6 +102,9 @@ pub async fn run(config: &Config, args: ConsoleArgs) -> anyhow::Result<ExitCode>
         }
     }
     let counters = session.engine.shutdown().await;
+    if let Some(server) = observe {
+        server.stop().await;
+    }
     stdout
         .write_all(
             format!(

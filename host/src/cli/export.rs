@@ -1,5 +1,7 @@
 //! `questline export --guild ID`: a guild as JSON (members with counters, completed quests
-//! and achievements; the guild's quests and configuration), for backups and inspection.
+//! and achievements; level roles; the guild's quests and configuration), for backups,
+//! inspection and moving a guild: `questline import questline FILE --guild ID` reads it back
+//! (members, level roles and settings).
 
 use std::process::ExitCode;
 
@@ -53,19 +55,32 @@ pub async fn export_guild(db: &Db, guild: &str) -> anyhow::Result<Value> {
             "total_reactions": m.total_reactions,
             "commands_used": m.commands_used,
             "last_message_time": m.last_message_time,
+            "hidden": m.hidden,
             "completed_quests": quests,
             "achievements": achievements,
         }));
     }
     let quests = db.get_guild_active_quests(guild, None).await?;
     let config = db.get_server_config(guild).await?;
-    Ok(json!({ "guild": guild, "members": members, "quests": quests, "config": config }))
+    let roles: Vec<Value> = db
+        .list_level_roles(guild)
+        .await?
+        .into_iter()
+        .map(|r| json!({ "role_id": r.role_id, "level": r.level, "is_stacked": r.is_stacked }))
+        .collect();
+    Ok(json!({
+        "format": crate::import::QUESTLINE_FORMAT_TAG,
+        "version": 1,
+        "guild": guild,
+        "members": members,
+        "roles": roles,
+        "quests": quests,
+        "config": config,
+    }))
 }
 
 pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<ExitCode> {
-    if args.guild.is_empty() || !args.guild.chars().all(|c| c.is_ascii_digit()) {
-        anyhow::bail!("--guild must be a numeric guild id, e.g. --guild 1");
-    }
+    super::check_guild(&args.guild)?;
     let db = Db::connect(&config.database).await.with_context(|| {
         format!(
             "cannot open the database at {}",

@@ -1,9 +1,14 @@
 //! The command-line front end. Each subcommand lives in its own module; this one only parses
 //! and dispatches, and turns errors into one readable message.
 
+pub mod backup;
 mod card;
+pub mod config;
 pub mod console;
+pub mod db;
 pub mod export;
+pub mod gdpr;
+pub mod import;
 mod migrate;
 mod plugin;
 pub mod simulate;
@@ -23,9 +28,20 @@ pub struct Cli {
     #[arg(long, global = true, env = "QUESTLINE_CONFIG")]
     pub config: Option<PathBuf>,
 
-    /// Database URL (`sqlite://...` or `postgres://...`); overrides the configuration.
-    #[arg(long, global = true, env = "DATABASE_URL")]
+    /// Database URL (`sqlite://...` or `postgres://...`); overrides the configuration and
+    /// the environment (`DATABASE_URL`, `QUESTLINE_DATABASE_URL`).
+    #[arg(long, global = true)]
     pub database: Option<String>,
+
+    /// Log lines as human-readable text or JSON (one object per line).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "human",
+        env = "QUESTLINE_LOG_FORMAT"
+    )]
+    pub log_format: crate::observe::logging::LogFormat,
 
     #[command(subcommand)]
     pub command: Command,
@@ -45,6 +61,18 @@ pub enum Command {
     Plugin(plugin::PluginArgs),
     /// Render rank cards offline and list card styles.
     Card(card::CardArgs),
+    /// Validate a configuration file or print a complete example.
+    Config(config::ConfigArgs),
+    /// Import members (and MEE6 role rewards) from MEE6, Polaris, Experienced or a Questline export.
+    Import(import::ImportArgs),
+    /// A consistent copy of the database (SQLite VACUUM INTO; PostgreSQL pg_dump).
+    Backup(backup::BackupArgs),
+    /// Replace the database with a backup (stop the bot first).
+    Restore(backup::RestoreArgs),
+    /// Verify and repair the data, or run database housekeeping.
+    Db(db::DbArgs),
+    /// Privacy requests: a member's data as JSON, or its erasure.
+    Gdpr(gdpr::GdprArgs),
 }
 
 /// Entry point used by `main.rs`.
@@ -59,8 +87,12 @@ pub fn main() -> ExitCode {
             | Command::Export(_)
             | Command::Plugin(_)
             | Command::Card(_)
+            | Command::Config(_)
+            | Command::Import(_)
+            | Command::Db(_)
+            | Command::Gdpr(_)
     );
-    init_tracing(if quiet { "warn" } else { "info" });
+    crate::observe::logging::init(cli.log_format, if quiet { "warn" } else { "info" });
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -70,18 +102,20 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(default_level: &str) {
-    use std::io::IsTerminal as _;
-    let filter = tracing_subscriber::EnvFilter::try_from_env("QUESTLINE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
+/// Rejects a `--guild` that is not a Discord id before anything is opened.
+pub(crate) fn check_guild(guild: &str) -> anyhow::Result<()> {
+    if guild.is_empty() || guild.len() > 20 || !guild.chars().all(|c| c.is_ascii_digit()) {
+        anyhow::bail!("--guild must be a numeric guild id, e.g. --guild 1");
+    }
+    Ok(())
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Checking a file must work even when the configuration in use is broken.
+    let command = match cli.command {
+        Command::Config(args) => return self::config::run(args),
+        other => other,
+    };
     let mut config = Config::load(cli.config.as_deref())?;
     if let Some(url) = cli.database {
         config.database.url = url;
@@ -90,13 +124,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        match cli.command {
+        match command {
             Command::Console(args) => console::run(&config, args).await,
             Command::Simulate(args) => simulate::run(&config, args).await,
             Command::Export(args) => export::run(&config, args).await,
             Command::Migrate(args) => migrate::run(&config, args).await,
             Command::Plugin(args) => plugin::run(&config, args).await,
             Command::Card(args) => card::run(&config, args).await,
+            Command::Import(args) => import::run(&config, args).await,
+            Command::Backup(args) => backup::backup(&config, args).await,
+            Command::Restore(args) => backup::restore(&config, args).await,
+            Command::Db(args) => db::run(&config, args).await,
+            Command::Gdpr(args) => gdpr::run(&config, args).await,
+            Command::Config(args) => self::config::run(args),
         }
     })
 }

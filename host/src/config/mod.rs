@@ -1,12 +1,30 @@
 //! The typed configuration: one [`Config`], loaded once at start-up, validated, and passed
 //! down explicitly. Each subsystem owns its section's type.
+//!
+//! Sources, weakest first: built-in defaults, the TOML file (`--config FILE`,
+//! `QUESTLINE_CONFIG`, or `./questline.toml` when present), the conventional `DATABASE_URL`
+//! and `DISCORD_TOKEN`, then `QUESTLINE_<SECTION>_<KEY>` variables (see [`env`]). Every
+//! problem (unknown key, wrong type, out-of-range value) is reported by key, with the value
+//! and what is allowed, before anything starts (see [`check`]).
+//!
+//! Adding a section is one struct (deriving `Deserialize`, `Serialize` and `Default`, with
+//! `#[serde(default, deny_unknown_fields)]`) plus one field here, plus its keys in
+//! `example.toml` (a test fails until every key is documented there).
+
+pub mod check;
+pub mod env;
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::db::DatabaseConfig;
 use crate::plugins::PluginsConfig;
+
+pub use check::{Problem, check_text};
+
+/// The complete, commented example printed by `questline config example`.
+pub const EXAMPLE: &str = include_str!("example.toml");
 
 /// Errors loading the configuration.
 #[derive(Debug, thiserror::Error)]
@@ -16,12 +34,19 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("invalid configuration in {path}: {message}")]
-    Invalid { path: PathBuf, message: String },
+    #[error(
+        "invalid configuration ({source_name}):\n{}\nfix these keys (`questline config example` prints every key with its default)",
+        problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n")
+    )]
+    Invalid {
+        /// The file, or "environment".
+        source_name: String,
+        problems: Vec<Problem>,
+    },
 }
 
 /// The whole configuration (`questline.toml`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub database: DatabaseConfig,
@@ -30,26 +55,158 @@ pub struct Config {
     pub engine: crate::engine::EngineConfig,
     /// `[cards]`: rank-card rendering and image fetching.
     pub cards: crate::cards::CardsConfig,
+    /// `[observe]`: the health and metrics endpoint.
+    pub observe: crate::observe::ObserveConfig,
 }
 
 impl Config {
-    /// Loads `path`, or `questline.toml` in the working directory when it exists, or defaults.
+    /// Loads `path` (or `./questline.toml` when it exists, or defaults), with the process
+    /// environment's overrides.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_with_env(path, std::env::vars())
+    }
+
+    /// [`Config::load`] with an explicit environment, so tests need not touch the process's.
+    pub fn load_with_env(
+        path: Option<&Path>,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
         let (path, required) = match path {
             Some(p) => (p.to_path_buf(), true),
             None => (PathBuf::from("questline.toml"), false),
         };
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
-            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Self::default());
-            }
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(source) => return Err(ConfigError::Read { path, source }),
         };
-        toml::from_str(&text).map_err(|e| ConfigError::Invalid {
-            path,
-            message: e.to_string(),
-        })
+        Self::from_sources(&text, &path.display().to_string(), vars)
+    }
+
+    /// Parses `text` (named `source_name` in errors) and applies `vars` on top.
+    pub fn from_sources(
+        text: &str,
+        source_name: &str,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let invalid = |problems| ConfigError::Invalid {
+            source_name: source_name.to_string(),
+            problems,
+        };
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| invalid(vec![Problem::syntax(e.to_string())]))?;
+        let schema = check::schema();
+        let mut problems = check::check_table(&table, &schema);
+        if !problems.is_empty() {
+            return Err(invalid(problems));
+        }
+        let env_problems = env::apply(&mut table, &schema, vars);
+        if !env_problems.is_empty() {
+            return Err(ConfigError::Invalid {
+                source_name: "environment".to_string(),
+                problems: env_problems,
+            });
+        }
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| invalid(vec![Problem::syntax(e.to_string())]))?;
+        problems.extend(config.validate());
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(invalid(problems))
+        }
+    }
+
+    /// Rules the types cannot express (ranges, URL schemes, addresses).
+    pub fn validate(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        let mut rule = |ok: bool, key: &str, value: String, allowed: &str| {
+            if !ok {
+                out.push(Problem::value(key, value, allowed));
+            }
+        };
+        let db = &self.database;
+        rule(
+            ["sqlite:", "postgres://", "postgresql://"]
+                .iter()
+                .any(|p| db.url.starts_with(p)),
+            "database.url",
+            crate::db::redact_url(&db.url),
+            "a sqlite:PATH?mode=rwc or postgres://user:pass@host/db URL",
+        );
+        rule(
+            db.max_connections >= 1,
+            "database.max_connections",
+            db.max_connections.to_string(),
+            "at least 1",
+        );
+        rule(
+            db.min_connections <= db.max_connections,
+            "database.min_connections",
+            db.min_connections.to_string(),
+            "at most database.max_connections",
+        );
+        rule(
+            db.retry_attempts >= 1,
+            "database.retry_attempts",
+            db.retry_attempts.to_string(),
+            "at least 1 (1 = no retries)",
+        );
+        let e = &self.engine;
+        rule(
+            e.queue_capacity >= 1,
+            "engine.queue_capacity",
+            e.queue_capacity.to_string(),
+            "at least 1",
+        );
+        rule(
+            e.batch_max_events >= 1,
+            "engine.batch_max_events",
+            e.batch_max_events.to_string(),
+            "at least 1",
+        );
+        rule(
+            e.tick_secs >= 1,
+            "engine.tick_secs",
+            e.tick_secs.to_string(),
+            "at least 1",
+        );
+        rule(
+            !e.default_xp_plugin.is_empty(),
+            "engine.default_xp_plugin",
+            "\"\"".into(),
+            "the name of an xp-formula plugin, e.g. \"mee6-xp\"",
+        );
+        let p = &self.plugins;
+        rule(
+            p.call_timeout_ms >= 1,
+            "plugins.call_timeout_ms",
+            p.call_timeout_ms.to_string(),
+            "at least 1",
+        );
+        rule(
+            p.memory_limit_mib >= 1,
+            "plugins.memory_limit_mib",
+            p.memory_limit_mib.to_string(),
+            "at least 1",
+        );
+        rule(
+            p.breaker_failures >= 1,
+            "plugins.breaker_failures",
+            p.breaker_failures.to_string(),
+            "at least 1",
+        );
+        for (i, host) in self.cards.allowed_hosts.iter().enumerate() {
+            rule(
+                !host.is_empty() && !host.contains('/') && !host.contains(':'),
+                &format!("cards.allowed_hosts[{i}]"),
+                format!("\"{host}\""),
+                "a bare host name such as \"cdn.discordapp.com\" (no scheme, port or path)",
+            );
+        }
+        out.extend(self.observe.validate());
+        out
     }
 }
 
@@ -57,18 +214,34 @@ impl Config {
 mod tests {
     use super::*;
 
-    /// The README's configuration example is what operators copy: it must stay valid as keys
-    /// are added, renamed or removed (unknown keys are rejected).
-    #[test]
-    fn readme_example_parses() {
+    fn no_env() -> Vec<(String, String)> {
+        Vec::new()
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// The first ```toml block of the README.
+    fn readme_example() -> &'static str {
         let readme = include_str!("../../../README.md");
         let start = readme
             .find("```toml\n")
             .expect("README has a ```toml example")
             + "```toml\n".len();
         let len = readme[start..].find("```").expect("the example is closed");
-        let config: Config =
-            toml::from_str(&readme[start..start + len]).expect("README example parses");
+        &readme[start..start + len]
+    }
+
+    /// The README's configuration example is what operators copy: it must stay valid as keys
+    /// are added, renamed or removed (unknown keys are rejected).
+    #[test]
+    fn readme_example_parses() {
+        let config = Config::from_sources(readme_example(), "README", no_env())
+            .expect("README example parses");
         assert_eq!(config.engine.default_xp_plugin, "mee6-xp");
         assert!(
             config
@@ -79,10 +252,141 @@ mod tests {
         );
     }
 
+    /// One source of truth: the README's reference is `questline config example`.
     #[test]
-    fn unknown_keys_are_rejected_by_name() {
-        let err =
-            toml::from_str::<Config>("[plugins]\ncall_timeout = 5\n").expect_err("unknown key");
-        assert!(err.to_string().contains("call_timeout"), "{err}");
+    fn readme_example_is_the_config_example() {
+        assert_eq!(
+            readme_example(),
+            EXAMPLE,
+            "README's configuration reference differs from host/src/config/example.toml; paste `questline config example` into README.md"
+        );
+    }
+
+    #[test]
+    fn example_passes_the_check_and_documents_every_key() {
+        assert_eq!(check_text(EXAMPLE), Vec::<Problem>::new());
+        let config = Config::from_sources(EXAMPLE, "example", no_env()).expect("valid");
+        assert_eq!(config.database.url, DatabaseConfig::default().url);
+        let table: toml::Table = toml::from_str(EXAMPLE).expect("toml");
+        for (path, default) in check::leaves(&check::schema()) {
+            if default.is_null() {
+                // Optional keys with no default appear commented out: `# key = ...`.
+                let key = path.rsplit('.').next().unwrap_or(&path);
+                assert!(
+                    EXAMPLE.contains(&format!("# {key} = ")),
+                    "optional key {path} is not documented in example.toml"
+                );
+            } else {
+                assert!(
+                    check::lookup(&table, &path).is_some(),
+                    "key {path} is missing from example.toml"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_by_name_with_the_allowed_ones() {
+        let err = Config::from_sources("[plugins]\ncall_timeout = 5\n", "t.toml", no_env())
+            .expect_err("unknown key");
+        let msg = err.to_string();
+        assert!(msg.contains("plugins.call_timeout"), "{msg}");
+        assert!(
+            msg.contains("call_timeout_ms"),
+            "names the allowed keys: {msg}"
+        );
+        let err = Config::from_sources("[databse]\nurl = 'x'\n", "t.toml", no_env())
+            .expect_err("unknown section");
+        assert!(err.to_string().contains("databse"), "{err}");
+    }
+
+    #[test]
+    fn every_bad_key_is_reported_with_value_and_rule() {
+        let problems = check_text(
+            "[database]\nmax_connections = \"ten\"\nurl = \"mysql://x\"\n[engine]\nbatch_max_events = 0\nbogus = 1\n",
+        );
+        let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        let all = text.join("\n");
+        assert!(
+            all.contains("database.max_connections") && all.contains("\"ten\""),
+            "{all}"
+        );
+        assert!(all.contains("engine.bogus"), "{all}");
+        // Type errors stop the semantic pass, so the url rule shows up once types are fixed.
+        let problems =
+            check_text("[database]\nurl = \"mysql://x\"\n[engine]\nbatch_max_events = 0\n");
+        let all: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        assert!(
+            all.iter()
+                .any(|p| p.contains("database.url") && p.contains("mysql://x")),
+            "{all:?}"
+        );
+        assert!(
+            all.iter()
+                .any(|p| p.contains("engine.batch_max_events") && p.contains("at least 1")),
+            "{all:?}"
+        );
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let text = "[database]\nurl = 'sqlite://file.db'\nmax_connections = 3\n";
+        let c = Config::from_sources(
+            text,
+            "t.toml",
+            env(&[
+                ("QUESTLINE_DATABASE_MAX_CONNECTIONS", "7"),
+                ("QUESTLINE_PLUGINS_HOT_RELOAD", "false"),
+                ("QUESTLINE_DATABASE_CACHE_QUEST_TTL_MS", "5"),
+                ("QUESTLINE_CARDS_ALLOWED_HOSTS", "a.example, b.example"),
+                ("QUESTLINE_ENGINE_SEED", "42"),
+                ("QUESTLINE_LOG", "debug"),
+                ("QUESTLINE_TEST_POSTGRES_URL", "postgres://ignored"),
+            ]),
+        )
+        .expect("valid");
+        assert_eq!(c.database.max_connections, 7);
+        assert_eq!(c.database.url, "sqlite://file.db");
+        assert!(!c.plugins.hot_reload);
+        assert_eq!(c.database.cache.quest.ttl_ms, 5);
+        assert_eq!(c.cards.allowed_hosts, vec!["a.example", "b.example"]);
+        assert_eq!(c.engine.seed, Some(42));
+
+        // DATABASE_URL beats the file; QUESTLINE_DATABASE_URL beats DATABASE_URL.
+        let c = Config::from_sources(text, "t.toml", env(&[("DATABASE_URL", "sqlite://env.db")]))
+            .expect("valid");
+        assert_eq!(c.database.url, "sqlite://env.db");
+        let c = Config::from_sources(
+            text,
+            "t.toml",
+            env(&[
+                ("DATABASE_URL", "sqlite://env.db"),
+                ("QUESTLINE_DATABASE_URL", "sqlite://specific.db"),
+            ]),
+        )
+        .expect("valid");
+        assert_eq!(c.database.url, "sqlite://specific.db");
+    }
+
+    #[test]
+    fn bad_environment_values_name_the_variable() {
+        let err = Config::from_sources(
+            "",
+            "t.toml",
+            env(&[("QUESTLINE_DATABASE_MAX_CONNECTIONS", "many")]),
+        )
+        .expect_err("bad value");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("QUESTLINE_DATABASE_MAX_CONNECTIONS") && msg.contains("many"),
+            "{msg}"
+        );
+        assert!(msg.contains("whole number"), "{msg}");
+        let err = Config::from_sources("", "t.toml", env(&[("QUESTLINE_ENGINE_BATCH_SIZE", "8")]))
+            .expect_err("unknown key in a known section");
+        assert!(
+            err.to_string().contains("QUESTLINE_ENGINE_BATCH_SIZE"),
+            "{err}"
+        );
     }
 }

@@ -2,12 +2,12 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::error::redact_url;
 
 /// `[database]` section. Every field has a default so an empty section is valid.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseConfig {
     /// `sqlite://data/questline.db?mode=rwc` (default, zero setup) or `postgres://...`.
@@ -78,7 +78,7 @@ impl std::fmt::Debug for DatabaseConfig {
 }
 
 /// One cache's sizing. TTL is in milliseconds so tests can use very short lifetimes.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CacheSettings {
     /// Time to live of an entry after it was loaded.
@@ -99,7 +99,7 @@ impl CacheSettings {
 
 /// The spec's five caches. Defaults: definitions change rarely (long TTL), per-member data
 /// changes constantly but is invalidated on every write through the repository anyway.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CacheConfig {
     pub quest: CacheSettings,

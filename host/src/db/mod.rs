@@ -6,7 +6,9 @@
 //! - [`config`]: `[database]` settings; [`error`]: typed errors; [`retry`]: `safe_db_operation`;
 //! - [`cache`]: the caches; [`schema`]: connecting and migrations;
 //! - [`levels`], [`quests`], [`achievements`], [`server`], [`profile`], [`plugin_store`],
-//!   [`audit`], [`batch`], [`quest_reset`]: the repository functions, as `impl Db` blocks.
+//!   [`audit`], [`batch`], [`quest_reset`]: the repository functions, as `impl Db` blocks;
+//! - [`import`] (bulk imports in one transaction), [`privacy`] (a member's data download and
+//!   erasure), [`maintenance`] (consistency checks and repairs, housekeeping, backups).
 
 pub mod achievements;
 pub mod audit;
@@ -15,8 +17,11 @@ pub mod cache;
 pub mod config;
 pub mod entities;
 pub mod error;
+pub mod import;
 pub mod levels;
+pub mod maintenance;
 pub mod plugin_store;
+pub mod privacy;
 pub mod profile;
 pub mod quest_reset;
 pub mod quests;
@@ -37,10 +42,15 @@ pub use batch::{
 pub use cache::{CacheCounters, CacheStats};
 pub use config::{CacheConfig, CacheSettings, DatabaseConfig};
 pub use error::{DbError, redact_url};
+pub use import::{
+    ImportCounts, ImportData, ImportMode, ImportedCounters, ImportedMember, ImportedRole,
+};
 pub use levels::{
     ActivityCounter, LeaderboardEntry, LevelCurve, LevelRecord, MemberRank, XpOutcome,
 };
+pub use maintenance::{Finding, LevelMismatch, MaintenanceReport};
 pub use plugin_store::{KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, PluginSettings};
+pub use privacy::{MemberData, MemberDeletion};
 pub use profile::CardSettings;
 pub use quest_reset::{CycleReset, CycleResetOutcome};
 pub use quests::{NewQuest, QuestResetSettings, UserQuest};

@@ -1,9 +1,9 @@
 //! `[engine]` configuration: batching, queue size, quest generation.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// `[engine]` section. Every field has a default so an empty section is valid.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct EngineConfig {
     /// Capacity of the activity queue; a full queue makes `submit` wait (backpressure).
@@ -31,7 +31,7 @@ pub struct EngineConfig {
 }
 
 /// How many quests a reset generates per cycle.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct QuestCounts {
     pub daily: usize,

@@ -1,0 +1,174 @@
+//! A member's data for privacy requests: everything stored about one member of one guild,
+//! as one document (download), and its erasure (delete), in one transaction.
+//!
+//! Covered: `levels`, `user_quests`, `user_achievements`, `cards`, and `xp_audit_log` rows
+//! that target the member. Audit rows where the member was the *moderator* are kept (they
+//! are the guild's record of who changed whose XP) but their `actor_id` is replaced by
+//! `deleted-user` on deletion. Plugin key-value data is keyed by plugins, not by member, so
+//! it is outside what the host can attribute.
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement, TransactionTrait,
+};
+use serde::Serialize;
+
+use super::entities::{
+    achievements, cards, levels, quests, user_achievements, user_quests, xp_audit_log,
+};
+use super::error::DbError;
+use super::{Db, check_id};
+
+/// Everything stored about one member of one guild.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberData {
+    pub guild_id: String,
+    pub user_id: String,
+    pub levels: Option<levels::Model>,
+    /// Quest progress with the quest's name.
+    pub quests: Vec<(user_quests::Model, Option<String>)>,
+    /// Achievements with their name.
+    pub achievements: Vec<(user_achievements::Model, Option<String>)>,
+    pub card: Option<cards::Model>,
+    /// Manual XP changes made to this member.
+    pub xp_changes_received: Vec<xp_audit_log::Model>,
+    /// Manual XP changes this member made as a moderator.
+    pub xp_changes_made: Vec<xp_audit_log::Model>,
+}
+
+/// Rows removed (or anonymised) by [`Db::delete_member_data`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MemberDeletion {
+    pub levels: u64,
+    pub user_quests: u64,
+    pub user_achievements: u64,
+    pub cards: u64,
+    pub audit_received: u64,
+    pub audit_made_anonymised: u64,
+}
+
+impl MemberDeletion {
+    pub fn total(&self) -> u64 {
+        self.levels
+            + self.user_quests
+            + self.user_achievements
+            + self.cards
+            + self.audit_received
+            + self.audit_made_anonymised
+    }
+}
+
+impl Db {
+    /// The member's data (a privacy "download" request).
+    pub async fn member_data(&self, guild: &str, user: &str) -> Result<MemberData, DbError> {
+        check_id("guild_id", guild)?;
+        check_id("user_id", user)?;
+        self.retry("member_data", || async {
+            let c = self.conn();
+            let levels = levels::Entity::find()
+                .filter(levels::Column::GuildId.eq(guild))
+                .filter(levels::Column::UserId.eq(user))
+                .one(c)
+                .await?;
+            let quests = user_quests::Entity::find()
+                .filter(user_quests::Column::GuildId.eq(guild))
+                .filter(user_quests::Column::UserId.eq(user))
+                .order_by_asc(user_quests::Column::Id)
+                .find_also_related(quests::Entity)
+                .all(c)
+                .await?
+                .into_iter()
+                .map(|(p, q)| (p, q.map(|q| q.name)))
+                .collect();
+            let achievements = user_achievements::Entity::find()
+                .filter(user_achievements::Column::GuildId.eq(guild))
+                .filter(user_achievements::Column::UserId.eq(user))
+                .order_by_asc(user_achievements::Column::Id)
+                .find_also_related(achievements::Entity)
+                .all(c)
+                .await?
+                .into_iter()
+                .map(|(g, a)| (g, a.map(|a| a.name)))
+                .collect();
+            let card = cards::Entity::find_by_id((guild.to_string(), user.to_string()))
+                .one(c)
+                .await?;
+            let audit = |col: xp_audit_log::Column| {
+                xp_audit_log::Entity::find()
+                    .filter(xp_audit_log::Column::GuildId.eq(guild))
+                    .filter(col.eq(user))
+                    .order_by_asc(xp_audit_log::Column::Id)
+                    .all(c)
+            };
+            let received = audit(xp_audit_log::Column::TargetId).await?;
+            let made = audit(xp_audit_log::Column::ActorId).await?;
+            Ok::<_, DbError>(MemberData {
+                guild_id: guild.to_string(),
+                user_id: user.to_string(),
+                levels,
+                quests,
+                achievements,
+                card,
+                xp_changes_received: received,
+                xp_changes_made: made,
+            })
+        })
+        .await
+    }
+
+    /// Erases the member's data in the guild (a privacy "delete" request), in one
+    /// transaction.
+    pub async fn delete_member_data(
+        &self,
+        guild: &str,
+        user: &str,
+    ) -> Result<MemberDeletion, DbError> {
+        check_id("guild_id", guild)?;
+        check_id("user_id", user)?;
+        let deleted = self
+            .retry("delete_member_data", || async {
+                let txn = self.conn().begin().await?;
+                let run = |sql: &'static str| exec_member(&txn, sql, guild, user);
+                let out = MemberDeletion {
+                    user_quests: run("DELETE FROM user_quests WHERE guild_id = $1 AND user_id = $2")
+                        .await?,
+                    user_achievements: run(
+                        "DELETE FROM user_achievements WHERE guild_id = $1 AND user_id = $2",
+                    )
+                    .await?,
+                    cards: run("DELETE FROM cards WHERE guild_id = $1 AND user_id = $2").await?,
+                    audit_received: run(
+                        "DELETE FROM xp_audit_log WHERE guild_id = $1 AND target_id = $2",
+                    )
+                    .await?,
+                    audit_made_anonymised: run(
+                        "UPDATE xp_audit_log SET actor_id = 'deleted-user' WHERE guild_id = $1 AND actor_id = $2",
+                    )
+                    .await?,
+                    levels: run("DELETE FROM levels WHERE guild_id = $1 AND user_id = $2").await?,
+                };
+                txn.commit().await?;
+                Ok::<_, DbError>(out)
+            })
+            .await?;
+        let caches = self.caches();
+        caches.member_changed(guild, user);
+        caches.progress_changed(guild, user);
+        Ok(deleted)
+    }
+}
+
+/// Runs a statement whose two parameters are the guild and the member.
+async fn exec_member<C: ConnectionTrait>(
+    c: &C,
+    sql: &str,
+    guild: &str,
+    user: &str,
+) -> Result<u64, DbError> {
+    Ok(c.execute(Statement::from_sql_and_values(
+        c.get_database_backend(),
+        sql,
+        vec![guild.into(), user.into()],
+    ))
+    .await?
+    .rows_affected())
+}

@@ -1,0 +1,35 @@
+//! The guild's XP curve for importers and `db verify`: the level table of the guild's
+//! xp-formula plugin (`server_config.xp_formula_plugin`, else `[engine] default_xp_plugin`)
+//! under the guild's plugin configuration, exactly as the engine computes it.
+
+use crate::db::Db;
+use crate::engine::plugin_cache::{PluginCache, TableCurve};
+use crate::plugins::PluginHost;
+
+/// The curve of `guild`; `plugin` overrides the guild's choice (e.g. the plugin named in a
+/// Questline export's settings). Returns the curve and the plugin it came from.
+pub async fn guild_curve(
+    db: &Db,
+    plugins: &PluginHost,
+    default_plugin: &str,
+    guild: &str,
+    plugin: Option<&str>,
+) -> Result<(TableCurve, String), super::ImportError> {
+    let gid: u64 = guild
+        .parse()
+        .map_err(|_| super::ImportError::Curve(format!("guild id `{guild}` is not a number")))?;
+    let name = match plugin {
+        Some(p) => p.to_string(),
+        None => db
+            .get_server_config(guild)
+            .await?
+            .xp_formula_plugin
+            .unwrap_or_else(|| default_plugin.to_string()),
+    };
+    let cache = PluginCache::new(plugins.clone(), db.clone());
+    let table = cache
+        .level_table(gid, &name, chrono::Utc::now().timestamp_millis())
+        .await
+        .map_err(|e| super::ImportError::Curve(format!("plugin `{name}`: {e}")))?;
+    Ok((TableCurve(table), name))
+}

@@ -1,0 +1,241 @@
+//! `/metrics`: Prometheus text exposition (format 0.0.4), rendered from the counters the
+//! engine, the caches and the plugin runtime already keep. Rendering by hand keeps the
+//! numbers in one place (the subsystems' atomics) and the dependency list short.
+
+use std::fmt::Write as _;
+
+use crate::db::{CacheCounters, CacheStats};
+use crate::engine::CounterSnapshot;
+use crate::plugins::{PluginState, PluginStatus};
+
+/// Builds one exposition document.
+#[derive(Debug, Default)]
+pub struct Exposition {
+    out: String,
+}
+
+impl Exposition {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A metric family header.
+    fn family(&mut self, name: &str, kind: &str, help: &str) {
+        let _ = writeln!(self.out, "# HELP {name} {help}");
+        let _ = writeln!(self.out, "# TYPE {name} {kind}");
+    }
+
+    fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {
+        self.out.push_str(name);
+        if !labels.is_empty() {
+            self.out.push('{');
+            for (i, (k, v)) in labels.iter().enumerate() {
+                if i > 0 {
+                    self.out.push(',');
+                }
+                let _ = write!(self.out, "{k}=\"{}\"", escape(v));
+            }
+            self.out.push('}');
+        }
+        let _ = writeln!(self.out, " {value}");
+    }
+
+    /// The engine's counters (`questline_engine_*_total`).
+    pub fn engine(&mut self, c: &CounterSnapshot) {
+        let rows: [(&str, u64, &str); 14] = [
+            (
+                "submitted",
+                c.submitted,
+                "Activities submitted to the engine.",
+            ),
+            (
+                "processed",
+                c.processed,
+                "Activities processed in committed batches.",
+            ),
+            (
+                "deduplicated",
+                c.deduplicated,
+                "Replayed message/reaction ids dropped.",
+            ),
+            (
+                "dropped",
+                c.dropped,
+                "Activities refused on a full queue or after shutdown.",
+            ),
+            ("batches", c.batches, "Batches processed."),
+            (
+                "commit_failures",
+                c.commit_failures,
+                "Batch commits that failed after retries.",
+            ),
+            (
+                "failed_events",
+                c.failed_events,
+                "Activities given up on after every commit attempt.",
+            ),
+            (
+                "plugin_failures",
+                c.plugin_failures,
+                "Plugin calls that failed.",
+            ),
+            ("quest_errors", c.quest_errors, "QuestManager errors."),
+            ("level_ups", c.level_ups, "Level-ups."),
+            ("quests_completed", c.quests_completed, "Quests completed."),
+            (
+                "achievements_earned",
+                c.achievements_earned,
+                "Achievements earned.",
+            ),
+            ("quest_resets", c.quest_resets, "Quest resets performed."),
+            (
+                "effects_released",
+                c.effects_released,
+                "Effects released after commits.",
+            ),
+        ];
+        for (name, value, help) in rows {
+            let metric = format!("questline_engine_{name}_total");
+            self.family(&metric, "counter", help);
+            self.sample(&metric, &[], value as f64);
+        }
+        self.family(
+            "questline_engine_queue_depth",
+            "gauge",
+            "Activities submitted but not yet processed, deduplicated, dropped or failed.",
+        );
+        let settled = c.processed + c.deduplicated + c.failed_events + c.dropped;
+        self.sample(
+            "questline_engine_queue_depth",
+            &[],
+            c.submitted.saturating_sub(settled) as f64,
+        );
+    }
+
+    /// Hit/miss/eviction counters and sizes of the repository's caches.
+    pub fn caches(&mut self, s: &CacheStats) {
+        let caches: [(&str, &CacheCounters); 5] = [
+            ("quest", &s.quest),
+            ("active_quests", &s.active_quests),
+            ("user_quests", &s.user_quests),
+            ("user_stats", &s.user_stats),
+            ("server_config", &s.server_config),
+        ];
+        type Field = fn(&CacheCounters) -> u64;
+        let families: [(&str, &str, &str, Field); 4] = [
+            (
+                "questline_cache_hits_total",
+                "counter",
+                "Cache lookups answered from memory.",
+                |c| c.hits,
+            ),
+            (
+                "questline_cache_misses_total",
+                "counter",
+                "Cache lookups that went to the database.",
+                |c| c.misses,
+            ),
+            (
+                "questline_cache_evictions_total",
+                "counter",
+                "Entries expired or evicted for space.",
+                |c| c.evictions,
+            ),
+            (
+                "questline_cache_entries",
+                "gauge",
+                "Entries currently cached.",
+                |c| c.entries,
+            ),
+        ];
+        for (metric, kind, help, field) in families {
+            self.family(metric, kind, help);
+            for (cache, counters) in caches {
+                self.sample(metric, &[("cache", cache)], field(counters) as f64);
+            }
+        }
+    }
+
+    /// One gauge per plugin: 1 when serving calls, 0 otherwise, with its state as a label.
+    pub fn plugins(&mut self, list: &[PluginStatus]) {
+        self.family(
+            "questline_plugin_up",
+            "gauge",
+            "1 when the plugin serves calls, 0 when it failed to load or is quarantined.",
+        );
+        for p in list {
+            let (up, state) = match &p.state {
+                PluginState::Loaded => (1.0, "loaded"),
+                PluginState::LoadedWithError(_) => (1.0, "loaded_with_error"),
+                PluginState::Shadowed { .. } => (0.0, "shadowed"),
+                PluginState::Failed(_) => (0.0, "failed"),
+                PluginState::Quarantined { .. } => (0.0, "quarantined"),
+            };
+            let version = p.version.clone().unwrap_or_default();
+            let source = p.source.to_string();
+            self.sample(
+                "questline_plugin_up",
+                &[
+                    ("plugin", &p.name),
+                    ("version", &version),
+                    ("source", &source),
+                    ("state", state),
+                ],
+                up,
+            );
+        }
+    }
+
+    /// Whether the last health check passed (1) and its parts.
+    pub fn health(&mut self, database: bool, plugins: bool, scheduler: bool) {
+        self.family(
+            "questline_up",
+            "gauge",
+            "1 when the component is healthy (as /healthz reports).",
+        );
+        for (component, ok) in [
+            ("database", database),
+            ("plugins", plugins),
+            ("scheduler", scheduler),
+        ] {
+            self.sample(
+                "questline_up",
+                &[("component", component)],
+                if ok { 1.0 } else { 0.0 },
+            );
+        }
+    }
+
+    pub fn finish(self) -> String {
+        self.out
+    }
+}
+
+/// Label value escaping per the exposition format.
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_families_and_escapes_labels() {
+        let mut e = Exposition::new();
+        e.engine(&CounterSnapshot {
+            submitted: 10,
+            processed: 7,
+            deduplicated: 1,
+            level_ups: 2,
+            ..Default::default()
+        });
+        e.sample("x", &[("l", "a\"b\\c\nd")], 1.0);
+        let text = e.finish();
+        assert!(text.contains("# TYPE questline_engine_level_ups_total counter\nquestline_engine_level_ups_total 2\n"), "{text}");
+        assert!(text.contains("questline_engine_queue_depth 2\n"), "{text}");
+        assert!(text.contains(r#"x{l="a\"b\\c\nd"} 1"#), "{text}");
+    }
+}

@@ -1,0 +1,159 @@
+//! The HTTP endpoint (axum): `/healthz` and `/metrics`, bound to `[observe] listen`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use super::health::{HealthInputs, Heartbeat, check};
+use super::metrics::Exposition;
+use crate::db::Db;
+use crate::engine::CounterSnapshot;
+use crate::plugins::PluginHost;
+
+/// What the endpoint reports on. Every part is optional so any front (the bot, the
+/// console, a test) can start it with what it has.
+#[derive(Clone, Default)]
+pub struct ObserveSources {
+    pub db: Option<Db>,
+    pub plugins: Option<PluginHost>,
+    /// The engine's counters (e.g. `move || engine.counters()`).
+    pub engine: Option<Arc<dyn Fn() -> CounterSnapshot + Send + Sync>>,
+    /// Beaten by the quest scheduler each time it runs.
+    pub scheduler: Option<Heartbeat>,
+    /// The scheduler counts as stopped after this long without a run (3 ticks is sensible).
+    pub scheduler_stale_after: Duration,
+}
+
+impl std::fmt::Debug for ObserveSources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObserveSources")
+            .field("db", &self.db.is_some())
+            .field("plugins", &self.plugins.is_some())
+            .field("engine", &self.engine.is_some())
+            .field("scheduler", &self.scheduler.is_some())
+            .finish()
+    }
+}
+
+/// A running endpoint. Dropping it leaves the server running; call [`ObserveServer::stop`].
+#[derive(Debug)]
+pub struct ObserveServer {
+    /// The bound address (useful when `listen` used port 0).
+    pub local_addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl ObserveServer {
+    /// Stops accepting connections and waits for the server task.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let _ = self.task.await;
+    }
+}
+
+/// Errors starting the endpoint.
+#[derive(Debug, thiserror::Error)]
+pub enum ObserveError {
+    #[error(
+        "cannot listen on {addr} for /healthz and /metrics: {source}; choose a free address with [observe] listen (or QUESTLINE_OBSERVE_LISTEN)"
+    )]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// Binds `addr` and serves in a background task (call inside a tokio runtime).
+pub async fn start(
+    addr: SocketAddr,
+    sources: ObserveSources,
+) -> Result<ObserveServer, ObserveError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ObserveError::Bind { addr, source })?;
+    let local_addr = listener
+        .local_addr()
+        .map_err(|source| ObserveError::Bind { addr, source })?;
+    let app = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .with_state(Arc::new(sources));
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "observe endpoint stopped");
+        }
+    });
+    tracing::info!(%local_addr, "serving /healthz and /metrics");
+    Ok(ObserveServer {
+        local_addr,
+        stop: Some(tx),
+        task,
+    })
+}
+
+type Shared = Arc<ObserveSources>;
+
+async fn report(s: &ObserveSources) -> super::HealthReport {
+    check(HealthInputs {
+        db: s.db.as_ref(),
+        plugins: s.plugins.as_ref(),
+        scheduler: s.scheduler.as_ref(),
+        scheduler_stale_after: if s.scheduler_stale_after.is_zero() {
+            Duration::from_secs(180)
+        } else {
+            s.scheduler_stale_after
+        },
+        db_timeout: Duration::from_secs(2),
+    })
+    .await
+}
+
+async fn healthz(State(s): State<Shared>) -> Response {
+    let report = report(&s).await;
+    let status = if report.healthy() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(report)).into_response()
+}
+
+async fn metrics(State(s): State<Shared>) -> Response {
+    let mut e = Exposition::new();
+    if let Some(engine) = &s.engine {
+        e.engine(&engine());
+    }
+    if let Some(db) = &s.db {
+        e.caches(&db.cache_stats());
+    }
+    if let Some(plugins) = &s.plugins {
+        e.plugins(&plugins.list());
+    }
+    let r = report(&s).await;
+    e.health(r.database.ok, r.plugins.ok, r.scheduler.ok);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        e.finish(),
+    )
+        .into_response()
+}
