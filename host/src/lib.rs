@@ -5,8 +5,10 @@
 //! - [`db`]: the only place SQL is issued (SeaORM repository, caches, retries).
 //! - [`plugins`]: the wasmtime component runtime, bundled plugins and hot reload.
 //! - [`cards`]: rank cards (plugin SVG to PNG, image fetching, limits).
+//! - [`bench`]: the throughput benchmark (`questline bench`, `cargo bench --bench pipeline`).
 //! - [`cli`]: the command-line front end (`questline ...`).
 
+pub mod bench;
 pub mod cards;
 pub mod cli;
 pub mod config;

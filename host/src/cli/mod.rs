@@ -1,6 +1,7 @@
 //! The command-line front end. Each subcommand lives in its own module; this one only parses
 //! and dispatches, and turns errors into one readable message.
 
+pub mod bench;
 mod card;
 pub mod console;
 pub mod export;
@@ -45,6 +46,9 @@ pub enum Command {
     Plugin(plugin::PluginArgs),
     /// Render rank cards offline and list card styles.
     Card(card::CardArgs),
+    /// Measure the pipeline's throughput against one transaction per event and the
+    /// database's own single-row update ceiling, on a scratch database.
+    Bench(bench::BenchArgs),
 }
 
 /// Entry point used by `main.rs`.
@@ -59,6 +63,7 @@ pub fn main() -> ExitCode {
             | Command::Export(_)
             | Command::Plugin(_)
             | Command::Card(_)
+            | Command::Bench(_)
     );
     init_tracing(if quiet { "warn" } else { "info" });
     match run(cli) {
@@ -83,6 +88,7 @@ fn init_tracing(default_level: &str) {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut config = Config::load(cli.config.as_deref())?;
+    let bench_database = cli.database.clone();
     if let Some(url) = cli.database {
         config.database.url = url;
     }
@@ -97,6 +103,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Migrate(args) => migrate::run(&config, args).await,
             Command::Plugin(args) => plugin::run(&config, args).await,
             Command::Card(args) => card::run(&config, args).await,
+            Command::Bench(args) => bench::run(&config, bench_database, args).await,
         }
     })
 }

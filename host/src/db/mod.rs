@@ -17,6 +17,7 @@ pub mod entities;
 pub mod error;
 pub mod levels;
 pub mod plugin_store;
+pub mod probe;
 pub mod profile;
 pub mod quests;
 pub mod retry;
@@ -40,6 +41,7 @@ pub use levels::{
     ActivityCounter, LeaderboardEntry, LevelCurve, LevelRecord, MemberRank, XpOutcome,
 };
 pub use plugin_store::{KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, PluginSettings};
+pub use probe::{CeilingReport, CounterTotals, ScratchDatabase};
 pub use profile::CardSettings;
 pub use quests::{NewQuest, QuestResetSettings, UserQuest};
 pub use retry::{RetryPolicy, safe_db_operation};

@@ -193,7 +193,10 @@ impl Pipeline {
                     .cache
                     .context(guild, plugin, ms(now), mix(base_seed ^ call))
                     .await?;
-                let answers = match self.plugins.quest_progress(plugin, &ctx, items).await {
+                let started = std::time::Instant::now();
+                let answer = self.plugins.quest_progress(plugin, &ctx, items).await;
+                self.plugin_time(started);
+                let answers = match answer {
                     Ok(a) => a,
                     Err(e) => {
                         EngineCounters::add(&self.counters.plugin_failures, 1);
@@ -343,7 +346,10 @@ impl Pipeline {
                     .cache
                     .context(guild, plugin, ms(now), mix(base_seed ^ call))
                     .await?;
-                match self.plugins.achievement_check(plugin, &ctx, items).await {
+                let started = std::time::Instant::now();
+                let answer = self.plugins.achievement_check(plugin, &ctx, items).await;
+                self.plugin_time(started);
+                match answer {
                     Ok(answers) => {
                         for (user, ids) in users.into_iter().zip(answers) {
                             for id in ids {
@@ -371,9 +377,20 @@ impl Pipeline {
             achievements: grants,
             audit: Vec::new(),
         };
-        let outcome = self.db.apply_batch(batch, &curve).await?;
+        let started = std::time::Instant::now();
+        let outcome = self.db.apply_batch(batch, &curve).await;
+        EngineCounters::add_elapsed(&self.counters.commit_ns, started);
+        let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.counters.commit_latency.record(us);
+        let outcome = outcome?;
         self.announce(guild, &cfg, events, &members, &active, outcome)
             .await
+    }
+
+    /// Accounts one plugin call that started at `started` (for `plugin_ns` per event).
+    fn plugin_time(&self, started: std::time::Instant) {
+        EngineCounters::add_elapsed(&self.counters.plugin_ns, started);
+        EngineCounters::add(&self.counters.plugin_calls, 1);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -428,7 +445,10 @@ impl Pipeline {
                     return vec![0; n];
                 }
             };
-            match self.plugins.xp_for_activities(plugin, &ctx, items).await {
+            let started = std::time::Instant::now();
+            let answer = self.plugins.xp_for_activities(plugin, &ctx, items).await;
+            self.plugin_time(started);
+            match answer {
                 Ok(xp) => {
                     for (&i, x) in todo.iter().zip(xp) {
                         results[i] = x.max(0);
