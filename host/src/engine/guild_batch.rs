@@ -20,7 +20,7 @@ use super::plugin_cache::TableCurve;
 use super::quests::quest_owner;
 use super::schedule::{Cycle, ResetSettings};
 use super::wit::{Event, Work, mix, ms, parse_cycle, quest_def, stats};
-use crate::db::entities::quests;
+use crate::db::entities::{quests, server_config};
 use crate::db::{AchievementAward, ActivityBatch, MemberDelta, QuestProgressUpdate};
 use crate::plugins::{
     AchievementDef, CheckInput, MemberStats, ProgressInput, QuestProgress, XpContext,
@@ -40,13 +40,84 @@ pub(crate) struct Member {
     pub(crate) multipliers: Vec<(f64, Option<DateTime<Utc>>, DateTime<Utc>)>,
 }
 
+/// One guild's share of a batch, computed with the plugins and ready to commit.
+pub(crate) struct PreparedGuild {
+    guild: u64,
+    cfg: server_config::Model,
+    members: BTreeMap<u64, Member>,
+    active: Vec<quests::Model>,
+    batch: ActivityBatch,
+    curve: TableCurve,
+}
+
+impl PreparedGuild {
+    pub(crate) fn guild(&self) -> u64 {
+        self.guild
+    }
+}
+
 impl Pipeline {
+    /// Computes and commits one guild's share alone, and builds its effects.
     pub(crate) async fn process_guild(
         &self,
         guild: u64,
         events: &[Event],
         now: DateTime<Utc>,
     ) -> Result<Vec<Effect>, EngineError> {
+        let prepared = self.prepare_guild(guild, events, now).await?;
+        let mut effects = self.commit_guilds(vec![(prepared, events)]).await?;
+        Ok(effects.pop().unwrap_or_default())
+    }
+
+    /// Commits the prepared guilds in ONE transaction (one commit for the whole batch instead
+    /// of one per guild), then builds each guild's effects from what the commit did, in
+    /// order. `Err` means nothing was committed. Effects that cannot be built after the
+    /// commit are logged and skipped: the changes are stored, and retrying would apply
+    /// them twice.
+    pub(crate) async fn commit_guilds(
+        &self,
+        mut parts: Vec<(PreparedGuild, &[Event])>,
+    ) -> Result<Vec<Vec<Effect>>, EngineError> {
+        let batches: Vec<(ActivityBatch, &dyn crate::db::LevelCurve)> = parts
+            .iter_mut()
+            .map(|(p, _)| {
+                (
+                    std::mem::take(&mut p.batch),
+                    &p.curve as &dyn crate::db::LevelCurve,
+                )
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        let outcomes = self.db.apply_batches(batches).await;
+        EngineCounters::add_elapsed(&self.counters.commit_ns, started);
+        let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.counters.commit_latency.record(us);
+        let outcomes = outcomes?;
+        let mut all = Vec::with_capacity(parts.len());
+        for ((p, events), outcome) in parts.into_iter().zip(outcomes) {
+            match self
+                .announce(p.guild, &p.cfg, events, &p.members, &p.active, outcome)
+                .await
+            {
+                Ok(effects) => all.push(effects),
+                Err(e) => {
+                    EngineCounters::add(&self.counters.announce_failures, 1);
+                    tracing::error!(guild = p.guild, error = %e, "batch committed but its effects could not be built; nothing announced for it");
+                    all.push(Vec::new());
+                }
+            }
+        }
+        Ok(all)
+    }
+
+    /// Computes one guild's share of a batch (counters, XP, quest progress, achievements)
+    /// with the plugins; nothing is written.
+    pub(crate) async fn prepare_guild(
+        &self,
+        guild: u64,
+        events: &[Event],
+        now: DateTime<Utc>,
+    ) -> Result<PreparedGuild, EngineError> {
         let gid = guild.to_string();
         let cfg = self.db.get_server_config(&gid).await?;
         let settings = ResetSettings::new(
@@ -370,21 +441,21 @@ impl Pipeline {
             }
         }
 
-        // One transaction.
+        // What the transaction will write.
         let batch = ActivityBatch {
             members: members.values().map(|m| m.delta.clone()).collect(),
             quest_progress: updates.into_values().collect(),
             achievements: grants,
             audit: Vec::new(),
         };
-        let started = std::time::Instant::now();
-        let outcome = self.db.apply_batch(batch, &curve).await;
-        EngineCounters::add_elapsed(&self.counters.commit_ns, started);
-        let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        self.counters.commit_latency.record(us);
-        let outcome = outcome?;
-        self.announce(guild, &cfg, events, &members, &active, outcome)
-            .await
+        Ok(PreparedGuild {
+            guild,
+            cfg,
+            members,
+            active,
+            batch,
+            curve,
+        })
     }
 
     /// Accounts one plugin call that started at `started` (for `plugin_ns` per event).

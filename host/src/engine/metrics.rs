@@ -28,6 +28,9 @@ pub struct EngineCounters {
     pub achievements_earned: AtomicU64,
     pub quest_resets: AtomicU64,
     pub effects_released: AtomicU64,
+    /// Batches committed whose effects could not be built afterwards (logged; not retried,
+    /// which would apply them twice).
+    pub announce_failures: AtomicU64,
     /// Time spent in plugin calls (from the pipeline's side of the call: queueing on the
     /// blocking pool included), in nanoseconds, and how many calls.
     pub plugin_ns: AtomicU64,
@@ -60,6 +63,7 @@ pub struct CounterSnapshot {
     pub achievements_earned: u64,
     pub quest_resets: u64,
     pub effects_released: u64,
+    pub announce_failures: u64,
     pub plugin_ns: u64,
     pub plugin_calls: u64,
     pub commit_ns: u64,
@@ -87,6 +91,7 @@ impl EngineCounters {
             achievements_earned: g(&self.achievements_earned),
             quest_resets: g(&self.quest_resets),
             effects_released: g(&self.effects_released),
+            announce_failures: g(&self.announce_failures),
             plugin_ns: g(&self.plugin_ns),
             plugin_calls: g(&self.plugin_calls),
             commit_ns: g(&self.commit_ns),
