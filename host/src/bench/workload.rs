@@ -16,7 +16,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::engine::voice::VoiceTracker;
-use crate::engine::wit::ms;
+use crate::engine::wit::{from_ms, ms};
 use crate::engine::{Activity, ActivityKind, VoiceChange};
 
 /// Event time between two activities.
@@ -137,7 +137,7 @@ impl Workload {
             let channel = guild * 100 + rng.random_range(0..TEXT_CHANNELS);
             let roll: f64 = rng.random();
             let kind = if roll < 0.85 || in_voice.contains(&(guild, user)) {
-                if roll < 0.70 || roll >= 0.85 {
+                if !(0.70..0.85).contains(&roll) {
                     next_id += 1;
                     ActivityKind::Message {
                         id: next_id,
@@ -172,8 +172,7 @@ impl Workload {
         }
         // Close every open session so all voice time is credited by the end.
         while let Some(Reverse((due, guild, user))) = leaves.pop() {
-            let at = start + Duration::milliseconds(due.max(spec.events as i64 * STEP_MS));
-            let at = at.max(activities.last().map_or(start, |a| a.at));
+            let at = from_ms(due).max(activities.last().map_or(start, |a| a.at));
             activities.push(Activity::new(
                 guild,
                 voice_channel(guild, 0),

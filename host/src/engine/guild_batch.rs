@@ -367,17 +367,13 @@ impl Pipeline {
             self.seed_achievements(&gid, guild, &ach_plugins, now)
                 .await?;
             let defs = self.db.list_achievements(&gid).await?;
+            let user_ids: Vec<String> = members.keys().map(u64::to_string).collect();
+            let held = self.db.earned_achievement_ids(&gid, &user_ids).await?;
             for (plugin, types) in &ach_plugins {
                 let mut items = Vec::new();
                 let mut users = Vec::new();
                 for (user, m) in &members {
-                    let earned: Vec<i64> = self
-                        .db
-                        .get_user_achievements(&gid, &user.to_string())
-                        .await?
-                        .into_iter()
-                        .map(|(ua, _)| ua.achievement_id)
-                        .collect();
+                    let earned: &[i64] = held.get(&user.to_string()).map_or(&[], Vec::as_slice);
                     let candidates: Vec<AchievementDef> = defs
                         .iter()
                         .filter(|a| types.contains(&a.requirement_type) && !earned.contains(&a.id))

@@ -1,6 +1,8 @@
 //! The batch processor: resolves activities (replays dropped, voice changes turned into
-//! seconds), groups them by guild, and has each guild's share computed and committed in one
-//! transaction ([`super::guild_batch`]); effects are released only after that commit.
+//! seconds), groups them by guild, has each guild's share computed ([`super::guild_batch`])
+//! and commits all of them in one transaction (one commit per batch, not per guild); effects
+//! are released only after that commit. If the combined commit fails, guilds are committed
+//! one by one, so one guild's bad data cannot hold the others back.
 //!
 //! A guild whose commit fails (after the repository's retries and `commit_attempts` of our
 //! own) keeps its events for the next batch: nothing is announced and nothing is lost. The
