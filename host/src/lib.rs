@@ -7,8 +7,10 @@
 //! - [`cards`]: rank cards (plugin SVG to PNG, image fetching, limits).
 //! - [`import`]: importing other bots' leaderboards and Questline exports.
 //! - [`observe`]: logs, `/healthz` and `/metrics`.
+//! - [`bench`]: the throughput benchmark (`questline bench`, `cargo bench --bench pipeline`).
 //! - [`cli`]: the command-line front end (`questline ...`).
 
+pub mod bench;
 pub mod cards;
 pub mod cli;
 pub mod config;

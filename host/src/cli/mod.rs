@@ -2,6 +2,7 @@
 //! and dispatches, and turns errors into one readable message.
 
 pub mod backup;
+pub mod bench;
 mod card;
 pub mod config;
 pub mod console;
@@ -73,6 +74,9 @@ pub enum Command {
     Db(db::DbArgs),
     /// Privacy requests: a member's data as JSON, or its erasure.
     Gdpr(gdpr::GdprArgs),
+    /// Measure the pipeline's throughput against one transaction per event and the
+    /// database's own single-row update ceiling, on a scratch database.
+    Bench(bench::BenchArgs),
 }
 
 /// Entry point used by `main.rs`.
@@ -91,6 +95,7 @@ pub fn main() -> ExitCode {
             | Command::Import(_)
             | Command::Db(_)
             | Command::Gdpr(_)
+            | Command::Bench(_)
     );
     crate::observe::logging::init(cli.log_format, if quiet { "warn" } else { "info" });
     match run(cli) {
@@ -117,6 +122,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         other => other,
     };
     let mut config = Config::load(cli.config.as_deref())?;
+    let bench_database = cli.database.clone();
     if let Some(url) = cli.database {
         config.database.url = url;
     }
@@ -137,6 +143,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Db(args) => db::run(&config, args).await,
             Command::Gdpr(args) => gdpr::run(&config, args).await,
             Command::Config(args) => self::config::run(args),
+            Command::Bench(args) => bench::run(&config, bench_database, args).await,
         }
     })
 }

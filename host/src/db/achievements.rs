@@ -86,6 +86,33 @@ impl Db {
         .await
     }
 
+    /// The achievement ids each of `user_ids` holds in the guild, in one query per 500
+    /// members (the engine asks for every member of a batch at once instead of once each).
+    pub async fn earned_achievement_ids(
+        &self,
+        guild_id: &str,
+        user_ids: &[String],
+    ) -> Result<std::collections::HashMap<String, Vec<i64>>, DbError> {
+        let mut out: std::collections::HashMap<String, Vec<i64>> = Default::default();
+        for chunk in user_ids.chunks(500) {
+            let rows = self
+                .retry("earned_achievement_ids", || async {
+                    Ok::<_, DbError>(
+                        user_achievements::Entity::find()
+                            .filter(user_achievements::Column::GuildId.eq(guild_id))
+                            .filter(user_achievements::Column::UserId.is_in(chunk.iter().cloned()))
+                            .all(self.conn())
+                            .await?,
+                    )
+                })
+                .await?;
+            for r in rows {
+                out.entry(r.user_id).or_default().push(r.achievement_id);
+            }
+        }
+        Ok(out)
+    }
+
     /// Achievements the member earned, with when, oldest first.
     pub async fn get_user_achievements(
         &self,

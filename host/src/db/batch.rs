@@ -3,7 +3,7 @@
 //! commit succeeded. Either the whole batch is applied or nothing is.
 
 use chrono::{DateTime, Utc};
-use sea_orm::TransactionTrait;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde::Serialize;
 
 use super::achievements::{AchievementGrant, apply_grant};
@@ -118,69 +118,106 @@ impl Db {
         batch: ActivityBatch,
         curve: &dyn LevelCurve,
     ) -> Result<BatchOutcome, DbError> {
-        let mut members: Vec<MemberDelta> = Vec::with_capacity(batch.members.len());
-        let mut sorted = batch.members;
-        sorted.sort_by(|a, b| (&a.guild_id, &a.user_id).cmp(&(&b.guild_id, &b.user_id)));
-        for d in sorted {
-            check_id("guild_id", &d.guild_id)?;
-            check_id("user_id", &d.user_id)?;
-            match members.last_mut() {
-                Some(last) if last.guild_id == d.guild_id && last.user_id == d.user_id => {
-                    last.merge(&d)
-                }
-                _ => members.push(d),
-            }
-        }
-        for p in &batch.quest_progress {
-            p.validate()?;
-        }
-        for a in &batch.achievements {
-            check_id("guild_id", &a.guild_id)?;
-            check_id("user_id", &a.user_id)?;
-        }
-        for e in &batch.audit {
-            e.validate()?;
-        }
-        let outcome = self
+        let mut outcomes = self.apply_batches(vec![(batch, curve)]).await?;
+        outcomes
+            .pop()
+            .ok_or_else(|| DbError::Other("batch produced no outcome".into()))
+    }
+
+    /// Applies several batches (typically one per guild, each with its guild's level curve)
+    /// in ONE transaction: one commit, one fsync, for everything the engine gathered in its
+    /// window. All are applied or none is. Outcomes come back in the order of `parts`.
+    pub async fn apply_batches(
+        &self,
+        parts: Vec<(ActivityBatch, &dyn LevelCurve)>,
+    ) -> Result<Vec<BatchOutcome>, DbError> {
+        let parts = parts
+            .into_iter()
+            .map(|(batch, curve)| Ok((merged_members(&batch)?, batch, curve)))
+            .collect::<Result<Vec<_>, DbError>>()?;
+        let outcomes = self
             .retry("apply_batch", || async {
                 let txn = self.conn().begin().await?;
-                let mut out = BatchOutcome::default();
-                for d in &members {
-                    let xp = apply_member_delta(&txn, d, curve).await?;
-                    out.members
-                        .push((d.guild_id.clone(), d.user_id.clone(), xp));
-                }
-                for p in &batch.quest_progress {
-                    if let Some(done) = apply_progress(&txn, p, curve).await? {
-                        out.completed_quests.push(done);
-                    }
-                }
-                for a in &batch.achievements {
-                    if let Some(grant) =
-                        apply_grant(&txn, &a.guild_id, &a.user_id, a.achievement_id, a.at, curve)
-                            .await?
-                    {
-                        out.granted_achievements.push(grant);
-                    }
-                }
-                for e in &batch.audit {
-                    apply_audit(&txn, e).await?;
+                let mut outcomes = Vec::with_capacity(parts.len());
+                for (members, batch, curve) in &parts {
+                    outcomes.push(apply_in(&txn, members, batch, *curve).await?);
                 }
                 txn.commit().await?;
-                Ok::<_, DbError>(out)
+                Ok::<_, DbError>(outcomes)
             })
             .await?;
         let caches = self.caches();
-        for d in &members {
-            caches.member_changed(&d.guild_id, &d.user_id);
+        for (members, batch, _) in &parts {
+            for d in members {
+                caches.member_changed(&d.guild_id, &d.user_id);
+            }
+            for p in &batch.quest_progress {
+                caches.progress_changed(&p.guild_id, &p.user_id);
+                caches.member_changed(&p.guild_id, &p.user_id);
+            }
+            for a in &batch.achievements {
+                caches.member_changed(&a.guild_id, &a.user_id);
+            }
         }
-        for p in &batch.quest_progress {
-            caches.progress_changed(&p.guild_id, &p.user_id);
-            caches.member_changed(&p.guild_id, &p.user_id);
-        }
-        for a in &batch.achievements {
-            caches.member_changed(&a.guild_id, &a.user_id);
-        }
-        Ok(outcome)
+        Ok(outcomes)
     }
+}
+
+/// Validates `batch` and returns its members sorted by (guild, user), duplicates merged.
+fn merged_members(batch: &ActivityBatch) -> Result<Vec<MemberDelta>, DbError> {
+    let mut members: Vec<MemberDelta> = Vec::with_capacity(batch.members.len());
+    let mut sorted = batch.members.clone();
+    sorted.sort_by(|a, b| (&a.guild_id, &a.user_id).cmp(&(&b.guild_id, &b.user_id)));
+    for d in sorted {
+        check_id("guild_id", &d.guild_id)?;
+        check_id("user_id", &d.user_id)?;
+        match members.last_mut() {
+            Some(last) if last.guild_id == d.guild_id && last.user_id == d.user_id => {
+                last.merge(&d)
+            }
+            _ => members.push(d),
+        }
+    }
+    for p in &batch.quest_progress {
+        p.validate()?;
+    }
+    for a in &batch.achievements {
+        check_id("guild_id", &a.guild_id)?;
+        check_id("user_id", &a.user_id)?;
+    }
+    for e in &batch.audit {
+        e.validate()?;
+    }
+    Ok(members)
+}
+
+/// Applies one batch inside the caller's transaction.
+async fn apply_in<C: ConnectionTrait>(
+    txn: &C,
+    members: &[MemberDelta],
+    batch: &ActivityBatch,
+    curve: &dyn LevelCurve,
+) -> Result<BatchOutcome, DbError> {
+    let mut out = BatchOutcome::default();
+    for d in members {
+        let xp = apply_member_delta(txn, d, curve).await?;
+        out.members
+            .push((d.guild_id.clone(), d.user_id.clone(), xp));
+    }
+    for p in &batch.quest_progress {
+        if let Some(done) = apply_progress(txn, p, curve).await? {
+            out.completed_quests.push(done);
+        }
+    }
+    for a in &batch.achievements {
+        if let Some(grant) =
+            apply_grant(txn, &a.guild_id, &a.user_id, a.achievement_id, a.at, curve).await?
+        {
+            out.granted_achievements.push(grant);
+        }
+    }
+    for e in &batch.audit {
+        apply_audit(txn, e).await?;
+    }
+    Ok(out)
 }

@@ -22,6 +22,7 @@ pub mod levels;
 pub mod maintenance;
 pub mod plugin_store;
 pub mod privacy;
+pub mod probe;
 pub mod profile;
 pub mod quest_reset;
 pub mod quests;
@@ -51,6 +52,7 @@ pub use levels::{
 pub use maintenance::{Finding, LevelMismatch, MaintenanceReport};
 pub use plugin_store::{KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, PluginSettings};
 pub use privacy::{MemberData, MemberDeletion};
+pub use probe::{CeilingReport, CounterTotals, ScratchDatabase};
 pub use profile::CardSettings;
 pub use quest_reset::{CycleReset, CycleResetOutcome};
 pub use quests::{NewQuest, QuestResetSettings, UserQuest};

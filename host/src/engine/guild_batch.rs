@@ -20,7 +20,7 @@ use super::plugin_cache::TableCurve;
 use super::quests::quest_owner;
 use super::schedule::{Cycle, ResetSettings};
 use super::wit::{Event, Work, mix, ms, parse_cycle, quest_def, stats};
-use crate::db::entities::quests;
+use crate::db::entities::{quests, server_config};
 use crate::db::{AchievementAward, ActivityBatch, MemberDelta, QuestProgressUpdate};
 use crate::plugins::{
     AchievementDef, CheckInput, MemberStats, ProgressInput, QuestProgress, XpContext,
@@ -40,13 +40,84 @@ pub(crate) struct Member {
     pub(crate) multipliers: Vec<(f64, Option<DateTime<Utc>>, DateTime<Utc>)>,
 }
 
+/// One guild's share of a batch, computed with the plugins and ready to commit.
+pub(crate) struct PreparedGuild {
+    guild: u64,
+    cfg: server_config::Model,
+    members: BTreeMap<u64, Member>,
+    active: Vec<quests::Model>,
+    batch: ActivityBatch,
+    curve: TableCurve,
+}
+
+impl PreparedGuild {
+    pub(crate) fn guild(&self) -> u64 {
+        self.guild
+    }
+}
+
 impl Pipeline {
+    /// Computes and commits one guild's share alone, and builds its effects.
     pub(crate) async fn process_guild(
         &self,
         guild: u64,
         events: &[Event],
         now: DateTime<Utc>,
     ) -> Result<Vec<Effect>, EngineError> {
+        let prepared = self.prepare_guild(guild, events, now).await?;
+        let mut effects = self.commit_guilds(vec![(prepared, events)]).await?;
+        Ok(effects.pop().unwrap_or_default())
+    }
+
+    /// Commits the prepared guilds in ONE transaction (one commit for the whole batch instead
+    /// of one per guild), then builds each guild's effects from what the commit did, in
+    /// order. `Err` means nothing was committed. Effects that cannot be built after the
+    /// commit are logged and skipped: the changes are stored, and retrying would apply
+    /// them twice.
+    pub(crate) async fn commit_guilds(
+        &self,
+        mut parts: Vec<(PreparedGuild, &[Event])>,
+    ) -> Result<Vec<Vec<Effect>>, EngineError> {
+        let batches: Vec<(ActivityBatch, &dyn crate::db::LevelCurve)> = parts
+            .iter_mut()
+            .map(|(p, _)| {
+                (
+                    std::mem::take(&mut p.batch),
+                    &p.curve as &dyn crate::db::LevelCurve,
+                )
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        let outcomes = self.db.apply_batches(batches).await;
+        EngineCounters::add_elapsed(&self.counters.commit_ns, started);
+        let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.counters.commit_latency.record(us);
+        let outcomes = outcomes?;
+        let mut all = Vec::with_capacity(parts.len());
+        for ((p, events), outcome) in parts.into_iter().zip(outcomes) {
+            match self
+                .announce(p.guild, &p.cfg, events, &p.members, &p.active, outcome)
+                .await
+            {
+                Ok(effects) => all.push(effects),
+                Err(e) => {
+                    EngineCounters::add(&self.counters.announce_failures, 1);
+                    tracing::error!(guild = p.guild, error = %e, "batch committed but its effects could not be built; nothing announced for it");
+                    all.push(Vec::new());
+                }
+            }
+        }
+        Ok(all)
+    }
+
+    /// Computes one guild's share of a batch (counters, XP, quest progress, achievements)
+    /// with the plugins; nothing is written.
+    pub(crate) async fn prepare_guild(
+        &self,
+        guild: u64,
+        events: &[Event],
+        now: DateTime<Utc>,
+    ) -> Result<PreparedGuild, EngineError> {
         let gid = guild.to_string();
         let cfg = self.db.get_server_config(&gid).await?;
         let settings = ResetSettings::new(
@@ -186,7 +257,10 @@ impl Pipeline {
                     .cache
                     .context(guild, plugin, ms(now), mix(base_seed ^ call))
                     .await?;
-                let answers = match self.plugins.quest_progress(plugin, &ctx, items).await {
+                let started = std::time::Instant::now();
+                let answer = self.plugins.quest_progress(plugin, &ctx, items).await;
+                self.plugin_time(started);
+                let answers = match answer {
                     Ok(a) => a,
                     Err(e) => {
                         EngineCounters::add(&self.counters.plugin_failures, 1);
@@ -286,17 +360,13 @@ impl Pipeline {
             self.seed_achievements(&gid, guild, &ach_plugins, now)
                 .await?;
             let defs = self.db.list_achievements(&gid).await?;
+            let user_ids: Vec<String> = members.keys().map(u64::to_string).collect();
+            let held = self.db.earned_achievement_ids(&gid, &user_ids).await?;
             for (plugin, types) in &ach_plugins {
                 let mut items = Vec::new();
                 let mut users = Vec::new();
                 for (user, m) in &members {
-                    let earned: Vec<i64> = self
-                        .db
-                        .get_user_achievements(&gid, &user.to_string())
-                        .await?
-                        .into_iter()
-                        .map(|(ua, _)| ua.achievement_id)
-                        .collect();
+                    let earned: &[i64] = held.get(&user.to_string()).map_or(&[], Vec::as_slice);
                     let candidates: Vec<AchievementDef> = defs
                         .iter()
                         .filter(|a| types.contains(&a.requirement_type) && !earned.contains(&a.id))
@@ -336,7 +406,10 @@ impl Pipeline {
                     .cache
                     .context(guild, plugin, ms(now), mix(base_seed ^ call))
                     .await?;
-                match self.plugins.achievement_check(plugin, &ctx, items).await {
+                let started = std::time::Instant::now();
+                let answer = self.plugins.achievement_check(plugin, &ctx, items).await;
+                self.plugin_time(started);
+                match answer {
                     Ok(answers) => {
                         for (user, ids) in users.into_iter().zip(answers) {
                             for id in ids {
@@ -357,16 +430,27 @@ impl Pipeline {
             }
         }
 
-        // One transaction.
+        // What the transaction will write.
         let batch = ActivityBatch {
             members: members.values().map(|m| m.delta.clone()).collect(),
             quest_progress: updates.into_values().collect(),
             achievements: grants,
             audit: Vec::new(),
         };
-        let outcome = self.db.apply_batch(batch, &curve).await?;
-        self.announce(guild, &cfg, events, &members, &active, outcome)
-            .await
+        Ok(PreparedGuild {
+            guild,
+            cfg,
+            members,
+            active,
+            batch,
+            curve,
+        })
+    }
+
+    /// Accounts one plugin call that started at `started` (for `plugin_ns` per event).
+    fn plugin_time(&self, started: std::time::Instant) {
+        EngineCounters::add_elapsed(&self.counters.plugin_ns, started);
+        EngineCounters::add(&self.counters.plugin_calls, 1);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -421,7 +505,10 @@ impl Pipeline {
                     return vec![0; n];
                 }
             };
-            match self.plugins.xp_for_activities(plugin, &ctx, items).await {
+            let started = std::time::Instant::now();
+            let answer = self.plugins.xp_for_activities(plugin, &ctx, items).await;
+            self.plugin_time(started);
+            match answer {
                 Ok(xp) => {
                     for (&i, x) in todo.iter().zip(xp) {
                         results[i] = x.max(0);

@@ -2,7 +2,7 @@
 //!
 //! Flow: a front ([`Engine::submit`]) → bounded queue → batching task ([`runner`]) →
 //! [`Pipeline`] (dedupe, voice seconds, per-guild computation with the plugins, ONE
-//! transaction per guild and batch through the repository's batch API) → after the commit,
+//! transaction per batch for all its guilds through the repository's batch API) → after the commit,
 //! [`Effect`]s to an [`EffectSink`]. The [`QuestManager`] generates and resets quests on the
 //! engine's [`Clock`]. Pure building blocks: [`curve`], [`dedupe`], [`schedule`],
 //! [`template`], [`voice`].

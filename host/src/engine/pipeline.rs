@@ -1,6 +1,8 @@
 //! The batch processor: resolves activities (replays dropped, voice changes turned into
-//! seconds), groups them by guild, and has each guild's share computed and committed in one
-//! transaction ([`super::guild_batch`]); effects are released only after that commit.
+//! seconds), groups them by guild, has each guild's share computed ([`super::guild_batch`])
+//! and commits all of them in one transaction (one commit per batch, not per guild); effects
+//! are released only after that commit. If the combined commit fails, guilds are committed
+//! one by one, so one guild's bad data cannot hold the others back.
 //!
 //! A guild whose commit fails (after the repository's retries and `commit_attempts` of our
 //! own) keeps its events for the next batch: nothing is announced and nothing is lost. The
@@ -211,11 +213,46 @@ impl Pipeline {
         for e in events {
             by_guild.entry(e.guild).or_default().push(e);
         }
-        for (guild, events) in by_guild {
-            if let Err(e) = self.ensure_guild_at(guild, now).await {
+        // Every guild's share is computed first, then committed in ONE transaction (one
+        // commit per batch, however many guilds it spans). If that commit fails, each guild
+        // is committed on its own, so one guild's bad data cannot hold the others back.
+        let mut prepared = Vec::new();
+        let mut alone: Vec<(u64, Vec<Event>)> = Vec::new();
+        for (guild, events) in &by_guild {
+            if let Err(e) = self.ensure_guild_at(*guild, now).await {
                 EngineCounters::add(&self.counters.quest_errors, 1);
                 tracing::warn!(guild, error = %e, "quest reset check failed; retried on the next batch");
             }
+            match self.prepare_guild(*guild, events, now).await {
+                Ok(p) => prepared.push((p, events.as_slice())),
+                Err(e) => {
+                    EngineCounters::add(&self.counters.commit_failures, 1);
+                    tracing::warn!(guild, error = %e, "batch for guild failed; retried on its own");
+                    alone.push((*guild, events.clone()));
+                }
+            }
+        }
+        let guilds: Vec<u64> = prepared.iter().map(|(p, _)| p.guild()).collect();
+        match self.commit_guilds(prepared).await {
+            Ok(all) => {
+                for effects in all {
+                    self.committed(&mut report, effects);
+                }
+            }
+            Err(e) => {
+                if !guilds.is_empty() {
+                    EngineCounters::add(&self.counters.commit_failures, 1);
+                    tracing::warn!(guilds = guilds.len(), error = %e, "batch commit failed; committing guild by guild");
+                }
+                for guild in guilds {
+                    if let Some(events) = by_guild.get(&guild) {
+                        alone.push((guild, events.clone()));
+                    }
+                }
+            }
+        }
+        alone.sort_by_key(|(g, _)| *g);
+        for (guild, events) in alone {
             let mut last_err = None;
             let attempts = self.config.commit_attempts.max(1);
             let mut done = None;
@@ -233,30 +270,7 @@ impl Pipeline {
                 }
             }
             match done {
-                Some(effects) => {
-                    report.committed_guilds += 1;
-                    for e in &effects {
-                        match e {
-                            Effect::LevelUp { .. } => report.level_ups += 1,
-                            Effect::QuestCompleted { .. } => report.quests_completed += 1,
-                            Effect::AchievementEarned { .. } => report.achievements_earned += 1,
-                            _ => {}
-                        }
-                    }
-                    EngineCounters::add(&self.counters.level_ups, report.level_ups as u64);
-                    EngineCounters::add(
-                        &self.counters.quests_completed,
-                        report.quests_completed as u64,
-                    );
-                    EngineCounters::add(
-                        &self.counters.achievements_earned,
-                        report.achievements_earned as u64,
-                    );
-                    EngineCounters::add(&self.counters.effects_released, effects.len() as u64);
-                    if !effects.is_empty() {
-                        self.sink.release(effects);
-                    }
-                }
+                Some(effects) => self.committed(&mut report, effects),
                 None => {
                     report.failed_guilds += 1;
                     self.keep_for_retry(events, last_err);
@@ -264,6 +278,30 @@ impl Pipeline {
             }
         }
         report
+    }
+
+    /// Counts a committed guild's effects and releases them.
+    fn committed(&self, report: &mut BatchReport, effects: Vec<Effect>) {
+        report.committed_guilds += 1;
+        let (mut level_ups, mut quests, mut achievements) = (0, 0, 0);
+        for e in &effects {
+            match e {
+                Effect::LevelUp { .. } => level_ups += 1,
+                Effect::QuestCompleted { .. } => quests += 1,
+                Effect::AchievementEarned { .. } => achievements += 1,
+                _ => {}
+            }
+        }
+        report.level_ups += level_ups;
+        report.quests_completed += quests;
+        report.achievements_earned += achievements;
+        EngineCounters::add(&self.counters.level_ups, level_ups as u64);
+        EngineCounters::add(&self.counters.quests_completed, quests as u64);
+        EngineCounters::add(&self.counters.achievements_earned, achievements as u64);
+        EngineCounters::add(&self.counters.effects_released, effects.len() as u64);
+        if !effects.is_empty() {
+            self.sink.release(effects);
+        }
     }
 
     /// Keeps a failed guild's events for the next batch, up to the queue's capacity; beyond

@@ -40,6 +40,9 @@ pub struct PluginCache {
     db: Db,
     tables: Cache<(String, String, String), Arc<LevelTable>>,
     settings: Cache<(u64, String), GuildPluginSettings>,
+    /// Requirement types per (kind, plugin, version): asked once, not on every batch of every
+    /// guild (two plugin calls per guild and batch otherwise).
+    types: Cache<(PluginKind, String, String), Arc<Vec<String>>>,
 }
 
 impl PluginCache {
@@ -53,6 +56,10 @@ impl PluginCache {
                 .build(),
             settings: Cache::builder()
                 .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(30))
+                .build(),
+            types: Cache::builder()
+                .max_capacity(1_000)
                 .time_to_live(Duration::from_secs(30))
                 .build(),
         }
@@ -156,31 +163,40 @@ impl PluginCache {
 
     /// Quest-type plugins and the requirement types each understands, sorted by name.
     pub async fn quest_plugins(&self) -> Vec<(String, Vec<String>)> {
-        let mut out = Vec::new();
-        for name in self.plugins.plugins_with_kind(PluginKind::QuestType) {
-            match self
-                .plugins
-                .quest_requirement_types(&name, &CallContext::default())
-                .await
-            {
-                Ok(types) => out.push((name, types)),
-                Err(e) => tracing::warn!(plugin = %name, error = %e, "quest plugin skipped"),
-            }
-        }
-        out
+        self.requirement_types(PluginKind::QuestType).await
     }
 
     /// Achievement-check plugins and their requirement types, sorted by name.
     pub async fn achievement_plugins(&self) -> Vec<(String, Vec<String>)> {
+        self.requirement_types(PluginKind::AchievementCheck).await
+    }
+
+    async fn requirement_types(&self, kind: PluginKind) -> Vec<(String, Vec<String>)> {
         let mut out = Vec::new();
-        for name in self.plugins.plugins_with_kind(PluginKind::AchievementCheck) {
-            match self
-                .plugins
-                .achievement_requirement_types(&name, &CallContext::default())
-                .await
-            {
-                Ok(types) => out.push((name, types)),
-                Err(e) => tracing::warn!(plugin = %name, error = %e, "achievement plugin skipped"),
+        for name in self.plugins.plugins_with_kind(kind) {
+            let Some(version) = self.plugins.info(&name).map(|i| i.version) else {
+                continue;
+            };
+            let key = (kind, name.clone(), version);
+            if let Some(hit) = self.types.get(&key).await {
+                out.push((name, (*hit).clone()));
+                continue;
+            }
+            let ctx = CallContext::default();
+            let answer = match kind {
+                PluginKind::QuestType => self.plugins.quest_requirement_types(&name, &ctx).await,
+                _ => {
+                    self.plugins
+                        .achievement_requirement_types(&name, &ctx)
+                        .await
+                }
+            };
+            match answer {
+                Ok(types) => {
+                    self.types.insert(key, Arc::new(types.clone())).await;
+                    out.push((name, types));
+                }
+                Err(e) => tracing::warn!(plugin = %name, error = %e, "plugin skipped"),
             }
         }
         out

@@ -21,7 +21,8 @@ use super::metrics::{CounterSnapshot, EngineCounters};
 use super::pipeline::{EngineDeps, Pipeline};
 
 enum Msg {
-    Activity(u64, Activity),
+    /// Sequence number, when it was submitted, the activity.
+    Activity(u64, Instant, Activity),
     Flush(oneshot::Sender<()>),
     Tick(oneshot::Sender<()>),
 }
@@ -86,7 +87,7 @@ impl Engine {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         EngineCounters::add(&self.counters.submitted, 1);
         self.tx
-            .send(Msg::Activity(seq, activity))
+            .send(Msg::Activity(seq, Instant::now(), activity))
             .await
             .map_err(|_| {
                 EngineCounters::add(&self.counters.dropped, 1);
@@ -98,13 +99,15 @@ impl Engine {
     pub fn try_submit(&self, activity: Activity) -> Result<(), EngineError> {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         EngineCounters::add(&self.counters.submitted, 1);
-        self.tx.try_send(Msg::Activity(seq, activity)).map_err(|e| {
-            EngineCounters::add(&self.counters.dropped, 1);
-            match e {
-                mpsc::error::TrySendError::Full(_) => EngineError::QueueFull(self.capacity),
-                mpsc::error::TrySendError::Closed(_) => EngineError::Closed,
-            }
-        })
+        self.tx
+            .try_send(Msg::Activity(seq, Instant::now(), activity))
+            .map_err(|e| {
+                EngineCounters::add(&self.counters.dropped, 1);
+                match e {
+                    mpsc::error::TrySendError::Full(_) => EngineError::QueueFull(self.capacity),
+                    mpsc::error::TrySendError::Closed(_) => EngineError::Closed,
+                }
+            })
     }
 
     /// Waits until everything submitted before this call is committed and announced.
@@ -169,6 +172,7 @@ async fn run(pipeline: Arc<Pipeline>, mut rx: mpsc::Receiver<Msg>, config: Engin
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticker.tick().await;
     let mut batch: Vec<(u64, Activity)> = Vec::new();
+    let mut submitted: Vec<Instant> = Vec::new();
     let mut deadline: Option<Instant> = None;
     loop {
         let timeout = async {
@@ -181,38 +185,58 @@ async fn run(pipeline: Arc<Pipeline>, mut rx: mpsc::Receiver<Msg>, config: Engin
             biased;
             msg = rx.recv() => match msg {
                 None => {
-                    pipeline.process(std::mem::take(&mut batch)).await;
+                    process(&pipeline, &mut batch, &mut submitted).await;
                     break;
                 }
-                Some(Msg::Activity(seq, a)) => {
+                Some(Msg::Activity(seq, at, a)) => {
                     if batch.is_empty() {
                         deadline = Some(Instant::now() + wait);
                     }
                     batch.push((seq, a));
+                    submitted.push(at);
                     if batch.len() >= max {
-                        pipeline.process(std::mem::take(&mut batch)).await;
+                        process(&pipeline, &mut batch, &mut submitted).await;
                         deadline = None;
                     }
                 }
                 Some(Msg::Flush(done)) => {
-                    pipeline.process(std::mem::take(&mut batch)).await;
+                    process(&pipeline, &mut batch, &mut submitted).await;
                     deadline = None;
                     let _ = done.send(());
                 }
                 Some(Msg::Tick(done)) => {
-                    pipeline.process(std::mem::take(&mut batch)).await;
+                    process(&pipeline, &mut batch, &mut submitted).await;
                     deadline = None;
                     pipeline.tick().await;
                     let _ = done.send(());
                 }
             },
             () = timeout => {
-                pipeline.process(std::mem::take(&mut batch)).await;
+                process(&pipeline, &mut batch, &mut submitted).await;
                 deadline = None;
             }
             _ = ticker.tick() => {
                 pipeline.tick().await;
             }
         }
+    }
+}
+
+/// Runs the batch and records its size and each event's latency from submission to commit
+/// (and announcement).
+async fn process(
+    pipeline: &Pipeline,
+    batch: &mut Vec<(u64, Activity)>,
+    submitted: &mut Vec<Instant>,
+) {
+    let counters = &pipeline.counters;
+    if !batch.is_empty() {
+        counters.batch_sizes.record(batch.len() as u64);
+    }
+    pipeline.process(std::mem::take(batch)).await;
+    let done = Instant::now();
+    for at in submitted.drain(..) {
+        let us = u64::try_from(done.duration_since(at).as_micros()).unwrap_or(u64::MAX);
+        counters.event_latency.record(us);
     }
 }

@@ -129,8 +129,24 @@ impl PluginHost {
         ) -> wasmtime::Result<R>,
         check: impl FnOnce(&R) -> Result<(), String>,
     ) -> Result<R, PluginError> {
+        self.run_items(plugin, kind, ctx, 0, f, check)
+    }
+
+    /// [`Self::run`] for a batch-shaped call with `items` inputs (its deadline grows with it).
+    fn run_items<R>(
+        &self,
+        plugin: &str,
+        kind: Option<PluginKind>,
+        ctx: &CallContext,
+        items: usize,
+        f: impl FnOnce(
+            &mut wasmtime::Store<super::state::HostState>,
+            &super::pool::Exports,
+        ) -> wasmtime::Result<R>,
+        check: impl FnOnce(&R) -> Result<(), String>,
+    ) -> Result<R, PluginError> {
         let loaded = self.plugin(plugin)?;
-        invoke::call(&self.inner.rt, &loaded, kind, ctx, f, check)
+        invoke::call(&self.inner.rt, &loaded, kind, ctx, items, f, check)
     }
 
     /// Calls the plugin's `metadata.info` (the cheapest call: a health check, and the
@@ -180,10 +196,11 @@ impl PluginHost {
         items: &[xp_formula::XpContext],
     ) -> Result<Vec<i64>, PluginError> {
         let want = items.len();
-        self.run(
+        self.run_items(
             plugin,
             Some(PluginKind::XpFormula),
             ctx,
+            want,
             |store, e| kind(&e.xp_formula)?.call_xp_for_activities(store, items),
             |r: &Vec<i64>| same_len(r.len(), want),
         )
@@ -303,10 +320,11 @@ impl PluginHost {
         items: &[quest_type::ProgressInput],
     ) -> Result<Vec<Option<types::QuestProgress>>, PluginError> {
         let want = items.len();
-        self.run(
+        self.run_items(
             plugin,
             Some(PluginKind::QuestType),
             ctx,
+            want,
             |store, e| kind(&e.quest_type)?.call_progress(store, items),
             |r: &Vec<Option<types::QuestProgress>>| same_len(r.len(), want),
         )
@@ -387,10 +405,11 @@ impl PluginHost {
         ctx: &CallContext,
         items: &[achievement_check::CheckInput],
     ) -> Result<Vec<Vec<i64>>, PluginError> {
-        self.run(
+        self.run_items(
             plugin,
             Some(PluginKind::AchievementCheck),
             ctx,
+            items.len(),
             |store, e| kind(&e.achievement_check)?.call_check(store, items),
             |r: &Vec<Vec<i64>>| {
                 same_len(r.len(), items.len())?;

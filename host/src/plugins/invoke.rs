@@ -16,6 +16,18 @@ use super::pool::{Exports, instantiate};
 use super::runtime::Runtime;
 use super::state::{CallContext, HostState};
 
+/// Wall-clock time a call is given per item of a batch-shaped call, on top of
+/// `call_timeout_ms`: a formula answering for 1,000 activities does 1,000 times the work of
+/// one, and on a loaded 2-core machine a fixed 50 ms cut such calls short (losing a whole
+/// batch's XP). A hostile plugin is still stopped: 1,000 items add 100 ms.
+pub(crate) const PER_ITEM_ALLOWANCE_US: u64 = 100;
+
+/// The wall-clock limit of a call with `items` inputs, in milliseconds.
+pub(crate) fn limit_ms(cfg: &PluginsConfig, items: usize) -> u64 {
+    let extra = (items as u64).saturating_mul(PER_ITEM_ALLOWANCE_US) / 1_000;
+    cfg.call_timeout_ms.saturating_add(extra)
+}
+
 /// Turns a failed wasm call into the error the caller sees.
 pub(crate) fn classify(
     plugin: &str,
@@ -52,13 +64,15 @@ pub(crate) fn classify(
     }
 }
 
-/// Does `f` with an instance of `plugin`, under every limit. `check` validates the result
+/// Does `f` with an instance of `plugin`, under every limit (the deadline grows with
+/// `items`, the number of inputs of a batch-shaped call). `check` validates the result
 /// (sizes, shapes) before it is handed back; a rejected result counts as a plugin failure.
 pub(crate) fn call<R>(
     rt: &Runtime,
     plugin: &Arc<LoadedPlugin>,
     kind: Option<PluginKind>,
     ctx: &CallContext,
+    items: usize,
     f: impl FnOnce(&mut Store<HostState>, &Exports) -> wasmtime::Result<R>,
     check: impl FnOnce(&R) -> Result<(), String>,
 ) -> Result<R, PluginError> {
@@ -78,7 +92,7 @@ pub(crate) fn call<R>(
             retry_in_secs: open.retry_in.as_secs().max(1),
         });
     }
-    let result = run(rt, plugin, ctx, f).and_then(|(value, slot)| {
+    let result = run(rt, plugin, ctx, items, f).and_then(|(value, slot)| {
         match check(&value) {
             Ok(()) => {
                 plugin.pool.put(slot);
@@ -110,6 +124,7 @@ fn run<R>(
     rt: &Runtime,
     plugin: &Arc<LoadedPlugin>,
     ctx: &CallContext,
+    items: usize,
     f: impl FnOnce(&mut Store<HostState>, &Exports) -> wasmtime::Result<R>,
 ) -> Result<(R, super::pool::Slot), PluginError> {
     let mut slot = match plugin.pool.take() {
@@ -129,9 +144,20 @@ fn run<R>(
         })?,
     };
     slot.store.data_mut().begin_call(ctx);
-    slot.store.set_epoch_deadline(rt.deadline_ticks);
+    let extra_ms = limit_ms(&rt.cfg, items) - rt.cfg.call_timeout_ms;
+    let tick_ms = (super::engine::EPOCH_TICK.as_millis() as u64).max(1);
+    slot.store
+        .set_epoch_deadline(rt.deadline_ticks + extra_ms.div_ceil(tick_ms));
     match f(&mut slot.store, &slot.exports) {
         Ok(value) => Ok((value, slot)),
-        Err(err) => Err(classify(&plugin.name, &rt.cfg, slot.store.data(), err)),
+        Err(err) => Err(
+            match classify(&plugin.name, &rt.cfg, slot.store.data(), err) {
+                PluginError::Timeout { plugin, .. } => PluginError::Timeout {
+                    plugin,
+                    limit_ms: limit_ms(&rt.cfg, items),
+                },
+                other => other,
+            },
+        ),
     }
 }
