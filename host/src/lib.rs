@@ -5,12 +5,16 @@
 //! - [`db`]: the only place SQL is issued (SeaORM repository, caches, retries).
 //! - [`plugins`]: the wasmtime component runtime, bundled plugins and hot reload.
 //! - [`cards`]: rank cards (plugin SVG to PNG, image fetching, limits).
+//! - [`discord`]: the Discord front (serenity gateway, effects over REST);
+//! - [`commands`]: slash commands, independent of the transport;
 //! - [`cli`]: the command-line front end (`questline ...`).
 
 pub mod cards;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod console;
 pub mod db;
+pub mod discord;
 pub mod engine;
 pub mod plugins;

@@ -6,6 +6,7 @@ pub mod console;
 pub mod export;
 mod migrate;
 mod plugin;
+pub mod run;
 pub mod simulate;
 
 use std::path::PathBuf;
@@ -45,6 +46,8 @@ pub enum Command {
     Plugin(plugin::PluginArgs),
     /// Render rank cards offline and list card styles.
     Card(card::CardArgs),
+    /// Run the bot on Discord (needs DISCORD_TOKEN; try `questline console` without one).
+    Run(run::RunArgs),
 }
 
 /// Entry point used by `main.rs`.
@@ -97,6 +100,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Migrate(args) => migrate::run(&config, args).await,
             Command::Plugin(args) => plugin::run(&config, args).await,
             Command::Card(args) => card::run(&config, args).await,
+            Command::Run(args) => run::run(&config, args).await,
         }
     })
 }

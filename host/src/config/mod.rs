@@ -30,6 +30,9 @@ pub struct Config {
     pub engine: crate::engine::EngineConfig,
     /// `[cards]`: rank-card rendering and image fetching.
     pub cards: crate::cards::CardsConfig,
+    /// `[discord]`: where Discord is and which intents to ask for (the token comes from
+    /// `DISCORD_TOKEN`, never from this file).
+    pub discord: crate::discord::DiscordConfig,
 }
 
 impl Config {
