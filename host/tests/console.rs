@@ -30,7 +30,7 @@ fn a_piped_console_script_prints_what_happened_and_exits_0() {
         .stdin
         .take()
         .expect("stdin")
-        .write_all(b"alice: hello world\nbob: hi\nalice: too soon\n:advance 2m\nalice: again\n/rank alice\n/leaderboard\n/quests alice\n/achievements alice\n:voice carol join\n:dance\n:advance 1d\n:quit\n")
+        .write_all(b"alice: hello world\nbob: hi\nalice: too soon\n:advance 2m\nalice: again\n/rank alice\n/leaderboard\n/quests alice\n/achievements alice\n/xp add bob 5000 contest winner\n/xp remove bob -3\n/daily bob\n/daily bob\n/nosuch\n:voice carol join\n:dance\n:advance 1d\n:quit\n")
         .expect("write script");
     let out = child.wait_with_output().expect("wait");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -77,6 +77,33 @@ fn a_piped_console_script_prints_what_happened_and_exits_0() {
     assert!(
         stdout.contains("First Words"),
         "achievement shown:\n{stdout}"
+    );
+    // Admin XP changes go through the audited path and validate their amount.
+    let change = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("bob: ") && l.contains("recorded in the audit log"))
+        .unwrap_or_else(|| panic!("/xp add applied:\n{stdout}"));
+    let numbers: Vec<i64> = change
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert_eq!(numbers[1] - numbers[0], 5000, "{change}");
+    assert!(
+        stdout.contains("not allowed: give a whole number from 1"),
+        "negative /xp refused:\n{stdout}"
+    );
+    // A plugin's command runs inside the plugin: the bonus once, then its own refusal.
+    assert!(
+        stdout.contains("Daily bonus claimed!"),
+        "/daily served by the daily-bonus plugin:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("already claimed"),
+        "second /daily refused by the plugin:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("no command /nosuch; commands here:") && stdout.contains("/daily"),
+        "unknown command explained:\n{stdout}"
     );
     assert!(
         stdout.contains("unknown directive `:dance`"),

@@ -10,6 +10,7 @@ mod m20261128_000002_plugin_kv;
 mod m20261128_000003_plugin_settings;
 mod m20261128_000004_xp_audit_log;
 mod m20261128_000005_product_columns;
+mod m20261129_000006_voice_and_leave;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_plugin_settings::Migration),
             Box::new(m20261128_000004_xp_audit_log::Migration),
             Box::new(m20261128_000005_product_columns::Migration),
+            Box::new(m20261129_000006_voice_and_leave::Migration),
         ]
     }
 }

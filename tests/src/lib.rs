@@ -1,5 +1,8 @@
-//! Test support for Questline's integration tests (`tests/tests/*.rs`): fixture plugin
-//! components and, later, the fake Discord.
+//! Test support for Questline's integration tests (`tests/tests/*.rs`): fresh databases on
+//! both backends ([`testdb`], [`both_backends!`]), fixture plugin components and the fake
+//! Discord.
+
+pub mod testdb;
 
 pub mod fixtures {
     //! Paths of the fixture components built from `tests/fixtures/` by `build.rs`: a

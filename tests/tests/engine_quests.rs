@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::Duration;
 use engine_support::*;
 use questline::db::{NewQuest, ServerSetting};
-use questline::engine::{Effect, QuestCounts};
+use questline::engine::Effect;
 
 fn chatter(reward_multiplier: f64) -> NewQuest {
     NewQuest {
@@ -121,14 +121,7 @@ async fn active_by_cycle(h: &Harness) -> BTreeMap<String, Vec<i64>> {
 }
 
 fn generating() -> questline::engine::EngineConfig {
-    questline::engine::EngineConfig {
-        quests: QuestCounts {
-            daily: 3,
-            weekly: 2,
-            monthly: 1,
-        },
-        ..engine_config()
-    }
+    generating_quests(3, 2, 1)
 }
 
 both_backends! {

@@ -75,6 +75,8 @@ pub const HELP: &str = "\
   /leaderboard [page]       the guild's leaderboard
   /quests [alice]           active quests and progress
   /achievements [alice]     achievements earned
+  /xp add alice 500 [why]   admin: add | remove | set XP, or `/xp reset alice` (audited)
+  /daily alice              a plugin's command, run as alice (options follow, in order)
   :help                     this list
   :quit                     leave the console";
 

@@ -18,10 +18,10 @@ use crate::db::Db;
 use crate::engine::quests::ENGINE_KV;
 use crate::engine::wit::{hash_str, parse_cycle};
 use crate::engine::{
-    Activity, ActivityKind, Clock, Effect, EffectSink, Engine, EngineError, OffsetClock,
-    VoiceChange,
+    Activity, ActivityKind, Clock, CommandCall, CommandOutcome, Effect, EffectSink, Engine,
+    EngineError, OffsetClock, VoiceChange, XpChange,
 };
-use crate::plugins::{CallContext, PluginHost};
+use crate::plugins::{CallContext, OptionKind, OptionValue, PluginHost};
 
 /// The console's guild.
 pub const GUILD: u64 = 1;
@@ -31,6 +31,34 @@ pub const VOICE_CHANNEL: u64 = 20;
 pub const GUILD_NAME: &str = "Questline Console";
 
 const CLOCK_KEY: &str = "console.clock";
+
+/// Who the console's operator is in the audit log (they administer the local guild).
+pub const CONSOLE_ADMIN: &str = "console-admin";
+
+/// The text after `name=` (or the whole word), for option values.
+fn value_text(raw: &str) -> &str {
+    raw.split_once('=')
+        .map_or(raw, |(_, v)| v)
+        .trim_start_matches('@')
+}
+
+/// A console word as a plugin command option (members by name become user ids later).
+fn console_option(kind: OptionKind, raw: &str) -> Option<OptionValue> {
+    let v = raw.trim_start_matches('@');
+    Some(match kind {
+        OptionKind::String => OptionValue::String(raw.to_string()),
+        OptionKind::Integer => OptionValue::Integer(v.parse().ok()?),
+        OptionKind::Number => OptionValue::Number(v.parse::<f64>().ok().filter(|n| n.is_finite())?),
+        OptionKind::Boolean => OptionValue::Boolean(match v.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" | "1" => true,
+            "false" | "no" | "off" | "0" => false,
+            _ => return None,
+        }),
+        OptionKind::User => OptionValue::User(0),
+        OptionKind::Channel => OptionValue::Channel(v.parse().ok()?),
+        OptionKind::Role => OptionValue::Role(v.parse().ok()?),
+    })
+}
 
 /// A stable id for a member name (never 0, below 2^53 so it survives JSON).
 pub fn member_id(name: &str) -> u64 {
@@ -334,6 +362,9 @@ impl Session {
     }
 
     async fn command(&mut self, name: &str, args: &[String]) -> Result<String, EngineError> {
+        if name == "xp" {
+            return self.xp(args).await;
+        }
         let who = self.target(args).await;
         // Using a command counts as activity for the member who used it.
         let mut out = String::new();
@@ -370,11 +401,183 @@ impl Session {
                 Some(m) => self.achievements(m).await?,
                 None => "  ! whose achievements? e.g. `/achievements alice`\n".to_string(),
             },
-            other => format!(
-                "  (/{other} counted as a command use; plugin commands run in the Discord front)\n"
-            ),
+            other => {
+                let (member, rest) = match args.split_first() {
+                    Some((_, rest)) => (who.clone(), rest),
+                    None => (who.clone(), args),
+                };
+                self.plugin_command(other, member.as_deref(), rest).await?
+            }
         };
         Ok(format!("{body}{out}"))
+    }
+
+    /// `/xp add|remove|set|reset NAME [AMOUNT] [reason...]`, as the console's operator
+    /// (who is the guild's admin), through the same audited path as Discord's `/xp`.
+    async fn xp(&mut self, args: &[String]) -> Result<String, EngineError> {
+        const USAGE: &str =
+            "  ! usage: /xp add|remove|set NAME AMOUNT [reason], or /xp reset NAME [reason]\n";
+        let (Some(action), Some(member)) = (args.first(), args.get(1)) else {
+            return Ok(USAGE.to_string());
+        };
+        let member = member.trim_start_matches('@').to_lowercase();
+        let amount = |i: usize| -> Result<i64, String> {
+            let raw = args.get(i).ok_or_else(|| USAGE.to_string())?;
+            raw.parse::<i64>()
+                .map_err(|_| format!("  ! `{raw}` is not a whole number of XP\n"))
+        };
+        let parsed = match action.as_str() {
+            "add" => amount(2).map(|a| (XpChange::Add(a), 3)),
+            "remove" => amount(2).map(|a| (XpChange::Remove(a), 3)),
+            "set" => amount(2).map(|a| (XpChange::Set(a), 3)),
+            "reset" => Ok((XpChange::Reset, 2)),
+            _ => Err(USAGE.to_string()),
+        };
+        let (change, reason_at) = match parsed {
+            Ok(p) => p,
+            Err(msg) => return Ok(msg),
+        };
+        let reason = args
+            .get(reason_at..)
+            .map(|r| r.join(" "))
+            .filter(|r| !r.is_empty());
+        let user = self.remember(&member).await;
+        let done = match self
+            .engine
+            .adjust_xp(GUILD, user, change, member_id(CONSOLE_ADMIN), reason)
+            .await
+        {
+            Ok(done) => done,
+            Err(EngineError::InvalidInput(msg)) => return Ok(format!("  ! {msg}\n")),
+            Err(e) => return Err(e),
+        };
+        let o = done.outcome;
+        let mut out = format!(
+            "  {member}: {} XP -> {} XP (level {} -> {}), recorded in the audit log\n",
+            o.old_xp, o.new_xp, o.old_level, o.new_level
+        );
+        out.push_str(&self.render_effects().await);
+        Ok(out)
+    }
+
+    /// Runs a plugin's command as `member` (the last speaker when not named); `rest` are the
+    /// option values in the order the plugin declares them, or `name=value`.
+    async fn plugin_command(
+        &mut self,
+        name: &str,
+        member: Option<&str>,
+        rest: &[String],
+    ) -> Result<String, EngineError> {
+        let pipeline = self.engine.pipeline();
+        let commands = pipeline.plugin_commands().await;
+        let Some(cmd) = commands.get(name) else {
+            let mut known: Vec<&str> = vec!["rank", "leaderboard", "quests", "achievements", "xp"];
+            known.extend(commands.keys().map(String::as_str));
+            return Ok(format!(
+                "  ! no command /{name}; commands here: /{}\n",
+                known.join(", /")
+            ));
+        };
+        let Some(member) = member else {
+            return Ok(format!("  ! who runs it? e.g. `/{name} alice`\n"));
+        };
+        let user = self.remember(member).await;
+        let mut options = Vec::new();
+        let mut positional = cmd.spec.options.iter();
+        for raw in rest {
+            let (opt, value) = match raw.split_once('=') {
+                Some((k, v)) => match cmd.spec.options.iter().find(|o| o.name == k) {
+                    Some(o) => (o, v),
+                    None => return Ok(format!("  ! /{name} has no option `{k}`\n")),
+                },
+                None => match positional.next() {
+                    Some(o) => (o, raw.as_str()),
+                    None => {
+                        return Ok(format!("  ! /{name} takes no more options (got `{raw}`)\n"));
+                    }
+                },
+            };
+            let value = match console_option(opt.kind, value) {
+                Some(v) => v,
+                None => {
+                    return Ok(format!(
+                        "  ! `{value}` is not a valid {:?} for option `{}` of /{name}\n",
+                        opt.kind, opt.name
+                    ));
+                }
+            };
+            let value = match value {
+                OptionValue::User(_) => OptionValue::User(self.remember(value_text(raw)).await),
+                v => v,
+            };
+            options.push((opt.name.clone(), value));
+        }
+        if let Some(missing) = cmd
+            .spec
+            .options
+            .iter()
+            .find(|o| o.required && !options.iter().any(|(n, _)| *n == o.name))
+        {
+            return Ok(format!(
+                "  ! /{name} needs `{}` ({})\n",
+                missing.name, missing.description
+            ));
+        }
+        let outcome = self
+            .engine
+            .pipeline()
+            .run_plugin_command(CommandCall {
+                guild: GUILD,
+                channel: TEXT_CHANNEL,
+                user,
+                roles: Vec::new(),
+                is_admin: true,
+                name: name.to_string(),
+                options,
+            })
+            .await?;
+        let mut out = String::new();
+        match outcome {
+            None => out.push_str(&format!("  ! /{name} is no longer loaded\n")),
+            Some(CommandOutcome::Refused(msg)) => {
+                let _ = writeln!(out, "  ! {}", self.mentions(&msg).await);
+            }
+            Some(CommandOutcome::Done {
+                replies, grants, ..
+            }) => {
+                for r in replies {
+                    let private = if r.ephemeral {
+                        " (only you see this)"
+                    } else {
+                        ""
+                    };
+                    if !r.content.is_empty() {
+                        let _ = writeln!(out, "  {}{private}", self.mentions(&r.content).await);
+                    }
+                    if let Some(e) = r.embed {
+                        for text in e.title.iter().chain(&e.description) {
+                            let _ = writeln!(out, "  | {}", self.mentions(text).await);
+                        }
+                        for f in e.fields {
+                            let _ =
+                                writeln!(out, "  | {}: {}", f.name, self.mentions(&f.value).await);
+                        }
+                    }
+                }
+                for g in grants {
+                    let o = g.outcome;
+                    let _ = writeln!(
+                        out,
+                        "  +{} XP ({} XP, level {})",
+                        o.new_xp - o.old_xp,
+                        o.new_xp,
+                        o.new_level
+                    );
+                }
+            }
+        }
+        out.push_str(&self.render_effects().await);
+        Ok(out)
     }
 
     async fn rank(&mut self, member: &str) -> Result<String, EngineError> {

@@ -1,13 +1,29 @@
-//! The audit log of manual XP changes.
+//! The audit log of manual XP changes, and the manual changes themselves.
+//!
+//! A moderator's `/xp add|remove|set|reset` is applied and recorded in ONE transaction, so
+//! the log never claims a change the member does not have (or misses one they do).
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 
+use sea_orm::TransactionTrait;
+
+use super::batch::MemberDelta;
 use super::entities::xp_audit_log;
 use super::error::DbError;
+use super::levels::{LevelCurve, XpOutcome, apply_member_delta};
 use super::{Db, check_id};
+
+/// A manual change to a member's total XP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManualXp {
+    /// Add (positive) or take away (negative) this much; the result is clamped at 0.
+    Delta(i64),
+    /// Make the member's total exactly this (>= 0).
+    Set(i64),
+}
 
 /// One manual XP change to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +59,64 @@ impl Db {
             apply_audit(self.conn(), entry).await
         })
         .await
+    }
+
+    /// Applies a moderator's XP change and records it in the audit log, atomically. The
+    /// log's `delta` is what really changed (after clamping), so summing a member's entries
+    /// explains their manual XP exactly. `entry.delta` is ignored (computed here).
+    pub async fn apply_manual_xp(
+        &self,
+        change: ManualXp,
+        entry: &NewAuditEntry,
+        curve: &dyn LevelCurve,
+    ) -> Result<XpOutcome, DbError> {
+        entry.validate()?;
+        if let ManualXp::Set(v) = change
+            && v < 0
+        {
+            return Err(DbError::invalid(
+                "xp",
+                "a member's XP cannot be set below 0",
+            ));
+        }
+        let outcome = self
+            .retry("apply_manual_xp", || async {
+                let txn = self.conn().begin().await?;
+                let delta = match change {
+                    ManualXp::Delta(d) => d,
+                    ManualXp::Set(target) => {
+                        // A zero delta locks the member's row and reads their XP, so the
+                        // difference below cannot race a concurrent award.
+                        let now = apply_member_delta(
+                            &txn,
+                            &MemberDelta::new(&entry.guild_id, &entry.target_id),
+                            curve,
+                        )
+                        .await?;
+                        target.saturating_sub(now.new_xp)
+                    }
+                };
+                let outcome = apply_member_delta(
+                    &txn,
+                    &MemberDelta {
+                        xp: delta,
+                        ..MemberDelta::new(&entry.guild_id, &entry.target_id)
+                    },
+                    curve,
+                )
+                .await?;
+                let logged = NewAuditEntry {
+                    delta: outcome.new_xp - outcome.old_xp,
+                    ..entry.clone()
+                };
+                apply_audit(&txn, &logged).await?;
+                txn.commit().await?;
+                Ok::<_, DbError>(outcome)
+            })
+            .await?;
+        self.caches()
+            .member_changed(&entry.guild_id, &entry.target_id);
+        Ok(outcome)
     }
 
     /// The guild's most recent entries, newest first; `before_id` pages backwards.

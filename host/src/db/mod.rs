@@ -6,7 +6,7 @@
 //! - [`config`]: `[database]` settings; [`error`]: typed errors; [`retry`]: `safe_db_operation`;
 //! - [`cache`]: the caches; [`schema`]: connecting and migrations;
 //! - [`levels`], [`quests`], [`achievements`], [`server`], [`profile`], [`plugin_store`],
-//!   [`audit`], [`batch`]: the repository functions, as `impl Db` blocks.
+//!   [`audit`], [`batch`], [`quest_reset`]: the repository functions, as `impl Db` blocks.
 
 pub mod achievements;
 pub mod audit;
@@ -18,6 +18,7 @@ pub mod error;
 pub mod levels;
 pub mod plugin_store;
 pub mod profile;
+pub mod quest_reset;
 pub mod quests;
 pub mod retry;
 pub mod schema;
@@ -28,7 +29,7 @@ use std::sync::Arc;
 use sea_orm::{DatabaseConnection, DbBackend, Statement, Value};
 
 pub use achievements::AchievementGrant;
-pub use audit::NewAuditEntry;
+pub use audit::{ManualXp, NewAuditEntry};
 pub use batch::{
     AchievementAward, ActivityBatch, BatchOutcome, MemberDelta, QuestCompletion,
     QuestProgressUpdate,
@@ -41,6 +42,7 @@ pub use levels::{
 };
 pub use plugin_store::{KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, PluginSettings};
 pub use profile::CardSettings;
+pub use quest_reset::{CycleReset, CycleResetOutcome};
 pub use quests::{NewQuest, QuestResetSettings, UserQuest};
 pub use retry::{RetryPolicy, safe_db_operation};
 pub use schema::{MigrationState, MigrationStatus};

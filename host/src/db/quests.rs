@@ -78,7 +78,27 @@ fn one_of(field: &'static str, value: &str, allowed: &[&str]) -> Result<(), DbEr
 }
 
 impl NewQuest {
-    fn validate(&self) -> Result<(String, String, f64), DbError> {
+    /// The row to insert, from [`Self::validate`]'s (difficulty, refresh cycle, multiplier).
+    pub(crate) fn active_model(&self, validated: &(String, String, f64)) -> quests::ActiveModel {
+        let (difficulty, refresh_cycle, multiplier) = validated;
+        quests::ActiveModel {
+            id: NotSet,
+            guild_id: Set(self.guild_id.clone()),
+            name: Set(self.name.clone()),
+            description: Set(self.description.clone()),
+            quest_type: Set(self.quest_type.clone()),
+            requirement_type: Set(self.requirement_type.clone()),
+            requirement_value: Set(self.requirement_value),
+            reward_xp: Set(self.reward_xp),
+            reward_multiplier: Set(*multiplier),
+            active: Set(true),
+            refresh_cycle: Set(refresh_cycle.clone()),
+            difficulty: Set(difficulty.clone()),
+            created_at: Set(self.created_at),
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(String, String, f64), DbError> {
         check_id("guild_id", &self.guild_id)?;
         if self.name.trim().is_empty() || self.name.len() > 200 {
             return Err(DbError::invalid("name", "must be 1 to 200 characters"));
@@ -135,21 +155,8 @@ impl Db {
         let (difficulty, refresh_cycle, multiplier) = quest.validate()?;
         let created = self
             .retry("create_quest", || async {
-                let model = quests::ActiveModel {
-                    id: NotSet,
-                    guild_id: Set(quest.guild_id.clone()),
-                    name: Set(quest.name.clone()),
-                    description: Set(quest.description.clone()),
-                    quest_type: Set(quest.quest_type.clone()),
-                    requirement_type: Set(quest.requirement_type.clone()),
-                    requirement_value: Set(quest.requirement_value),
-                    reward_xp: Set(quest.reward_xp),
-                    reward_multiplier: Set(multiplier),
-                    active: Set(true),
-                    refresh_cycle: Set(refresh_cycle.clone()),
-                    difficulty: Set(difficulty.clone()),
-                    created_at: Set(quest.created_at),
-                };
+                let model =
+                    quest.active_model(&(difficulty.clone(), refresh_cycle.clone(), multiplier));
                 Ok::<_, DbError>(model.insert(self.conn()).await?)
             })
             .await?;

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, Statement,
+    TransactionTrait,
 };
 
 use super::entities::server_config::{self, Column};
@@ -26,13 +27,59 @@ pub enum ServerSetting {
     XpFormulaPlugin(Option<String>),
     CardStyle(Option<String>),
     DemoteOnXpLoss(bool),
+    AfkChannel(Option<String>),
+    ResetOnLeave(bool),
+}
+
+/// A Discord id: 1 to 20 digits.
+fn is_snowflake(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 20
+        && s.bytes().all(|b| b.is_ascii_digit())
+        && s.parse::<u64>().is_ok()
+}
+
+fn parse_bool(field: &'static str, value: &str) -> Result<bool, DbError> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(DbError::invalid(
+            field,
+            format!("`{value}` is not on/off; use true or false"),
+        )),
+    }
 }
 
 impl ServerSetting {
+    /// Every setting's name, as `parse` accepts it.
+    pub const NAMES: &'static [&'static str] = &[
+        "xp_rate",
+        "level_up_message",
+        "level_up_channel",
+        "quest_channel",
+        "achievement_channel",
+        "quest_reset_hour",
+        "quest_reset_day",
+        "cooldowns",
+        "xp_formula_plugin",
+        "card_style",
+        "demote_on_xp_loss",
+        "afk_channel",
+        "reset_on_leave",
+    ];
+
     /// Parses the spec's string form, e.g. `("xp_rate", "1.5")`; empty text clears optional
     /// settings.
     pub fn parse(setting: &str, value: &str) -> Result<Self, DbError> {
         let opt = || (!value.is_empty()).then(|| value.to_string());
+        // `<#123>` (how Discord shows a channel mention) means channel 123.
+        let channel = || {
+            let v = value
+                .strip_prefix("<#")
+                .and_then(|v| v.strip_suffix('>'))
+                .unwrap_or(value);
+            (!v.is_empty()).then(|| v.to_string())
+        };
         let int = |field: &'static str| {
             value
                 .parse::<i32>()
@@ -45,9 +92,9 @@ impl ServerSetting {
                 })?)
             }
             "level_up_message" => Self::LevelUpMessage(opt()),
-            "level_up_channel" => Self::LevelUpChannel(opt()),
-            "quest_channel" => Self::QuestChannel(opt()),
-            "achievement_channel" => Self::AchievementChannel(opt()),
+            "level_up_channel" => Self::LevelUpChannel(channel()),
+            "quest_channel" => Self::QuestChannel(channel()),
+            "achievement_channel" => Self::AchievementChannel(channel()),
             "quest_reset_hour" => Self::QuestResetHour(int("quest_reset_hour")?),
             "quest_reset_day" => Self::QuestResetDay(int("quest_reset_day")?),
             "cooldowns" => {
@@ -61,13 +108,16 @@ impl ServerSetting {
             }
             "xp_formula_plugin" => Self::XpFormulaPlugin(opt()),
             "card_style" => Self::CardStyle(opt()),
-            "demote_on_xp_loss" => {
-                Self::DemoteOnXpLoss(matches!(value, "true" | "1" | "yes" | "on"))
-            }
+            "demote_on_xp_loss" => Self::DemoteOnXpLoss(parse_bool("demote_on_xp_loss", value)?),
+            "afk_channel" => Self::AfkChannel(channel()),
+            "reset_on_leave" => Self::ResetOnLeave(parse_bool("reset_on_leave", value)?),
             other => {
                 return Err(DbError::invalid(
                     "setting",
-                    format!("`{other}` is not a server setting"),
+                    format!(
+                        "`{other}` is not a server setting; the settings are {}",
+                        Self::NAMES.join(", ")
+                    ),
                 ));
             }
         })
@@ -85,6 +135,19 @@ impl ServerSetting {
                 "quest_reset_day",
                 "must be 0..=6 (0 = Monday)",
             )),
+            Self::LevelUpChannel(Some(c))
+            | Self::QuestChannel(Some(c))
+            | Self::AchievementChannel(Some(c))
+            | Self::AfkChannel(Some(c))
+                if !is_snowflake(c) =>
+            {
+                Err(DbError::invalid(
+                    "channel",
+                    format!(
+                        "`{c}` is not a channel id; give the channel's numeric id (or mention it)"
+                    ),
+                ))
+            }
             Self::LevelUpMessage(Some(m)) if m.len() > 2_000 => Err(DbError::invalid(
                 "level_up_message",
                 "at most 2000 bytes (Discord's limit)",
@@ -106,6 +169,8 @@ impl ServerSetting {
             Self::XpFormulaPlugin(v) => (Column::XpFormulaPlugin, Expr::value(v)),
             Self::CardStyle(v) => (Column::CardStyle, Expr::value(v)),
             Self::DemoteOnXpLoss(v) => (Column::DemoteOnXpLoss, Expr::value(v)),
+            Self::AfkChannel(v) => (Column::AfkChannel, Expr::value(v)),
+            Self::ResetOnLeave(v) => (Column::ResetOnLeave, Expr::value(v)),
         }
     }
 }
@@ -169,6 +234,26 @@ impl Db {
             .server_config
             .invalidate(&guild_id.to_string());
         Ok(row)
+    }
+
+    /// Every guild the database knows (a config row, a quest or a member), sorted: what
+    /// start-up walks to apply quest resets missed while the bot was down.
+    pub async fn list_guilds(&self) -> Result<Vec<String>, DbError> {
+        #[derive(FromQueryResult)]
+        struct Row {
+            guild_id: String,
+        }
+        self.retry("list_guilds", || async {
+            let rows = Row::find_by_statement(Statement::from_string(
+                self.conn().get_database_backend(),
+                "SELECT guild_id FROM server_config UNION SELECT guild_id FROM quests \
+                 UNION SELECT guild_id FROM levels ORDER BY guild_id",
+            ))
+            .all(self.conn())
+            .await?;
+            Ok::<_, DbError>(rows.into_iter().map(|r| r.guild_id).collect())
+        })
+        .await
     }
 
     /// Channel for level-up announcements (`None`: announce where the member spoke).

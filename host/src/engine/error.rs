@@ -22,6 +22,10 @@ pub enum EngineError {
     Closed,
     #[error("the activity queue is full ({0} events); try again shortly")]
     QueueFull(usize),
+    /// A request (usually a moderator's) that cannot be carried out as given; the message
+    /// says what would be accepted.
+    #[error("{0}")]
+    InvalidInput(String),
     #[error("engine internal error: {0}")]
     Internal(String),
 }

@@ -53,14 +53,7 @@ impl Pipeline {
             i64::from(cfg.quest_reset_hour),
             i64::from(cfg.quest_reset_day),
         )?;
-        let mut xp_plugin = cfg
-            .xp_formula_plugin
-            .clone()
-            .unwrap_or_else(|| self.config.default_xp_plugin.clone());
-        if self.plugins.info(&xp_plugin).is_none() && xp_plugin != self.config.default_xp_plugin {
-            tracing::warn!(guild, plugin = %xp_plugin, fallback = %self.config.default_xp_plugin, "guild's xp formula plugin is not loaded; using the default");
-            xp_plugin = self.config.default_xp_plugin.clone();
-        }
+        let xp_plugin = self.xp_plugin_for(guild, &cfg);
         let table = self.cache.level_table(guild, &xp_plugin, ms(now)).await?;
         let curve = TableCurve(table.clone());
         let base_seed =

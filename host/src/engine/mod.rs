@@ -8,6 +8,7 @@
 //! [`template`], [`voice`].
 
 pub mod activity;
+pub mod admin;
 pub mod announce;
 pub mod boot;
 pub mod clock;
@@ -21,6 +22,7 @@ pub mod kv;
 pub mod metrics;
 pub mod pipeline;
 pub mod plugin_cache;
+pub mod plugin_commands;
 pub mod quests;
 pub mod runner;
 pub mod schedule;
@@ -29,6 +31,7 @@ pub mod voice;
 pub mod wit;
 
 pub use activity::{Activity, ActivityKind};
+pub use admin::{MAX_MANUAL_XP, XpAdjusted, XpChange};
 pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use config::{EngineConfig, QuestCounts};
 pub use effects::{CollectingSink, Effect, EffectSink, NullSink};
@@ -36,6 +39,7 @@ pub use error::EngineError;
 pub use kv::DbKv;
 pub use metrics::{CounterSnapshot, EngineCounters};
 pub use pipeline::{BatchReport, EngineDeps, Pipeline};
+pub use plugin_commands::{CommandCall, CommandOutcome, MAX_PLUGIN_GRANT, PluginCommand};
 pub use quests::{QuestManager, ResetReport};
 pub use runner::Engine;
 pub use voice::VoiceChange;

@@ -7,7 +7,7 @@
 //! [`Engine`](super::Engine) drives a pipeline from its queue; `questline simulate` drives
 //! one directly, in fixed-size batches, so a run with a fixed seed replays exactly.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -112,7 +112,11 @@ impl Pipeline {
 
     /// Turns activities into events: drops replays, turns voice changes into credited
     /// seconds (for everyone in the channels the change touches).
-    fn resolve(&self, batch: Vec<(u64, Activity)>) -> (Vec<Event>, usize) {
+    fn resolve(
+        &self,
+        batch: Vec<(u64, Activity)>,
+        afk: &HashMap<u64, Option<u64>>,
+    ) -> (Vec<Event>, usize) {
         let mut out = Vec::with_capacity(batch.len());
         let mut dropped = 0;
         for (seq, a) in batch {
@@ -149,7 +153,7 @@ impl Pipeline {
                         a.user,
                         *change,
                         ms(a.at),
-                        None,
+                        afk.get(&a.guild).copied().flatten(),
                     );
                     out.extend(credits.into_iter().map(|c| voice_event(c, a.at, seq, &a)));
                     continue;
@@ -175,7 +179,13 @@ impl Pipeline {
     /// (guild by guild) and announced, or kept for retry.
     pub async fn process(&self, batch: Vec<(u64, Activity)>) -> BatchReport {
         let n = batch.len();
-        let (mut events, dropped) = self.resolve(batch);
+        let voice_guilds: Vec<u64> = batch
+            .iter()
+            .filter(|(_, a)| matches!(a.kind, ActivityKind::Voice(_)))
+            .map(|(_, a)| a.guild)
+            .collect();
+        let afk = self.afk_channels(voice_guilds).await;
+        let (mut events, dropped) = self.resolve(batch, &afk);
         EngineCounters::add(&self.counters.deduplicated, dropped as u64);
         let retried = std::mem::take(&mut *self.retry.lock().unwrap_or_else(|p| p.into_inner()));
         if !retried.is_empty() {
@@ -274,6 +284,26 @@ impl Pipeline {
         self.retry.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
+    /// The AFK channel of each guild (server_config, cached by the repository). A guild whose
+    /// config cannot be read is treated as having none: voice time is then credited rather
+    /// than lost, and the read error is logged.
+    async fn afk_channels(&self, mut guilds: Vec<u64>) -> HashMap<u64, Option<u64>> {
+        guilds.sort_unstable();
+        guilds.dedup();
+        let mut out = HashMap::with_capacity(guilds.len());
+        for g in guilds {
+            let afk = match self.db.get_server_config(&g.to_string()).await {
+                Ok(cfg) => cfg.afk_channel.as_deref().and_then(|c| c.parse().ok()),
+                Err(e) => {
+                    tracing::warn!(guild = g, error = %e, "cannot read the guild's AFK channel; voice time there counts this time");
+                    None
+                }
+            };
+            out.insert(g, afk);
+        }
+        out
+    }
+
     /// Periodic work: credits running voice sessions, applies due quest resets, retries
     /// failed batches.
     pub async fn tick(&self) -> BatchReport {
@@ -291,11 +321,17 @@ impl Pipeline {
                 tracing::warn!(error = %e, "quest resets failed; retried on the next tick");
             }
         }
+        let in_voice = self
+            .voice
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .guilds();
+        let afk = self.afk_channels(in_voice).await;
         let credits = self
             .voice
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .settle_all(ms(now), |_| None);
+            .settle_all(ms(now), |g| afk.get(&g).copied().flatten());
         let events: Vec<Event> = credits
             .into_iter()
             .map(|c| Event {

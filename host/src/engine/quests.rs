@@ -2,11 +2,13 @@
 //!
 //! Resets follow the guild's `server_config` through [`ResetSettings`]. Which period the
 //! current quests of a cycle belong to is stored in the database (the engine's own
-//! key-value namespace, [`ENGINE_KV`]), written only after the new quests exist, so:
+//! key-value namespace, [`ENGINE_KV`]), and a reset is one transaction that claims that
+//! period by compare-and-set ([`Db::reset_quest_cycle`]), so:
 //! - a restart at any moment never resets twice (the stored period equals the current one);
-//! - a crash in the middle of a reset leaves the old period stored, and the next start
-//!   redoes the reset (deactivating whatever was half-generated) exactly once;
-//! - resets missed while the bot was down are applied once, to the current period.
+//! - a crash in the middle of a reset changes nothing, and the next start redoes it once;
+//! - two processes sharing a database never both reset a guild: the second claim fails;
+//! - resets missed while the bot was down are applied once, to the current period
+//!   ([`crate::engine::Engine::start`] catches up every guild the database knows).
 //!
 //! Time comes from the engine's clock, so the console's `:advance 1d` triggers resets.
 //!
@@ -27,7 +29,7 @@ use super::wit::{
 };
 use crate::db::entities::quests;
 use crate::db::quests::REQUIREMENT_TYPES;
-use crate::db::{Db, NewQuest};
+use crate::db::{CycleReset, CycleResetOutcome, Db, NewQuest};
 use crate::plugins::{CallContext, Difficulty, PluginHost, QuestTemplate};
 
 /// The engine's namespace in `plugin_kv` (not a valid plugin name, so no plugin can use it).
@@ -170,12 +172,11 @@ impl QuestManager {
             let Some(want) = settings.period_start(cycle, now) else {
                 continue;
             };
-            let stored = self
-                .db
-                .kv_get(guild, ENGINE_KV, &period_key(cycle))
-                .await?
-                .and_then(|b| String::from_utf8(b).ok())
-                .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+            let stored_raw = self.db.kv_get(guild, ENGINE_KV, &period_key(cycle)).await?;
+            let stored = stored_raw
+                .as_deref()
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
                 .map(|d| d.with_timezone(&Utc));
             let of_cycle: Vec<quests::Model> = active
                 .iter()
@@ -190,42 +191,44 @@ impl QuestManager {
                 periods.insert(cycle, want);
                 continue;
             }
-            let report = if stored.is_none() && !of_cycle.is_empty() {
-                // Quests of this cycle exist (created by an admin before the engine ran):
-                // adopt them for the current period instead of replacing them.
-                ResetReport {
-                    guild: guild.to_string(),
-                    cycle,
-                    period_start: want,
-                    deactivated: 0,
-                    created: Vec::new(),
+            // Quests of this cycle created by an admin before the engine ever ran are
+            // adopted for the current period instead of being replaced.
+            let adopt = stored.is_none() && !of_cycle.is_empty();
+            let plan = if adopt {
+                CycleReset {
+                    deactivate: Vec::new(),
+                    recreate: Vec::new(),
+                    generate: Vec::new(),
+                    ..self.plan_base(guild, cycle, stored_raw, want, now)
                 }
             } else {
-                self.reset(guild, cycle, want, &of_cycle, now).await?
+                self.plan_reset(guild, cycle, stored_raw, want, &of_cycle, now)
+                    .await?
             };
-            let ids: Vec<i64> = report.created.iter().map(|q| q.id).collect();
-            self.db
-                .kv_set(
-                    guild,
-                    ENGINE_KV,
-                    &generated_key(cycle),
-                    serde_json::to_string(&ids).unwrap_or_default().as_bytes(),
-                )
-                .await?;
-            self.db
-                .kv_set(
-                    guild,
-                    ENGINE_KV,
-                    &period_key(cycle),
-                    want.to_rfc3339().as_bytes(),
-                )
-                .await?;
-            tracing::info!(guild, cycle = cycle_name(cycle), period = %want, created = report.created.len(), deactivated = report.deactivated, "quests reset");
-            periods.insert(cycle, want);
-            if report.deactivated > 0 || !report.created.is_empty() {
-                active = self.db.get_guild_active_quests(guild, None).await?;
+            match self.db.reset_quest_cycle(&plan).await? {
+                CycleResetOutcome::Applied {
+                    deactivated,
+                    created,
+                } => {
+                    tracing::info!(guild, cycle = cycle_name(cycle), period = %want, created = created.len(), deactivated, "quests reset");
+                    reports.push(ResetReport {
+                        guild: guild.to_string(),
+                        cycle,
+                        period_start: want,
+                        deactivated,
+                        created,
+                    });
+                }
+                CycleResetOutcome::AlreadyDone => {
+                    tracing::debug!(
+                        guild,
+                        cycle = cycle_name(cycle),
+                        "another writer reset these quests first"
+                    );
+                }
             }
-            reports.push(report);
+            periods.insert(cycle, want);
+            active = self.db.get_guild_active_quests(guild, None).await?;
         }
         self.periods
             .lock()
@@ -235,54 +238,67 @@ impl QuestManager {
         Ok(reports)
     }
 
-    async fn reset(
+    fn plan_base(
         &self,
         guild: &str,
         cycle: Cycle,
+        stored: Option<Vec<u8>>,
+        period: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> CycleReset {
+        CycleReset {
+            guild_id: guild.to_string(),
+            namespace: ENGINE_KV.to_string(),
+            period_key: period_key(cycle),
+            generated_key: generated_key(cycle),
+            expected_period: stored,
+            new_period: period.to_rfc3339().into_bytes(),
+            deactivate: Vec::new(),
+            recreate: Vec::new(),
+            generate: Vec::new(),
+            at: now,
+        }
+    }
+
+    /// Plans a reset: the old period's quests end, admin-created ones come back as new
+    /// instances, and the plugins' picks are added. Applied atomically by the repository.
+    async fn plan_reset(
+        &self,
+        guild: &str,
+        cycle: Cycle,
+        stored: Option<Vec<u8>>,
         period: DateTime<Utc>,
         old: &[quests::Model],
         now: DateTime<Utc>,
-    ) -> Result<ResetReport, EngineError> {
+    ) -> Result<CycleReset, EngineError> {
         let generated: Vec<i64> = self
             .db
             .kv_get(guild, ENGINE_KV, &generated_key(cycle))
             .await?
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
-        let custom: Vec<&quests::Model> =
-            old.iter().filter(|q| !generated.contains(&q.id)).collect();
-        let ids: Vec<i64> = old.iter().map(|q| q.id).collect();
-        let deactivated = self.db.deactivate_quests(guild, &ids).await?;
-        let mut created = Vec::new();
-        // Admin-created quests of the cycle come back for the new period as new instances.
-        for q in custom {
-            created.push(
-                self.db
-                    .create_quest(NewQuest {
-                        guild_id: guild.to_string(),
-                        name: q.name.clone(),
-                        description: q.description.clone(),
-                        quest_type: q.quest_type.clone(),
-                        requirement_type: q.requirement_type.clone(),
-                        requirement_value: q.requirement_value,
-                        reward_xp: q.reward_xp,
-                        reward_multiplier: Some(q.reward_multiplier),
-                        difficulty: Some(q.difficulty.clone()),
-                        refresh_cycle: Some(q.refresh_cycle.clone()),
-                        created_at: now,
-                    })
-                    .await?,
-            );
-        }
-        for new in self.pick(guild, cycle, period, now).await {
-            created.push(self.db.create_quest(new).await?);
-        }
-        Ok(ResetReport {
-            guild: guild.to_string(),
-            cycle,
-            period_start: period,
-            deactivated,
-            created,
+        let recreate = old
+            .iter()
+            .filter(|q| !generated.contains(&q.id))
+            .map(|q| NewQuest {
+                guild_id: guild.to_string(),
+                name: q.name.clone(),
+                description: q.description.clone(),
+                quest_type: q.quest_type.clone(),
+                requirement_type: q.requirement_type.clone(),
+                requirement_value: q.requirement_value,
+                reward_xp: q.reward_xp,
+                reward_multiplier: Some(q.reward_multiplier),
+                difficulty: Some(q.difficulty.clone()),
+                refresh_cycle: Some(q.refresh_cycle.clone()),
+                created_at: now,
+            })
+            .collect();
+        Ok(CycleReset {
+            deactivate: old.iter().map(|q| q.id).collect(),
+            recreate,
+            generate: self.pick(guild, cycle, period, now).await,
+            ..self.plan_base(guild, cycle, stored, period, now)
         })
     }
 

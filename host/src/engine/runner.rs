@@ -47,8 +47,26 @@ impl Engine {
     ) -> Result<Engine, EngineError> {
         let counters = Arc::new(EngineCounters::default());
         let pipeline = Arc::new(Pipeline::new(deps, config.clone(), counters.clone()));
-        for g in guilds {
-            pipeline.ensure_guild(*g).await?;
+        // Resets missed while the bot was down: every guild the database knows, plus the
+        // ones the front names. A guild whose catch-up fails is retried on its next
+        // activity rather than keeping the bot from starting.
+        let mut all: Vec<u64> = pipeline
+            .db
+            .list_guilds()
+            .await?
+            .iter()
+            .filter_map(|g| g.parse().ok())
+            .collect();
+        all.extend_from_slice(guilds);
+        all.sort_unstable();
+        all.dedup();
+        for g in all {
+            if let Err(e) = pipeline.ensure_guild(g).await {
+                if guilds.contains(&g) {
+                    return Err(e);
+                }
+                tracing::warn!(guild = g, error = %e, "quest catch-up failed at start-up; retried when the guild is next active");
+            }
         }
         let capacity = config.queue_capacity.max(1);
         let (tx, rx) = mpsc::channel(capacity);
@@ -111,6 +129,21 @@ impl Engine {
     }
 
     /// The pipeline (QuestManager, plugin caches) for read-only views such as `/quests`.
+    /// A moderator's XP change, applied and audited at once (not queued); see
+    /// [`super::admin`].
+    pub async fn adjust_xp(
+        &self,
+        guild: u64,
+        user: u64,
+        change: super::admin::XpChange,
+        actor: u64,
+        reason: Option<String>,
+    ) -> Result<super::admin::XpAdjusted, EngineError> {
+        self.pipeline
+            .adjust_xp(guild, user, change, actor, reason)
+            .await
+    }
+
     pub fn pipeline(&self) -> &Pipeline {
         &self.pipeline
     }

@@ -125,6 +125,14 @@ impl VoiceTracker {
         credits
     }
 
+    /// Guilds with someone in voice, sorted (whose AFK channels a settle needs).
+    pub fn guilds(&self) -> Vec<u64> {
+        let mut g: Vec<u64> = self.sessions.keys().map(|&(g, _)| g).collect();
+        g.sort_unstable();
+        g.dedup();
+        g
+    }
+
     /// Members currently in voice.
     pub fn active(&self) -> usize {
         self.sessions.len()

@@ -5,150 +5,21 @@
 //! PostgreSQL comes from `QUESTLINE_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`); with `CI=true` it is mandatory and an
 //! unreachable server fails loudly, otherwise the PostgreSQL variant prints a notice and
-//! passes. (Adapted from the storage tests' helper in `host/tests/common`.)
+//! passes (see [`questline_tests::testdb`]).
 #![allow(dead_code)]
 
-use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use futures::FutureExt;
-use questline::db::{DatabaseConfig, Db};
+use questline::db::Db;
 use questline::engine::{
     Activity, Clock, CollectingSink, Effect, EngineConfig, EngineCounters, EngineDeps, ManualClock,
     Pipeline, QuestCounts, boot,
 };
 use questline::plugins::{PluginHost, PluginsConfig};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-#[derive(Debug, Clone)]
-pub struct TestDb {
-    pub backend: Backend,
-    pub config: DatabaseConfig,
-}
-
-impl TestDb {
-    pub async fn raw(&self) -> DatabaseConnection {
-        Database::connect(self.config.url.as_str())
-            .await
-            .expect("raw connect")
-    }
-}
-
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, format!("?{q}")),
-        None => (url, String::new()),
-    };
-    let slash = base.rfind('/').expect("postgres url has a path");
-    format!("{}/{name}{query}", &base[..slash])
-}
-
-fn test_config(url: String) -> DatabaseConfig {
-    DatabaseConfig {
-        url,
-        max_connections: 8,
-        retry_base_delay_ms: 5,
-        retry_attempts: 2,
-        ..DatabaseConfig::default()
-    }
-}
-
-/// Runs `body` against a fresh database of `backend`, removing it afterwards.
-pub async fn run<F, Fut>(backend: Backend, body: F)
-where
-    F: FnOnce(TestDb) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir().expect("tempdir");
-            let url = format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join("questline.db").display()
-            );
-            body(TestDb {
-                backend,
-                config: test_config(url),
-            })
-            .await;
-            drop(dir);
-        }
-        Backend::Postgres => {
-            let admin_url = std::env::var("QUESTLINE_TEST_POSTGRES_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
-            let mut options = sea_orm::ConnectOptions::new(admin_url.clone());
-            options
-                .connect_timeout(std::time::Duration::from_secs(3))
-                .acquire_timeout(std::time::Duration::from_secs(3))
-                .max_connections(1);
-            let admin = match Database::connect(options).await {
-                Ok(conn) => conn,
-                Err(e) if ci() => panic!(
-                    "CI=true but PostgreSQL at QUESTLINE_TEST_POSTGRES_URL ({admin_url}) is unreachable: {e}. \
-                     Start it (pg_ctlcluster 15 main start) or fix the URL."
-                ),
-                Err(e) => {
-                    eprintln!(
-                        "NOTICE: skipping the PostgreSQL variant: {admin_url} unreachable ({e}); set CI=true to make this fatal"
-                    );
-                    return;
-                }
-            };
-            let name = format!("ql_test_{:016x}", rand::random::<u64>());
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .expect("create test database");
-            let t = TestDb {
-                backend,
-                config: test_config(with_database(&admin_url, &name)),
-            };
-            let result = AssertUnwindSafe(body(t)).catch_unwind().await;
-            admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await
-                .expect("drop test database");
-            let _ = admin.close().await;
-            if let Err(panic) = result {
-                std::panic::resume_unwind(panic);
-            }
-        }
-    }
-}
-
-/// Defines `mod $name { fn sqlite(); fn postgres(); }` running the same body on both.
-#[macro_export]
-macro_rules! both_backends {
-    ($(#[$meta:meta])* async fn $name:ident($t:ident) $body:block) => {
-        $(#[$meta])*
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                engine_support::run(engine_support::Backend::Sqlite, |$t| async move $body).await
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                engine_support::run(engine_support::Backend::Postgres, |$t| async move $body).await
-            }
-        }
-    };
-}
+pub use questline_tests::both_backends;
+pub use questline_tests::testdb::*;
 
 /// The guild the tests use.
 pub const GUILD: u64 = 42;
@@ -189,6 +60,18 @@ pub fn engine_config() -> EngineConfig {
     }
 }
 
+/// [`engine_config`] that generates this many daily, weekly and monthly quests.
+pub fn generating_quests(daily: usize, weekly: usize, monthly: usize) -> EngineConfig {
+    EngineConfig {
+        quests: QuestCounts {
+            daily,
+            weekly,
+            monthly,
+        },
+        ..engine_config()
+    }
+}
+
 /// A pipeline over a test database.
 pub struct Harness {
     pub db: Db,
@@ -201,7 +84,10 @@ pub struct Harness {
 
 impl Harness {
     pub async fn new(t: &TestDb, config: EngineConfig, start: DateTime<Utc>) -> Self {
-        let (db, plugins) = boot::open(&t.config, &plugins_config(), false)
+        // Few retries: the commit-failure tests break the database on purpose.
+        let mut db_config = t.config.clone();
+        db_config.retry_attempts = 2;
+        let (db, plugins) = boot::open(&db_config, &plugins_config(), false)
             .await
             .expect("boot");
         Self::with(db, plugins, config, start)

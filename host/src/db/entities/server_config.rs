@@ -21,6 +21,10 @@ pub struct Model {
     pub xp_formula_plugin: Option<String>,
     pub card_style: Option<String>,
     pub demote_on_xp_loss: bool,
+    /// Voice time in this channel never earns anything (Discord's AFK channel, usually).
+    pub afk_channel: Option<String>,
+    /// Forget a member's XP when they leave the guild (needs the privileged members intent).
+    pub reset_on_leave: bool,
 }
 
 impl Model {
@@ -39,6 +43,8 @@ impl Model {
             xp_formula_plugin: None,
             card_style: None,
             demote_on_xp_loss: false,
+            afk_channel: None,
+            reset_on_leave: false,
         }
     }
 }

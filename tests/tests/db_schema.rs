@@ -1,7 +1,9 @@
 //! Migrations, the resulting schema, the schema-version guard, and constraints.
-mod common;
+mod db_support;
 
-use common::{Backend, G, SqrtCurve, TestDb};
+use questline_tests::both_backends;
+
+use db_support::{Backend, G, SqrtCurve, TestDb};
 use questline::db::{ActivityCounter, Db, DbError, NewQuest};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
@@ -160,7 +162,7 @@ both_backends! {
         let db = Db::connect_without_migrations(&t.config).await.expect("connect");
         let raw = t.raw().await;
         let state = db.migration_status().await.expect("status");
-        assert_eq!(state.migrations.len(), 5);
+        assert_eq!(state.migrations.len(), 6);
         assert!(state.migrations.iter().all(|m| !m.applied));
         assert!(tables(&raw, t.backend).await.is_empty());
 

@@ -1,9 +1,11 @@
 //! No lost updates: 1,000 concurrent awards end with exact sums on both backends.
-mod common;
+mod db_support;
+
+use questline_tests::both_backends;
 
 use std::sync::Arc;
 
-use common::{G, SqrtCurve};
+use db_support::{G, SqrtCurve};
 use futures::future::join_all;
 
 both_backends! {

@@ -1,17 +1,16 @@
-//! Shared support for the repository tests: every test runs once on SQLite (a fresh temp
-//! file) and once on PostgreSQL (a fresh `ql_test_<random>` database, dropped afterwards).
+//! A fresh database per test, on both backends: SQLite (a new temp file) and PostgreSQL (a
+//! new `ql_test_<random>` database, dropped afterwards even if the test panicked).
 //!
 //! PostgreSQL comes from `QUESTLINE_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`). With `CI=true` it is mandatory: an
 //! unreachable server fails the test loudly. Otherwise the PostgreSQL variant prints a skip
-//! notice and passes.
-#![allow(dead_code)]
+//! notice and passes. [`both_backends!`](crate::both_backends) runs one body on each.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
 use futures::FutureExt;
-use questline::db::{DatabaseConfig, Db, LevelCurve};
+use questline::db::{DatabaseConfig, Db};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,24 +149,13 @@ macro_rules! both_backends {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn sqlite() {
-                common::run(common::Backend::Sqlite, |$t| async move $body).await
+                $crate::testdb::run($crate::testdb::Backend::Sqlite, |$t| async move $body).await
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
-                common::run(common::Backend::Postgres, |$t| async move $body).await
+                $crate::testdb::run($crate::testdb::Backend::Postgres, |$t| async move $body).await
             }
         }
     };
 }
-
-/// A simple curve for tests: level = floor(sqrt(xp / 100)).
-pub struct SqrtCurve;
-
-impl LevelCurve for SqrtCurve {
-    fn level_for_xp(&self, xp: i64) -> i32 {
-        ((xp as f64 / 100.0).sqrt().floor()) as i32
-    }
-}
-
-pub const G: &str = "100000000000000001";

@@ -1,10 +1,12 @@
 //! Caches (read-after-write, TTL expiry, counters) and `safe_db_operation`.
-mod common;
+mod db_support;
+
+use questline_tests::both_backends;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use common::{G, SqrtCurve};
+use db_support::{G, SqrtCurve};
 use questline::db::{DbError, RetryPolicy, ServerSetting, safe_db_operation};
 use sea_orm::{ConnectionTrait, DbErr, Statement};
 

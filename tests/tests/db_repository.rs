@@ -1,7 +1,9 @@
 //! The repository functions, on both backends.
-mod common;
+mod db_support;
 
-use common::{G, SqrtCurve};
+use questline_tests::both_backends;
+
+use db_support::{G, SqrtCurve};
 use questline::db::{
     AchievementAward, ActivityBatch, ActivityCounter, CardSettings, DbError, LevelRecord,
     MemberDelta, NewAuditEntry, NewQuest, PluginSettings, QuestProgressUpdate, ServerSetting,
