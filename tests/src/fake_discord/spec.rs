@@ -172,6 +172,19 @@ fn normalise_attachment_ids(body: &mut Value) {
     if let Some(t) = body.pointer_mut("/data/attachments") {
         fix(t);
     }
+    // Likewise `default_member_permissions`: Discord documents a string of bits (what
+    // serenity sends); the OpenAPI description types it as an integer.
+    if let Some(commands) = body.as_array_mut() {
+        for c in commands {
+            if let Some(bits) = c
+                .get("default_member_permissions")
+                .and_then(Value::as_str)
+                .and_then(|s| s.parse::<u64>().ok())
+            {
+                c["default_member_permissions"] = json!(bits);
+            }
+        }
+    }
     fn fix(list: &mut Value) {
         if let Some(items) = list.as_array_mut() {
             for a in items {
