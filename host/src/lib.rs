@@ -8,14 +8,18 @@
 //! - [`import`]: importing other bots' leaderboards and Questline exports.
 //! - [`observe`]: logs, `/healthz` and `/metrics`.
 //! - [`bench`]: the throughput benchmark (`questline bench`, `cargo bench --bench pipeline`).
+//! - [`discord`]: the Discord front (serenity gateway, effects over REST);
+//! - [`commands`]: slash commands, independent of the transport;
 //! - [`cli`]: the command-line front end (`questline ...`).
 
 pub mod bench;
 pub mod cards;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod console;
 pub mod db;
+pub mod discord;
 pub mod engine;
 pub mod import;
 pub mod observe;

@@ -10,3 +10,5 @@ pub mod fixtures {
     //! the runtime must contain.
     include!(concat!(env!("OUT_DIR"), "/fixtures.rs"));
 }
+
+pub mod fake_discord;

@@ -12,6 +12,7 @@ pub mod gdpr;
 pub mod import;
 mod migrate;
 mod plugin;
+pub mod run;
 pub mod simulate;
 
 use std::path::PathBuf;
@@ -77,6 +78,8 @@ pub enum Command {
     /// Measure the pipeline's throughput against one transaction per event and the
     /// database's own single-row update ceiling, on a scratch database.
     Bench(bench::BenchArgs),
+    /// Run the bot on Discord (needs DISCORD_TOKEN; try `questline console` without one).
+    Run(run::RunArgs),
 }
 
 /// Entry point used by `main.rs`.
@@ -144,6 +147,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Gdpr(args) => gdpr::run(&config, args).await,
             Command::Config(args) => self::config::run(args),
             Command::Bench(args) => bench::run(&config, bench_database, args).await,
+            Command::Run(args) => run::run(&config, args).await,
         }
     })
 }

@@ -57,6 +57,9 @@ pub struct Config {
     pub cards: crate::cards::CardsConfig,
     /// `[observe]`: the health and metrics endpoint.
     pub observe: crate::observe::ObserveConfig,
+    /// `[discord]`: where Discord is and which intents to ask for (the token comes from
+    /// `DISCORD_TOKEN`, never from this file).
+    pub discord: crate::discord::DiscordConfig,
 }
 
 impl Config {

@@ -1,0 +1,350 @@
+//! The built-in commands: names, descriptions, options and who may run them.
+//!
+//! Discord refuses a whole registration if one command breaks its rules, so
+//! [`check_definitions`] checks them before anything is sent (and a test runs it on the
+//! built-ins).
+
+use super::types::{CommandDef, CommandSource, OptionDef, OptionKind};
+
+/// Settings `/config set` accepts (the `server_config` columns a person may change).
+pub const CONFIG_SETTINGS: [&str; 11] = [
+    "xp_rate",
+    "level_up_message",
+    "level_up_channel",
+    "quest_channel",
+    "achievement_channel",
+    "quest_reset_hour",
+    "quest_reset_day",
+    "cooldowns",
+    "xp_formula_plugin",
+    "card_style",
+    "demote_on_xp_loss",
+];
+
+/// Largest XP amount `/xp` accepts.
+pub const MAX_XP_AMOUNT: i64 = 1_000_000_000;
+
+fn cmd(name: &str, description: &str, admin: bool, options: Vec<OptionDef>) -> CommandDef {
+    CommandDef {
+        name: name.to_string(),
+        description: description.to_string(),
+        options,
+        admin,
+        source: CommandSource::Builtin,
+    }
+}
+
+fn opt(name: &str, description: &str, kind: OptionKind) -> OptionDef {
+    OptionDef::new(name, description, kind)
+}
+
+/// Every built-in command.
+pub fn builtin_commands() -> Vec<CommandDef> {
+    use OptionKind::*;
+    let member = || opt("member", "The member (default: you)", User);
+    let amount = || {
+        opt("amount", "How much XP (1 to 1,000,000,000)", Integer)
+            .required()
+            .range(1.0, MAX_XP_AMOUNT as f64)
+    };
+    let reason = || opt("reason", "Why (kept in the audit log)", String);
+    let target = || opt("member", "The member", User).required();
+    vec![
+        cmd("rank", "Show a member's rank card", false, vec![member()]),
+        cmd(
+            "leaderboard",
+            "The server's XP leaderboard",
+            false,
+            vec![opt("page", "Page number (10 per page)", Integer).range(1.0, 1000.0)],
+        ),
+        cmd(
+            "quests",
+            "Your active quests, progress and time left",
+            false,
+            vec![],
+        ),
+        cmd(
+            "achievements",
+            "Achievements a member has earned",
+            false,
+            vec![member()],
+        ),
+        cmd(
+            "card",
+            "Customise your rank card",
+            false,
+            vec![
+                OptionDef::sub(
+                    "style",
+                    "Pick a card style",
+                    vec![opt("name", "Style name", String).required()],
+                ),
+                OptionDef::sub(
+                    "color",
+                    "Set a card colour",
+                    vec![
+                        opt("hex", "A hex colour like #5865f2", String).required(),
+                        opt("part", "Which colour (default: primary)", String).choices(&[
+                            "primary",
+                            "secondary",
+                            "border",
+                            "text",
+                        ]),
+                    ],
+                ),
+                OptionDef::sub(
+                    "background",
+                    "Set a background image",
+                    vec![opt("url", "An https image URL", String).required()],
+                ),
+                OptionDef::sub("reset", "Back to the default card", vec![]),
+            ],
+        ),
+        cmd(
+            "privacy",
+            "Your privacy settings",
+            false,
+            vec![OptionDef::sub(
+                "leaderboard",
+                "Show or hide yourself on the leaderboard",
+                vec![
+                    opt("show", "on: listed; off: hidden", String)
+                        .required()
+                        .choices(&["on", "off"]),
+                ],
+            )],
+        ),
+        cmd(
+            "config",
+            "Show or change this server's Questline settings",
+            true,
+            vec![
+                OptionDef::sub("show", "Show every setting", vec![]),
+                OptionDef::sub(
+                    "set",
+                    "Change one setting",
+                    vec![
+                        opt("setting", "Which setting", String)
+                            .required()
+                            .choices(&CONFIG_SETTINGS),
+                        opt("value", "The new value (empty text clears it)", String),
+                    ],
+                ),
+            ],
+        ),
+        cmd(
+            "xp",
+            "Change a member's XP (written to the audit log)",
+            true,
+            vec![
+                OptionDef::sub("add", "Give XP", vec![target(), amount(), reason()]),
+                OptionDef::sub("remove", "Take XP away", vec![target(), amount(), reason()]),
+                OptionDef::sub(
+                    "set",
+                    "Set total XP",
+                    vec![
+                        target(),
+                        opt("amount", "Total XP (0 to 1,000,000,000)", Integer)
+                            .required()
+                            .range(0.0, MAX_XP_AMOUNT as f64),
+                        reason(),
+                    ],
+                ),
+                OptionDef::sub("reset", "Reset to 0 XP", vec![target(), reason()]),
+            ],
+        ),
+        cmd(
+            "level-roles",
+            "Roles given at levels",
+            true,
+            vec![
+                OptionDef::sub(
+                    "add",
+                    "Give a role at a level",
+                    vec![
+                        opt("role", "The reward role", Role).required(),
+                        opt("level", "The level", Integer)
+                            .required()
+                            .range(1.0, 10_000.0),
+                        opt("stacked", "Keep it when a higher reward comes", Boolean),
+                    ],
+                ),
+                OptionDef::sub(
+                    "remove",
+                    "Stop giving a role",
+                    vec![opt("role", "The role", Role).required()],
+                ),
+                OptionDef::sub("list", "List level roles", vec![]),
+            ],
+        ),
+        cmd(
+            "quest",
+            "Manage quests",
+            true,
+            vec![
+                OptionDef::sub(
+                    "create",
+                    "Create a quest",
+                    vec![
+                        opt("name", "Quest name", String).required(),
+                        opt(
+                            "requirement",
+                            "What counts (e.g. messages, reactions, voice_minutes)",
+                            String,
+                        )
+                        .required(),
+                        opt("target", "How many", Integer)
+                            .required()
+                            .range(1.0, 1_000_000.0),
+                        opt("reward", "XP reward", Integer)
+                            .required()
+                            .range(0.0, 1_000_000.0),
+                        opt("cycle", "When it resets (default: once)", String)
+                            .choices(&["daily", "weekly", "monthly", "once"]),
+                        opt("description", "What members see", String),
+                    ],
+                ),
+                OptionDef::sub("list", "List active quests", vec![]),
+                OptionDef::sub(
+                    "deactivate",
+                    "End a quest now",
+                    vec![opt("id", "Quest id (see /quest list)", Integer).required()],
+                ),
+                OptionDef::sub("reset-now", "Apply due quest resets now", vec![]),
+            ],
+        ),
+        cmd(
+            "achievement",
+            "Manage achievements",
+            true,
+            vec![
+                OptionDef::sub(
+                    "create",
+                    "Create an achievement",
+                    vec![
+                        opt("name", "Achievement name", String).required(),
+                        opt(
+                            "requirement",
+                            "What counts (e.g. level, messages, voice_time, reactions, commands)",
+                            String,
+                        )
+                        .required(),
+                        opt("target", "Threshold", Integer)
+                            .required()
+                            .range(1.0, 1_000_000_000.0),
+                        opt("reward", "XP reward", Integer)
+                            .required()
+                            .range(0.0, 1_000_000.0),
+                        opt("description", "What members see", String),
+                    ],
+                ),
+                OptionDef::sub("list", "List achievements", vec![]),
+            ],
+        ),
+        cmd(
+            "plugins",
+            "Loaded plugins",
+            true,
+            vec![
+                OptionDef::sub("list", "List plugins and their state", vec![]),
+                OptionDef::sub("reload", "Reload plugins from the plugin directory", vec![]),
+            ],
+        ),
+    ]
+}
+
+/// Whether `name` is a valid command or option name: 1-32 characters, lowercase letters,
+/// digits, `-` and `_` (Discord's rule, restricted to ASCII).
+pub fn valid_name(name: &str) -> bool {
+    (1..=32).contains(&name.chars().count())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+fn check_options(path: &str, options: &[OptionDef], depth: usize) -> Result<(), String> {
+    if options.len() > 25 {
+        return Err(format!("{path} has {} options; at most 25", options.len()));
+    }
+    let mut seen_optional = false;
+    for o in options {
+        let here = format!("{path} {}", o.name);
+        if !valid_name(&o.name) {
+            return Err(format!(
+                "option name `{here}` breaks Discord's naming rules"
+            ));
+        }
+        if !(1..=100).contains(&o.description.chars().count()) {
+            return Err(format!("{here}: the description must be 1-100 characters"));
+        }
+        if o.choices.len() > 25 {
+            return Err(format!("{here}: at most 25 choices"));
+        }
+        if o.kind == OptionKind::SubCommand {
+            if depth > 0 {
+                return Err(format!("{here}: subcommands cannot nest here"));
+            }
+            check_options(&here, &o.options, depth + 1)?;
+        } else {
+            if o.required && seen_optional {
+                return Err(format!("{here}: required options must come first"));
+            }
+            seen_optional |= !o.required;
+        }
+    }
+    Ok(())
+}
+
+/// Checks a whole registration against Discord's rules (names, lengths, counts, unique
+/// names). Returns what is wrong.
+pub fn check_definitions(defs: &[CommandDef]) -> Result<(), String> {
+    if defs.len() > 100 {
+        return Err(format!("{} commands; Discord allows 100", defs.len()));
+    }
+    let mut names = std::collections::HashSet::new();
+    for d in defs {
+        if !valid_name(&d.name) {
+            return Err(format!(
+                "command name `{}` breaks Discord's naming rules",
+                d.name
+            ));
+        }
+        if !names.insert(d.name.as_str()) {
+            return Err(format!("command `{}` is defined twice", d.name));
+        }
+        if !(1..=100).contains(&d.description.chars().count()) {
+            return Err(format!(
+                "/{}: the description must be 1-100 characters",
+                d.name
+            ));
+        }
+        check_options(&format!("/{}", d.name), &d.options, 0)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtins_follow_discords_rules() {
+        let defs = builtin_commands();
+        check_definitions(&defs).expect("built-in commands are valid");
+        assert!(defs.iter().any(|d| d.name == "rank" && !d.admin));
+        assert!(defs.iter().any(|d| d.name == "xp" && d.admin));
+    }
+
+    #[test]
+    fn bad_definitions_are_refused() {
+        let mut defs = builtin_commands();
+        defs[0].name = "Rank".into();
+        assert!(check_definitions(&defs).unwrap_err().contains("Rank"));
+        let mut defs = builtin_commands();
+        let dup = defs[0].clone();
+        defs.push(dup);
+        assert!(check_definitions(&defs).unwrap_err().contains("twice"));
+        assert!(!valid_name(&"x".repeat(33)));
+        assert!(valid_name("level-roles"));
+    }
+}

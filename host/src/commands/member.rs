@@ -1,0 +1,259 @@
+//! Commands every member may use.
+
+use std::fmt::Write as _;
+
+use super::Commands;
+use super::types::{CommandError, Reply, Request, fit_to};
+use crate::cards::{
+    CardDataBuilder, CardPrefs, available_styles, check_url, normalize_color, render_card,
+    styles::style_names, validate_style,
+};
+use crate::console::session::{bar, human};
+use crate::db::CardSettings;
+use crate::engine::wit::{cycle_name, parse_cycle};
+use crate::plugins::CallContext;
+
+/// Leaderboard rows per page.
+pub const PAGE_SIZE: u64 = 10;
+
+impl Commands {
+    /// `(XP into the current level, XP the level spans)` on the guild's curve.
+    pub(crate) async fn progress(&self, guild: u64, xp: i64) -> Result<(i64, i64), CommandError> {
+        let cfg = self.db.get_server_config(&guild.to_string()).await?;
+        let plugin = cfg
+            .xp_formula_plugin
+            .unwrap_or_else(|| self.default_xp_plugin.clone());
+        let engine = self.engine.get().await;
+        let engine = engine.as_ref().ok_or(CommandError::Closed)?;
+        let table = engine
+            .pipeline()
+            .plugin_cache()
+            .level_table(guild, &plugin, engine.pipeline().now().timestamp_millis())
+            .await?;
+        Ok(table.progress(xp))
+    }
+}
+
+/// `/rank [member]`: a rank card (PNG) and a one-line summary.
+pub async fn rank(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
+    let target = req.user("member").unwrap_or(req.user);
+    let gid = req.guild.to_string();
+    let name = req.name_of(target);
+    let Some(rank) = c.db.member_rank(&gid, &target.to_string()).await? else {
+        return Ok(Reply::private(if target == req.user {
+            "You have no XP yet (or you hid yourself with `/privacy leaderboard off`). Chat a little and try again!".to_string()
+        } else {
+            format!("{name} has no XP yet, or hides from the leaderboard.")
+        }));
+    };
+    let (into, span) = c.progress(req.guild, rank.xp).await?;
+    let level = u32::try_from(rank.level).unwrap_or(0);
+    let prefs =
+        c.db.get_card_settings(&gid, &target.to_string())
+            .await?
+            .map(|s| CardPrefs::from(&s))
+            .unwrap_or_default();
+    let cfg = c.db.get_server_config(&gid).await?;
+    let (style, data) = CardDataBuilder::new(&name, level, rank.xp, (into, span))
+        .rank(u64::try_from(rank.rank).ok())
+        .guild_name(req.guild_name.as_deref().unwrap_or("this server"))
+        .prefs(&prefs)
+        .guild_default_style(cfg.card_style.as_deref())
+        .build();
+    let ctx = CallContext::new(req.guild, req.at.timestamp_millis(), 0);
+    let card = render_card(c.plugins.clone(), c.renderer.clone(), ctx, style, data).await;
+    if let Some(e) = &card.error {
+        tracing::warn!(guild = req.guild, error = %e, "rank card fell back to the plain card");
+    }
+    let summary = format!(
+        "**{}** · rank #{} of {} · level {} · {}/{} XP into the level · {} XP total",
+        fit_to(name, 100),
+        rank.rank,
+        rank.total,
+        rank.level,
+        into,
+        span,
+        rank.xp
+    );
+    Ok(Reply::public(summary).with_attachment("rank.png", card.png))
+}
+
+/// `/leaderboard [page]`: ten members per page, highest XP first (hidden members skipped).
+pub async fn leaderboard(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
+    let page = req.integer("page").unwrap_or(1);
+    if !(1..=1000).contains(&page) {
+        return Err(CommandError::Usage(format!(
+            "page {page} does not exist: pages start at 1 (and stop at 1000)"
+        )));
+    }
+    let page = page as u64;
+    let rows =
+        c.db.leaderboard_page(&req.guild.to_string(), page - 1, PAGE_SIZE)
+            .await?;
+    if rows.is_empty() {
+        return Ok(Reply::private(if page == 1 {
+            "Nobody has XP yet: start chatting!".to_string()
+        } else {
+            format!("Page {page} is empty; try `/leaderboard page:1`.")
+        }));
+    }
+    let mut out = format!("🏆 **Leaderboard** · page {page}\n");
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "**#{}** <@{}> · level {} · {} XP",
+            r.rank, r.user_id, r.level, r.xp
+        );
+    }
+    Ok(Reply::public(out))
+}
+
+/// `/quests`: active quests with progress bars and time left.
+pub async fn quests(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
+    let gid = req.guild.to_string();
+    let list =
+        c.db.get_user_active_quests(&gid, &req.user.to_string())
+            .await?;
+    if list.is_empty() {
+        return Ok(Reply::private(
+            "No active quests right now; new ones arrive at the next reset.",
+        ));
+    }
+    let engine = c.engine.get().await;
+    let engine = engine.as_ref().ok_or(CommandError::Closed)?;
+    let now = engine.pipeline().now();
+    let mut out = "📜 **Your quests**\n".to_string();
+    for q in list {
+        let (progress, done) = q
+            .progress
+            .as_ref()
+            .map_or((0, false), |p| (p.progress, p.completed));
+        let left = match engine.pipeline().quests().quest_expiry(&q.quest).await? {
+            Some(e) if e > now => human(e - now),
+            Some(_) => "ended".to_string(),
+            None => "no time limit".to_string(),
+        };
+        let shown = progress.min(q.quest.requirement_value);
+        let _ = writeln!(
+            out,
+            "{} **{}** `{}` {}/{} · {} XP · {} · {}",
+            if done { "✅" } else { "▫️" },
+            fit_to(q.quest.name.clone(), 80),
+            bar(shown, q.quest.requirement_value, 10),
+            shown,
+            q.quest.requirement_value,
+            q.quest.reward_xp,
+            cycle_name(parse_cycle(&q.quest.refresh_cycle)),
+            left
+        );
+    }
+    Ok(Reply::private(out))
+}
+
+/// `/achievements [member]`.
+pub async fn achievements(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
+    let target = req.user("member").unwrap_or(req.user);
+    let gid = req.guild.to_string();
+    let earned =
+        c.db.get_user_achievements(&gid, &target.to_string())
+            .await?;
+    let all = c.db.list_achievements(&gid).await?;
+    let mut out = format!(
+        "🎖️ **{}** · {} of {} achievements\n",
+        fit_to(req.name_of(target), 100),
+        earned.len(),
+        all.len()
+    );
+    for (ua, a) in &earned {
+        let _ = writeln!(
+            out,
+            "✅ **{}** {} (+{} XP, {})",
+            fit_to(a.name.clone(), 80),
+            fit_to(a.description.clone(), 200),
+            a.reward_xp,
+            ua.earned_at.format("%Y-%m-%d")
+        );
+    }
+    Ok(Reply::public(out))
+}
+
+/// `/card style|color|background|reset`.
+pub async fn card(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
+    let gid = req.guild.to_string();
+    let uid = req.user.to_string();
+    let mut settings: CardSettings =
+        c.db.get_card_settings(&gid, &uid)
+            .await?
+            .unwrap_or_default();
+    let what = match req.subcommand.as_deref() {
+        Some("style") => {
+            let wanted = req.need("name", req.string("name"))?.to_string();
+            let host = c.plugins.clone();
+            let ctx = CallContext::new(req.guild, req.at.timestamp_millis(), 0);
+            let styles = tokio::task::spawn_blocking(move || available_styles(&host, &ctx))
+                .await
+                .map_err(|e| CommandError::Plugin(format!("listing card styles failed: {e}")))?;
+            let style = validate_style(&wanted, &style_names(&styles))
+                .map_err(|e| CommandError::Usage(e.to_string()))?;
+            settings.card_style = Some(style.clone());
+            format!("style `{style}`")
+        }
+        Some("color") => {
+            let hex = req.need("hex", req.string("hex"))?;
+            let color = normalize_color(hex).map_err(|e| CommandError::Usage(e.to_string()))?;
+            let part = req.string("part").unwrap_or("primary");
+            let slot = match part {
+                "primary" => &mut settings.primary_color,
+                "secondary" => &mut settings.secondary_color,
+                "border" => &mut settings.border_color,
+                "text" => &mut settings.text_color,
+                other => {
+                    return Err(CommandError::Usage(format!(
+                        "`{other}` is not a card colour; use primary, secondary, border or text"
+                    )));
+                }
+            };
+            *slot = Some(color.clone());
+            format!("{part} colour `{color}`")
+        }
+        Some("background") => {
+            let url = req.need("url", req.string("url"))?;
+            check_url(&c.cards, url).map_err(|e| CommandError::Usage(e.to_string()))?;
+            settings.background_url = Some(url.trim().to_string());
+            "background image".to_string()
+        }
+        Some("reset") => {
+            c.db.reset_card_settings(&gid, &uid).await?;
+            return Ok(Reply::private("Your rank card is back to the default."));
+        }
+        _ => {
+            return Err(CommandError::Usage(
+                "use /card style, /card color, /card background or /card reset".into(),
+            ));
+        }
+    };
+    c.db.set_card_settings(&gid, &uid, &settings).await?;
+    Ok(Reply::private(format!(
+        "Saved your card's {what}. See it with /rank."
+    )))
+}
+
+/// `/privacy leaderboard on|off`.
+pub async fn privacy(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
+    let show = match req.need("show", req.string("show"))? {
+        "on" => true,
+        "off" => false,
+        other => {
+            return Err(CommandError::Usage(format!(
+                "`{other}`: use `on` (listed) or `off` (hidden)"
+            )));
+        }
+    };
+    c.db.set_member_hidden(&req.guild.to_string(), &req.user.to_string(), !show)
+        .await?;
+    Ok(Reply::private(if show {
+        "You are listed on the leaderboard again."
+    } else {
+        "You are hidden from the leaderboard and /rank. You still earn XP; `/privacy leaderboard on` lists you again."
+    }))
+}

@@ -1,0 +1,302 @@
+//! The shapes commands are defined, invoked and answered with.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::db::DbError;
+use crate::engine::EngineError;
+
+/// Discord's message content limit, in characters.
+pub const MAX_CONTENT_CHARS: usize = 2_000;
+
+/// What kind of value an option takes; `SubCommand` groups options under a verb
+/// (`/card color`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionKind {
+    SubCommand,
+    String,
+    Integer,
+    Number,
+    Boolean,
+    User,
+    Channel,
+    Role,
+}
+
+/// One option of a command (or of a subcommand).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptionDef {
+    pub name: String,
+    pub description: String,
+    pub kind: OptionKind,
+    pub required: bool,
+    /// Inclusive bounds for integer and number options.
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// Allowed values of a string option (empty: any text).
+    pub choices: Vec<String>,
+    /// A subcommand's own options.
+    pub options: Vec<OptionDef>,
+}
+
+impl OptionDef {
+    pub fn new(name: &str, description: &str, kind: OptionKind) -> Self {
+        Self {
+            name: name.to_string(),
+            description: description.to_string(),
+            kind,
+            required: false,
+            min: None,
+            max: None,
+            choices: Vec::new(),
+            options: Vec::new(),
+        }
+    }
+
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    pub fn range(mut self, min: f64, max: f64) -> Self {
+        self.min = Some(min);
+        self.max = Some(max);
+        self
+    }
+
+    pub fn choices(mut self, choices: &[&str]) -> Self {
+        self.choices = choices.iter().map(|c| c.to_string()).collect();
+        self
+    }
+
+    /// A subcommand with its options.
+    pub fn sub(name: &str, description: &str, options: Vec<OptionDef>) -> Self {
+        let mut o = Self::new(name, description, OptionKind::SubCommand);
+        o.options = options;
+        o
+    }
+}
+
+/// Who answers a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandSource {
+    Builtin,
+    /// A plugin's command, run inside that plugin.
+    Plugin(String),
+}
+
+/// A command as registered with a front.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandDef {
+    /// 1-32 lowercase characters.
+    pub name: String,
+    /// 1-100 characters.
+    pub description: String,
+    pub options: Vec<OptionDef>,
+    /// Only members with Manage Server (or Administrator) may run it; the front also hides
+    /// it from others, but the check that counts is [`super::is_admin`] on each run.
+    pub admin: bool,
+    pub source: CommandSource,
+}
+
+/// A value a member gave an option.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OptionValue {
+    String(String),
+    Integer(i64),
+    Number(f64),
+    Boolean(bool),
+    User(u64),
+    Channel(u64),
+    Role(u64),
+}
+
+/// One invocation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub guild: u64,
+    pub guild_name: Option<String>,
+    pub channel: u64,
+    pub user: u64,
+    /// The invoker's display name.
+    pub user_name: String,
+    /// The invoker's permission bits on this server, as the server computed them.
+    pub permissions: u64,
+    pub roles: Vec<u64>,
+    pub name: String,
+    pub subcommand: Option<String>,
+    /// The options (of the subcommand, when there is one).
+    pub options: Vec<(String, OptionValue)>,
+    /// Display names of users the options mention (Discord resolves them for us).
+    pub names: HashMap<u64, String>,
+    pub at: DateTime<Utc>,
+}
+
+impl Request {
+    fn get(&self, name: &str) -> Option<&OptionValue> {
+        self.options.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    pub fn string(&self, name: &str) -> Option<&str> {
+        match self.get(name)? {
+            OptionValue::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn integer(&self, name: &str) -> Option<i64> {
+        match self.get(name)? {
+            OptionValue::Integer(i) => Some(*i),
+            // A number option given where an integer is expected: accept whole values only.
+            OptionValue::Number(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(*f as i64),
+            _ => None,
+        }
+    }
+
+    pub fn number(&self, name: &str) -> Option<f64> {
+        match self.get(name)? {
+            OptionValue::Number(f) => Some(*f),
+            OptionValue::Integer(i) => Some(*i as f64),
+            _ => None,
+        }
+    }
+
+    pub fn boolean(&self, name: &str) -> Option<bool> {
+        match self.get(name)? {
+            OptionValue::Boolean(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn user(&self, name: &str) -> Option<u64> {
+        match self.get(name)? {
+            OptionValue::User(u) => Some(*u),
+            _ => None,
+        }
+    }
+
+    pub fn role(&self, name: &str) -> Option<u64> {
+        match self.get(name)? {
+            OptionValue::Role(r) => Some(*r),
+            _ => None,
+        }
+    }
+
+    pub fn channel(&self, name: &str) -> Option<u64> {
+        match self.get(name)? {
+            OptionValue::Channel(c) => Some(*c),
+            _ => None,
+        }
+    }
+
+    /// A required option, or a usage error naming it.
+    pub fn need<T>(&self, name: &str, v: Option<T>) -> Result<T, CommandError> {
+        v.ok_or_else(|| {
+            CommandError::Usage(format!("/{} needs the `{name}` option", self.full_name()))
+        })
+    }
+
+    /// `card color`, `rank`.
+    pub fn full_name(&self) -> String {
+        match &self.subcommand {
+            Some(s) => format!("{} {s}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    /// A name for `user`: the resolved display name, the invoker's own, or a mention.
+    pub fn name_of(&self, user: u64) -> String {
+        if user == self.user {
+            return self.user_name.clone();
+        }
+        self.names
+            .get(&user)
+            .cloned()
+            .unwrap_or_else(|| format!("<@{user}>"))
+    }
+}
+
+/// A file sent with a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What to answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// At most [`MAX_CONTENT_CHARS`] characters (constructors cut longer text).
+    pub content: String,
+    /// Only the invoker sees it.
+    pub ephemeral: bool,
+    pub attachment: Option<Attachment>,
+}
+
+impl Reply {
+    /// A reply everyone in the channel sees.
+    pub fn public(content: impl Into<String>) -> Self {
+        Self {
+            content: fit(content.into()),
+            ephemeral: false,
+            attachment: None,
+        }
+    }
+
+    /// A reply only the invoker sees.
+    pub fn private(content: impl Into<String>) -> Self {
+        Self {
+            content: fit(content.into()),
+            ephemeral: true,
+            attachment: None,
+        }
+    }
+
+    /// An error for the invoker only.
+    pub fn error(content: impl Into<String>) -> Self {
+        Self::private(format!("⚠️ {}", content.into()))
+    }
+
+    pub fn with_attachment(mut self, filename: &str, bytes: Vec<u8>) -> Self {
+        self.attachment = Some(Attachment {
+            filename: filename.to_string(),
+            bytes,
+        });
+        self
+    }
+}
+
+/// Cuts `text` to Discord's content limit, ending with `…` when cut.
+pub fn fit(text: String) -> String {
+    fit_to(text, MAX_CONTENT_CHARS)
+}
+
+/// Cuts `text` to `max` characters, ending with `…` when cut.
+pub fn fit_to(text: String, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text;
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Why a command did not do what was asked. The text is shown to the member.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("the database could not answer: {0}. Try again in a moment")]
+    Db(#[from] DbError),
+    #[error("{0}")]
+    Engine(#[from] EngineError),
+    #[error("{0}")]
+    Plugin(String),
+    #[error("the bot is shutting down; try again in a minute")]
+    Closed,
+}

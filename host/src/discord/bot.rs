@@ -1,0 +1,333 @@
+//! Starting and stopping the bot: the path `questline run` takes, and the tests too.
+//!
+//! Start: check the token (one REST call, so a bad token fails in a second with a clear
+//! message), open the database and plugins, start the engine with the Discord sink, register
+//! the slash commands, connect the gateway. Stop: ignore new events, let the engine finish
+//! and commit what it has, send the effects that follow, then close the gateway.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use serenity::all::GatewayIntents;
+use serenity::gateway::ShardManager;
+use serenity::http::Http;
+use tokio::task::JoinHandle;
+
+use super::events::{FrontState, Handler};
+use super::http::{build_http, status};
+use super::interactions::register;
+use super::sink::{DiscordSink, SinkSnapshot};
+use super::{DiscordConfig, DiscordError};
+use crate::commands::{CommandDef, Commands, SharedEngine, check_definitions};
+use crate::config::Config;
+use crate::engine::{CounterSnapshot, Engine, EngineDeps, SystemClock, boot};
+
+/// A range of shards this process runs (`--shards 0-3 --shard-count 8`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardRange {
+    pub first: u32,
+    pub last: u32,
+    pub total: u32,
+}
+
+impl ShardRange {
+    /// Parses `A-B` (or a single `A`) with the total shard count.
+    pub fn parse(range: &str, total: u32) -> Result<Self, String> {
+        let (a, b) = range.split_once('-').unwrap_or((range, range));
+        let first = a
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| format!("`{range}` is not a shard range like 0-3"))?;
+        let last = b
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| format!("`{range}` is not a shard range like 0-3"))?;
+        if first > last || last >= total {
+            return Err(format!(
+                "shards {first}-{last} do not fit in a shard count of {total} (shards are numbered 0 to {})",
+                total.saturating_sub(1)
+            ));
+        }
+        Ok(Self { first, last, total })
+    }
+}
+
+/// What `questline run` (or a test) asks for.
+#[derive(Debug, Clone, Default)]
+pub struct BotOptions {
+    pub token: String,
+    /// Register commands in this guild instead of globally.
+    pub dev_guild: Option<u64>,
+    /// `None`: as many shards as Discord recommends.
+    pub shards: Option<ShardRange>,
+}
+
+/// What a shutdown did.
+#[derive(Debug, Clone)]
+pub struct ShutdownReport {
+    pub engine: CounterSnapshot,
+    pub effects: SinkSnapshot,
+}
+
+/// The running bot.
+pub struct Bot {
+    state: Arc<FrontState>,
+    sink: Arc<DiscordSink>,
+    shard_manager: Arc<ShardManager>,
+    client: JoinHandle<Result<(), serenity::Error>>,
+    sync: Option<JoinHandle<()>>,
+    _watcher: Option<crate::plugins::PluginWatcher>,
+    pub db: crate::db::Db,
+    pub http: Arc<Http>,
+    pub registered: Vec<CommandDef>,
+}
+
+fn intents(cfg: &DiscordConfig) -> GatewayIntents {
+    let mut i = GatewayIntents::GUILDS
+        | GatewayIntents::GUILD_MESSAGES
+        | GatewayIntents::GUILD_MESSAGE_REACTIONS
+        | GatewayIntents::GUILD_VOICE_STATES;
+    if cfg.message_content {
+        i |= GatewayIntents::MESSAGE_CONTENT;
+    }
+    i
+}
+
+fn token_looks_valid(token: &str) -> bool {
+    let t = token.trim();
+    let t = t.strip_prefix("Bot ").unwrap_or(t);
+    !t.is_empty() && !t.chars().any(char::is_whitespace)
+}
+
+impl Bot {
+    /// Starts everything; returns once the gateway connection is under way.
+    pub async fn start(config: &Config, options: BotOptions) -> Result<Bot, DiscordError> {
+        let token = options.token.trim().to_string();
+        if token.is_empty() {
+            return Err(DiscordError::MissingToken);
+        }
+        if !token_looks_valid(&token) {
+            return Err(DiscordError::InvalidToken(
+                "it contains spaces or is empty".into(),
+            ));
+        }
+        let dc = &config.discord;
+        let probe = build_http(&token, &dc.api_base, None);
+        let me = probe
+            .get_current_user()
+            .await
+            .map_err(|e| match status(&e) {
+                Some(401) => DiscordError::InvalidToken("401 Unauthorized".into()),
+                Some(code) => DiscordError::Unreachable {
+                    api: dc.api_base.clone(),
+                    reason: format!("HTTP {code}: {e}"),
+                },
+                None => DiscordError::Unreachable {
+                    api: dc.api_base.clone(),
+                    reason: e.to_string(),
+                },
+            })?;
+        let app = probe
+            .get_current_application_info()
+            .await
+            .map(|a| a.id.get())
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "application info unavailable; using the bot's user id");
+                me.id.get()
+            });
+        tracing::info!(bot = %me.name, application = app, "token accepted");
+        let http = Arc::new(build_http(&token, &dc.api_base, Some(app)));
+
+        let (db, plugins) = boot::open(&config.database, &config.plugins, true).await?;
+        let sink = DiscordSink::start(
+            http.clone(),
+            db.clone(),
+            Duration::from_millis(dc.coalesce_ms),
+        );
+        let deps = EngineDeps {
+            db: db.clone(),
+            plugins: plugins.clone(),
+            clock: Arc::new(SystemClock),
+            sink: sink.clone(),
+        };
+        let engine = SharedEngine::new(Engine::start(deps, config.engine.clone(), &[]).await?);
+        let commands = Commands::new(
+            db.clone(),
+            engine.clone(),
+            plugins.clone(),
+            &config.cards,
+            &config.engine.default_xp_plugin,
+        );
+        let defs = commands.definitions().await;
+        check_definitions(&defs).map_err(DiscordError::Commands)?;
+        let n = register(&http, &defs, options.dev_guild)
+            .await
+            .map_err(|e| DiscordError::Commands(e.to_string()))?;
+        tracing::info!(commands = n, dev_guild = ?options.dev_guild, "slash commands registered");
+
+        let watcher = if config.plugins.hot_reload {
+            match plugins.start_watching() {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    tracing::warn!(error = %e, "plugin hot reload unavailable");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let sync = (dc.command_sync_secs > 0).then(|| {
+            tokio::spawn(sync_commands(
+                commands.clone(),
+                http.clone(),
+                defs.clone(),
+                options.dev_guild,
+                Duration::from_secs(dc.command_sync_secs),
+            ))
+        });
+
+        let state = Arc::new(FrontState::new(engine, commands, dc.message_content));
+        let mut client = client_builder(&token, &dc.api_base, app, intents(dc))
+            .event_handler(Handler {
+                state: state.clone(),
+            })
+            .await
+            .map_err(|e| DiscordError::Gateway(e.to_string()))?;
+        let shard_manager = client.shard_manager.clone();
+        let shards = options.shards;
+        let task = tokio::spawn(async move {
+            match shards {
+                Some(r) => {
+                    client
+                        // serenity treats the range end as the last shard (inclusive).
+                        .start_shard_range(r.first..r.last, r.total)
+                        .await
+                }
+                None => client.start_autosharded().await,
+            }
+        });
+        Ok(Bot {
+            state,
+            sink,
+            shard_manager,
+            client: task,
+            sync,
+            _watcher: watcher,
+            db,
+            http,
+            registered: defs,
+        })
+    }
+
+    /// Waits until the gateway stops by itself (an error such as a revoked token).
+    pub async fn wait(&mut self) -> Result<(), DiscordError> {
+        match (&mut self.client).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(match status(&e) {
+                Some(401) => DiscordError::InvalidToken("401 Unauthorized".into()),
+                _ => DiscordError::Gateway(e.to_string()),
+            }),
+            Err(e) => Err(DiscordError::Gateway(format!("gateway task ended: {e}"))),
+        }
+    }
+
+    /// The effect sender's counters.
+    pub fn effects(&self) -> SinkSnapshot {
+        self.sink.counters()
+    }
+
+    /// The engine's counters (zeros after shutdown).
+    pub async fn engine_counters(&self) -> CounterSnapshot {
+        let engine = self.state.engine.get().await;
+        engine.as_ref().map(|e| e.counters()).unwrap_or_default()
+    }
+
+    /// Waits until every activity submitted so far is committed and its effects are sent.
+    pub async fn settle(&self) -> Result<(), DiscordError> {
+        {
+            let engine = self.state.engine.get().await;
+            if let Some(engine) = engine.as_ref() {
+                engine.flush().await?;
+            }
+        }
+        self.sink.flush().await;
+        Ok(())
+    }
+
+    /// Graceful shutdown: stop taking events, commit the current batch, send the effects
+    /// that follow, close the gateway.
+    pub async fn shutdown(self) -> ShutdownReport {
+        self.state.accepting.store(false, Ordering::Release);
+        if let Some(sync) = &self.sync {
+            sync.abort();
+        }
+        let engine = match self.state.engine.take().await {
+            Some(engine) => engine.shutdown().await,
+            None => CounterSnapshot::default(),
+        };
+        if tokio::time::timeout(Duration::from_secs(30), self.sink.flush())
+            .await
+            .is_err()
+        {
+            tracing::warn!("effects still unsent after 30 s; giving up on them");
+        }
+        self.shard_manager.shutdown_all().await;
+        if tokio::time::timeout(Duration::from_secs(10), self.client)
+            .await
+            .is_err()
+        {
+            tracing::warn!("gateway did not close within 10 s");
+        }
+        let effects = self.sink.counters();
+        tracing::info!(
+            activities = engine.submitted,
+            level_ups = engine.level_ups,
+            messages = effects.messages_sent,
+            "shut down"
+        );
+        ShutdownReport { engine, effects }
+    }
+}
+
+/// Re-registers the commands when the plugins' commands change (a hot reload added or
+/// removed some).
+async fn sync_commands(
+    commands: Commands,
+    http: Arc<Http>,
+    mut current: Vec<CommandDef>,
+    dev_guild: Option<u64>,
+    every: Duration,
+) {
+    let mut ticker = tokio::time::interval(every);
+    ticker.tick().await;
+    loop {
+        ticker.tick().await;
+        let defs = commands.definitions().await;
+        if defs == current {
+            continue;
+        }
+        if let Err(e) = check_definitions(&defs) {
+            tracing::warn!(error = %e, "plugin commands changed but are invalid; not re-registered");
+            continue;
+        }
+        match register(&http, &defs, dev_guild).await {
+            Ok(n) => {
+                tracing::info!(commands = n, "plugin commands changed; re-registered");
+                current = defs;
+            }
+            Err(e) => tracing::warn!(error = %e, "re-registering commands failed; retried later"),
+        }
+    }
+}
+
+/// serenity's client on an `Http` built by [`build_http`] (not `ClientBuilder::token`, which
+/// would rebuild the `Http` without the base URL).
+fn client_builder(
+    token: &str,
+    api_base: &str,
+    app: u64,
+    intents: GatewayIntents,
+) -> serenity::all::ClientBuilder {
+    serenity::all::ClientBuilder::new_with_http(build_http(token, api_base, Some(app)), intents)
+}

@@ -1,0 +1,83 @@
+//! The Discord front: the serenity gateway in, REST out.
+//!
+//! - [`bot`]: start-up (token check, database and plugins, engine, command registration,
+//!   gateway) and graceful shutdown; the one path `questline run` and the tests use;
+//! - [`events`]: gateway events → engine [`Activity`](crate::engine::Activity) values;
+//! - [`voice`]: full voice states → the engine's voice changes;
+//! - [`interactions`]: slash-command interactions ↔ the transport-free [`crate::commands`];
+//! - [`sink`]: the [`EffectSink`](crate::engine::EffectSink) that sends level-up messages,
+//!   notices and role changes (queued, coalesced, retried, permission problems reported once);
+//! - [`http`]: building serenity's REST client for Discord or for a test double.
+//!
+//! Intents: GUILDS, GUILD_MESSAGES, GUILD_MESSAGE_REACTIONS and GUILD_VOICE_STATES, none
+//! privileged. Message *content* needs the privileged MESSAGE_CONTENT intent; without it
+//! Discord sends other members' messages with empty content. XP does not need the text, so
+//! Questline asks for it only when `[discord] message_content = true`, and a message's length
+//! (which a formula may use) is 0 when the content is absent.
+
+pub mod bot;
+pub mod events;
+pub mod http;
+pub mod interactions;
+pub mod sink;
+pub mod voice;
+
+use serde::Deserialize;
+
+pub use bot::{Bot, BotOptions, ShardRange};
+pub use sink::DiscordSink;
+
+/// Where Discord is, when it is not discord.com.
+pub const DISCORD_API: &str = "https://discord.com";
+
+/// `[discord]`: connection settings. The token is never read from here: it comes from the
+/// `DISCORD_TOKEN` environment variable, so configuration files can be shared safely.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiscordConfig {
+    /// Base URL of the REST API. Anything other than `https://discord.com` (a test double, a
+    /// REST proxy that rate-limits for several processes) disables serenity's own rate
+    /// limiter, which otherwise ignores the base URL.
+    pub api_base: String,
+    /// Ask for the privileged MESSAGE_CONTENT intent (enable it in the developer portal
+    /// first), so message length is known to XP formulas.
+    pub message_content: bool,
+    /// How often plugin commands are compared with what is registered, in seconds
+    /// (re-registered after a hot reload changes them). 0 = never.
+    pub command_sync_secs: u64,
+    /// How long the effect sender waits to gather a burst of level-ups into one message, in
+    /// milliseconds.
+    pub coalesce_ms: u64,
+}
+
+impl Default for DiscordConfig {
+    fn default() -> Self {
+        Self {
+            api_base: DISCORD_API.to_string(),
+            message_content: false,
+            command_sync_secs: 30,
+            coalesce_ms: 250,
+        }
+    }
+}
+
+/// What can stop the Discord front from starting or running.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscordError {
+    #[error(
+        "no Discord token: set DISCORD_TOKEN to your bot's token (Developer Portal → Bot → Token), or try the bot without Discord with `questline console`"
+    )]
+    MissingToken,
+    #[error(
+        "Discord refused the token ({0}): check DISCORD_TOKEN (Developer Portal → Bot → Reset Token), or try the bot without Discord with `questline console`"
+    )]
+    InvalidToken(String),
+    #[error("cannot reach Discord at {api}: {reason}")]
+    Unreachable { api: String, reason: String },
+    #[error("cannot register slash commands: {0}")]
+    Commands(String),
+    #[error("{0}")]
+    Engine(#[from] crate::engine::EngineError),
+    #[error("gateway: {0}")]
+    Gateway(String),
+}

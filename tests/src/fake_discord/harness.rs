@@ -1,0 +1,55 @@
+//! The bot, started through `questline`'s real start-up path ([`questline::discord::Bot`],
+//! what `questline run` uses) against a [`FakeDiscord`], on an embedded SQLite database in
+//! a temporary directory.
+
+use std::time::Duration;
+
+use questline::config::Config;
+use questline::discord::{Bot, BotOptions};
+
+use super::{FakeDiscord, TOKEN};
+
+/// A bot under test and the directory holding its database and plugin folders.
+pub struct TestBot {
+    pub bot: Bot,
+    pub config: Config,
+    pub dir: tempfile::TempDir,
+}
+
+/// The configuration a test bot runs with: SQLite in `dir`, no plugin directory content, no
+/// hot reload, short batching and coalescing windows, Discord at the fake.
+pub fn test_config(fake: &FakeDiscord, dir: &std::path::Path) -> Config {
+    let mut config = Config::default();
+    config.database.url = format!("sqlite://{}?mode=rwc", dir.join("questline.db").display());
+    config.plugins.dir = dir.join("plugins");
+    config.plugins.cache_dir = dir.join("plugin-cache");
+    config.plugins.hot_reload = false;
+    config.engine.batch_max_wait_ms = 20;
+    config.discord.api_base = fake.api_base();
+    config.discord.command_sync_secs = 0;
+    config.discord.coalesce_ms = 50;
+    std::fs::create_dir_all(&config.plugins.dir).expect("plugin dir");
+    config
+}
+
+/// Starts the bot with `config` and waits until it identified on the fake gateway.
+pub async fn start_bot_with(fake: &FakeDiscord, config: Config, dir: tempfile::TempDir) -> TestBot {
+    let bot = Bot::start(
+        &config,
+        BotOptions {
+            token: TOKEN.to_string(),
+            ..BotOptions::default()
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("bot did not start: {e}"));
+    fake.wait_ready(Duration::from_secs(30)).await;
+    TestBot { bot, config, dir }
+}
+
+/// Starts the bot with the default test configuration.
+pub async fn start_bot(fake: &FakeDiscord) -> TestBot {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = test_config(fake, dir.path());
+    start_bot_with(fake, config, dir).await
+}

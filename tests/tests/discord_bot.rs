@@ -1,0 +1,547 @@
+//! The real serenity client, started through `questline`'s own start-up path
+//! (`questline::discord::Bot`, what `questline run` uses), against the fake Discord on
+//! 127.0.0.1 with an embedded SQLite database. Every REST call the bot makes is checked
+//! against Discord's OpenAPI description and the limits it leaves loose.
+
+use std::time::Duration;
+
+use questline::discord::{Bot, BotOptions};
+use questline_tests::fake_discord::harness::{TestBot, start_bot, start_bot_with, test_config};
+use questline_tests::fake_discord::spec::{Spec, check_discord_rules};
+use questline_tests::fake_discord::{
+    ALICE, APP_ID, BOB, BOT_ID, Call, FakeDiscord, GENERAL, GUILD, LEVEL_UPS, TOKEN, events,
+};
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(30);
+const ADMIN: u64 = 0x20;
+const MEMBER: u64 = 0x400 | 0x800;
+const REWARD_ROLE: u64 = 100_000_000_000_000_702;
+const EPHEMERAL: u64 = 1 << 6;
+
+/// Every call so far follows Discord's spec and rules.
+fn check_all(fake: &FakeDiscord) {
+    let spec = Spec::load();
+    let calls = fake.calls();
+    assert!(!calls.is_empty());
+    for call in &calls {
+        if call.method == "GET" {
+            continue;
+        }
+        spec.check(call).unwrap_or_else(|e| panic!("{e}"));
+        check_discord_rules(call).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+/// Runs `/command` as `user` and returns the interaction callback the bot sent.
+async fn run_command(
+    fake: &FakeDiscord,
+    user: u64,
+    name: &str,
+    command: &str,
+    options: Vec<Value>,
+    permissions: u64,
+) -> Call {
+    let id = fake.id();
+    let interaction = events::resolve_users(
+        events::interaction(id, user, name, command, options, permissions),
+        &[(ALICE, "alice"), (BOB, "bob")],
+    );
+    fake.dispatch("INTERACTION_CREATE", interaction);
+    let path = format!("/interactions/{id}/token-{id}/callback");
+    fake.wait_for(&format!("the answer to /{command}"), WAIT, |c| {
+        c.method == "POST" && c.path == path
+    })
+    .await
+}
+
+fn flags(call: &Call) -> u64 {
+    call.json
+        .as_ref()
+        .and_then(|j| j.pointer("/data/flags"))
+        .and_then(Value::as_u64)
+        .unwrap_or(0)
+}
+
+async fn xp_of(t: &TestBot, user: u64) -> i64 {
+    t.bot
+        .db
+        .get_user_level(&GUILD.to_string(), &user.to_string())
+        .await
+        .expect("read level")
+        .map_or(0, |m| m.xp)
+}
+
+/// Waits until `user` has XP (the gateway event was handled and its batch committed).
+async fn wait_xp(t: &TestBot, user: u64) -> i64 {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        t.bot.settle().await.unwrap();
+        let xp = xp_of(t, user).await;
+        if xp > 0 {
+            return xp;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{user} never got XP"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_lead_to_a_level_up_message_and_a_reward_role() {
+    let fake = FakeDiscord::start().await;
+    let t = start_bot(&fake).await;
+    // Commands were registered globally, with the rules Discord enforces.
+    let reg = fake
+        .wait_for("command registration", WAIT, |c| {
+            c.is("PUT", &format!("/applications/{APP_ID}/commands"))
+        })
+        .await;
+    let names: Vec<&str> = reg
+        .json
+        .as_ref()
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"rank") && names.contains(&"xp"),
+        "{names:?}"
+    );
+
+    // An admin configures the level-up channel, a generous XP rate and a reward role.
+    for (setting, value) in [
+        ("level_up_channel", format!("<#{LEVEL_UPS}>")),
+        ("xp_rate", "10".to_string()),
+    ] {
+        let answer = run_command(
+            &fake,
+            ALICE,
+            "alice",
+            "config",
+            vec![events::sub(
+                "set",
+                vec![
+                    events::opt("setting", 3, json!(setting)),
+                    events::opt("value", 3, json!(value)),
+                ],
+            )],
+            ADMIN,
+        )
+        .await;
+        assert!(
+            answer.content().unwrap().contains(setting),
+            "{:?}",
+            answer.content()
+        );
+    }
+    run_command(
+        &fake,
+        ALICE,
+        "alice",
+        "level-roles",
+        vec![events::sub(
+            "add",
+            vec![
+                events::opt("role", 8, json!(REWARD_ROLE.to_string())),
+                events::opt("level", 4, json!(1)),
+            ],
+        )],
+        ADMIN,
+    )
+    .await;
+
+    // Bots, webhooks and DMs earn nothing.
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        events::bot_message(fake.id(), GENERAL, BOT_ID),
+    );
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        events::webhook_message(fake.id(), GENERAL),
+    );
+    fake.dispatch("MESSAGE_CREATE", events::dm_message(fake.id(), BOB));
+    // Bob posts: at 10× rate, one message is 150-250 XP, level 1 at 100.
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        events::message(fake.id(), GENERAL, BOB, "bob", "hello everyone"),
+    );
+    let level_up = fake
+        .wait_for("the level-up message", WAIT, |c| {
+            c.is("POST", &format!("/channels/{LEVEL_UPS}/messages"))
+        })
+        .await;
+    let content = level_up.content().unwrap();
+    assert!(content.contains(&format!("<@{BOB}>")), "{content}");
+    fake.wait_for("the reward role", WAIT, |c| {
+        c.method == "PUT" && c.path == format!("/guilds/{GUILD}/members/{BOB}/roles/{REWARD_ROLE}")
+    })
+    .await;
+    t.bot.settle().await.unwrap();
+    assert!(xp_of(&t, BOB).await >= 150);
+    assert_eq!(xp_of(&t, BOT_ID).await, 0, "a bot earned XP");
+    assert_eq!(
+        xp_of(&t, 300_000_000_000_000_999).await,
+        0,
+        "a webhook earned XP"
+    );
+    // The level-up was not announced where Bob spoke (the level-up channel is set);
+    // achievement notices may go there (no achievement channel is set).
+    assert!(
+        !fake.calls().iter().any(|c| {
+            c.is("POST", &format!("/channels/{GENERAL}/messages"))
+                && c.content().is_some_and(|t| t.contains("reached level"))
+        }),
+        "level-up announced in the wrong channel"
+    );
+    check_all(&fake);
+    t.bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rank_replies_with_a_png_card() {
+    let fake = FakeDiscord::start().await;
+    let t = start_bot(&fake).await;
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        events::message(fake.id(), GENERAL, ALICE, "alice", "hi"),
+    );
+    wait_xp(&t, ALICE).await;
+    // /rank defers (rendering may pass the 3 s window) and edits the PNG in.
+    let id = fake.id();
+    fake.dispatch(
+        "INTERACTION_CREATE",
+        events::interaction(id, ALICE, "alice", "rank", vec![], MEMBER),
+    );
+    let defer = fake
+        .wait_for("the deferral", WAIT, |c| {
+            c.method == "POST" && c.path == format!("/interactions/{id}/token-{id}/callback")
+        })
+        .await;
+    assert_eq!(defer.json.as_ref().unwrap()["type"], json!(5));
+    let edit = fake
+        .wait_for("the rank card", WAIT, |c| {
+            c.method == "PATCH"
+                && c.path == format!("/webhooks/{APP_ID}/token-{id}/messages/@original")
+        })
+        .await;
+    assert!(edit.multipart, "the card is sent as a file");
+    let file = edit
+        .files
+        .iter()
+        .find(|f| f.field == "files[0]")
+        .expect("files[0] part");
+    assert!(file.bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    let img = image::load_from_memory(&file.bytes).expect("decodable PNG");
+    assert!(img.width() >= 300 && img.height() >= 100);
+    assert!(
+        edit.content().unwrap().contains("rank #1"),
+        "{:?}",
+        edit.content()
+    );
+    check_all(&fake);
+    t.bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaderboard_is_ordered_and_paged() {
+    let fake = FakeDiscord::start().await;
+    let t = start_bot(&fake).await;
+    // Eleven members with known XP, set by an admin.
+    let members: Vec<(u64, i64)> = (0..11u64)
+        .map(|i| {
+            (
+                210_000_000_000_000_000 + i,
+                ((i * 37) % 11 + 1) as i64 * 100,
+            )
+        })
+        .collect();
+    for (user, xp) in &members {
+        let answer = run_command(
+            &fake,
+            ALICE,
+            "alice",
+            "xp",
+            vec![events::sub(
+                "set",
+                vec![
+                    events::opt("member", 6, json!(user.to_string())),
+                    events::opt("amount", 4, json!(xp)),
+                ],
+            )],
+            ADMIN,
+        )
+        .await;
+        assert!(
+            !answer.content().unwrap().contains("⚠️"),
+            "{:?}",
+            answer.content()
+        );
+    }
+    let mut expected = members.clone();
+    expected.sort_by(|a, b| b.1.cmp(&a.1));
+    let page1 = run_command(&fake, BOB, "bob", "leaderboard", vec![], MEMBER).await;
+    let text = page1.content().unwrap();
+    let order: Vec<usize> = expected[..10]
+        .iter()
+        .map(|(u, _)| {
+            text.find(&format!("<@{u}>"))
+                .unwrap_or_else(|| panic!("{u} missing from page 1:\n{text}"))
+        })
+        .collect();
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "not ordered by XP:\n{text}"
+    );
+    assert!(text.contains(&format!("{} XP", expected[0].1)));
+    let page2 = run_command(
+        &fake,
+        BOB,
+        "bob",
+        "leaderboard",
+        vec![events::opt("page", 4, json!(2))],
+        MEMBER,
+    )
+    .await;
+    let text2 = page2.content().unwrap();
+    assert!(text2.contains(&format!("<@{}>", expected[10].0)), "{text2}");
+    assert!(!text2.contains(&format!("<@{}>", expected[0].0)), "{text2}");
+    // Leaderboards never ping the members they list.
+    let mentions = page1
+        .json
+        .as_ref()
+        .unwrap()
+        .pointer("/data/allowed_mentions/parse");
+    assert_eq!(mentions, Some(&json!([])));
+    check_all(&fake);
+    t.bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_commands_are_refused_without_manage_server() {
+    let fake = FakeDiscord::start().await;
+    let t = start_bot(&fake).await;
+    let answer = run_command(
+        &fake,
+        BOB,
+        "bob",
+        "xp",
+        vec![events::sub(
+            "add",
+            vec![
+                events::opt("member", 6, json!(BOB.to_string())),
+                events::opt("amount", 4, json!(500)),
+            ],
+        )],
+        MEMBER,
+    )
+    .await;
+    assert!(
+        answer.content().unwrap().contains("Manage Server"),
+        "{:?}",
+        answer.content()
+    );
+    assert_eq!(
+        flags(&answer) & EPHEMERAL,
+        EPHEMERAL,
+        "the refusal is ephemeral"
+    );
+    t.bot.settle().await.unwrap();
+    assert_eq!(xp_of(&t, BOB).await, 0, "the refused command changed XP");
+    // The same command with Manage Server works.
+    let ok = run_command(
+        &fake,
+        ALICE,
+        "alice",
+        "xp",
+        vec![events::sub(
+            "add",
+            vec![
+                events::opt("member", 6, json!(BOB.to_string())),
+                events::opt("amount", 4, json!(500)),
+            ],
+        )],
+        ADMIN,
+    )
+    .await;
+    assert!(!ok.content().unwrap().contains("⚠️"), "{:?}", ok.content());
+    assert_eq!(xp_of(&t, BOB).await, 500);
+    check_all(&fake);
+    t.bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xp_amounts_out_of_range_are_rejected() {
+    let fake = FakeDiscord::start().await;
+    let t = start_bot(&fake).await;
+    for amount in [
+        json!(-5),
+        json!(0),
+        json!(2_000_000_000i64),
+        json!(i64::MAX),
+    ] {
+        let answer = run_command(
+            &fake,
+            ALICE,
+            "alice",
+            "xp",
+            vec![events::sub(
+                "add",
+                vec![
+                    events::opt("member", 6, json!(BOB.to_string())),
+                    events::opt("amount", 4, amount.clone()),
+                ],
+            )],
+            ADMIN,
+        )
+        .await;
+        let text = answer.content().unwrap();
+        assert!(text.contains("1 to 1000000000"), "{amount}: {text}");
+        assert_eq!(flags(&answer) & EPHEMERAL, EPHEMERAL);
+    }
+    t.bot.settle().await.unwrap();
+    assert_eq!(xp_of(&t, BOB).await, 0);
+    check_all(&fake);
+    t.bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_in_the_middle_of_traffic_loses_no_committed_xp() {
+    let fake = FakeDiscord::start().await;
+    let t = start_bot(&fake).await;
+    // 300 members post once each; shut down while the events are still arriving.
+    let users: Vec<u64> = (0..300u64).map(|i| 220_000_000_000_000_000 + i).collect();
+    for (i, u) in users.iter().enumerate() {
+        fake.dispatch(
+            "MESSAGE_CREATE",
+            events::message(fake.id(), GENERAL, *u, "member", "hello"),
+        );
+        if i == 150 {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    }
+    let dir = t.dir;
+    let config = t.config;
+    let report = t.bot.shutdown().await;
+    assert!(
+        report.engine.submitted > 0,
+        "nothing arrived before shutdown"
+    );
+    assert_eq!(report.engine.submitted, report.engine.processed);
+    assert_eq!(report.engine.failed_events, 0);
+    assert_eq!(report.engine.dropped, 0);
+    // Reopen the database: every activity the engine took is there.
+    let db = questline::db::Db::connect(&config.database).await.unwrap();
+    let rows = db.export_guild_levels(&GUILD.to_string()).await.unwrap();
+    let with_xp = rows.iter().filter(|r| r.xp > 0).count() as u64;
+    assert_eq!(
+        with_xp, report.engine.submitted,
+        "committed XP lost or invented"
+    );
+    drop(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_token_is_refused_with_a_pointer_to_the_console() {
+    let fake = FakeDiscord::start().await;
+    fake.reject_token();
+    let dir = tempfile::tempdir().unwrap();
+    let config = test_config(&fake, dir.path());
+    let err = Bot::start(
+        &config,
+        BotOptions {
+            token: TOKEN.into(),
+            ..BotOptions::default()
+        },
+    )
+    .await
+    .err()
+    .expect("a rejected token must fail start-up");
+    let text = err.to_string();
+    assert!(
+        text.contains("DISCORD_TOKEN") && text.contains("questline console"),
+        "{text}"
+    );
+    let missing = Bot::start(&config, BotOptions::default())
+        .await
+        .err()
+        .unwrap();
+    assert!(missing.to_string().contains("questline console"));
+    let _ = start_bot_with;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_manage_roles_permission_is_reported_once() {
+    let fake = FakeDiscord::start().await;
+    fake.set_role_status(403);
+    let t = start_bot(&fake).await;
+    for (setting, value) in [("xp_rate", "10")] {
+        run_command(
+            &fake,
+            ALICE,
+            "alice",
+            "config",
+            vec![events::sub(
+                "set",
+                vec![
+                    events::opt("setting", 3, json!(setting)),
+                    events::opt("value", 3, json!(value)),
+                ],
+            )],
+            ADMIN,
+        )
+        .await;
+    }
+    run_command(
+        &fake,
+        ALICE,
+        "alice",
+        "level-roles",
+        vec![events::sub(
+            "add",
+            vec![
+                events::opt("role", 8, json!(REWARD_ROLE.to_string())),
+                events::opt("level", 4, json!(1)),
+            ],
+        )],
+        ADMIN,
+    )
+    .await;
+    for i in 0..3u64 {
+        fake.dispatch(
+            "MESSAGE_CREATE",
+            events::message(
+                fake.id(),
+                GENERAL,
+                230_000_000_000_000_000 + i,
+                "m",
+                "hello",
+            ),
+        );
+    }
+    for i in 0..3u64 {
+        wait_xp(&t, 230_000_000_000_000_000 + i).await;
+    }
+    t.bot.settle().await.unwrap();
+    let calls = fake.calls();
+    let role_calls = calls.iter().filter(|c| c.path.contains("/roles/")).count();
+    assert_eq!(
+        role_calls, 3,
+        "each role change tried once, not retried on 403"
+    );
+    let notices = calls
+        .iter()
+        .filter(|c| c.content().is_some_and(|t| t.contains("Manage Roles")))
+        .count();
+    assert_eq!(
+        notices, 1,
+        "the missing permission is reported exactly once"
+    );
+    assert_eq!(t.bot.effects().forbidden, 3);
+    check_all(&fake);
+    t.bot.shutdown().await;
+}

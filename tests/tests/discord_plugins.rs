@@ -1,0 +1,141 @@
+//! Plugin commands through the Discord front: a bundled plugin's command served, and a
+//! plugin hot-reloaded while the bot runs, its commands re-registered with Discord.
+
+use std::time::Duration;
+
+use questline_tests::fake_discord::harness::{start_bot, start_bot_with, test_config};
+use questline_tests::fake_discord::spec::{Spec, check_discord_rules};
+use questline_tests::fake_discord::{ALICE, APP_ID, Call, FakeDiscord, GUILD, events};
+use questline_tests::fixtures;
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(30);
+const MEMBER: u64 = 0x400 | 0x800;
+
+async fn run_command(fake: &FakeDiscord, command: &str) -> Call {
+    let id = fake.id();
+    fake.dispatch(
+        "INTERACTION_CREATE",
+        events::interaction(id, ALICE, "alice", command, vec![], MEMBER),
+    );
+    let path = format!("/interactions/{id}/token-{id}/callback");
+    fake.wait_for(&format!("the answer to /{command}"), WAIT, |c| {
+        c.method == "POST" && c.path == path
+    })
+    .await
+}
+
+fn registered_names(call: &Call) -> Vec<String> {
+    call.json
+        .as_ref()
+        .and_then(Value::as_array)
+        .map(|l| {
+            l.iter()
+                .filter_map(|c| c["name"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn check_all(fake: &FakeDiscord) {
+    let spec = Spec::load();
+    for call in fake.calls().iter().filter(|c| c.method != "GET") {
+        spec.check(call).unwrap_or_else(|e| panic!("{e}"));
+        check_discord_rules(call).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundled_plugin_command_is_served() {
+    let fake = FakeDiscord::start().await;
+    let t = start_bot(&fake).await;
+    let reg = fake
+        .wait_for("registration", WAIT, |c| {
+            c.is("PUT", &format!("/applications/{APP_ID}/commands"))
+        })
+        .await;
+    assert!(registered_names(&reg).contains(&"daily".to_string()));
+    let answer = run_command(&fake, "daily").await;
+    let text = answer.content().unwrap();
+    assert!(text.contains("Daily bonus claimed"), "{text}");
+    t.bot.settle().await.unwrap();
+    let xp = t
+        .bot
+        .db
+        .get_user_level(&GUILD.to_string(), &ALICE.to_string())
+        .await
+        .unwrap()
+        .map_or(0, |m| m.xp);
+    assert!((50..=150).contains(&xp), "daily bonus granted {xp} XP");
+    // A second claim the same day is refused by the plugin, ephemerally, with no XP.
+    let again = run_command(&fake, "daily").await;
+    assert!(again.content().unwrap().contains("already claimed"));
+    t.bot.settle().await.unwrap();
+    let after = t
+        .bot
+        .db
+        .get_user_level(&GUILD.to_string(), &ALICE.to_string())
+        .await
+        .unwrap()
+        .map_or(0, |m| m.xp);
+    assert_eq!(after, xp);
+    check_all(&fake);
+    t.bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hot_reloaded_plugin_gets_its_commands_registered() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(&fake, dir.path());
+    config.plugins.hot_reload = true;
+    config.discord.command_sync_secs = 1;
+    let plugin_dir = config.plugins.dir.clone();
+    let t = start_bot_with(&fake, config, dir).await;
+    let path = format!("/applications/{APP_ID}/commands");
+    let first = fake
+        .wait_for("registration", WAIT, |c| c.is("PUT", &path))
+        .await;
+    assert!(!registered_names(&first).contains(&"fixture-echo".to_string()));
+
+    std::fs::copy(fixtures::GOOD_V1, plugin_dir.join("fixture-good.wasm")).unwrap();
+    fake.wait_for("re-registration with the plugin's command", WAIT, |c| {
+        c.is("PUT", &path) && registered_names(c).contains(&"fixture-echo".to_string())
+    })
+    .await;
+    let answer = run_command(&fake, "fixture-echo").await;
+    assert!(
+        answer.content().unwrap().contains("version=1.0.0"),
+        "{:?}",
+        answer.content()
+    );
+
+    // A new version replaces the old one while the bot runs.
+    std::fs::copy(fixtures::GOOD_V2, plugin_dir.join("fixture-good.wasm")).unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let answer = run_command(&fake, "fixture-echo").await;
+        if answer.content().unwrap().contains("version=2.0.0") {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "v2 never served");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Removing the plugin removes its command from Discord.
+    std::fs::remove_file(plugin_dir.join("fixture-good.wasm")).unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let calls = fake.calls();
+        let last = calls.iter().rev().find(|c| c.is("PUT", &path)).unwrap();
+        if !registered_names(last).contains(&"fixture-echo".to_string()) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the removed plugin's command stayed registered"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    check_all(&fake);
+    t.bot.shutdown().await;
+}
