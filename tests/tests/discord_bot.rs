@@ -283,7 +283,7 @@ async fn leaderboard_is_ordered_and_paged() {
         );
     }
     let mut expected = members.clone();
-    expected.sort_by(|a, b| b.1.cmp(&a.1));
+    expected.sort_by_key(|e| std::cmp::Reverse(e.1));
     let page1 = run_command(&fake, BOB, "bob", "leaderboard", vec![], MEMBER).await;
     let text = page1.content().unwrap();
     let order: Vec<usize> = expected[..10]
