@@ -6,23 +6,11 @@
 
 use super::types::{CommandDef, CommandSource, OptionDef, OptionKind};
 
-/// Settings `/config set` accepts (the `server_config` columns a person may change).
-pub const CONFIG_SETTINGS: [&str; 11] = [
-    "xp_rate",
-    "level_up_message",
-    "level_up_channel",
-    "quest_channel",
-    "achievement_channel",
-    "quest_reset_hour",
-    "quest_reset_day",
-    "cooldowns",
-    "xp_formula_plugin",
-    "card_style",
-    "demote_on_xp_loss",
-];
+/// Settings `/config set` accepts: every `server_config` setting, from the repository.
+pub const CONFIG_SETTINGS: &[&str] = crate::db::ServerSetting::NAMES;
 
-/// Largest XP amount `/xp` accepts.
-pub const MAX_XP_AMOUNT: i64 = 1_000_000_000;
+/// Largest XP amount `/xp` accepts (the engine's limit).
+pub const MAX_XP_AMOUNT: i64 = crate::engine::MAX_MANUAL_XP;
 
 fn cmd(name: &str, description: &str, admin: bool, options: Vec<OptionDef>) -> CommandDef {
     CommandDef {
@@ -126,7 +114,7 @@ pub fn builtin_commands() -> Vec<CommandDef> {
                     vec![
                         opt("setting", "Which setting", String)
                             .required()
-                            .choices(&CONFIG_SETTINGS),
+                            .choices(CONFIG_SETTINGS),
                         opt("value", "The new value (empty text clears it)", String),
                     ],
                 ),
