@@ -172,6 +172,33 @@ pub(crate) async fn apply_grant<C: ConnectionTrait>(
     at: DateTime<Utc>,
     curve: &dyn LevelCurve,
 ) -> Result<Option<AchievementGrant>, DbError> {
+    let Some(reward_xp) = insert_grant(c, guild_id, user_id, achievement_id, at).await? else {
+        return Ok(None);
+    };
+    let reward = MemberDelta {
+        xp: reward_xp,
+        ..MemberDelta::new(guild_id, user_id)
+    };
+    let xp = apply_member_delta(c, &reward, curve).await?;
+    Ok(Some(AchievementGrant {
+        guild_id: guild_id.to_string(),
+        user_id: user_id.to_string(),
+        achievement_id,
+        reward_xp,
+        xp,
+    }))
+}
+
+/// Records the grant unless the member already holds it, and returns the achievement's
+/// `reward_xp` if this call granted it. The XP is the caller's to apply (a batch applies all
+/// its rewards in one statement).
+pub(crate) async fn insert_grant<C: ConnectionTrait>(
+    c: &C,
+    guild_id: &str,
+    user_id: &str,
+    achievement_id: i64,
+    at: DateTime<Utc>,
+) -> Result<Option<i64>, DbError> {
     // The write comes first so that, on SQLite, the transaction takes the write lock at
     // once instead of upgrading a read lock later (which fails with SQLITE_BUSY under
     // concurrency rather than waiting).
@@ -195,19 +222,5 @@ pub(crate) async fn apply_grant<C: ConnectionTrait>(
         .await?
         .filter(|a| a.guild_id == guild_id)
         .ok_or_else(|| DbError::not_found(format!("achievement {achievement_id} in this guild")))?;
-    if inserted == 0 {
-        return Ok(None);
-    }
-    let reward = MemberDelta {
-        xp: achievement.reward_xp,
-        ..MemberDelta::new(guild_id, user_id)
-    };
-    let xp = apply_member_delta(c, &reward, curve).await?;
-    Ok(Some(AchievementGrant {
-        guild_id: guild_id.to_string(),
-        user_id: user_id.to_string(),
-        achievement_id,
-        reward_xp: achievement.reward_xp,
-        xp,
-    }))
+    Ok((inserted > 0).then_some(achievement.reward_xp))
 }

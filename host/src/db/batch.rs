@@ -6,11 +6,15 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde::Serialize;
 
-use super::achievements::{AchievementGrant, apply_grant};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::achievements::{AchievementGrant, insert_grant};
 use super::audit::{NewAuditEntry, apply_audit};
+use super::bulk;
+use super::entities::levels;
 use super::error::DbError;
-use super::levels::{LevelCurve, XpOutcome, apply_member_delta};
-use super::quests::apply_progress;
+use super::levels::{LevelCurve, XpOutcome};
 use super::{Db, check_id};
 
 /// One member's accumulated changes. Counters are increments (a negative increment that
@@ -135,28 +139,49 @@ impl Db {
             .into_iter()
             .map(|(batch, curve)| Ok((merged_members(&batch)?, batch, curve)))
             .collect::<Result<Vec<_>, DbError>>()?;
-        let outcomes = self
+        // Noted before the transaction: if anything invalidates a member's stats while it
+        // runs, the rows it returns may be older than the cache's view and are not stored.
+        let caches = self.caches();
+        let stats_generation = caches.user_stats.generation();
+        let (outcomes, rows) = self
             .retry("apply_batch", || async {
                 let txn = self.conn().begin().await?;
                 let mut outcomes = Vec::with_capacity(parts.len());
+                let mut rows = Vec::new();
                 for (members, batch, curve) in &parts {
-                    outcomes.push(apply_in(&txn, members, batch, *curve).await?);
+                    let (outcome, touched) = apply_in(&txn, members, batch, *curve).await?;
+                    outcomes.push(outcome);
+                    rows.extend(touched);
                 }
                 txn.commit().await?;
-                Ok::<_, DbError>(outcomes)
+                Ok::<_, DbError>((outcomes, rows))
             })
             .await?;
-        let caches = self.caches();
-        for (members, batch, _) in &parts {
-            for d in members {
-                caches.member_changed(&d.guild_id, &d.user_id);
+        // The committed rows go into the cache (write-through) so the next batch's busy
+        // members are not read back from the database.
+        let keys: Vec<(String, String)> = rows
+            .iter()
+            .map(|r| (r.guild_id.clone(), r.user_id.clone()))
+            .collect();
+        let stored = caches.user_stats.insert_all_if_fresh(
+            rows.into_iter()
+                .map(|r| ((r.guild_id.clone(), r.user_id.clone()), Some(Arc::new(r)))),
+            stats_generation,
+        );
+        if stored {
+            caches.members_written(
+                keys.iter()
+                    .map(|(g, _)| g.clone())
+                    .collect::<std::collections::BTreeSet<_>>(),
+            );
+        } else {
+            for (g, u) in &keys {
+                caches.member_changed(g, u);
             }
+        }
+        for (_, batch, _) in &parts {
             for p in &batch.quest_progress {
                 caches.progress_changed(&p.guild_id, &p.user_id);
-                caches.member_changed(&p.guild_id, &p.user_id);
-            }
-            for a in &batch.achievements {
-                caches.member_changed(&a.guild_id, &a.user_id);
             }
         }
         Ok(outcomes)
@@ -191,33 +216,210 @@ fn merged_members(batch: &ActivityBatch) -> Result<Vec<MemberDelta>, DbError> {
     Ok(members)
 }
 
-/// Applies one batch inside the caller's transaction.
+/// Applies one batch inside the caller's transaction, set-based: the members' counters in
+/// one upsert per chunk, quest progress in two statements per chunk, XP and levels in one
+/// update per chunk at the end. Rewards (quests completed, achievements granted) go through
+/// an in-memory ledger of each member's XP, in the order the batch lists them, so the
+/// outcomes are exactly those of applying the changes one by one.
+///
+/// Returns the outcome and every `levels` row as this transaction leaves it (for the cache).
 async fn apply_in<C: ConnectionTrait>(
     txn: &C,
     members: &[MemberDelta],
     batch: &ActivityBatch,
     curve: &dyn LevelCurve,
-) -> Result<BatchOutcome, DbError> {
+) -> Result<(BatchOutcome, Vec<levels::Model>), DbError> {
     let mut out = BatchOutcome::default();
+    let mut ledger = XpLedger::new(bulk::upsert_counters(txn, members).await?, curve);
     for d in members {
-        let xp = apply_member_delta(txn, d, curve).await?;
+        let xp = ledger.add(&d.guild_id, &d.user_id, d.xp)?;
         out.members
             .push((d.guild_id.clone(), d.user_id.clone(), xp));
     }
-    for p in &batch.quest_progress {
-        if let Some(done) = apply_progress(txn, p, curve).await? {
-            out.completed_quests.push(done);
+
+    // Quest progress: checked against the quests table once, then written set-based.
+    let updates = merged_progress(&batch.quest_progress);
+    let mut rewards_due: Vec<(String, String, i64, i64)> = Vec::new();
+    if !updates.is_empty() {
+        let mut ids: Vec<i64> = updates.iter().map(|u| u.quest_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let quests = bulk::quest_rewards(txn, &ids).await?;
+        for u in &updates {
+            match quests.get(&u.quest_id) {
+                Some((guild, _)) if *guild == u.guild_id => {}
+                _ => {
+                    return Err(DbError::not_found(format!(
+                        "quest {} in this guild",
+                        u.quest_id
+                    )));
+                }
+            }
+        }
+        bulk::write_progress(txn, &updates).await?;
+        let done: Vec<_> = updates
+            .iter()
+            .filter(|u| u.complete)
+            .map(|u| (u.guild_id.as_str(), u.user_id.as_str(), u.quest_id, u.at))
+            .collect();
+        if !done.is_empty() {
+            let flipped = bulk::complete_quests(txn, &done).await?;
+            for (g, u, q, _) in done {
+                if flipped.contains(&(g.to_string(), u.to_string(), q)) {
+                    let reward = quests.get(&q).map_or(0, |(_, xp)| *xp);
+                    rewards_due.push((g.to_string(), u.to_string(), q, reward));
+                }
+            }
         }
     }
+    let mut grants = Vec::new();
     for a in &batch.achievements {
-        if let Some(grant) =
-            apply_grant(txn, &a.guild_id, &a.user_id, a.achievement_id, a.at, curve).await?
+        if let Some(reward) =
+            insert_grant(txn, &a.guild_id, &a.user_id, a.achievement_id, a.at).await?
         {
-            out.granted_achievements.push(grant);
+            grants.push((a, reward));
         }
+    }
+
+    // Members who earn a reward without activity of their own in this batch.
+    let missing: Vec<MemberDelta> = rewards_due
+        .iter()
+        .map(|(g, u, _, _)| (g.as_str(), u.as_str()))
+        .chain(
+            grants
+                .iter()
+                .map(|(a, _)| (a.guild_id.as_str(), a.user_id.as_str())),
+        )
+        .filter(|(g, u)| !ledger.holds(g, u))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|(g, u)| MemberDelta::new(g, u))
+        .collect();
+    if !missing.is_empty() {
+        ledger.extend(bulk::upsert_counters(txn, &missing).await?);
+    }
+    for (guild_id, user_id, quest_id, reward_xp) in rewards_due {
+        let xp = ledger.add(&guild_id, &user_id, reward_xp)?;
+        out.completed_quests.push(QuestCompletion {
+            guild_id,
+            user_id,
+            quest_id,
+            reward_xp,
+            xp,
+        });
+    }
+    for (a, reward_xp) in grants {
+        let xp = ledger.add(&a.guild_id, &a.user_id, reward_xp)?;
+        out.granted_achievements.push(AchievementGrant {
+            guild_id: a.guild_id.clone(),
+            user_id: a.user_id.clone(),
+            achievement_id: a.achievement_id,
+            reward_xp,
+            xp,
+        });
+    }
+    let changed = ledger.changed();
+    if !changed.is_empty() {
+        bulk::write_xp(txn, &changed).await?;
     }
     for e in &batch.audit {
         apply_audit(txn, e).await?;
     }
-    Ok(out)
+    Ok((out, ledger.into_rows()))
+}
+
+/// Progress updates with each (guild, user, quest) once, in first-seen order: later values
+/// win, and a completion anywhere counts (at the time of the first one).
+fn merged_progress(updates: &[QuestProgressUpdate]) -> Vec<QuestProgressUpdate> {
+    let mut index: HashMap<(&str, &str, i64), usize> = HashMap::new();
+    let mut merged: Vec<QuestProgressUpdate> = Vec::with_capacity(updates.len());
+    for u in updates {
+        let key = (u.guild_id.as_str(), u.user_id.as_str(), u.quest_id);
+        match index.get(&key) {
+            Some(&i) => {
+                let m = &mut merged[i];
+                m.progress = u.progress.or(m.progress);
+                m.quest_specific_progress = u.quest_specific_progress.or(m.quest_specific_progress);
+                m.expires_at = u.expires_at.or(m.expires_at);
+                if u.complete && !m.complete {
+                    m.complete = true;
+                    m.at = u.at;
+                }
+            }
+            None => {
+                index.insert(key, merged.len());
+                merged.push(u.clone());
+            }
+        }
+    }
+    merged
+}
+
+/// Each touched member's XP while a batch is applied: starts from the stored row, takes every
+/// change in order (clamped at 0, level from the guild's curve), and is written once at the end.
+struct XpLedger<'c> {
+    rows: HashMap<(String, String), levels::Model>,
+    /// XP and level as stored, to write only what changed.
+    stored: HashMap<(String, String), (i64, i32)>,
+    curve: &'c dyn LevelCurve,
+}
+
+impl<'c> XpLedger<'c> {
+    fn new(rows: HashMap<(String, String), levels::Model>, curve: &'c dyn LevelCurve) -> Self {
+        let mut ledger = Self {
+            rows: HashMap::with_capacity(rows.len()),
+            stored: HashMap::with_capacity(rows.len()),
+            curve,
+        };
+        ledger.extend(rows);
+        ledger
+    }
+
+    fn extend(&mut self, rows: HashMap<(String, String), levels::Model>) {
+        for (key, row) in rows {
+            self.stored.insert(key.clone(), (row.xp, row.level));
+            self.rows.insert(key, row);
+        }
+    }
+
+    fn holds(&self, guild_id: &str, user_id: &str) -> bool {
+        self.rows
+            .contains_key(&(guild_id.to_string(), user_id.to_string()))
+    }
+
+    /// Applies `delta` to the member's XP (a zero delta changes nothing, not even the level).
+    fn add(&mut self, guild_id: &str, user_id: &str, delta: i64) -> Result<XpOutcome, DbError> {
+        let row = self
+            .rows
+            .get_mut(&(guild_id.to_string(), user_id.to_string()))
+            .ok_or_else(|| DbError::Other(format!("no levels row for {guild_id}/{user_id}")))?;
+        let (old_xp, old_level) = (row.xp, row.level);
+        if delta != 0 {
+            row.xp = old_xp.saturating_add(delta).max(0);
+            row.level = self.curve.level_for_xp(row.xp).max(0);
+        }
+        Ok(XpOutcome {
+            old_xp,
+            new_xp: row.xp,
+            old_level,
+            new_level: row.level,
+        })
+    }
+
+    /// `(guild, user, xp, level)` of every member whose XP or level differs from the stored
+    /// row, in (guild, user) order so rows are locked in the same order as the upsert's.
+    fn changed(&self) -> Vec<(&str, &str, i64, i32)> {
+        let mut changed: Vec<_> = self
+            .rows
+            .iter()
+            .filter(|(key, row)| self.stored.get(*key) != Some(&(row.xp, row.level)))
+            .map(|(_, r)| (r.guild_id.as_str(), r.user_id.as_str(), r.xp, r.level))
+            .collect();
+        changed.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        changed
+    }
+
+    fn into_rows(self) -> Vec<levels::Model> {
+        self.rows.into_values().collect()
+    }
 }

@@ -8,14 +8,16 @@
 
 use std::hash::Hash;
 use std::sync::Arc;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use moka::sync::Cache;
 use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
 
 use super::config::{CacheConfig, CacheSettings};
 use super::entities::{levels, quests, server_config};
+use super::notify::Change;
 use super::quests::UserQuest;
 
 /// Counters of one cache, as plain numbers.
@@ -59,6 +61,7 @@ where
         let cache = Cache::builder()
             .max_capacity(settings.capacity)
             .time_to_live(settings.ttl())
+            .support_invalidation_closures()
             .eviction_listener(move |_key, _value, cause| {
                 if cause.was_evicted() {
                     counter.fetch_add(1, Ordering::Relaxed);
@@ -99,10 +102,44 @@ where
         }
     }
 
+    /// Inserts every entry, unless an invalidation happened since `generation` was read
+    /// (then none is inserted and `false` comes back: the caller invalidates instead). Bumps
+    /// the generation like an invalidation, so a reader that loaded a row before the write
+    /// cannot put it back over the fresh one.
+    pub(crate) fn insert_all_if_fresh(
+        &self,
+        entries: impl IntoIterator<Item = (K, V)>,
+        generation: u64,
+    ) -> bool {
+        let mut current = self.generation.lock().unwrap_or_else(|e| e.into_inner());
+        if *current != generation {
+            return false;
+        }
+        *current += 1;
+        for (key, value) in entries {
+            self.cache.insert(key, value);
+        }
+        true
+    }
+
     pub(crate) fn invalidate(&self, key: &K) {
         let mut current = self.generation.lock().unwrap_or_else(|e| e.into_inner());
         *current += 1;
         self.cache.invalidate(key);
+    }
+
+    /// Drops every entry whose key matches (other processes' changes to one guild).
+    pub(crate) fn invalidate_if(&self, pred: impl Fn(&K) -> bool + Send + Sync + 'static) {
+        let mut current = self.generation.lock().unwrap_or_else(|e| e.into_inner());
+        *current += 1;
+        if self
+            .cache
+            .invalidate_entries_if(move |k, _| pred(k))
+            .is_err()
+        {
+            // Only possible without `support_invalidation_closures`; be safe regardless.
+            self.cache.invalidate_all();
+        }
     }
 
     pub(crate) fn invalidate_all(&self) {
@@ -133,6 +170,12 @@ pub(crate) struct Caches {
     pub user_quests: TtlCache<MemberKey, Arc<Vec<UserQuest>>>,
     pub user_stats: TtlCache<MemberKey, Option<Arc<levels::Model>>>,
     pub server_config: TtlCache<String, Arc<server_config::Model>>,
+    /// Tells other processes what changed (PostgreSQL only, see `notify.rs`).
+    announcer: OnceLock<mpsc::UnboundedSender<Change>>,
+    /// Dropped with the caches, which stops the listener.
+    _closed: OnceLock<oneshot::Sender<()>>,
+    /// This process's caches, to ignore our own announcements.
+    origin: u64,
 }
 
 impl Caches {
@@ -143,6 +186,73 @@ impl Caches {
             user_quests: TtlCache::new(config.user_quests),
             user_stats: TtlCache::new(config.user_stats),
             server_config: TtlCache::new(config.server_config),
+            announcer: OnceLock::new(),
+            _closed: OnceLock::new(),
+            origin: rand::random(),
+        }
+    }
+
+    pub(crate) fn set_announcer(
+        &self,
+        announcer: mpsc::UnboundedSender<Change>,
+        closed: oneshot::Sender<()>,
+    ) {
+        let _ = self.announcer.set(announcer);
+        let _ = self._closed.set(closed);
+    }
+
+    pub(crate) fn origin(&self) -> u64 {
+        self.origin
+    }
+
+    /// Tells other processes (if any listen) that `change` happened here.
+    pub(crate) fn announce(&self, change: Change) {
+        if let Some(tx) = self.announcer.get() {
+            // The announcer only stops when the caches are dropped.
+            let _ = tx.send(change);
+        }
+    }
+
+    /// Drops what this process holds for a change made by another one (not re-announced).
+    pub(crate) fn forget(&self, change: &Change) {
+        match change {
+            Change::All => self.forget_all(),
+            Change::Guild(guild) => {
+                let g = guild.clone();
+                self.user_stats.invalidate_if(move |k| k.0 == g);
+                let g = guild.clone();
+                self.user_quests.invalidate_if(move |k| k.0 == g);
+                self.active_quests.invalidate(guild);
+                self.server_config.invalidate(guild);
+                self.quest.invalidate_all();
+            }
+        }
+    }
+
+    fn forget_all(&self) {
+        self.quest.invalidate_all();
+        self.active_quests.invalidate_all();
+        self.user_quests.invalidate_all();
+        self.user_stats.invalidate_all();
+        self.server_config.invalidate_all();
+    }
+
+    /// After changes that may touch anything (imports, migrations, repairs).
+    pub(crate) fn all_changed(&self) {
+        self.forget_all();
+        self.announce(Change::All);
+    }
+
+    /// After a guild's settings changed.
+    pub(crate) fn config_changed(&self, guild_id: &str) {
+        self.server_config.invalidate(&guild_id.to_string());
+        self.announce(Change::Guild(guild_id.to_string()));
+    }
+
+    /// After members' rows were written and stored in the cache by the writer itself.
+    pub(crate) fn members_written(&self, guilds: impl IntoIterator<Item = String>) {
+        for g in guilds {
+            self.announce(Change::Guild(g));
         }
     }
 
@@ -160,12 +270,14 @@ impl Caches {
     pub(crate) fn member_changed(&self, guild_id: &str, user_id: &str) {
         self.user_stats
             .invalidate(&(guild_id.to_string(), user_id.to_string()));
+        self.announce(Change::Guild(guild_id.to_string()));
     }
 
     /// After a member's quest progress changed.
     pub(crate) fn progress_changed(&self, guild_id: &str, user_id: &str) {
         self.user_quests
             .invalidate(&(guild_id.to_string(), user_id.to_string()));
+        self.announce(Change::Guild(guild_id.to_string()));
     }
 
     /// After a guild's quest definitions changed: the active list and every member's view
@@ -176,5 +288,6 @@ impl Caches {
             self.quest.invalidate(id);
         }
         self.user_quests.invalidate_all();
+        self.announce(Change::Guild(guild_id.to_string()));
     }
 }

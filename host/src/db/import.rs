@@ -131,12 +131,7 @@ impl Db {
 
     /// Drops every cached entry (after bulk writes that touch many keys).
     pub(crate) fn invalidate_all_caches(&self) {
-        let c = self.caches();
-        c.quest.invalidate_all();
-        c.active_quests.invalidate_all();
-        c.user_quests.invalidate_all();
-        c.user_stats.invalidate_all();
-        c.server_config.invalidate_all();
+        self.caches().all_changed();
     }
 
     /// How many members the guild has stored.

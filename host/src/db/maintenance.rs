@@ -247,7 +247,7 @@ impl Db {
                 Ok::<_, DbError>(n)
             })
             .await?;
-        self.caches().user_stats.invalidate_all();
+        self.caches().all_changed();
         Ok(fixed)
     }
 

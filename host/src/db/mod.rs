@@ -13,6 +13,7 @@
 pub mod achievements;
 pub mod audit;
 pub mod batch;
+mod bulk;
 pub mod cache;
 pub mod config;
 pub mod entities;
@@ -20,6 +21,7 @@ pub mod error;
 pub mod import;
 pub mod levels;
 pub mod maintenance;
+mod notify;
 pub mod plugin_store;
 pub mod privacy;
 pub mod probe;
@@ -70,7 +72,7 @@ pub struct Db {
 
 struct Inner {
     conn: DatabaseConnection,
-    caches: Caches,
+    caches: Arc<Caches>,
     retry: RetryPolicy,
     kv_max_keys: u64,
 }

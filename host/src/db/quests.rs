@@ -3,6 +3,7 @@
 //! A quest "instance" is one `quests` row. A reset marks the old rows inactive and creates new
 //! ones, so progress rows (one per member and instance) never need resetting.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -263,6 +264,74 @@ impl Db {
             .collect();
         cache.insert_if_fresh(key, Arc::new(view.clone()), generation);
         Ok(view)
+    }
+
+    /// [`Self::get_user_active_quests`] for several members of one guild at once: cache hits
+    /// plus one query per 500 misses.
+    pub async fn get_users_active_quests(
+        &self,
+        guild_id: &str,
+        user_ids: &[String],
+    ) -> Result<HashMap<String, Vec<UserQuest>>, DbError> {
+        let cache = &self.caches().user_quests;
+        let mut found = HashMap::with_capacity(user_ids.len());
+        let mut missing = Vec::new();
+        for user in user_ids {
+            match cache.get(&(guild_id.to_string(), user.clone())) {
+                Some(hit) => {
+                    found.insert(user.clone(), (*hit).clone());
+                }
+                None => missing.push(user.clone()),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        missing.sort_unstable();
+        missing.dedup();
+        let generation = cache.generation();
+        let active = self.active_quests(guild_id).await?;
+        let ids: Vec<i64> = active.iter().map(|q| q.id).collect();
+        for chunk in missing.chunks(500) {
+            let progress = if ids.is_empty() {
+                Vec::new()
+            } else {
+                self.retry("get_users_active_quests", || async {
+                    Ok::<_, DbError>(
+                        user_quests::Entity::find()
+                            .filter(user_quests::Column::GuildId.eq(guild_id))
+                            .filter(user_quests::Column::UserId.is_in(chunk.iter().cloned()))
+                            .filter(user_quests::Column::QuestId.is_in(ids.clone()))
+                            .all(self.conn())
+                            .await?,
+                    )
+                })
+                .await?
+            };
+            let mut by_user: HashMap<&str, Vec<&user_quests::Model>> = HashMap::new();
+            for p in &progress {
+                by_user.entry(p.user_id.as_str()).or_default().push(p);
+            }
+            for user in chunk {
+                let mine = by_user.get(user.as_str());
+                let view: Vec<UserQuest> = active
+                    .iter()
+                    .map(|q| UserQuest {
+                        quest: q.clone(),
+                        progress: mine
+                            .and_then(|rows| rows.iter().find(|p| p.quest_id == q.id))
+                            .map(|p| (*p).clone()),
+                    })
+                    .collect();
+                cache.insert_if_fresh(
+                    (guild_id.to_string(), user.clone()),
+                    Arc::new(view.clone()),
+                    generation,
+                );
+                found.insert(user.clone(), view);
+            }
+        }
+        Ok(found)
     }
 
     /// Records a member's progress on one quest (see [`QuestProgressUpdate`]); completing it

@@ -59,10 +59,12 @@ impl Db {
     }
 
     fn from_connection(conn: DatabaseConnection, config: &DatabaseConfig) -> Db {
+        let caches = Arc::new(Caches::new(&config.cache));
+        super::notify::start(&conn, &caches);
         Db {
             inner: Arc::new(Inner {
                 conn,
-                caches: Caches::new(&config.cache),
+                caches,
                 retry: RetryPolicy {
                     attempts: config.retry_attempts.max(1),
                     base_delay: Duration::from_millis(config.retry_base_delay_ms),
@@ -113,12 +115,7 @@ impl Db {
     }
 
     fn forget_cached(&self) {
-        let c = self.caches();
-        c.quest.invalidate_all();
-        c.active_quests.invalidate_all();
-        c.user_quests.invalidate_all();
-        c.user_stats.invalidate_all();
-        c.server_config.invalidate_all();
+        self.caches().all_changed();
     }
 }
 

@@ -230,9 +230,7 @@ impl Db {
                 Ok::<_, DbError>(row)
             })
             .await?;
-        self.caches()
-            .server_config
-            .invalidate(&guild_id.to_string());
+        self.caches().config_changed(guild_id);
         Ok(row)
     }
 

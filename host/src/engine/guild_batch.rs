@@ -132,14 +132,22 @@ impl Pipeline {
 
         // Members, their stored stats and quest progress.
         let active = self.db.get_guild_active_quests(&gid, None).await?;
+        // Every member's row and progress in one read each (cache first), not per member.
+        let user_ids: Vec<String> = events
+            .iter()
+            .map(|e| e.user)
+            .collect::<std::collections::BTreeSet<u64>>()
+            .into_iter()
+            .map(|u| u.to_string())
+            .collect();
+        let mut rows = self.db.get_user_levels(&gid, &user_ids).await?;
+        let mut views = self.db.get_users_active_quests(&gid, &user_ids).await?;
         let mut members: BTreeMap<u64, Member> = BTreeMap::new();
         for (i, e) in events.iter().enumerate() {
             if let std::collections::btree_map::Entry::Vacant(slot) = members.entry(e.user) {
-                let row = self.db.get_user_level(&gid, &e.user.to_string()).await?;
-                let uq = self
-                    .db
-                    .get_user_active_quests(&gid, &e.user.to_string())
-                    .await?;
+                let user = e.user.to_string();
+                let row = rows.remove(&user).flatten();
+                let uq = views.remove(&user).unwrap_or_default();
                 let mut progress = HashMap::new();
                 let mut multipliers = Vec::new();
                 for q in &uq {

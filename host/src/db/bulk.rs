@@ -1,0 +1,279 @@
+//! Set-based statements for a batch: one statement per table and chunk of rows instead of one
+//! (or two) per member, so a batch costs a handful of round trips whatever its size. This is
+//! where the batched pipeline's throughput comes from: on PostgreSQL a round trip costs far
+//! more than the work each row needs.
+//!
+//! Every statement here runs inside the caller's transaction and works on both backends:
+//! multi-row `INSERT ... ON CONFLICT` with `RETURNING`, and `UPDATE ... FROM (VALUES ...)`
+//! (SQLite 3.33+; the bundled SQLite is newer). A `VALUES` list's columns are named
+//! `column1`, `column2`, ... on both backends, which is what the statements refer to.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
+
+use super::batch::{MemberDelta, QuestProgressUpdate};
+use super::entities::levels;
+use super::error::DbError;
+
+/// Rows per statement. Far below both backends' bound-parameter limits (PostgreSQL 65,535;
+/// SQLite 32,766) at 8 columns, and large enough that a round trip carries real work.
+const CHUNK_ROWS: usize = 500;
+
+/// `($1, $2, $3), ($4, $5, $6), ...` for `rows` rows of `cols` parameters.
+fn values_list(rows: usize, cols: usize) -> String {
+    let mut sql = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(r * cols + c + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// A member's key.
+pub(crate) type Key = (String, String);
+
+/// Adds each member's counters (creating missing rows) and returns the rows as they now are,
+/// keyed by member. XP and level are untouched: the caller computes them with the guild's
+/// curve and writes them with [`write_xp`]. Rows are locked in the order of `members`, which
+/// the caller sorts, so concurrent batches cannot deadlock each other.
+pub(crate) async fn upsert_counters<C: ConnectionTrait>(
+    c: &C,
+    members: &[MemberDelta],
+) -> Result<HashMap<Key, levels::Model>, DbError> {
+    let backend = c.get_database_backend();
+    let mut rows = HashMap::with_capacity(members.len());
+    for chunk in members.chunks(CHUNK_ROWS) {
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 8);
+        for d in chunk {
+            values.extend([
+                d.guild_id.as_str().into(),
+                d.user_id.as_str().into(),
+                d.messages.into(),
+                d.voice_time_seconds.into(),
+                d.total_messages.into(),
+                d.total_reactions.into(),
+                d.commands_used.into(),
+                d.last_message_time.into(),
+            ]);
+        }
+        let sql = format!(
+            "INSERT INTO levels (guild_id, user_id, messages, voice_time_seconds, total_messages, \
+               total_reactions, commands_used, last_message_time) \
+             VALUES {} \
+             ON CONFLICT (guild_id, user_id) DO UPDATE SET \
+               messages = levels.messages + excluded.messages, \
+               voice_time_seconds = levels.voice_time_seconds + excluded.voice_time_seconds, \
+               total_messages = levels.total_messages + excluded.total_messages, \
+               total_reactions = levels.total_reactions + excluded.total_reactions, \
+               commands_used = levels.commands_used + excluded.commands_used, \
+               last_message_time = COALESCE(excluded.last_message_time, levels.last_message_time) \
+             RETURNING id, guild_id, user_id, xp, level, messages, voice_time_seconds, \
+               total_messages, total_reactions, commands_used, last_message_time, hidden",
+            values_list(chunk.len(), 8)
+        );
+        let returned =
+            levels::Model::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
+                .all(c)
+                .await?;
+        if returned.len() != chunk.len() {
+            return Err(DbError::Other(format!(
+                "counter upsert returned {} rows for {} members",
+                returned.len(),
+                chunk.len()
+            )));
+        }
+        for row in returned {
+            rows.insert((row.guild_id.clone(), row.user_id.clone()), row);
+        }
+    }
+    Ok(rows)
+}
+
+/// Stores members' final XP and level: `(guild, user, xp, level)`.
+pub(crate) async fn write_xp<C: ConnectionTrait>(
+    c: &C,
+    rows: &[(&str, &str, i64, i32)],
+) -> Result<(), DbError> {
+    let backend = c.get_database_backend();
+    for chunk in rows.chunks(CHUNK_ROWS) {
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
+        for (g, u, xp, level) in chunk {
+            values.extend([(*g).into(), (*u).into(), (*xp).into(), (*level).into()]);
+        }
+        let sql = format!(
+            "UPDATE levels SET xp = v.column3, level = v.column4 \
+             FROM (VALUES {}) AS v \
+             WHERE levels.guild_id = v.column1 AND levels.user_id = v.column2",
+            values_list(chunk.len(), 4)
+        );
+        let updated = c
+            .execute(Statement::from_sql_and_values(backend, sql, values))
+            .await?
+            .rows_affected();
+        if updated != chunk.len() as u64 {
+            return Err(DbError::Other(format!(
+                "xp update matched {updated} rows for {} members",
+                chunk.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The quests a batch refers to: `id -> (guild_id, reward_xp)`.
+pub(crate) async fn quest_rewards<C: ConnectionTrait>(
+    c: &C,
+    ids: &[i64],
+) -> Result<HashMap<i64, (String, i64)>, DbError> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        id: i64,
+        guild_id: String,
+        reward_xp: i64,
+    }
+    let backend = c.get_database_backend();
+    let mut found = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK_ROWS) {
+        let sql = format!(
+            "SELECT id, guild_id, reward_xp FROM quests WHERE id IN ({})",
+            (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let values: Vec<Value> = chunk.iter().map(|id| (*id).into()).collect();
+        for row in Row::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
+            .all(c)
+            .await?
+        {
+            found.insert(row.id, (row.guild_id, row.reward_xp));
+        }
+    }
+    Ok(found)
+}
+
+/// Writes progress rows: missing rows are created with the given values (0 where `None`),
+/// existing ones take every value that is `Some`. `updates` must hold each
+/// (guild, user, quest) once and refer only to existing quests of their guild.
+pub(crate) async fn write_progress<C: ConnectionTrait>(
+    c: &C,
+    updates: &[QuestProgressUpdate],
+) -> Result<(), DbError> {
+    let backend = c.get_database_backend();
+    for chunk in updates.chunks(CHUNK_ROWS) {
+        let values = || -> Vec<Value> {
+            let mut values = Vec::with_capacity(chunk.len() * 6);
+            for u in chunk {
+                values.extend([
+                    u.guild_id.as_str().into(),
+                    u.user_id.as_str().into(),
+                    u.quest_id.into(),
+                    u.progress.into(),
+                    u.quest_specific_progress.into(),
+                    u.expires_at.into(),
+                ]);
+            }
+            values
+        };
+        let list = values_list(chunk.len(), 6);
+        // Two statements because `None` means "keep", which `excluded` cannot express: first
+        // the rows that do not exist yet, then every row's given values.
+        c.execute(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "INSERT INTO user_quests (guild_id, user_id, quest_id, progress, \
+                   quest_specific_progress, completed, expires_at) \
+                 SELECT v.column1, v.column2, v.column3, COALESCE(v.column4, 0), \
+                   COALESCE(v.column5, 0), FALSE, v.column6 \
+                 FROM (VALUES {list}) AS v WHERE TRUE \
+                 ON CONFLICT (guild_id, user_id, quest_id) DO NOTHING"
+            ),
+            values(),
+        ))
+        .await?;
+        let updated = c
+            .execute(Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "UPDATE user_quests SET \
+                       progress = COALESCE(v.column4, user_quests.progress), \
+                       quest_specific_progress = \
+                         COALESCE(v.column5, user_quests.quest_specific_progress), \
+                       expires_at = COALESCE(v.column6, user_quests.expires_at) \
+                     FROM (VALUES {list}) AS v \
+                     WHERE user_quests.guild_id = v.column1 AND user_quests.user_id = v.column2 \
+                       AND user_quests.quest_id = v.column3"
+                ),
+                values(),
+            ))
+            .await?
+            .rows_affected();
+        if updated != chunk.len() as u64 {
+            return Err(DbError::Other(format!(
+                "quest progress update matched {updated} rows for {} updates",
+                chunk.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Marks progress rows completed unless they already were, and returns the ones this call
+/// completed: only those earn the quest's reward, so a reward is paid exactly once.
+pub(crate) async fn complete_quests<C: ConnectionTrait>(
+    c: &C,
+    done: &[(&str, &str, i64, DateTime<Utc>)],
+) -> Result<HashSet<(String, String, i64)>, DbError> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        guild_id: String,
+        user_id: String,
+        quest_id: i64,
+    }
+    let backend = c.get_database_backend();
+    let mut flipped = HashSet::with_capacity(done.len());
+    for chunk in done.chunks(CHUNK_ROWS) {
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
+        for (g, u, q, at) in chunk {
+            values.extend([(*g).into(), (*u).into(), (*q).into(), (*at).into()]);
+        }
+        let sql = format!(
+            "UPDATE user_quests SET completed = TRUE, completed_at = v.column4 \
+             FROM (VALUES {}) AS v \
+             WHERE user_quests.guild_id = v.column1 AND user_quests.user_id = v.column2 \
+               AND user_quests.quest_id = v.column3 AND user_quests.completed = FALSE \
+             RETURNING guild_id, user_id, quest_id",
+            values_list(chunk.len(), 4)
+        );
+        for row in Row::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
+            .all(c)
+            .await?
+        {
+            flipped.insert((row.guild_id, row.user_id, row.quest_id));
+        }
+    }
+    Ok(flipped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::values_list;
+
+    #[test]
+    fn values_list_numbers_parameters_row_by_row() {
+        assert_eq!(values_list(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(values_list(1, 1), "($1)");
+    }
+}
