@@ -153,3 +153,47 @@ both_backends! {
         }
     }
 }
+
+/// A steeper curve than [`SqrtCurve`]: level = xp / 10.
+struct TenthCurve;
+
+impl LevelCurve for TenthCurve {
+    fn level_for_xp(&self, xp: i64) -> i32 {
+        (xp / 10) as i32
+    }
+}
+
+both_backends! {
+    async fn batches_of_several_guilds_share_statements_but_keep_their_curves(t) {
+        const H: &str = "100000000000000002";
+        let db = t.open().await;
+        let q = db.create_quest(quest(100)).await.unwrap();
+        let part = |guild: &str, xp: i64| ActivityBatch {
+            members: (0..700).map(|i| MemberDelta { xp, messages: 1, ..MemberDelta::new(guild, &i.to_string()) }).collect(),
+            ..Default::default()
+        };
+        let mut first = part(G, 50);
+        first.quest_progress.push(progress("7", q.id, Some(2), true));
+        let outs = db
+            .apply_batches(vec![(first, &SqrtCurve as &dyn LevelCurve), (part(H, 50), &TenthCurve)])
+            .await
+            .unwrap();
+        assert_eq!(outs.len(), 2);
+        assert!(outs[0].members.iter().all(|(g, _, xp)| g == G && xp.new_level == 0));
+        assert!(outs[1].members.iter().all(|(g, _, xp)| g == H && xp.new_level == 5));
+        assert_eq!(outs[0].completed_quests.len(), 1);
+        assert_eq!((outs[0].completed_quests[0].xp.new_xp, outs[0].completed_quests[0].xp.new_level), (150, 1));
+        assert!(outs[1].completed_quests.is_empty());
+
+        // The same guild in two parts (never sent by the engine) is applied part by part,
+        // each with its own outcomes, in order.
+        let outs = db
+            .apply_batches(vec![(part(H, 10), &TenthCurve as &dyn LevelCurve), (part(H, 10), &TenthCurve)])
+            .await
+            .unwrap();
+        assert_eq!((outs[0].members[0].2.new_xp, outs[1].members[0].2.new_xp), (60, 70));
+        let fresh = t.open().await;
+        let row = fresh.get_user_level(H, "0").await.unwrap().unwrap();
+        assert_eq!((row.xp, row.level, row.messages), (70, 7, 3));
+    }
+}

@@ -148,9 +148,9 @@ impl Db {
                 let txn = self.conn().begin().await?;
                 let mut outcomes = Vec::with_capacity(parts.len());
                 let mut rows = Vec::new();
-                for (members, batch, curve) in &parts {
-                    let (outcome, touched) = apply_in(&txn, members, batch, *curve).await?;
-                    outcomes.push(outcome);
+                for group in disjoint_groups(&parts) {
+                    let (outcome, touched) = apply_in(&txn, &parts[group]).await?;
+                    outcomes.extend(outcome);
                     rows.extend(touched);
                 }
                 txn.commit().await?;
@@ -216,36 +216,85 @@ fn merged_members(batch: &ActivityBatch) -> Result<Vec<MemberDelta>, DbError> {
     Ok(members)
 }
 
-/// Applies one batch inside the caller's transaction, set-based: the members' counters in
-/// one upsert per chunk, quest progress in two statements per chunk, XP and levels in one
-/// update per chunk at the end. Rewards (quests completed, achievements granted) go through
-/// an in-memory ledger of each member's XP, in the order the batch lists them, so the
-/// outcomes are exactly those of applying the changes one by one.
+/// A batch with its merged members, sorted, and its guild's curve.
+type Part<'c> = (Vec<MemberDelta>, ActivityBatch, &'c dyn LevelCurve);
+
+/// Splits `parts` into runs that [`apply_in`] can apply together: all of them when no guild
+/// appears in two parts (what the engine sends: one part per guild), otherwise one by one.
+fn disjoint_groups(parts: &[Part<'_>]) -> Vec<std::ops::Range<usize>> {
+    let mut owner: HashMap<&str, usize> = HashMap::new();
+    for (i, (members, batch, _)) in parts.iter().enumerate() {
+        let guilds = members
+            .iter()
+            .map(|d| d.guild_id.as_str())
+            .chain(batch.quest_progress.iter().map(|u| u.guild_id.as_str()))
+            .chain(batch.achievements.iter().map(|a| a.guild_id.as_str()));
+        for g in guilds {
+            if *owner.entry(g).or_insert(i) != i {
+                return (0..parts.len()).map(|i| i..i + 1).collect();
+            }
+        }
+    }
+    vec![0..parts.len()]
+}
+
+/// Applies batches of distinct guilds inside the caller's transaction, set-based and all
+/// together: the members' counters in one upsert per chunk, quest progress in two statements
+/// per chunk, XP and levels in one update per chunk at the end, whatever the number of guilds
+/// and members. Rewards (quests completed, achievements granted) go through an in-memory
+/// ledger of each member's XP, in the order each batch lists them, so the outcomes are exactly
+/// those of applying the changes one by one.
 ///
-/// Returns the outcome and every `levels` row as this transaction leaves it (for the cache).
+/// Returns one outcome per part and every `levels` row as this transaction leaves it (for
+/// the cache).
 async fn apply_in<C: ConnectionTrait>(
     txn: &C,
-    members: &[MemberDelta],
-    batch: &ActivityBatch,
-    curve: &dyn LevelCurve,
-) -> Result<(BatchOutcome, Vec<levels::Model>), DbError> {
-    let mut out = BatchOutcome::default();
-    let mut ledger = XpLedger::new(bulk::upsert_counters(txn, members).await?, curve);
-    for d in members {
-        let xp = ledger.add(&d.guild_id, &d.user_id, d.xp)?;
-        out.members
-            .push((d.guild_id.clone(), d.user_id.clone(), xp));
+    parts: &[Part<'_>],
+) -> Result<(Vec<BatchOutcome>, Vec<levels::Model>), DbError> {
+    let mut outs: Vec<BatchOutcome> = vec![BatchOutcome::default(); parts.len()];
+    let mut curves: HashMap<String, &dyn LevelCurve> = HashMap::new();
+    let mut all_members: Vec<MemberDelta> = Vec::new();
+    for (members, batch, curve) in parts {
+        let guilds = members
+            .iter()
+            .map(|d| &d.guild_id)
+            .chain(batch.quest_progress.iter().map(|u| &u.guild_id))
+            .chain(batch.achievements.iter().map(|a| &a.guild_id));
+        for g in guilds {
+            curves.entry(g.clone()).or_insert(*curve);
+        }
+        all_members.extend(members.iter().cloned());
+    }
+    // One lock order for every member of the transaction.
+    all_members.sort_by(|a, b| (&a.guild_id, &a.user_id).cmp(&(&b.guild_id, &b.user_id)));
+    let mut ledger = XpLedger::new(curves);
+    ledger.extend(bulk::upsert_counters(txn, &all_members).await?);
+    for (i, (members, _, _)) in parts.iter().enumerate() {
+        for d in members {
+            let xp = ledger.add(&d.guild_id, &d.user_id, d.xp)?;
+            outs[i]
+                .members
+                .push((d.guild_id.clone(), d.user_id.clone(), xp));
+        }
     }
 
     // Quest progress: checked against the quests table once, then written set-based.
-    let updates = merged_progress(&batch.quest_progress);
-    let mut rewards_due: Vec<(String, String, i64, i64)> = Vec::new();
-    if !updates.is_empty() {
-        let mut ids: Vec<i64> = updates.iter().map(|u| u.quest_id).collect();
+    let tagged: Vec<(usize, QuestProgressUpdate)> = parts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, batch, _))| {
+            merged_progress(&batch.quest_progress)
+                .into_iter()
+                .map(move |u| (i, u))
+        })
+        .collect();
+    let mut rewards_due: Vec<(usize, String, String, i64, i64)> = Vec::new();
+    if !tagged.is_empty() {
+        let mut ids: Vec<i64> = tagged.iter().map(|(_, u)| u.quest_id).collect();
         ids.sort_unstable();
         ids.dedup();
         let quests = bulk::quest_rewards(txn, &ids).await?;
-        for u in &updates {
+        for (_, u) in &tagged {
             match quests.get(&u.quest_id) {
                 Some((guild, _)) if *guild == u.guild_id => {}
                 _ => {
@@ -256,39 +305,48 @@ async fn apply_in<C: ConnectionTrait>(
                 }
             }
         }
+        let updates: Vec<QuestProgressUpdate> = tagged.iter().map(|(_, u)| u.clone()).collect();
         bulk::write_progress(txn, &updates).await?;
-        let done: Vec<_> = updates
+        let done: Vec<_> = tagged
             .iter()
-            .filter(|u| u.complete)
-            .map(|u| (u.guild_id.as_str(), u.user_id.as_str(), u.quest_id, u.at))
+            .filter(|(_, u)| u.complete)
+            .map(|(_, u)| (u.guild_id.as_str(), u.user_id.as_str(), u.quest_id, u.at))
             .collect();
         if !done.is_empty() {
             let flipped = bulk::complete_quests(txn, &done).await?;
-            for (g, u, q, _) in done {
-                if flipped.contains(&(g.to_string(), u.to_string(), q)) {
-                    let reward = quests.get(&q).map_or(0, |(_, xp)| *xp);
-                    rewards_due.push((g.to_string(), u.to_string(), q, reward));
+            for (i, u) in tagged.iter().filter(|(_, u)| u.complete) {
+                if flipped.contains(&(u.guild_id.clone(), u.user_id.clone(), u.quest_id)) {
+                    let reward = quests.get(&u.quest_id).map_or(0, |(_, xp)| *xp);
+                    rewards_due.push((
+                        *i,
+                        u.guild_id.clone(),
+                        u.user_id.clone(),
+                        u.quest_id,
+                        reward,
+                    ));
                 }
             }
         }
     }
     let mut grants = Vec::new();
-    for a in &batch.achievements {
-        if let Some(reward) =
-            insert_grant(txn, &a.guild_id, &a.user_id, a.achievement_id, a.at).await?
-        {
-            grants.push((a, reward));
+    for (i, (_, batch, _)) in parts.iter().enumerate() {
+        for a in &batch.achievements {
+            if let Some(reward) =
+                insert_grant(txn, &a.guild_id, &a.user_id, a.achievement_id, a.at).await?
+            {
+                grants.push((i, a, reward));
+            }
         }
     }
 
     // Members who earn a reward without activity of their own in this batch.
     let missing: Vec<MemberDelta> = rewards_due
         .iter()
-        .map(|(g, u, _, _)| (g.as_str(), u.as_str()))
+        .map(|(_, g, u, _, _)| (g.as_str(), u.as_str()))
         .chain(
             grants
                 .iter()
-                .map(|(a, _)| (a.guild_id.as_str(), a.user_id.as_str())),
+                .map(|(_, a, _)| (a.guild_id.as_str(), a.user_id.as_str())),
         )
         .filter(|(g, u)| !ledger.holds(g, u))
         .collect::<std::collections::BTreeSet<_>>()
@@ -298,9 +356,11 @@ async fn apply_in<C: ConnectionTrait>(
     if !missing.is_empty() {
         ledger.extend(bulk::upsert_counters(txn, &missing).await?);
     }
-    for (guild_id, user_id, quest_id, reward_xp) in rewards_due {
+    // Per member, quest rewards come before achievement rewards, each in list order; members
+    // of different parts are distinct, so the order across parts does not matter.
+    for (i, guild_id, user_id, quest_id, reward_xp) in rewards_due {
         let xp = ledger.add(&guild_id, &user_id, reward_xp)?;
-        out.completed_quests.push(QuestCompletion {
+        outs[i].completed_quests.push(QuestCompletion {
             guild_id,
             user_id,
             quest_id,
@@ -308,9 +368,9 @@ async fn apply_in<C: ConnectionTrait>(
             xp,
         });
     }
-    for (a, reward_xp) in grants {
+    for (i, a, reward_xp) in grants {
         let xp = ledger.add(&a.guild_id, &a.user_id, reward_xp)?;
-        out.granted_achievements.push(AchievementGrant {
+        outs[i].granted_achievements.push(AchievementGrant {
             guild_id: a.guild_id.clone(),
             user_id: a.user_id.clone(),
             achievement_id: a.achievement_id,
@@ -322,10 +382,12 @@ async fn apply_in<C: ConnectionTrait>(
     if !changed.is_empty() {
         bulk::write_xp(txn, &changed).await?;
     }
-    for e in &batch.audit {
-        apply_audit(txn, e).await?;
+    for (_, batch, _) in parts {
+        for e in &batch.audit {
+            apply_audit(txn, e).await?;
+        }
     }
-    Ok((out, ledger.into_rows()))
+    Ok((outs, ledger.into_rows()))
 }
 
 /// Progress updates with each (guild, user, quest) once, in first-seen order: later values
@@ -361,18 +423,17 @@ struct XpLedger<'c> {
     rows: HashMap<(String, String), levels::Model>,
     /// XP and level as stored, to write only what changed.
     stored: HashMap<(String, String), (i64, i32)>,
-    curve: &'c dyn LevelCurve,
+    /// Each guild's level curve.
+    curves: HashMap<String, &'c dyn LevelCurve>,
 }
 
 impl<'c> XpLedger<'c> {
-    fn new(rows: HashMap<(String, String), levels::Model>, curve: &'c dyn LevelCurve) -> Self {
-        let mut ledger = Self {
-            rows: HashMap::with_capacity(rows.len()),
-            stored: HashMap::with_capacity(rows.len()),
-            curve,
-        };
-        ledger.extend(rows);
-        ledger
+    fn new(curves: HashMap<String, &'c dyn LevelCurve>) -> Self {
+        Self {
+            rows: HashMap::new(),
+            stored: HashMap::new(),
+            curves,
+        }
     }
 
     fn extend(&mut self, rows: HashMap<(String, String), levels::Model>) {
@@ -395,8 +456,12 @@ impl<'c> XpLedger<'c> {
             .ok_or_else(|| DbError::Other(format!("no levels row for {guild_id}/{user_id}")))?;
         let (old_xp, old_level) = (row.xp, row.level);
         if delta != 0 {
+            let curve = self
+                .curves
+                .get(guild_id)
+                .ok_or_else(|| DbError::Other(format!("no level curve for guild {guild_id}")))?;
             row.xp = old_xp.saturating_add(delta).max(0);
-            row.level = self.curve.level_for_xp(row.xp).max(0);
+            row.level = curve.level_for_xp(row.xp).max(0);
         }
         Ok(XpOutcome {
             old_xp,
