@@ -197,3 +197,34 @@ both_backends! {
         assert_eq!((row.xp, row.level, row.messages), (70, 7, 3));
     }
 }
+
+both_backends! {
+    async fn a_batch_writes_its_rows_through_to_the_cache(t) {
+        let db = t.open().await;
+        let q = db.create_quest(quest(100)).await.unwrap();
+        db.apply_batch(ActivityBatch { members: vec![MemberDelta { xp: 5, ..MemberDelta::new(G, "1") }], ..Default::default() }, &SqrtCurve).await.unwrap();
+        // Cached views of the member's stats and progress.
+        db.get_user_level(G, "1").await.unwrap();
+        assert!(db.get_user_active_quests(G, "1").await.unwrap()[0].progress.is_none());
+        let before = db.cache_stats();
+
+        let batch = ActivityBatch {
+            members: vec![MemberDelta { xp: 120, messages: 2, ..MemberDelta::new(G, "1") }],
+            quest_progress: vec![progress("1", q.id, Some(2), true)],
+            ..Default::default()
+        };
+        db.apply_batch(batch, &SqrtCurve).await.unwrap();
+        let row = db.get_user_level(G, "1").await.unwrap().unwrap();
+        assert_eq!((row.xp, row.level, row.messages), (225, 1, 2));
+        let view = db.get_user_active_quests(G, "1").await.unwrap();
+        let p = view[0].progress.as_ref().expect("progress in the cached view");
+        assert_eq!((p.progress, p.completed, p.completed_at), (2, true, Some(at())));
+        let after = db.cache_stats();
+        assert_eq!(after.user_stats.misses, before.user_stats.misses, "stats read from the cache");
+        assert_eq!(after.user_quests.misses, before.user_quests.misses, "progress read from the cache");
+        // And the cache agrees with the database.
+        let fresh = t.open().await;
+        assert_eq!(fresh.get_user_level(G, "1").await.unwrap(), Some(row));
+        assert_eq!(fresh.get_user_active_quests(G, "1").await.unwrap()[0].progress.as_ref(), Some(p));
+    }
+}

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use super::achievements::{AchievementGrant, insert_grant};
 use super::audit::{NewAuditEntry, apply_audit};
 use super::bulk;
-use super::entities::levels;
+use super::entities::{levels, user_quests};
 use super::error::DbError;
 use super::levels::{LevelCurve, XpOutcome};
 use super::{Db, check_id};
@@ -143,18 +143,21 @@ impl Db {
         // runs, the rows it returns may be older than the cache's view and are not stored.
         let caches = self.caches();
         let stats_generation = caches.user_stats.generation();
-        let (outcomes, rows) = self
+        let progress_generation = caches.user_quests.generation();
+        let (outcomes, rows, progress) = self
             .retry("apply_batch", || async {
                 let txn = self.conn().begin().await?;
                 let mut outcomes = Vec::with_capacity(parts.len());
                 let mut rows = Vec::new();
+                let mut progress = Vec::new();
                 for group in disjoint_groups(&parts) {
-                    let (outcome, touched) = apply_in(&txn, &parts[group]).await?;
+                    let (outcome, touched, written) = apply_in(&txn, &parts[group]).await?;
                     outcomes.extend(outcome);
                     rows.extend(touched);
+                    progress.extend(written);
                 }
                 txn.commit().await?;
-                Ok::<_, DbError>((outcomes, rows))
+                Ok::<_, DbError>((outcomes, rows, progress))
             })
             .await?;
         // The committed rows go into the cache (write-through) so the next batch's busy
@@ -179,11 +182,7 @@ impl Db {
                 caches.member_changed(g, u);
             }
         }
-        for (_, batch, _) in &parts {
-            for p in &batch.quest_progress {
-                caches.progress_changed(&p.guild_id, &p.user_id);
-            }
-        }
+        caches.progress_written(progress, progress_generation);
         Ok(outcomes)
     }
 }
@@ -245,12 +244,19 @@ fn disjoint_groups(parts: &[Part<'_>]) -> Vec<std::ops::Range<usize>> {
 /// ledger of each member's XP, in the order each batch lists them, so the outcomes are exactly
 /// those of applying the changes one by one.
 ///
-/// Returns one outcome per part and every `levels` row as this transaction leaves it (for
-/// the cache).
+/// Returns one outcome per part, and every `levels` and `user_quests` row as this transaction
+/// leaves it (for the caches).
 async fn apply_in<C: ConnectionTrait>(
     txn: &C,
     parts: &[Part<'_>],
-) -> Result<(Vec<BatchOutcome>, Vec<levels::Model>), DbError> {
+) -> Result<
+    (
+        Vec<BatchOutcome>,
+        Vec<levels::Model>,
+        Vec<user_quests::Model>,
+    ),
+    DbError,
+> {
     let mut outs: Vec<BatchOutcome> = vec![BatchOutcome::default(); parts.len()];
     let mut curves: HashMap<String, &dyn LevelCurve> = HashMap::new();
     let mut all_members: Vec<MemberDelta> = Vec::new();
@@ -289,6 +295,7 @@ async fn apply_in<C: ConnectionTrait>(
         })
         .collect();
     let mut rewards_due: Vec<(usize, String, String, i64, i64)> = Vec::new();
+    let mut progress_rows: Vec<user_quests::Model> = Vec::new();
     if !tagged.is_empty() {
         let mut ids: Vec<i64> = tagged.iter().map(|(_, u)| u.quest_id).collect();
         ids.sort_unstable();
@@ -306,14 +313,26 @@ async fn apply_in<C: ConnectionTrait>(
             }
         }
         let updates: Vec<QuestProgressUpdate> = tagged.iter().map(|(_, u)| u.clone()).collect();
-        bulk::write_progress(txn, &updates).await?;
+        progress_rows = bulk::write_progress(txn, &updates).await?;
         let done: Vec<_> = tagged
             .iter()
             .filter(|(_, u)| u.complete)
             .map(|(_, u)| (u.guild_id.as_str(), u.user_id.as_str(), u.quest_id, u.at))
             .collect();
         if !done.is_empty() {
-            let flipped = bulk::complete_quests(txn, &done).await?;
+            let flipped: std::collections::HashSet<(String, String, i64)> =
+                bulk::complete_quests(txn, &done)
+                    .await?
+                    .into_iter()
+                    .map(|row| {
+                        let key = (row.guild_id.clone(), row.user_id.clone(), row.quest_id);
+                        // The completed row supersedes the one written just before.
+                        if let Some(slot) = progress_rows.iter_mut().find(|r| r.id == row.id) {
+                            *slot = row;
+                        }
+                        key
+                    })
+                    .collect();
             for (i, u) in tagged.iter().filter(|(_, u)| u.complete) {
                 if flipped.contains(&(u.guild_id.clone(), u.user_id.clone(), u.quest_id)) {
                     let reward = quests.get(&u.quest_id).map_or(0, |(_, xp)| *xp);
@@ -387,7 +406,7 @@ async fn apply_in<C: ConnectionTrait>(
             apply_audit(txn, e).await?;
         }
     }
-    Ok((outs, ledger.into_rows()))
+    Ok((outs, ledger.into_rows(), progress_rows))
 }
 
 /// Progress updates with each (guild, user, quest) once, in first-seen order: later values

@@ -8,13 +8,13 @@
 //! (SQLite 3.33+; the bundled SQLite is newer). A `VALUES` list's columns are named
 //! `column1`, `column2`, ... on both backends, which is what the statements refer to.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
 
 use super::batch::{MemberDelta, QuestProgressUpdate};
-use super::entities::levels;
+use super::entities::{levels, user_quests};
 use super::error::DbError;
 
 /// Rows per statement. Far below both backends' bound-parameter limits (PostgreSQL 65,535;
@@ -164,14 +164,21 @@ pub(crate) async fn quest_rewards<C: ConnectionTrait>(
     Ok(found)
 }
 
+/// The columns of `user_quests`, for `RETURNING` (not `*`: after `UPDATE ... FROM`,
+/// PostgreSQL's `*` also includes the `FROM` list's columns).
+const PROGRESS_COLUMNS: &str = "id, guild_id, user_id, quest_id, progress, \
+    quest_specific_progress, completed, completed_at, expires_at";
+
 /// Writes progress rows: missing rows are created with the given values (0 where `None`),
 /// existing ones take every value that is `Some`. `updates` must hold each
-/// (guild, user, quest) once and refer only to existing quests of their guild.
+/// (guild, user, quest) once and refer only to existing quests of their guild. Returns the
+/// rows as written.
 pub(crate) async fn write_progress<C: ConnectionTrait>(
     c: &C,
     updates: &[QuestProgressUpdate],
-) -> Result<(), DbError> {
+) -> Result<Vec<user_quests::Model>, DbError> {
     let backend = c.get_database_backend();
+    let mut written = Vec::with_capacity(updates.len());
     for chunk in updates.chunks(CHUNK_ROWS) {
         let values = || -> Vec<Value> {
             let mut values = Vec::with_capacity(chunk.len() * 6);
@@ -203,47 +210,44 @@ pub(crate) async fn write_progress<C: ConnectionTrait>(
             values(),
         ))
         .await?;
-        let updated = c
-            .execute(Statement::from_sql_and_values(
-                backend,
-                format!(
-                    "UPDATE user_quests SET \
-                       progress = COALESCE(v.column4, user_quests.progress), \
-                       quest_specific_progress = \
-                         COALESCE(v.column5, user_quests.quest_specific_progress), \
-                       expires_at = COALESCE(v.column6, user_quests.expires_at) \
-                     FROM (VALUES {list}) AS v \
-                     WHERE user_quests.guild_id = v.column1 AND user_quests.user_id = v.column2 \
-                       AND user_quests.quest_id = v.column3"
-                ),
-                values(),
-            ))
-            .await?
-            .rows_affected();
-        if updated != chunk.len() as u64 {
+        let updated = user_quests::Model::find_by_statement(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "UPDATE user_quests SET \
+                   progress = COALESCE(v.column4, user_quests.progress), \
+                   quest_specific_progress = \
+                     COALESCE(v.column5, user_quests.quest_specific_progress), \
+                   expires_at = COALESCE(v.column6, user_quests.expires_at) \
+                 FROM (VALUES {list}) AS v \
+                 WHERE user_quests.guild_id = v.column1 AND user_quests.user_id = v.column2 \
+                   AND user_quests.quest_id = v.column3 \
+                 RETURNING {PROGRESS_COLUMNS}"
+            ),
+            values(),
+        ))
+        .all(c)
+        .await?;
+        if updated.len() != chunk.len() {
             return Err(DbError::Other(format!(
-                "quest progress update matched {updated} rows for {} updates",
+                "quest progress update matched {} rows for {} updates",
+                updated.len(),
                 chunk.len()
             )));
         }
+        written.extend(updated);
     }
-    Ok(())
+    Ok(written)
 }
 
 /// Marks progress rows completed unless they already were, and returns the ones this call
-/// completed: only those earn the quest's reward, so a reward is paid exactly once.
+/// completed, as they now are: only those earn the quest's reward, so a reward is paid
+/// exactly once.
 pub(crate) async fn complete_quests<C: ConnectionTrait>(
     c: &C,
     done: &[(&str, &str, i64, DateTime<Utc>)],
-) -> Result<HashSet<(String, String, i64)>, DbError> {
-    #[derive(FromQueryResult)]
-    struct Row {
-        guild_id: String,
-        user_id: String,
-        quest_id: i64,
-    }
+) -> Result<Vec<user_quests::Model>, DbError> {
     let backend = c.get_database_backend();
-    let mut flipped = HashSet::with_capacity(done.len());
+    let mut flipped = Vec::with_capacity(done.len());
     for chunk in done.chunks(CHUNK_ROWS) {
         let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
         for (g, u, q, at) in chunk {
@@ -254,15 +258,16 @@ pub(crate) async fn complete_quests<C: ConnectionTrait>(
              FROM (VALUES {}) AS v \
              WHERE user_quests.guild_id = v.column1 AND user_quests.user_id = v.column2 \
                AND user_quests.quest_id = v.column3 AND user_quests.completed = FALSE \
-             RETURNING guild_id, user_id, quest_id",
+             RETURNING {PROGRESS_COLUMNS}",
             values_list(chunk.len(), 4)
         );
-        for row in Row::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
+        flipped.extend(
+            user_quests::Model::find_by_statement(Statement::from_sql_and_values(
+                backend, sql, values,
+            ))
             .all(c)
-            .await?
-        {
-            flipped.insert((row.guild_id, row.user_id, row.quest_id));
-        }
+            .await?,
+        );
     }
     Ok(flipped)
 }

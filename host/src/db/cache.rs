@@ -6,6 +6,7 @@
 //! old row before the write must not put it back after the invalidation): the reader notes the
 //! generation before loading and only inserts if no invalidation happened since.
 
+use std::collections::{BTreeSet, HashMap};
 use std::hash::Hash;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,7 +17,7 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
 use super::config::{CacheConfig, CacheSettings};
-use super::entities::{levels, quests, server_config};
+use super::entities::{levels, quests, server_config, user_quests};
 use super::notify::Change;
 use super::quests::UserQuest;
 
@@ -126,6 +127,27 @@ where
         let mut current = self.generation.lock().unwrap_or_else(|e| e.into_inner());
         *current += 1;
         self.cache.invalidate(key);
+    }
+
+    /// Replaces each present entry with `patch(old)` (absent ones stay absent), unless an
+    /// invalidation happened since `generation`; then nothing changes and `false` comes back.
+    /// Bumps the generation, like [`Self::insert_all_if_fresh`].
+    pub(crate) fn update_all_if_fresh<F: FnOnce(&V) -> V>(
+        &self,
+        patches: impl IntoIterator<Item = (K, F)>,
+        generation: u64,
+    ) -> bool {
+        let mut current = self.generation.lock().unwrap_or_else(|e| e.into_inner());
+        if *current != generation {
+            return false;
+        }
+        *current += 1;
+        for (key, patch) in patches {
+            if let Some(old) = self.cache.get(&key) {
+                self.cache.insert(key, patch(&old));
+            }
+        }
+        true
     }
 
     /// Drops every entry whose key matches (other processes' changes to one guild).
@@ -271,6 +293,44 @@ impl Caches {
         self.user_stats
             .invalidate(&(guild_id.to_string(), user_id.to_string()));
         self.announce(Change::Guild(guild_id.to_string()));
+    }
+
+    /// After a batch wrote progress rows: members' cached views take the written rows
+    /// (write-through), so the next batch does not read them back. If anything invalidated
+    /// progress since `generation` (read before the write), the views are dropped instead.
+    pub(crate) fn progress_written(&self, rows: Vec<user_quests::Model>, generation: u64) {
+        let mut by_member: HashMap<MemberKey, Vec<user_quests::Model>> = HashMap::new();
+        for row in rows {
+            by_member
+                .entry((row.guild_id.clone(), row.user_id.clone()))
+                .or_default()
+                .push(row);
+        }
+        let guilds: BTreeSet<String> = by_member.keys().map(|(g, _)| g.clone()).collect();
+        let patched = self.user_quests.update_all_if_fresh(
+            by_member.into_iter().map(|(key, rows)| {
+                let patch = move |view: &Arc<Vec<UserQuest>>| {
+                    let mut view = (**view).clone();
+                    for row in rows {
+                        if let Some(slot) = view.iter_mut().find(|uq| uq.quest.id == row.quest_id) {
+                            slot.progress = Some(row);
+                        }
+                    }
+                    Arc::new(view)
+                };
+                (key, patch)
+            }),
+            generation,
+        );
+        if !patched {
+            for g in &guilds {
+                let g2 = g.clone();
+                self.user_quests.invalidate_if(move |k| k.0 == g2);
+            }
+        }
+        for g in guilds {
+            self.announce(Change::Guild(g));
+        }
     }
 
     /// After a member's quest progress changed.
