@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::achievements::{AchievementGrant, insert_grant};
+use super::achievements::AchievementGrant;
 use super::audit::{NewAuditEntry, apply_audit};
 use super::bulk;
 use super::entities::{levels, user_quests};
@@ -300,7 +300,7 @@ async fn apply_in<C: ConnectionTrait>(
         let mut ids: Vec<i64> = tagged.iter().map(|(_, u)| u.quest_id).collect();
         ids.sort_unstable();
         ids.dedup();
-        let quests = bulk::quest_rewards(txn, &ids).await?;
+        let quests = bulk::rewards(txn, bulk::RewardTable::Quests, &ids).await?;
         for (_, u) in &tagged {
             match quests.get(&u.quest_id) {
                 Some((guild, _)) if *guild == u.guild_id => {}
@@ -347,16 +347,7 @@ async fn apply_in<C: ConnectionTrait>(
             }
         }
     }
-    let mut grants = Vec::new();
-    for (i, (_, batch, _)) in parts.iter().enumerate() {
-        for a in &batch.achievements {
-            if let Some(reward) =
-                insert_grant(txn, &a.guild_id, &a.user_id, a.achievement_id, a.at).await?
-            {
-                grants.push((i, a, reward));
-            }
-        }
-    }
+    let grants = apply_grants(txn, parts).await?;
 
     // Members who earn a reward without activity of their own in this batch.
     let missing: Vec<MemberDelta> = rewards_due
@@ -407,6 +398,61 @@ async fn apply_in<C: ConnectionTrait>(
         }
     }
     Ok((outs, ledger.into_rows(), progress_rows))
+}
+
+/// Records the parts' achievement awards set-based and returns those this transaction
+/// granted, with their reward, in list order (an award listed twice is granted once).
+async fn apply_grants<'p, C: ConnectionTrait>(
+    txn: &C,
+    parts: &'p [Part<'_>],
+) -> Result<Vec<(usize, &'p AchievementAward, i64)>, DbError> {
+    let awards: Vec<(usize, &AchievementAward)> = parts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, batch, _))| batch.achievements.iter().map(move |a| (i, a)))
+        .collect();
+    if awards.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut ids: Vec<i64> = awards.iter().map(|(_, a)| a.achievement_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let known = bulk::rewards(txn, bulk::RewardTable::Achievements, &ids).await?;
+    for (_, a) in &awards {
+        match known.get(&a.achievement_id) {
+            Some((guild, _)) if *guild == a.guild_id => {}
+            _ => {
+                return Err(DbError::not_found(format!(
+                    "achievement {} in this guild",
+                    a.achievement_id
+                )));
+            }
+        }
+    }
+    // Each award once, its first listing (whose time is stored as `earned_at`).
+    let mut seen = std::collections::HashSet::new();
+    let rows: Vec<_> = awards
+        .iter()
+        .map(|(_, a)| {
+            (
+                a.guild_id.as_str(),
+                a.user_id.as_str(),
+                a.achievement_id,
+                a.at,
+            )
+        })
+        .filter(|(g, u, id, _)| seen.insert((*g, *u, *id)))
+        .collect();
+    let mut inserted = bulk::insert_grants(txn, &rows).await?;
+    let mut granted = Vec::new();
+    for (i, a) in awards {
+        // `remove`: the first listing of an award takes it, a repeat gets nothing.
+        if inserted.remove(&(a.guild_id.clone(), a.user_id.clone(), a.achievement_id)) {
+            let reward = known.get(&a.achievement_id).map_or(0, |(_, xp)| *xp);
+            granted.push((i, a, reward));
+        }
+    }
+    Ok(granted)
 }
 
 /// Progress updates with each (guild, user, quest) once, in first-seen order: later values

@@ -8,7 +8,7 @@
 //! (SQLite 3.33+; the bundled SQLite is newer). A `VALUES` list's columns are named
 //! `column1`, `column2`, ... on both backends, which is what the statements refer to.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
@@ -132,11 +132,24 @@ pub(crate) async fn write_xp<C: ConnectionTrait>(
     Ok(())
 }
 
-/// The quests a batch refers to: `id -> (guild_id, reward_xp)`.
-pub(crate) async fn quest_rewards<C: ConnectionTrait>(
+/// Which reward table [`rewards`] reads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RewardTable {
+    Quests,
+    Achievements,
+}
+
+/// The quests or achievements a batch refers to: `id -> (guild_id, reward_xp)`.
+pub(crate) async fn rewards<C: ConnectionTrait>(
     c: &C,
+    table: RewardTable,
     ids: &[i64],
 ) -> Result<HashMap<i64, (String, i64)>, DbError> {
+    // A trusted constant, never input.
+    let table = match table {
+        RewardTable::Quests => "quests",
+        RewardTable::Achievements => "achievements",
+    };
     #[derive(FromQueryResult)]
     struct Row {
         id: i64,
@@ -147,7 +160,7 @@ pub(crate) async fn quest_rewards<C: ConnectionTrait>(
     let mut found = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK_ROWS) {
         let sql = format!(
-            "SELECT id, guild_id, reward_xp FROM quests WHERE id IN ({})",
+            "SELECT id, guild_id, reward_xp FROM {table} WHERE id IN ({})",
             (1..=chunk.len())
                 .map(|i| format!("${i}"))
                 .collect::<Vec<_>>()
@@ -270,6 +283,42 @@ pub(crate) async fn complete_quests<C: ConnectionTrait>(
         );
     }
     Ok(flipped)
+}
+
+/// Records achievements `(guild, user, achievement, earned_at)` not yet held and returns the
+/// ones this call recorded: only those earn the reward. Duplicates are recorded once.
+pub(crate) async fn insert_grants<C: ConnectionTrait>(
+    c: &C,
+    grants: &[(&str, &str, i64, DateTime<Utc>)],
+) -> Result<HashSet<(String, String, i64)>, DbError> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        guild_id: String,
+        user_id: String,
+        achievement_id: i64,
+    }
+    let backend = c.get_database_backend();
+    let mut inserted = HashSet::with_capacity(grants.len());
+    for chunk in grants.chunks(CHUNK_ROWS) {
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
+        for (g, u, a, at) in chunk {
+            values.extend([(*g).into(), (*u).into(), (*a).into(), (*at).into()]);
+        }
+        let sql = format!(
+            "INSERT INTO user_achievements (guild_id, user_id, achievement_id, earned_at) \
+             SELECT v.column1, v.column2, v.column3, v.column4 FROM (VALUES {}) AS v WHERE TRUE \
+             ON CONFLICT (guild_id, user_id, achievement_id) DO NOTHING \
+             RETURNING guild_id, user_id, achievement_id",
+            values_list(chunk.len(), 4)
+        );
+        for row in Row::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
+            .all(c)
+            .await?
+        {
+            inserted.insert((row.guild_id, row.user_id, row.achievement_id));
+        }
+    }
+    Ok(inserted)
 }
 
 #[cfg(test)]
