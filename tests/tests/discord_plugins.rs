@@ -67,6 +67,17 @@ async fn a_bundled_plugin_command_is_served() {
         .unwrap()
         .map_or(0, |m| m.xp);
     assert!((50..=150).contains(&xp), "daily bonus granted {xp} XP");
+    // The grant went through the engine's one plugin-command path: audited as the plugin,
+    // not as the member who ran the command.
+    let audit = t
+        .bot
+        .db
+        .list_audit(&GUILD.to_string(), 10, None)
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0].actor_id, "plugin:daily-bonus");
+    assert_eq!(audit[0].target_id, ALICE.to_string());
     // A second claim the same day is refused by the plugin, ephemerally, with no XP.
     let again = run_command(&fake, "daily").await;
     assert!(again.content().unwrap().contains("already claimed"));

@@ -99,7 +99,7 @@ impl Commands {
     /// name is taken or invalid is skipped and logged, never registered half-broken).
     pub async fn definitions(&self) -> Vec<CommandDef> {
         let mut defs = builtin_commands();
-        defs.extend(plugin::plugin_commands(&self.plugins, &defs).await);
+        defs.extend(plugin::plugin_commands(&self.engine, &defs).await);
         defs
     }
 
