@@ -227,6 +227,11 @@ pub fn builtin_commands() -> Vec<CommandDef> {
                     ],
                 ),
                 OptionDef::sub("list", "List achievements", vec![]),
+                OptionDef::sub(
+                    "delete",
+                    "Delete an achievement and members' records of it",
+                    vec![opt("id", "Achievement id (see /achievement list)", Integer).required()],
+                ),
             ],
         ),
         cmd(
@@ -235,6 +240,24 @@ pub fn builtin_commands() -> Vec<CommandDef> {
             true,
             vec![
                 OptionDef::sub("list", "List plugins and their state", vec![]),
+                OptionDef::sub(
+                    "enable",
+                    "Switch a plugin on for this server",
+                    vec![opt("name", "Plugin name (see /plugins list)", String).required()],
+                ),
+                OptionDef::sub(
+                    "disable",
+                    "Switch a plugin off for this server",
+                    vec![opt("name", "Plugin name (see /plugins list)", String).required()],
+                ),
+                OptionDef::sub(
+                    "config",
+                    "Show or set a plugin's settings for this server (JSON)",
+                    vec![
+                        opt("name", "Plugin name (see /plugins list)", String).required(),
+                        opt("json", "New settings as a JSON object (omit to show)", String),
+                    ],
+                ),
                 OptionDef::sub("reload", "Reload plugins from the plugin directory", vec![]),
             ],
         ),

@@ -319,6 +319,12 @@ impl QuestManager {
         let gid = guild.parse::<u64>().unwrap_or(0);
         let mut templates: Vec<(String, QuestTemplate)> = Vec::new();
         for (plugin, _) in self.cache.quest_plugins().await {
+            // A plugin the guild switched off (`/plugins disable`) offers no new quests.
+            if let Ok(s) = self.cache.settings(gid, &plugin).await
+                && !s.enabled
+            {
+                continue;
+            }
             let ctx = match self.cache.context(gid, &plugin, ms(now), 0).await {
                 Ok(c) => c,
                 Err(_) => CallContext::new(gid, ms(now), 0),
