@@ -20,6 +20,8 @@ pub async fn handle(c: &Commands, req: &Request) -> Result<Reply, CommandError> 
         ("quest", _) => quest(c, req).await,
         ("achievement", _) => achievement(c, req).await,
         ("plugins", _) => plugins(c, req).await,
+        ("import", _) => super::files::import(c, req).await,
+        ("export", _) => super::files::export(c, req).await,
         _ => Err(CommandError::Usage(format!(
             "/{} has no `{sub}` subcommand",
             req.name

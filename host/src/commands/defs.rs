@@ -261,6 +261,42 @@ pub fn builtin_commands() -> Vec<CommandDef> {
                 OptionDef::sub("reload", "Reload plugins from the plugin directory", vec![]),
             ],
         ),
+        cmd(
+            "import",
+            "Import XP from another bot's export (JSON file)",
+            true,
+            vec![
+                opt("format", "Which bot the file comes from", String)
+                    .required()
+                    .choices(&["mee6", "polaris", "experienced", "questline"]),
+                opt("file", "The JSON export file", Attachment).required(),
+                opt(
+                    "mode",
+                    "For members already here: replace or add their XP",
+                    String,
+                )
+                .choices(&["overwrite", "add"]),
+            ],
+        ),
+        cmd(
+            "export",
+            "This server's XP, roles, quests and settings as JSON",
+            true,
+            vec![],
+        ),
+        cmd(
+            "gdpr",
+            "Your data on this server",
+            false,
+            vec![
+                OptionDef::sub("download", "Get everything stored about you", vec![]),
+                OptionDef::sub(
+                    "delete",
+                    "Erase everything stored about you here",
+                    vec![opt("confirm", "True to erase for good", Boolean).required()],
+                ),
+            ],
+        ),
     ]
 }
 

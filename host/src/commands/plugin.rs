@@ -74,8 +74,10 @@ pub async fn plugin_commands(engine: &SharedEngine, taken: &[CommandDef]) -> Vec
     out
 }
 
-fn wit_value(v: &OptionValue) -> p::OptionValue {
-    match v {
+/// An option value in the plugin contract's terms; `None` for files, which plugins cannot
+/// declare (so a member cannot send one to a plugin command).
+fn wit_value(v: &OptionValue) -> Option<p::OptionValue> {
+    Some(match v {
         OptionValue::String(s) => p::OptionValue::String(s.clone()),
         OptionValue::Integer(i) => p::OptionValue::Integer(*i),
         OptionValue::Number(f) => p::OptionValue::Number(*f),
@@ -83,7 +85,8 @@ fn wit_value(v: &OptionValue) -> p::OptionValue {
         OptionValue::User(u) => p::OptionValue::User(*u),
         OptionValue::Channel(c) => p::OptionValue::Channel(*c),
         OptionValue::Role(r) => p::OptionValue::Role(*r),
-    }
+        OptionValue::Attachment(_) => return None,
+    })
 }
 
 /// An embed as text (Discord's embed limits are then the content limit).
@@ -141,7 +144,7 @@ pub async fn run(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
         options: req
             .options
             .iter()
-            .map(|(n, v)| (n.clone(), wit_value(v)))
+            .filter_map(|(n, v)| wit_value(v).map(|v| (n.clone(), v)))
             .collect(),
     };
     let outcome = {

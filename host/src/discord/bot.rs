@@ -15,7 +15,8 @@ use serenity::http::Http;
 use tokio::task::JoinHandle;
 
 use super::events::{FrontState, Handler};
-use super::http::{build_http, status};
+use super::files::DiscordFiles;
+use super::http::{build_http, build_http_with, rest_client, status};
 use super::interactions::register;
 use super::sink::{DiscordSink, SinkSnapshot};
 use super::{DiscordConfig, DiscordError};
@@ -137,7 +138,13 @@ impl Bot {
                 me.id.get()
             });
         tracing::info!(bot = %me.name, application = app, "token accepted");
-        let http = Arc::new(build_http(&token, &dc.api_base, Some(app)));
+        let client = rest_client();
+        let http = Arc::new(build_http_with(
+            client.clone(),
+            &token,
+            &dc.api_base,
+            Some(app),
+        ));
 
         let (db, plugins) = boot::open(&config.database, &config.plugins, true).await?;
         let sink = DiscordSink::start(
@@ -158,7 +165,8 @@ impl Bot {
             plugins.clone(),
             &config.cards,
             &config.engine.default_xp_plugin,
-        );
+        )
+        .with_attachments(Arc::new(DiscordFiles::new(client)));
         let defs = commands.definitions().await;
         check_definitions(&defs).map_err(DiscordError::Commands)?;
         let n = register(&http, &defs, options.dev_guild)

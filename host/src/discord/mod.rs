@@ -7,7 +7,8 @@
 //! - [`interactions`]: slash-command interactions ↔ the transport-free [`crate::commands`];
 //! - [`sink`]: the [`EffectSink`](crate::engine::EffectSink) that sends level-up messages,
 //!   notices and role changes (queued, coalesced, retried, permission problems reported once);
-//! - [`http`]: building serenity's REST client for Discord or for a test double.
+//! - [`http`]: building serenity's REST client for Discord or for a test double;
+//! - [`files`]: downloading files attached to commands (`/import`), size- and time-capped.
 //!
 //! Intents: GUILDS, GUILD_MESSAGES, GUILD_MESSAGE_REACTIONS and GUILD_VOICE_STATES, none
 //! privileged. Message *content* needs the privileged MESSAGE_CONTENT intent; without it
@@ -17,6 +18,7 @@
 
 pub mod bot;
 pub mod events;
+pub mod files;
 pub mod http;
 pub mod interactions;
 pub mod sink;

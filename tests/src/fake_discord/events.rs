@@ -175,3 +175,26 @@ pub fn resolve_users(mut interaction: Value, users: &[(u64, &str)]) -> Value {
     interaction["data"]["resolved"] = json!({"users": map});
     interaction
 }
+
+/// Adds an uploaded file to the interaction's resolved data (what Discord sends for an
+/// attachment option, whose value is the attachment's id).
+pub fn resolve_attachment(mut interaction: Value, id: u64, filename: &str, url: &str, size: usize) -> Value {
+    interaction["data"]["resolved"]["attachments"] = json!({
+        id.to_string(): {
+            "id": id.to_string(),
+            "filename": filename,
+            "size": size,
+            "url": url,
+            "proxy_url": url,
+            "content_type": "application/json",
+        }
+    });
+    interaction
+}
+
+/// GUILD_MEMBER_REMOVE: `user` left (or was removed from) the fixture guild.
+pub fn member_remove(user_id: u64, name: &str) -> Value {
+    let mut m = d("guild_member_remove.json");
+    m["user"] = user(user_id, name);
+    m
+}

@@ -90,6 +90,8 @@ struct Shared {
     role_status: Mutex<Option<u16>>,
     /// Answer `GET /users/@me` with 401 (a revoked token).
     reject_token: std::sync::atomic::AtomicBool,
+    /// Files served at `/attachments/<name>` (what Discord's CDN serves for uploads).
+    files: Mutex<std::collections::HashMap<String, Vec<u8>>>,
 }
 
 /// The running fake. Dropping it leaves its tasks to end with the test's runtime.
@@ -149,6 +151,17 @@ impl FakeDiscord {
     /// Answer role changes with `status` (e.g. 403 Missing Permissions).
     pub fn set_role_status(&self, status: u16) {
         *self.shared.role_status.lock().unwrap() = Some(status);
+    }
+
+    /// Serves `bytes` at `/attachments/<name>` (as Discord's CDN serves an uploaded file)
+    /// and returns its URL.
+    pub fn serve_file(&self, name: &str, bytes: Vec<u8>) -> String {
+        self.shared
+            .files
+            .lock()
+            .unwrap()
+            .insert(name.to_string(), bytes);
+        format!("{}/attachments/{name}", self.api_base())
     }
 
     /// Answer `GET /users/@me` with 401.
@@ -397,6 +410,32 @@ async fn rest_call(shared: Arc<Shared>, req: Request<Body>) -> Result<Response<B
                 )
             } else {
                 respond(200, Some(events::bot_user()))
+            }
+        }
+        ("GET", ["attachments", name]) => match shared.files.lock().unwrap().get(*name) {
+            Some(bytes) => Response::builder()
+                .status(StatusCode::OK)
+                .header("content-type", "application/json")
+                .body(Body::from(bytes.clone()))
+                .expect("response"),
+            None => respond(404, Some(json!({"message": "404: Not Found", "code": 0}))),
+        },
+        ("GET", ["guilds", guild, what @ ("channels" | "roles")]) => {
+            let guilds = shared.guilds.lock().unwrap().clone();
+            match guilds.iter().find(|g| g["id"].as_str() == Some(*guild)) {
+                Some(g) => {
+                    let mut list = g[*what].as_array().cloned().unwrap_or_default();
+                    if *what == "channels" {
+                        for c in &mut list {
+                            c["guild_id"] = json!(guild);
+                        }
+                    }
+                    respond(200, Some(Value::Array(list)))
+                }
+                None => respond(
+                    404,
+                    Some(json!({"message": "Unknown Guild", "code": 10004})),
+                ),
             }
         }
         ("GET", ["oauth2", "applications", "@me"]) => respond(200, Some(events::application())),
