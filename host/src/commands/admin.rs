@@ -322,26 +322,45 @@ async fn quest(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
             }
         }
         Some("reset-now") => {
+            use crate::engine::ForcedReset;
+            use crate::engine::schedule::Cycle;
+            let cycles: Vec<Cycle> = match req.string("cycle") {
+                None => vec![Cycle::Daily, Cycle::Weekly, Cycle::Monthly],
+                Some("daily") => vec![Cycle::Daily],
+                Some("weekly") => vec![Cycle::Weekly],
+                Some("monthly") => vec![Cycle::Monthly],
+                Some(other) => {
+                    return Err(CommandError::Usage(format!(
+                        "`{}` is not a cycle; use daily, weekly or monthly",
+                        fit_to(other.to_string(), 40)
+                    )));
+                }
+            };
             let engine = c.engine.get().await;
             let engine = engine.as_ref().ok_or(CommandError::Closed)?;
-            let reports = engine.pipeline().ensure_guild(req.guild).await?;
-            let done: Vec<String> = reports
+            let results = engine
+                .pipeline()
+                .force_quest_reset(req.guild, &cycles)
+                .await?;
+            let lines: Vec<String> = results
                 .iter()
-                .filter(|r| !r.created.is_empty() || r.deactivated > 0)
-                .map(|r| {
-                    format!(
+                .map(|r| match r {
+                    ForcedReset::Applied(r) => format!(
                         "{}: {} ended, {} new",
                         cycle_name(r.cycle),
                         r.deactivated,
                         r.created.len()
-                    )
+                    ),
+                    ForcedReset::AlreadyDone(cycle) => format!(
+                        "{}: reset by another process at the same moment (not repeated)",
+                        cycle_name(*cycle)
+                    ),
                 })
                 .collect();
-            Ok(Reply::private(if done.is_empty() {
-                "No reset was due: every cycle's quests belong to the current period.".to_string()
-            } else {
-                format!("Resets applied: {}", done.join("; "))
-            }))
+            Ok(Reply::private(format!(
+                "🔄 New quest period started now. {}. The new quests end at the next scheduled reset.",
+                lines.join("; ")
+            )))
         }
         _ => Err(CommandError::Usage(
             "use /quest create, list, deactivate or reset-now".into(),

@@ -198,7 +198,14 @@ pub fn builtin_commands() -> Vec<CommandDef> {
                     "End a quest now",
                     vec![opt("id", "Quest id (see /quest list)", Integer).required()],
                 ),
-                OptionDef::sub("reset-now", "Apply due quest resets now", vec![]),
+                OptionDef::sub(
+                    "reset-now",
+                    "Start a new quest period now (end current quests, pick new ones)",
+                    vec![
+                        opt("cycle", "Which cycle (default: all)", String)
+                            .choices(&["daily", "weekly", "monthly"]),
+                    ],
+                ),
             ],
         ),
         cmd(
