@@ -9,7 +9,8 @@ use questline::discord::{Bot, BotOptions};
 use questline_tests::fake_discord::harness::{TestBot, start_bot, start_bot_with, test_config};
 use questline_tests::fake_discord::spec::{Spec, check_discord_rules};
 use questline_tests::fake_discord::{
-    ALICE, APP_ID, BOB, BOT_ID, Call, FakeDiscord, GENERAL, GUILD, LEVEL_UPS, TOKEN, events,
+    ALICE, APP_ID, BOB, BOT_ID, Call, FakeDiscord, GENERAL, GUILD, LEVEL_UPS, QUESTS, TOKEN,
+    events,
 };
 use serde_json::{Value, json};
 
@@ -542,6 +543,84 @@ async fn a_missing_manage_roles_permission_is_reported_once() {
         "the missing permission is reported exactly once"
     );
     assert_eq!(t.bot.effects().forbidden, 3);
+    check_all(&fake);
+    t.bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_completed_quest_is_announced_in_the_quest_channel() {
+    let fake = FakeDiscord::start().await;
+    let t = start_bot(&fake).await;
+    let set = run_command(
+        &fake,
+        ALICE,
+        "alice",
+        "config",
+        vec![events::sub(
+            "set",
+            vec![
+                events::opt("setting", 3, json!("quest_channel")),
+                events::opt("value", 3, json!(format!("<#{QUESTS}>"))),
+            ],
+        )],
+        ADMIN,
+    )
+    .await;
+    assert!(set.content().unwrap().contains("quest_channel"), "{:?}", set.content());
+    let created = run_command(
+        &fake,
+        ALICE,
+        "alice",
+        "quest",
+        vec![events::sub(
+            "create",
+            vec![
+                events::opt("name", 3, json!("Two words")),
+                events::opt("requirement", 3, json!("total_messages")),
+                events::opt("target", 4, json!(2)),
+                events::opt("reward", 4, json!(50)),
+                events::opt("cycle", 3, json!("once")),
+            ],
+        )],
+        ADMIN,
+    )
+    .await;
+    assert!(created.content().unwrap().contains("created"), "{:?}", created.content());
+    for text in ["hello", "again"] {
+        fake.dispatch(
+            "MESSAGE_CREATE",
+            events::message(fake.id(), GENERAL, BOB, "bob", text),
+        );
+    }
+    let notice = fake
+        .wait_for("the quest notice in the quest channel", WAIT, |c| {
+            c.is("POST", &format!("/channels/{QUESTS}/messages"))
+                && c.content().is_some_and(|t| t.contains("**Two words**"))
+        })
+        .await;
+    let content = notice.content().unwrap();
+    assert!(content.contains(&format!("<@{BOB}>")) && content.contains("+50 XP"), "{content}");
+    t.bot.settle().await.unwrap();
+    assert!(
+        !fake.calls().iter().any(|c| {
+            !c.path.starts_with(&format!("/channels/{QUESTS}/"))
+                && c.content().is_some_and(|t| t.contains("**Two words**") && t.contains("completed"))
+        }),
+        "the quest was announced outside the quest channel"
+    );
+    let uq = t
+        .bot
+        .db
+        .get_user_active_quests(&GUILD.to_string(), &BOB.to_string())
+        .await
+        .unwrap();
+    let done = uq
+        .iter()
+        .find(|q| q.quest.name == "Two words")
+        .and_then(|q| q.progress.clone())
+        .expect("progress row");
+    assert!(done.completed);
+    assert!(xp_of(&t, BOB).await >= 50);
     check_all(&fake);
     t.bot.shutdown().await;
 }
