@@ -19,6 +19,7 @@ const ADMIN: u64 = 0x20;
 const MEMBER: u64 = 0x400 | 0x800;
 const REWARD_ROLE: u64 = 100_000_000_000_000_702;
 const EPHEMERAL: u64 = 1 << 6;
+const GUILD_MEMBERS_INTENT: u64 = 1 << 1;
 
 /// Every call so far follows Discord's spec and rules.
 fn check_all(fake: &FakeDiscord) {
@@ -113,6 +114,8 @@ async fn messages_lead_to_a_level_up_message_and_a_reward_role() {
         names.contains(&"rank") && names.contains(&"xp"),
         "{names:?}"
     );
+    // No privileged intent unless configured.
+    assert_eq!(fake.intents() & GUILD_MEMBERS_INTENT, 0, "GUILD_MEMBERS asked for");
 
     // An admin configures the level-up channel, a generous XP rate and a reward role.
     for (setting, value) in [
@@ -622,5 +625,83 @@ async fn a_completed_quest_is_announced_in_the_quest_channel() {
     assert!(done.completed);
     assert!(xp_of(&t, BOB).await >= 50);
     check_all(&fake);
+    t.bot.shutdown().await;
+}
+
+async fn set_xp(fake: &FakeDiscord, user: u64, amount: i64) {
+    let answer = run_command(
+        fake,
+        ALICE,
+        "alice",
+        "xp",
+        vec![events::sub(
+            "set",
+            vec![
+                events::opt("member", 6, json!(user.to_string())),
+                events::opt("amount", 4, json!(amount)),
+            ],
+        )],
+        ADMIN,
+    )
+    .await;
+    assert!(!answer.content().unwrap().contains("⚠️"), "{:?}", answer.content());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_who_leaves_is_reset_only_where_the_guild_asks_for_it() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(&fake, dir.path());
+    config.discord.members_intent = true;
+    let t = start_bot_with(&fake, config, dir).await;
+    assert_eq!(
+        fake.intents() & GUILD_MEMBERS_INTENT,
+        GUILD_MEMBERS_INTENT,
+        "members_intent did not ask for GUILD_MEMBERS"
+    );
+    let carol = 200_000_000_000_000_003;
+    for user in [BOB, carol] {
+        set_xp(&fake, user, 700).await;
+    }
+    // reset_on_leave is off by default: leaving keeps the data.
+    fake.dispatch("GUILD_MEMBER_REMOVE", events::member_remove(carol, "carol"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(xp_of(&t, carol).await, 700, "data reset although reset_on_leave is off");
+
+    let on = run_command(
+        &fake,
+        ALICE,
+        "alice",
+        "config",
+        vec![events::sub(
+            "set",
+            vec![
+                events::opt("setting", 3, json!("reset_on_leave")),
+                events::opt("value", 3, json!("true")),
+            ],
+        )],
+        ADMIN,
+    )
+    .await;
+    assert!(on.content().unwrap().contains("members_intent"), "{:?}", on.content());
+    fake.dispatch("GUILD_MEMBER_REMOVE", events::member_remove(BOB, "bob"));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let row = t
+            .bot
+            .db
+            .get_user_level(&GUILD.to_string(), &BOB.to_string())
+            .await
+            .unwrap();
+        if row.is_none() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "Bob's data was not reset when he left");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The audit entry of the change made to him went too; others are untouched.
+    let audit = t.bot.db.list_audit(&GUILD.to_string(), 100, None).await.unwrap();
+    assert!(audit.iter().all(|a| a.target_id != BOB.to_string()), "{audit:?}");
+    assert_eq!(xp_of(&t, carol).await, 700);
     t.bot.shutdown().await;
 }

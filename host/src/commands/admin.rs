@@ -123,10 +123,15 @@ async fn config_set(c: &Commands, req: &Request) -> Result<Reply, CommandError> 
             crate::db::DbError::Invalid { .. } => CommandError::Usage(e.to_string()),
             other => CommandError::Db(other),
         })?;
-    Ok(Reply::private(if value.is_empty() {
-        format!("`{setting}` cleared (back to the default).")
+    let note = if setting == "reset_on_leave" {
+        " (Questline sees members leave only when the bot runs with `[discord] members_intent = true` and the Server Members Intent enabled in the developer portal.)"
     } else {
-        format!("`{setting}` is now `{}`.", fit_to(value, 200))
+        ""
+    };
+    Ok(Reply::private(if value.is_empty() {
+        format!("`{setting}` cleared (back to the default).{note}")
+    } else {
+        format!("`{setting}` is now `{}`.{note}", fit_to(value, 200))
     }))
 }
 

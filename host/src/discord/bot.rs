@@ -92,7 +92,22 @@ fn intents(cfg: &DiscordConfig) -> GatewayIntents {
     if cfg.message_content {
         i |= GatewayIntents::MESSAGE_CONTENT;
     }
+    if cfg.members_intent {
+        i |= GatewayIntents::GUILD_MEMBERS;
+    }
     i
+}
+
+/// Says which privileged intents start-up asks for, and what is off without them.
+fn log_intents(cfg: &DiscordConfig) {
+    if cfg.members_intent {
+        tracing::info!("asking for the privileged GUILD_MEMBERS intent ([discord] members_intent): members leaving are seen, so guilds with reset_on_leave lose a leaver's XP; enable \"Server Members Intent\" in the developer portal or the gateway refuses to connect");
+    } else {
+        tracing::info!("GUILD_MEMBERS intent not asked for: reset_on_leave has no effect (set [discord] members_intent = true to use it)");
+    }
+    if cfg.message_content {
+        tracing::info!("asking for the privileged MESSAGE_CONTENT intent ([discord] message_content)");
+    }
 }
 
 fn token_looks_valid(token: &str) -> bool {
@@ -195,6 +210,7 @@ impl Bot {
             ))
         });
 
+        log_intents(dc);
         let state = Arc::new(FrontState::new(engine, commands, dc.message_content));
         let mut client = client_builder(&token, &dc.api_base, app, intents(dc))
             .event_handler(Handler {

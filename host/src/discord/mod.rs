@@ -14,7 +14,9 @@
 //! privileged. Message *content* needs the privileged MESSAGE_CONTENT intent; without it
 //! Discord sends other members' messages with empty content. XP does not need the text, so
 //! Questline asks for it only when `[discord] message_content = true`, and a message's length
-//! (which a formula may use) is 0 when the content is absent.
+//! (which a formula may use) is 0 when the content is absent. Likewise GUILD_MEMBERS (needed
+//! for GUILD_MEMBER_REMOVE, i.e. a guild's `reset_on_leave`) is asked for only when
+//! `[discord] members_intent = true`; start-up logs which privileged intents it asked for.
 
 pub mod bot;
 pub mod events;
@@ -44,6 +46,10 @@ pub struct DiscordConfig {
     /// Ask for the privileged MESSAGE_CONTENT intent (enable it in the developer portal
     /// first), so message length is known to XP formulas.
     pub message_content: bool,
+    /// Ask for the privileged GUILD_MEMBERS intent (enable "Server Members Intent" in the
+    /// developer portal first). Discord sends GUILD_MEMBER_REMOVE only with it, so guilds'
+    /// `reset_on_leave` setting works only when this is on.
+    pub members_intent: bool,
     /// How often plugin commands are compared with what is registered, in seconds
     /// (re-registered after a hot reload changes them). 0 = never.
     pub command_sync_secs: u64,
@@ -57,6 +63,7 @@ impl Default for DiscordConfig {
         Self {
             api_base: DISCORD_API.to_string(),
             message_content: false,
+            members_intent: false,
             command_sync_secs: 30,
             coalesce_ms: 250,
         }

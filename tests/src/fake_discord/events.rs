@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::{APP_ID, BOT_ID, GENERAL, GUILD};
 
 /// Every fixture file: `(file name, full gateway frame or REST object)`.
-pub const FIXTURES: [(&str, &str); 7] = [
+pub const FIXTURES: [(&str, &str); 8] = [
     (
         "ready.json",
         include_str!("../../discord-fixtures/ready.json"),
@@ -30,6 +30,10 @@ pub const FIXTURES: [(&str, &str); 7] = [
     (
         "interaction_create.json",
         include_str!("../../discord-fixtures/interaction_create.json"),
+    ),
+    (
+        "guild_member_remove.json",
+        include_str!("../../discord-fixtures/guild_member_remove.json"),
     ),
     (
         "message_object.json",

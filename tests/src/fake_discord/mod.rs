@@ -85,6 +85,8 @@ struct Shared {
     seq: AtomicU64,
     ids: AtomicU64,
     identified: AtomicU64,
+    /// The `intents` of the last IDENTIFY.
+    intents: AtomicU64,
     guilds: Mutex<Vec<Value>>,
     gateway_url: Mutex<String>,
     /// Status to answer role changes with (204 unless a test says otherwise).
@@ -168,6 +170,11 @@ impl FakeDiscord {
     /// Answer `GET /users/@me` with 401.
     pub fn reject_token(&self) {
         self.shared.reject_token.store(true, Ordering::SeqCst);
+    }
+
+    /// The gateway intents the client identified with.
+    pub fn intents(&self) -> u64 {
+        self.shared.intents.load(Ordering::SeqCst)
     }
 
     /// How many times a client identified.
@@ -269,6 +276,9 @@ async fn gateway_loop(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
                         let _ = tx.send(json!({"op": 11}).to_string());
                     }
                     Some(2) => {
+                        if let Some(bits) = v.pointer("/d/intents").and_then(Value::as_u64) {
+                            shared.intents.store(bits, Ordering::SeqCst);
+                        }
                         let mut ready = events::ready();
                         ready["resume_gateway_url"] =
                             json!(shared.gateway_url.lock().unwrap().clone());
