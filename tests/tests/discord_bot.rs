@@ -705,3 +705,69 @@ async fn a_member_who_leaves_is_reset_only_where_the_guild_asks_for_it() {
     assert_eq!(xp_of(&t, carol).await, 700);
     t.bot.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channels_and_roles_that_are_not_in_the_guild_are_refused() {
+    let fake = FakeDiscord::start().await;
+    let t = start_bot(&fake).await;
+    let missing = 100_000_000_000_000_999u64;
+    let bad_channel = run_command(
+        &fake,
+        ALICE,
+        "alice",
+        "config",
+        vec![events::sub(
+            "set",
+            vec![
+                events::opt("setting", 3, json!("level_up_channel")),
+                events::opt("value", 3, json!(format!("<#{missing}>"))),
+            ],
+        )],
+        ADMIN,
+    )
+    .await;
+    let text = bad_channel.content().unwrap();
+    assert!(text.contains("not a channel of this server"), "{text}");
+    assert_eq!(flags(&bad_channel) & EPHEMERAL, EPHEMERAL);
+    let cfg = t.bot.db.get_server_config(&GUILD.to_string()).await.unwrap();
+    assert_eq!(cfg.level_up_channel, None, "an unknown channel was stored");
+    let bad_role = run_command(
+        &fake,
+        ALICE,
+        "alice",
+        "level-roles",
+        vec![events::sub(
+            "add",
+            vec![
+                events::opt("role", 8, json!(missing.to_string())),
+                events::opt("level", 4, json!(2)),
+            ],
+        )],
+        ADMIN,
+    )
+    .await;
+    let text = bad_role.content().unwrap();
+    assert!(text.contains("not a role of this server"), "{text}");
+    assert_eq!(flags(&bad_role) & EPHEMERAL, EPHEMERAL);
+    assert!(t.bot.db.list_level_roles(&GUILD.to_string()).await.unwrap().is_empty());
+    // Ids that exist are taken (checked against the guild over REST).
+    let ok = run_command(
+        &fake,
+        ALICE,
+        "alice",
+        "config",
+        vec![events::sub(
+            "set",
+            vec![
+                events::opt("setting", 3, json!("quest_channel")),
+                events::opt("value", 3, json!(QUESTS.to_string())),
+            ],
+        )],
+        ADMIN,
+    )
+    .await;
+    assert!(!ok.content().unwrap().contains("⚠️"), "{:?}", ok.content());
+    assert!(fake.calls().iter().any(|c| c.is("GET", &format!("/guilds/{GUILD}/channels"))));
+    check_all(&fake);
+    t.bot.shutdown().await;
+}

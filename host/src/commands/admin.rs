@@ -89,14 +89,17 @@ async fn config_set(c: &Commands, req: &Request) -> Result<Reply, CommandError> 
     }
     let raw = req.string("value").unwrap_or("").trim().to_string();
     let value = match setting {
-        "level_up_channel" | "quest_channel" | "achievement_channel" if !raw.is_empty() => {
-            channel_id(&raw)
-                .ok_or_else(|| {
-                    CommandError::Usage(format!(
-                        "`{raw}` is not a channel: mention it (#channel) or give its id"
-                    ))
-                })?
-                .to_string()
+        "level_up_channel" | "quest_channel" | "achievement_channel" | "afk_channel"
+            if !raw.is_empty() =>
+        {
+            let id = channel_id(&raw).ok_or_else(|| {
+                CommandError::Usage(format!(
+                    "`{}` is not a channel: mention it (#channel) or give its id",
+                    fit_to(raw.clone(), 100)
+                ))
+            })?;
+            super::guild::check_channel(c, req.guild, id, setting).await?;
+            id.to_string()
         }
         "xp_formula_plugin" if !raw.is_empty() => {
             let loaded = c.plugins.plugins_with_kind(PluginKind::XpFormula);
@@ -188,6 +191,7 @@ async fn level_roles(c: &Commands, req: &Request) -> Result<Reply, CommandError>
                     "@everyone cannot be a reward role".into(),
                 ));
             }
+            super::guild::check_role(c, req.guild, role).await?;
             let stacked = req.boolean("stacked").unwrap_or(false);
             c.db.add_level_role(&gid, &role.to_string(), level as i32, stacked)
                 .await?;

@@ -15,6 +15,7 @@
 pub mod admin;
 pub mod defs;
 pub mod files;
+pub mod guild;
 pub mod member;
 pub mod plugin;
 pub mod types;
@@ -26,6 +27,7 @@ use tokio::sync::{RwLock, RwLockReadGuard};
 
 pub use defs::{builtin_commands, check_definitions};
 pub use files::AttachmentSource;
+pub use guild::GuildDirectory;
 pub use types::{
     Attachment, CommandDef, CommandError, CommandSource, FileRef, OptionDef, OptionKind,
     OptionValue, Reply, Request,
@@ -81,6 +83,8 @@ pub struct Commands {
     pub(crate) default_xp_plugin: String,
     /// How files attached to commands are fetched (none: `/import` says it is unavailable).
     pub(crate) attachments: Option<Arc<dyn AttachmentSource>>,
+    /// Where channel and role ids given to admin commands are checked (none: taken as given).
+    pub(crate) directory: Option<Arc<dyn GuildDirectory>>,
 }
 
 impl Commands {
@@ -99,7 +103,14 @@ impl Commands {
             cards: Arc::new(cards.clone()),
             default_xp_plugin: default_xp_plugin.to_string(),
             attachments: None,
+            directory: None,
         }
+    }
+
+    /// Checks channel and role ids given to admin commands against `directory`.
+    pub fn with_directory(mut self, directory: Arc<dyn GuildDirectory>) -> Self {
+        self.directory = Some(directory);
+        self
     }
 
     /// Lets commands fetch attached files (`/import`) through `source`.

@@ -15,6 +15,7 @@ use serenity::http::Http;
 use tokio::task::JoinHandle;
 
 use super::events::{FrontState, Handler};
+use super::directory::RestDirectory;
 use super::files::DiscordFiles;
 use super::http::{build_http, build_http_with, rest_client, status};
 use super::interactions::register;
@@ -181,7 +182,8 @@ impl Bot {
             &config.cards,
             &config.engine.default_xp_plugin,
         )
-        .with_attachments(Arc::new(DiscordFiles::new(client)));
+        .with_attachments(Arc::new(DiscordFiles::new(client)))
+        .with_directory(Arc::new(RestDirectory::new(http.clone())));
         let defs = commands.definitions().await;
         check_definitions(&defs).map_err(DiscordError::Commands)?;
         let n = register(&http, &defs, options.dev_guild)

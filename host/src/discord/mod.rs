@@ -8,7 +8,8 @@
 //! - [`sink`]: the [`EffectSink`](crate::engine::EffectSink) that sends level-up messages,
 //!   notices and role changes (queued, coalesced, retried, permission problems reported once);
 //! - [`http`]: building serenity's REST client for Discord or for a test double;
-//! - [`files`]: downloading files attached to commands (`/import`), size- and time-capped.
+//! - [`files`]: downloading files attached to commands (`/import`), size- and time-capped;
+//! - [`directory`]: a guild's channels and roles over REST, to check ids admins give.
 //!
 //! Intents: GUILDS, GUILD_MESSAGES, GUILD_MESSAGE_REACTIONS and GUILD_VOICE_STATES, none
 //! privileged. Message *content* needs the privileged MESSAGE_CONTENT intent; without it
@@ -19,6 +20,7 @@
 //! `[discord] members_intent = true`; start-up logs which privileged intents it asked for.
 
 pub mod bot;
+pub mod directory;
 pub mod events;
 pub mod files;
 pub mod http;
