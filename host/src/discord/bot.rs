@@ -163,10 +163,11 @@ impl Bot {
         ));
 
         let (db, plugins) = boot::open(&config.database, &config.plugins, true).await?;
-        let sink = DiscordSink::start(
+        let sink = DiscordSink::start_with_capacity(
             http.clone(),
             db.clone(),
             Duration::from_millis(dc.coalesce_ms),
+            dc.effect_queue,
         );
         let deps = EngineDeps {
             db: db.clone(),
@@ -310,6 +311,7 @@ impl Bot {
             activities = engine.submitted,
             level_ups = engine.level_ups,
             messages = effects.messages_sent,
+            effects_dropped = effects.dropped,
             "shut down"
         );
         ShutdownReport { engine, effects }

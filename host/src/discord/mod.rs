@@ -58,6 +58,9 @@ pub struct DiscordConfig {
     /// How long the effect sender waits to gather a burst of level-ups into one message, in
     /// milliseconds.
     pub coalesce_ms: u64,
+    /// Most effects (notices, role changes) waiting to be sent; beyond it the oldest notices
+    /// are dropped and counted, so a slow Discord never holds the engine up.
+    pub effect_queue: usize,
 }
 
 impl Default for DiscordConfig {
@@ -68,6 +71,7 @@ impl Default for DiscordConfig {
             members_intent: false,
             command_sync_secs: 30,
             coalesce_ms: 250,
+            effect_queue: sink::DEFAULT_CAPACITY,
         }
     }
 }
