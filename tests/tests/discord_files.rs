@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use questline_tests::fake_discord::harness::{TestBot, start_bot};
+use questline_tests::fake_discord::harness::{TestBot, start_bot_with, test_config};
 use questline_tests::fake_discord::spec::{Spec, check_discord_rules};
 use questline_tests::fake_discord::{ALICE, APP_ID, BOB, Call, FakeDiscord, GUILD, events};
 use serde_json::{Value, json};
@@ -135,7 +135,31 @@ fn fetched(fake: &FakeDiscord, name: &str) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn import_export_and_a_members_own_data() {
     let fake = FakeDiscord::start().await;
-    let t = start_bot(&fake).await;
+    // No generated quests (a "use N commands" quest would add its reward to the XP this
+    // test checks exactly).
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(&fake, dir.path());
+    config.engine.quests = questline::engine::QuestCounts {
+        daily: 0,
+        weekly: 0,
+        monthly: 0,
+    };
+    let t = start_bot_with(&fake, config, dir).await;
+    // No default achievements: XP here must come from what the test does (a default one,
+    // e.g. "use 10 commands", would add its reward).
+    t.bot
+        .db
+        .create_achievement(
+            &GUILD.to_string(),
+            "Unreachable",
+            "",
+            "level",
+            1_000_000,
+            0,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
     let mee6 = serde_json::to_vec(&json!({
         "players": [
             {"id": ALICE.to_string(), "xp": 1200, "message_count": 80},
@@ -148,7 +172,11 @@ async fn import_export_and_a_members_own_data() {
 
     // A member without Manage Server is refused before anything is downloaded.
     let refused = import(&fake, MEMBER, "mee6", "refused.json", mee6.clone(), None).await;
-    assert!(refused.text().contains("Manage Server"), "{}", refused.text());
+    assert!(
+        refused.text().contains("Manage Server"),
+        "{}",
+        refused.text()
+    );
     assert!(refused.ephemeral());
     assert_eq!(fetched(&fake, "refused.json"), 0, "fetched for a non-admin");
 
@@ -164,18 +192,51 @@ async fn import_export_and_a_members_own_data() {
 
     // Importing again needs a mode now that members exist; `add` adds.
     let ask = import(&fake, ADMIN, "mee6", "again.json", mee6.clone(), None).await;
-    assert!(ask.text().contains("overwrite") && ask.text().contains("add"), "{}", ask.text());
+    assert!(
+        ask.text().contains("overwrite") && ask.text().contains("add"),
+        "{}",
+        ask.text()
+    );
     assert_eq!(fetched(&fake, "again.json"), 0);
     import(&fake, ADMIN, "mee6", "add.json", mee6.clone(), Some("add")).await;
     assert_eq!(xp_of(&t, ALICE).await, Some(2400));
 
     // A broken file or the wrong format changes nothing and says why.
-    let broken = import(&fake, ADMIN, "polaris", "broken.json", b"{\"users\": [".to_vec(), Some("overwrite")).await;
-    assert!(broken.text().contains("not valid JSON"), "{}", broken.text());
+    let broken = import(
+        &fake,
+        ADMIN,
+        "polaris",
+        "broken.json",
+        b"{\"users\": [".to_vec(),
+        Some("overwrite"),
+    )
+    .await;
+    assert!(
+        broken.text().contains("not valid JSON"),
+        "{}",
+        broken.text()
+    );
     assert!(broken.ephemeral());
-    let wrong = import(&fake, ADMIN, "experienced", "wrong.json", mee6.clone(), Some("overwrite")).await;
-    assert!(wrong.text().contains("not a experienced export") || wrong.text().contains("was not imported"), "{}", wrong.text());
-    assert_eq!(xp_of(&t, ALICE).await, Some(2400), "a refused file changed XP");
+    let wrong = import(
+        &fake,
+        ADMIN,
+        "experienced",
+        "wrong.json",
+        mee6.clone(),
+        Some("overwrite"),
+    )
+    .await;
+    assert!(
+        wrong.text().contains("not a experienced export")
+            || wrong.text().contains("was not imported"),
+        "{}",
+        wrong.text()
+    );
+    assert_eq!(
+        xp_of(&t, ALICE).await,
+        Some(2400),
+        "a refused file changed XP"
+    );
     // A file above the limit (by its declared size) is not downloaded.
     let url = fake.serve_file("huge.json", b"{}".to_vec());
     let id = fake.id();
@@ -185,7 +246,10 @@ async fn import_export_and_a_members_own_data() {
             ALICE,
             "alice",
             "import",
-            vec![events::opt("format", 3, json!("mee6")), events::opt("file", 11, json!("77"))],
+            vec![
+                events::opt("format", 3, json!("mee6")),
+                events::opt("file", 11, json!("77")),
+            ],
             ADMIN,
         ),
         77,
@@ -208,13 +272,28 @@ async fn import_export_and_a_members_own_data() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| (m["user"].as_str().unwrap().to_string(), m["xp"].as_i64().unwrap()))
+        .map(|m| {
+            (
+                m["user"].as_str().unwrap().to_string(),
+                m["xp"].as_i64().unwrap(),
+            )
+        })
         .collect();
     members.sort();
-    assert_eq!(members, vec![(ALICE.to_string(), 2400), (BOB.to_string(), 600)]);
+    assert_eq!(
+        members,
+        vec![(ALICE.to_string(), 2400), (BOB.to_string(), 600)]
+    );
 
     // /gdpr: Bob gets his own data, nobody else's; deleting needs confirmation.
-    let mine = run(&fake, BOB, "gdpr", vec![events::sub("download", vec![])], MEMBER).await;
+    let mine = run(
+        &fake,
+        BOB,
+        "gdpr",
+        vec![events::sub("download", vec![])],
+        MEMBER,
+    )
+    .await;
     assert!(mine.ephemeral());
     let data = mine.file().expect("an attached data file");
     assert_eq!(data["user_id"], json!(BOB.to_string()));
@@ -223,24 +302,45 @@ async fn import_export_and_a_members_own_data() {
         &fake,
         BOB,
         "gdpr",
-        vec![events::sub("delete", vec![events::opt("confirm", 5, json!(false))])],
+        vec![events::sub(
+            "delete",
+            vec![events::opt("confirm", 5, json!(false))],
+        )],
         MEMBER,
     )
     .await;
-    assert!(unconfirmed.text().contains("confirm:True"), "{}", unconfirmed.text());
+    assert!(
+        unconfirmed.text().contains("confirm:True"),
+        "{}",
+        unconfirmed.text()
+    );
     assert_eq!(xp_of(&t, BOB).await, Some(600));
     let erased = run(
         &fake,
         BOB,
         "gdpr",
-        vec![events::sub("delete", vec![events::opt("confirm", 5, json!(true))])],
+        vec![events::sub(
+            "delete",
+            vec![events::opt("confirm", 5, json!(true))],
+        )],
         MEMBER,
     )
     .await;
     assert!(erased.text().contains("Erased"), "{}", erased.text());
     assert_eq!(xp_of(&t, BOB).await, None, "Bob's data survived");
-    assert_eq!(xp_of(&t, ALICE).await, Some(2400), "someone else's data was erased");
-    let nothing = run(&fake, CAROL, "gdpr", vec![events::sub("download", vec![])], MEMBER).await;
+    assert_eq!(
+        xp_of(&t, ALICE).await,
+        Some(2400),
+        "someone else's data was erased"
+    );
+    let nothing = run(
+        &fake,
+        CAROL,
+        "gdpr",
+        vec![events::sub("download", vec![])],
+        MEMBER,
+    )
+    .await;
     assert_eq!(nothing.file().expect("file")["levels"], Value::Null);
     check_all(&fake);
     t.bot.shutdown().await;

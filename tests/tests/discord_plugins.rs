@@ -36,7 +36,14 @@ async fn run_admin(fake: &FakeDiscord, command: &str, sub: &str, options: &[(&st
         .collect();
     fake.dispatch(
         "INTERACTION_CREATE",
-        events::interaction(id, ALICE, "alice", command, vec![events::sub(sub, opts)], ADMIN),
+        events::interaction(
+            id,
+            ALICE,
+            "alice",
+            command,
+            vec![events::sub(sub, opts)],
+            ADMIN,
+        ),
     );
     let path = format!("/interactions/{id}/token-{id}/callback");
     fake.wait_for(&format!("the answer to /{command} {sub}"), WAIT, |c| {
@@ -182,7 +189,31 @@ async fn a_hot_reloaded_plugin_gets_its_commands_registered() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plugins_are_switched_and_configured_per_server() {
     let fake = FakeDiscord::start().await;
-    let t = start_bot(&fake).await;
+    // No generated quests (a "use N commands" quest would add its reward to the XP this
+    // test checks exactly).
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(&fake, dir.path());
+    config.engine.quests = questline::engine::QuestCounts {
+        daily: 0,
+        weekly: 0,
+        monthly: 0,
+    };
+    let t = start_bot_with(&fake, config, dir).await;
+    // No default achievements: XP here must come from what the test does (a default one,
+    // e.g. "use 10 commands", would add its reward).
+    t.bot
+        .db
+        .create_achievement(
+            &GUILD.to_string(),
+            "Unreachable",
+            "",
+            "level",
+            1_000_000,
+            0,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
     let xp = |t: &questline_tests::fake_discord::harness::TestBot| {
         let db = t.bot.db.clone();
         async move {
@@ -195,16 +226,26 @@ async fn plugins_are_switched_and_configured_per_server() {
     // Unknown plugins are named as such.
     let unknown = run_admin(&fake, "plugins", "disable", &[("name", "no-such-plugin")]).await;
     assert!(
-        unknown.content().unwrap().contains("no plugin named `no-such-plugin`"),
+        unknown
+            .content()
+            .unwrap()
+            .contains("no plugin named `no-such-plugin`"),
         "{:?}",
         unknown.content()
     );
     // Switched off: the command answers so, ephemerally, and grants nothing.
     let off = run_admin(&fake, "plugins", "disable", &[("name", "daily-bonus")]).await;
-    assert!(off.content().unwrap().contains("switched off"), "{:?}", off.content());
+    assert!(
+        off.content().unwrap().contains("switched off"),
+        "{:?}",
+        off.content()
+    );
     let refused = run_command(&fake, "daily").await;
     let text = refused.content().unwrap();
-    assert!(text.contains("switched off") && text.contains("/plugins enable"), "{text}");
+    assert!(
+        text.contains("switched off") && text.contains("/plugins enable"),
+        "{text}"
+    );
     assert_eq!(flags(&refused) & EPHEMERAL, EPHEMERAL);
     t.bot.settle().await.unwrap();
     assert_eq!(xp(&t).await, 0, "a switched-off plugin granted XP");
@@ -223,27 +264,66 @@ async fn plugins_are_switched_and_configured_per_server() {
         .find(|l| l.contains("daily-bonus"))
         .unwrap_or_else(|| panic!("daily-bonus not listed: {text}"));
     assert!(line.contains("switched off here"), "{text}");
-    assert!(!text.lines().any(|l| l.contains("mee6-xp") && l.contains("switched off")), "{text}");
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.contains("mee6-xp") && l.contains("switched off")),
+        "{text}"
+    );
 
     // Bad settings are refused with what to do; good ones apply at once.
-    let bad = run_admin(&fake, "plugins", "config", &[("name", "daily-bonus"), ("json", "{min_xp: 5")]).await;
-    assert!(bad.content().unwrap().contains("must be JSON"), "{:?}", bad.content());
-    let not_object = run_admin(&fake, "plugins", "config", &[("name", "daily-bonus"), ("json", "[1]")]).await;
-    assert!(not_object.content().unwrap().contains("JSON object"), "{:?}", not_object.content());
+    let bad = run_admin(
+        &fake,
+        "plugins",
+        "config",
+        &[("name", "daily-bonus"), ("json", "{min_xp: 5")],
+    )
+    .await;
+    assert!(
+        bad.content().unwrap().contains("must be JSON"),
+        "{:?}",
+        bad.content()
+    );
+    let not_object = run_admin(
+        &fake,
+        "plugins",
+        "config",
+        &[("name", "daily-bonus"), ("json", "[1]")],
+    )
+    .await;
+    assert!(
+        not_object.content().unwrap().contains("JSON object"),
+        "{:?}",
+        not_object.content()
+    );
     run_admin(
         &fake,
         "plugins",
         "config",
-        &[("name", "daily-bonus"), ("json", r#"{"min_xp": 500, "max_xp": 500}"#)],
+        &[
+            ("name", "daily-bonus"),
+            ("json", r#"{"min_xp": 500, "max_xp": 500}"#),
+        ],
     )
     .await;
     let shown = run_admin(&fake, "plugins", "config", &[("name", "daily-bonus")]).await;
     let text = shown.content().unwrap();
-    assert!(text.contains("off") && text.contains("\"min_xp\":500"), "{text}");
+    assert!(
+        text.contains("off") && text.contains("\"min_xp\":500"),
+        "{text}"
+    );
     let on = run_admin(&fake, "plugins", "enable", &[("name", "daily-bonus")]).await;
-    assert!(on.content().unwrap().contains("switched on"), "{:?}", on.content());
+    assert!(
+        on.content().unwrap().contains("switched on"),
+        "{:?}",
+        on.content()
+    );
     let claimed = run_command(&fake, "daily").await;
-    assert!(claimed.content().unwrap().contains("Daily bonus claimed"), "{:?}", claimed.content());
+    assert!(
+        claimed.content().unwrap().contains("Daily bonus claimed"),
+        "{:?}",
+        claimed.content()
+    );
     t.bot.settle().await.unwrap();
     assert_eq!(xp(&t).await, 500, "the configured bonus was not used");
     let stored = t
