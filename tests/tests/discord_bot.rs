@@ -9,8 +9,7 @@ use questline::discord::{Bot, BotOptions};
 use questline_tests::fake_discord::harness::{TestBot, start_bot, start_bot_with, test_config};
 use questline_tests::fake_discord::spec::{Spec, check_discord_rules};
 use questline_tests::fake_discord::{
-    ALICE, APP_ID, BOB, BOT_ID, Call, FakeDiscord, GENERAL, GUILD, LEVEL_UPS, QUESTS, TOKEN,
-    events,
+    ALICE, APP_ID, BOB, BOT_ID, Call, FakeDiscord, GENERAL, GUILD, LEVEL_UPS, QUESTS, TOKEN, events,
 };
 use serde_json::{Value, json};
 
@@ -115,7 +114,11 @@ async fn messages_lead_to_a_level_up_message_and_a_reward_role() {
         "{names:?}"
     );
     // No privileged intent unless configured.
-    assert_eq!(fake.intents() & GUILD_MEMBERS_INTENT, 0, "GUILD_MEMBERS asked for");
+    assert_eq!(
+        fake.intents() & GUILD_MEMBERS_INTENT,
+        0,
+        "GUILD_MEMBERS asked for"
+    );
 
     // An admin configures the level-up channel, a generous XP rate and a reward role.
     for (setting, value) in [
@@ -569,7 +572,11 @@ async fn a_completed_quest_is_announced_in_the_quest_channel() {
         ADMIN,
     )
     .await;
-    assert!(set.content().unwrap().contains("quest_channel"), "{:?}", set.content());
+    assert!(
+        set.content().unwrap().contains("quest_channel"),
+        "{:?}",
+        set.content()
+    );
     let created = run_command(
         &fake,
         ALICE,
@@ -588,7 +595,11 @@ async fn a_completed_quest_is_announced_in_the_quest_channel() {
         ADMIN,
     )
     .await;
-    assert!(created.content().unwrap().contains("created"), "{:?}", created.content());
+    assert!(
+        created.content().unwrap().contains("created"),
+        "{:?}",
+        created.content()
+    );
     for text in ["hello", "again"] {
         fake.dispatch(
             "MESSAGE_CREATE",
@@ -602,12 +613,16 @@ async fn a_completed_quest_is_announced_in_the_quest_channel() {
         })
         .await;
     let content = notice.content().unwrap();
-    assert!(content.contains(&format!("<@{BOB}>")) && content.contains("+50 XP"), "{content}");
+    assert!(
+        content.contains(&format!("<@{BOB}>")) && content.contains("+50 XP"),
+        "{content}"
+    );
     t.bot.settle().await.unwrap();
     assert!(
         !fake.calls().iter().any(|c| {
             !c.path.starts_with(&format!("/channels/{QUESTS}/"))
-                && c.content().is_some_and(|t| t.contains("**Two words**") && t.contains("completed"))
+                && c.content()
+                    .is_some_and(|t| t.contains("**Two words**") && t.contains("completed"))
         }),
         "the quest was announced outside the quest channel"
     );
@@ -644,7 +659,11 @@ async fn set_xp(fake: &FakeDiscord, user: u64, amount: i64) {
         ADMIN,
     )
     .await;
-    assert!(!answer.content().unwrap().contains("⚠️"), "{:?}", answer.content());
+    assert!(
+        !answer.content().unwrap().contains("⚠️"),
+        "{:?}",
+        answer.content()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -666,7 +685,11 @@ async fn a_member_who_leaves_is_reset_only_where_the_guild_asks_for_it() {
     // reset_on_leave is off by default: leaving keeps the data.
     fake.dispatch("GUILD_MEMBER_REMOVE", events::member_remove(carol, "carol"));
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(xp_of(&t, carol).await, 700, "data reset although reset_on_leave is off");
+    assert_eq!(
+        xp_of(&t, carol).await,
+        700,
+        "data reset although reset_on_leave is off"
+    );
 
     let on = run_command(
         &fake,
@@ -683,7 +706,11 @@ async fn a_member_who_leaves_is_reset_only_where_the_guild_asks_for_it() {
         ADMIN,
     )
     .await;
-    assert!(on.content().unwrap().contains("members_intent"), "{:?}", on.content());
+    assert!(
+        on.content().unwrap().contains("members_intent"),
+        "{:?}",
+        on.content()
+    );
     fake.dispatch("GUILD_MEMBER_REMOVE", events::member_remove(BOB, "bob"));
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
@@ -696,12 +723,23 @@ async fn a_member_who_leaves_is_reset_only_where_the_guild_asks_for_it() {
         if row.is_none() {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "Bob's data was not reset when he left");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Bob's data was not reset when he left"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // The audit entry of the change made to him went too; others are untouched.
-    let audit = t.bot.db.list_audit(&GUILD.to_string(), 100, None).await.unwrap();
-    assert!(audit.iter().all(|a| a.target_id != BOB.to_string()), "{audit:?}");
+    let audit = t
+        .bot
+        .db
+        .list_audit(&GUILD.to_string(), 100, None)
+        .await
+        .unwrap();
+    assert!(
+        audit.iter().all(|a| a.target_id != BOB.to_string()),
+        "{audit:?}"
+    );
     assert_eq!(xp_of(&t, carol).await, 700);
     t.bot.shutdown().await;
 }
@@ -729,7 +767,12 @@ async fn channels_and_roles_that_are_not_in_the_guild_are_refused() {
     let text = bad_channel.content().unwrap();
     assert!(text.contains("not a channel of this server"), "{text}");
     assert_eq!(flags(&bad_channel) & EPHEMERAL, EPHEMERAL);
-    let cfg = t.bot.db.get_server_config(&GUILD.to_string()).await.unwrap();
+    let cfg = t
+        .bot
+        .db
+        .get_server_config(&GUILD.to_string())
+        .await
+        .unwrap();
     assert_eq!(cfg.level_up_channel, None, "an unknown channel was stored");
     let bad_role = run_command(
         &fake,
@@ -749,7 +792,14 @@ async fn channels_and_roles_that_are_not_in_the_guild_are_refused() {
     let text = bad_role.content().unwrap();
     assert!(text.contains("not a role of this server"), "{text}");
     assert_eq!(flags(&bad_role) & EPHEMERAL, EPHEMERAL);
-    assert!(t.bot.db.list_level_roles(&GUILD.to_string()).await.unwrap().is_empty());
+    assert!(
+        t.bot
+            .db
+            .list_level_roles(&GUILD.to_string())
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // Ids that exist are taken (checked against the guild over REST).
     let ok = run_command(
         &fake,
@@ -767,7 +817,11 @@ async fn channels_and_roles_that_are_not_in_the_guild_are_refused() {
     )
     .await;
     assert!(!ok.content().unwrap().contains("⚠️"), "{:?}", ok.content());
-    assert!(fake.calls().iter().any(|c| c.is("GET", &format!("/guilds/{GUILD}/channels"))));
+    assert!(
+        fake.calls()
+            .iter()
+            .any(|c| c.is("GET", &format!("/guilds/{GUILD}/channels")))
+    );
     check_all(&fake);
     t.bot.shutdown().await;
 }

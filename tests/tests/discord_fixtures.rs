@@ -108,7 +108,11 @@ fn scenario_events_are_known_events() {
         if let Event::InteractionCreate(i) = &event {
             let cmd = i.interaction.as_command().expect("a command interaction");
             if cmd.data.name == "import" {
-                assert_eq!(cmd.data.resolved.attachments.len(), 1, "the file is resolved");
+                assert_eq!(
+                    cmd.data.resolved.attachments.len(),
+                    1,
+                    "the file is resolved"
+                );
                 continue;
             }
             assert_eq!(cmd.data.name, "xp");

@@ -47,7 +47,10 @@ async fn a_full_effect_queue_drops_the_oldest_notices_and_counts_them() {
     );
     let started = std::time::Instant::now();
     sink.release(burst);
-    assert!(started.elapsed() < Duration::from_millis(100), "release waited");
+    assert!(
+        started.elapsed() < Duration::from_millis(100),
+        "release waited"
+    );
     assert!(sink.queued() <= 5);
     sink.flush().await;
 
@@ -63,9 +66,15 @@ async fn a_full_effect_queue_drops_the_oldest_notices_and_counts_them() {
         .collect();
     assert_eq!(messages.len(), 1, "{messages:?}");
     for user in 97..=100u64 {
-        assert!(messages[0].contains(&format!("<@{user}>")), "newest notice {user} missing: {messages:?}");
+        assert!(
+            messages[0].contains(&format!("<@{user}>")),
+            "newest notice {user} missing: {messages:?}"
+        );
     }
-    assert!(!messages[0].contains("<@1>"), "an old notice was kept: {messages:?}");
+    assert!(
+        !messages[0].contains("<@1>"),
+        "an old notice was kept: {messages:?}"
+    );
 
     // Once drained, the queue takes new effects again without dropping.
     sink.release(vec![level_up(500)]);

@@ -463,12 +463,13 @@ async fn plugins(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
             for p in c.plugins.list() {
                 let kinds: Vec<&str> = p.kinds.iter().map(|k| k.as_str()).collect();
                 let off = match engine.as_ref() {
-                    Some(e) => !e
-                        .pipeline()
-                        .plugin_cache()
-                        .settings(req.guild, &p.name)
-                        .await?
-                        .enabled,
+                    Some(e) => {
+                        !e.pipeline()
+                            .plugin_cache()
+                            .settings(req.guild, &p.name)
+                            .await?
+                            .enabled
+                    }
                     None => false,
                 };
                 let _ = writeln!(
@@ -530,7 +531,11 @@ async fn plugins(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
                 let s = {
                     let engine = c.engine.get().await;
                     let engine = engine.as_ref().ok_or(CommandError::Closed)?;
-                    engine.pipeline().plugin_cache().settings(req.guild, &name).await?
+                    engine
+                        .pipeline()
+                        .plugin_cache()
+                        .settings(req.guild, &name)
+                        .await?
                 };
                 return Ok(Reply::private(format!(
                     "`{name}` is {} here; settings: `{}`",

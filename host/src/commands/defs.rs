@@ -262,7 +262,11 @@ pub fn builtin_commands() -> Vec<CommandDef> {
                     "Show or set a plugin's settings for this server (JSON)",
                     vec![
                         opt("name", "Plugin name (see /plugins list)", String).required(),
-                        opt("json", "New settings as a JSON object (omit to show)", String),
+                        opt(
+                            "json",
+                            "New settings as a JSON object (omit to show)",
+                            String,
+                        ),
                     ],
                 ),
                 OptionDef::sub("reload", "Reload plugins from the plugin directory", vec![]),

@@ -147,9 +147,8 @@ pub async fn gdpr(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
     match req.subcommand.as_deref() {
         Some("download") => {
             let data = c.db.member_data(&gid, &uid).await?;
-            let bytes = serde_json::to_vec_pretty(&data).map_err(|e| {
-                CommandError::Usage(format!("your data could not be written: {e}"))
-            })?;
+            let bytes = serde_json::to_vec_pretty(&data)
+                .map_err(|e| CommandError::Usage(format!("your data could not be written: {e}")))?;
             if bytes.len() > MAX_UPLOAD_BYTES {
                 return Err(CommandError::Usage(
                     "your data is larger than Discord accepts as a file; ask a server admin to run `questline gdpr download` for you".into(),
@@ -167,7 +166,12 @@ pub async fn gdpr(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
                 ));
             }
             let d = c.db.delete_member_data(&gid, &uid).await?;
-            tracing::info!(guild = req.guild, user = req.user, rows = d.total(), "member erased their data");
+            tracing::info!(
+                guild = req.guild,
+                user = req.user,
+                rows = d.total(),
+                "member erased their data"
+            );
             Ok(Reply::private(if d.total() == 0 {
                 "Nothing was stored about you on this server.".to_string()
             } else {

@@ -14,8 +14,8 @@ use serenity::gateway::ShardManager;
 use serenity::http::Http;
 use tokio::task::JoinHandle;
 
-use super::events::{FrontState, Handler};
 use super::directory::RestDirectory;
+use super::events::{FrontState, Handler};
 use super::files::DiscordFiles;
 use super::http::{build_http, build_http_with, rest_client, status};
 use super::interactions::register;
@@ -102,12 +102,18 @@ fn intents(cfg: &DiscordConfig) -> GatewayIntents {
 /// Says which privileged intents start-up asks for, and what is off without them.
 fn log_intents(cfg: &DiscordConfig) {
     if cfg.members_intent {
-        tracing::info!("asking for the privileged GUILD_MEMBERS intent ([discord] members_intent): members leaving are seen, so guilds with reset_on_leave lose a leaver's XP; enable \"Server Members Intent\" in the developer portal or the gateway refuses to connect");
+        tracing::info!(
+            "asking for the privileged GUILD_MEMBERS intent ([discord] members_intent): members leaving are seen, so guilds with reset_on_leave lose a leaver's XP; enable \"Server Members Intent\" in the developer portal or the gateway refuses to connect"
+        );
     } else {
-        tracing::info!("GUILD_MEMBERS intent not asked for: reset_on_leave has no effect (set [discord] members_intent = true to use it)");
+        tracing::info!(
+            "GUILD_MEMBERS intent not asked for: reset_on_leave has no effect (set [discord] members_intent = true to use it)"
+        );
     }
     if cfg.message_content {
-        tracing::info!("asking for the privileged MESSAGE_CONTENT intent ([discord] message_content)");
+        tracing::info!(
+            "asking for the privileged MESSAGE_CONTENT intent ([discord] message_content)"
+        );
     }
 }
 

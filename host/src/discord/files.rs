@@ -25,7 +25,10 @@ impl DiscordFiles {
     async fn download(&self, file: &FileRef, max: u64) -> Result<Vec<u8>, String> {
         let url = reqwest::Url::parse(&file.url).map_err(|e| format!("bad file address ({e})"))?;
         if !matches!(url.scheme(), "https" | "http") {
-            return Err(format!("unsupported file address scheme `{}`", url.scheme()));
+            return Err(format!(
+                "unsupported file address scheme `{}`",
+                url.scheme()
+            ));
         }
         let too_big = |n: u64| {
             format!(

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use serenity::all::{
-    CommandDataOption, CommandDataOptionValue, CommandInteraction, CommandOptionType, Context,
-    CreateAllowedMentions, CreateAttachment, CreateCommand, CreateCommandOption,
-    AttachmentId, CreateInteractionResponse, CreateInteractionResponseMessage,
-    EditInteractionResponse, GuildId, Permissions,
+    AttachmentId, CommandDataOption, CommandDataOptionValue, CommandInteraction, CommandOptionType,
+    Context, CreateAllowedMentions, CreateAttachment, CreateCommand, CreateCommandOption,
+    CreateInteractionResponse, CreateInteractionResponseMessage, EditInteractionResponse, GuildId,
+    Permissions,
 };
 use serenity::http::Http;
 

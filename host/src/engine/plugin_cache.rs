@@ -118,9 +118,7 @@ impl PluginCache {
                 .unwrap_or_else(|| serde_json::json!({})),
         };
         self.db.set_plugin_settings(&gid, plugin, &next).await?;
-        self.settings
-            .invalidate(&(guild, plugin.to_string()))
-            .await;
+        self.settings.invalidate(&(guild, plugin.to_string())).await;
         Ok(GuildPluginSettings {
             enabled: next.enabled,
             config_json: next.config.to_string(),

@@ -304,7 +304,13 @@ impl QuestManager {
                     deactivated,
                     created,
                 } => {
-                    tracing::info!(guild, cycle = cycle_name(cycle), created = created.len(), deactivated, "quests reset by an admin");
+                    tracing::info!(
+                        guild,
+                        cycle = cycle_name(cycle),
+                        created = created.len(),
+                        deactivated,
+                        "quests reset by an admin"
+                    );
                     out.push(ForcedReset::Applied(ResetReport {
                         guild: guild.to_string(),
                         cycle,

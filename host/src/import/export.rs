@@ -67,4 +67,3 @@ pub async fn export_guild(db: &Db, guild: &str) -> Result<Value, DbError> {
         "config": config,
     }))
 }
-

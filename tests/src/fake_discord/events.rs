@@ -182,7 +182,13 @@ pub fn resolve_users(mut interaction: Value, users: &[(u64, &str)]) -> Value {
 
 /// Adds an uploaded file to the interaction's resolved data (what Discord sends for an
 /// attachment option, whose value is the attachment's id).
-pub fn resolve_attachment(mut interaction: Value, id: u64, filename: &str, url: &str, size: usize) -> Value {
+pub fn resolve_attachment(
+    mut interaction: Value,
+    id: u64,
+    filename: &str,
+    url: &str,
+    size: usize,
+) -> Value {
     interaction["data"]["resolved"]["attachments"] = json!({
         id.to_string(): {
             "id": id.to_string(),
