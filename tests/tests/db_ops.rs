@@ -127,7 +127,7 @@ both_backends!(
         db.update_server_config(G, questline::db::ServerSetting::XpRate(1.5))
             .await
             .expect("config");
-        let exported = questline::cli::export::export_guild(&db, G)
+        let exported = questline::import::export_guild(&db, G)
             .await
             .expect("export");
         let bytes = serde_json::to_vec(&exported).expect("json");
@@ -136,7 +136,7 @@ both_backends!(
         apply(&db, G2, &plan, ImportMode::Overwrite, &SqrtCurve, &no_progress)
             .await
             .expect("imports into another guild");
-        let mut again = questline::cli::export::export_guild(&db, G2)
+        let mut again = questline::import::export_guild(&db, G2)
             .await
             .expect("export");
         let mut original = exported.clone();

@@ -329,3 +329,38 @@ both_backends! {
         assert!(matches!(db.deactivate_quests("", &[c.id]).await, Err(DbError::Invalid { .. })));
     }
 }
+
+both_backends! {
+    async fn deleting_an_achievement_removes_members_records_of_it(t) {
+        let db = t.open().await;
+        let other_guild = "9999";
+        let gone = db.create_achievement(G, "Gone", "", "messages", 1, 10, at()).await.unwrap();
+        let kept = db.create_achievement(G, "Kept", "", "messages", 1, 10, at()).await.unwrap();
+        let elsewhere = db.create_achievement(other_guild, "Elsewhere", "", "messages", 1, 10, at()).await.unwrap();
+        for user in ["1", "2"] {
+            db.grant_achievement(G, user, gone.id, at(), &SqrtCurve).await.unwrap().expect("granted");
+            db.grant_achievement(G, user, kept.id, at(), &SqrtCurve).await.unwrap().expect("granted");
+        }
+        db.grant_achievement(other_guild, "1", elsewhere.id, at(), &SqrtCurve).await.unwrap().expect("granted");
+
+        // Another guild cannot delete it, and an unknown id is reported as such.
+        assert_eq!(db.delete_achievement(other_guild, gone.id).await.unwrap(), None);
+        assert_eq!(db.delete_achievement(G, elsewhere.id).await.unwrap(), None);
+        assert_eq!(db.delete_achievement(G, 987_654).await.unwrap(), None);
+
+        assert_eq!(db.delete_achievement(G, gone.id).await.unwrap(), Some(2));
+        let names: Vec<String> = db.list_achievements(G).await.unwrap().into_iter().map(|a| a.name).collect();
+        assert_eq!(names, vec!["Kept".to_string()]);
+        for user in ["1", "2"] {
+            let earned: Vec<i64> = db.get_user_achievements(G, user).await.unwrap().into_iter().map(|(ua, _)| ua.achievement_id).collect();
+            assert_eq!(earned, vec![kept.id], "member {user}");
+            // The XP the rewards gave is kept.
+            assert_eq!(db.get_user_level(G, user).await.unwrap().unwrap().xp, 20);
+        }
+        let ids = db.earned_achievement_ids(G, &["1".to_string(), "2".to_string()]).await.unwrap();
+        assert!(ids.values().all(|v| !v.contains(&gone.id)), "{ids:?}");
+        assert_eq!(db.get_user_achievements(other_guild, "1").await.unwrap().len(), 1);
+        // Deleting again finds nothing.
+        assert_eq!(db.delete_achievement(G, gone.id).await.unwrap(), None);
+    }
+}

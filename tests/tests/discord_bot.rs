@@ -9,7 +9,7 @@ use questline::discord::{Bot, BotOptions};
 use questline_tests::fake_discord::harness::{TestBot, start_bot, start_bot_with, test_config};
 use questline_tests::fake_discord::spec::{Spec, check_discord_rules};
 use questline_tests::fake_discord::{
-    ALICE, APP_ID, BOB, BOT_ID, Call, FakeDiscord, GENERAL, GUILD, LEVEL_UPS, TOKEN, events,
+    ALICE, APP_ID, BOB, BOT_ID, Call, FakeDiscord, GENERAL, GUILD, LEVEL_UPS, QUESTS, TOKEN, events,
 };
 use serde_json::{Value, json};
 
@@ -18,6 +18,7 @@ const ADMIN: u64 = 0x20;
 const MEMBER: u64 = 0x400 | 0x800;
 const REWARD_ROLE: u64 = 100_000_000_000_000_702;
 const EPHEMERAL: u64 = 1 << 6;
+const GUILD_MEMBERS_INTENT: u64 = 1 << 1;
 
 /// Every call so far follows Discord's spec and rules.
 fn check_all(fake: &FakeDiscord) {
@@ -111,6 +112,12 @@ async fn messages_lead_to_a_level_up_message_and_a_reward_role() {
     assert!(
         names.contains(&"rank") && names.contains(&"xp"),
         "{names:?}"
+    );
+    // No privileged intent unless configured.
+    assert_eq!(
+        fake.intents() & GUILD_MEMBERS_INTENT,
+        0,
+        "GUILD_MEMBERS asked for"
     );
 
     // An admin configures the level-up channel, a generous XP rate and a reward role.
@@ -542,6 +549,279 @@ async fn a_missing_manage_roles_permission_is_reported_once() {
         "the missing permission is reported exactly once"
     );
     assert_eq!(t.bot.effects().forbidden, 3);
+    check_all(&fake);
+    t.bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_completed_quest_is_announced_in_the_quest_channel() {
+    let fake = FakeDiscord::start().await;
+    let t = start_bot(&fake).await;
+    let set = run_command(
+        &fake,
+        ALICE,
+        "alice",
+        "config",
+        vec![events::sub(
+            "set",
+            vec![
+                events::opt("setting", 3, json!("quest_channel")),
+                events::opt("value", 3, json!(format!("<#{QUESTS}>"))),
+            ],
+        )],
+        ADMIN,
+    )
+    .await;
+    assert!(
+        set.content().unwrap().contains("quest_channel"),
+        "{:?}",
+        set.content()
+    );
+    let created = run_command(
+        &fake,
+        ALICE,
+        "alice",
+        "quest",
+        vec![events::sub(
+            "create",
+            vec![
+                events::opt("name", 3, json!("Two words")),
+                events::opt("requirement", 3, json!("total_messages")),
+                events::opt("target", 4, json!(2)),
+                events::opt("reward", 4, json!(50)),
+                events::opt("cycle", 3, json!("once")),
+            ],
+        )],
+        ADMIN,
+    )
+    .await;
+    assert!(
+        created.content().unwrap().contains("created"),
+        "{:?}",
+        created.content()
+    );
+    for text in ["hello", "again"] {
+        fake.dispatch(
+            "MESSAGE_CREATE",
+            events::message(fake.id(), GENERAL, BOB, "bob", text),
+        );
+    }
+    let notice = fake
+        .wait_for("the quest notice in the quest channel", WAIT, |c| {
+            c.is("POST", &format!("/channels/{QUESTS}/messages"))
+                && c.content().is_some_and(|t| t.contains("**Two words**"))
+        })
+        .await;
+    let content = notice.content().unwrap();
+    assert!(
+        content.contains(&format!("<@{BOB}>")) && content.contains("+50 XP"),
+        "{content}"
+    );
+    t.bot.settle().await.unwrap();
+    assert!(
+        !fake.calls().iter().any(|c| {
+            !c.path.starts_with(&format!("/channels/{QUESTS}/"))
+                && c.content()
+                    .is_some_and(|t| t.contains("**Two words**") && t.contains("completed"))
+        }),
+        "the quest was announced outside the quest channel"
+    );
+    let uq = t
+        .bot
+        .db
+        .get_user_active_quests(&GUILD.to_string(), &BOB.to_string())
+        .await
+        .unwrap();
+    let done = uq
+        .iter()
+        .find(|q| q.quest.name == "Two words")
+        .and_then(|q| q.progress.clone())
+        .expect("progress row");
+    assert!(done.completed);
+    assert!(xp_of(&t, BOB).await >= 50);
+    check_all(&fake);
+    t.bot.shutdown().await;
+}
+
+async fn set_xp(fake: &FakeDiscord, user: u64, amount: i64) {
+    let answer = run_command(
+        fake,
+        ALICE,
+        "alice",
+        "xp",
+        vec![events::sub(
+            "set",
+            vec![
+                events::opt("member", 6, json!(user.to_string())),
+                events::opt("amount", 4, json!(amount)),
+            ],
+        )],
+        ADMIN,
+    )
+    .await;
+    assert!(
+        !answer.content().unwrap().contains("⚠️"),
+        "{:?}",
+        answer.content()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_who_leaves_is_reset_only_where_the_guild_asks_for_it() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(&fake, dir.path());
+    config.discord.members_intent = true;
+    let t = start_bot_with(&fake, config, dir).await;
+    assert_eq!(
+        fake.intents() & GUILD_MEMBERS_INTENT,
+        GUILD_MEMBERS_INTENT,
+        "members_intent did not ask for GUILD_MEMBERS"
+    );
+    let carol = 200_000_000_000_000_003;
+    for user in [BOB, carol] {
+        set_xp(&fake, user, 700).await;
+    }
+    // reset_on_leave is off by default: leaving keeps the data.
+    fake.dispatch("GUILD_MEMBER_REMOVE", events::member_remove(carol, "carol"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        xp_of(&t, carol).await,
+        700,
+        "data reset although reset_on_leave is off"
+    );
+
+    let on = run_command(
+        &fake,
+        ALICE,
+        "alice",
+        "config",
+        vec![events::sub(
+            "set",
+            vec![
+                events::opt("setting", 3, json!("reset_on_leave")),
+                events::opt("value", 3, json!("true")),
+            ],
+        )],
+        ADMIN,
+    )
+    .await;
+    assert!(
+        on.content().unwrap().contains("members_intent"),
+        "{:?}",
+        on.content()
+    );
+    fake.dispatch("GUILD_MEMBER_REMOVE", events::member_remove(BOB, "bob"));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let row = t
+            .bot
+            .db
+            .get_user_level(&GUILD.to_string(), &BOB.to_string())
+            .await
+            .unwrap();
+        if row.is_none() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Bob's data was not reset when he left"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The audit entry of the change made to him went too; others are untouched.
+    let audit = t
+        .bot
+        .db
+        .list_audit(&GUILD.to_string(), 100, None)
+        .await
+        .unwrap();
+    assert!(
+        audit.iter().all(|a| a.target_id != BOB.to_string()),
+        "{audit:?}"
+    );
+    assert_eq!(xp_of(&t, carol).await, 700);
+    t.bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channels_and_roles_that_are_not_in_the_guild_are_refused() {
+    let fake = FakeDiscord::start().await;
+    let t = start_bot(&fake).await;
+    let missing = 100_000_000_000_000_999u64;
+    let bad_channel = run_command(
+        &fake,
+        ALICE,
+        "alice",
+        "config",
+        vec![events::sub(
+            "set",
+            vec![
+                events::opt("setting", 3, json!("level_up_channel")),
+                events::opt("value", 3, json!(format!("<#{missing}>"))),
+            ],
+        )],
+        ADMIN,
+    )
+    .await;
+    let text = bad_channel.content().unwrap();
+    assert!(text.contains("not a channel of this server"), "{text}");
+    assert_eq!(flags(&bad_channel) & EPHEMERAL, EPHEMERAL);
+    let cfg = t
+        .bot
+        .db
+        .get_server_config(&GUILD.to_string())
+        .await
+        .unwrap();
+    assert_eq!(cfg.level_up_channel, None, "an unknown channel was stored");
+    let bad_role = run_command(
+        &fake,
+        ALICE,
+        "alice",
+        "level-roles",
+        vec![events::sub(
+            "add",
+            vec![
+                events::opt("role", 8, json!(missing.to_string())),
+                events::opt("level", 4, json!(2)),
+            ],
+        )],
+        ADMIN,
+    )
+    .await;
+    let text = bad_role.content().unwrap();
+    assert!(text.contains("not a role of this server"), "{text}");
+    assert_eq!(flags(&bad_role) & EPHEMERAL, EPHEMERAL);
+    assert!(
+        t.bot
+            .db
+            .list_level_roles(&GUILD.to_string())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Ids that exist are taken (checked against the guild over REST).
+    let ok = run_command(
+        &fake,
+        ALICE,
+        "alice",
+        "config",
+        vec![events::sub(
+            "set",
+            vec![
+                events::opt("setting", 3, json!("quest_channel")),
+                events::opt("value", 3, json!(QUESTS.to_string())),
+            ],
+        )],
+        ADMIN,
+    )
+    .await;
+    assert!(!ok.content().unwrap().contains("⚠️"), "{:?}", ok.content());
+    assert!(
+        fake.calls()
+            .iter()
+            .any(|c| c.is("GET", &format!("/guilds/{GUILD}/channels")))
+    );
     check_all(&fake);
     t.bot.shutdown().await;
 }

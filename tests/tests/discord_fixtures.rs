@@ -61,6 +61,27 @@ fn scenario_events_are_known_events() {
             events::voice(3, "carol", Some(4), true),
         ),
         ("VOICE_STATE_UPDATE", events::voice(3, "carol", None, false)),
+        ("GUILD_MEMBER_REMOVE", events::member_remove(3, "carol")),
+        (
+            "INTERACTION_CREATE",
+            events::resolve_attachment(
+                events::interaction(
+                    10,
+                    3,
+                    "carol",
+                    "import",
+                    vec![
+                        events::opt("format", 3, json!("mee6")),
+                        events::opt("file", 11, json!("77")),
+                    ],
+                    0x20,
+                ),
+                77,
+                "mee6.json",
+                "http://127.0.0.1:1/attachments/mee6.json",
+                12,
+            ),
+        ),
         (
             "INTERACTION_CREATE",
             events::resolve_users(
@@ -86,6 +107,14 @@ fn scenario_events_are_known_events() {
         let event = dispatch(t, frame(t, d));
         if let Event::InteractionCreate(i) = &event {
             let cmd = i.interaction.as_command().expect("a command interaction");
+            if cmd.data.name == "import" {
+                assert_eq!(
+                    cmd.data.resolved.attachments.len(),
+                    1,
+                    "the file is resolved"
+                );
+                continue;
+            }
             assert_eq!(cmd.data.name, "xp");
             assert!(cmd.member.as_ref().and_then(|m| m.permissions).is_some());
         }

@@ -281,3 +281,60 @@ both_backends! {
         }
     }
 }
+
+both_backends! {
+    async fn a_forced_reset_starts_a_new_period_now_exactly_once(t) {
+        use questline::engine::ForcedReset;
+        use questline::engine::schedule::Cycle;
+        let start = at("2026-01-05T10:00:00Z");
+        let h = Harness::new(&t, generating(), start).await;
+        h.pipeline.ensure_guild(GUILD).await.expect("first quests");
+        let first = active_by_cycle(&h).await;
+        // No reset is due, so a scheduled check does nothing...
+        h.clock.set(at("2026-01-05T11:00:00Z"));
+        assert!(h.pipeline.ensure_guild(GUILD).await.expect("check").is_empty());
+        // ...but a forced one starts a new daily period now.
+        let forced = h.pipeline.force_quest_reset(GUILD, &[Cycle::Daily]).await.expect("forced");
+        match forced.as_slice() {
+            [ForcedReset::Applied(r)] => {
+                assert_eq!(r.cycle, Cycle::Daily);
+                assert_eq!(r.deactivated, 3);
+                assert_eq!(r.created.len(), 3);
+            }
+            other => panic!("expected one applied reset, got {other:?}"),
+        }
+        let after = active_by_cycle(&h).await;
+        assert_eq!(after["daily"].len(), 3);
+        assert!(after["daily"].iter().all(|id| !first["daily"].contains(id)), "new daily instances");
+        assert_eq!(after["weekly"], first["weekly"], "other cycles untouched");
+        assert_eq!(after["monthly"], first["monthly"]);
+        // No scheduled reset follows it, in this process or after a restart.
+        assert!(h.pipeline.ensure_guild(GUILD).await.expect("check").is_empty());
+        let restarted = Harness::with(h.db.clone(), h.plugins.clone(), generating(), at("2026-01-05T12:00:00Z"));
+        assert!(restarted.pipeline.ensure_guild(GUILD).await.expect("restart").is_empty());
+        assert_eq!(active_by_cycle(&restarted).await, after);
+
+        // Two processes forcing at the same moment: every old quest ends once and one new
+        // set exists, never two.
+        let a = Harness::with(h.db.clone(), h.plugins.clone(), generating(), at("2026-01-05T13:00:00Z"));
+        let b = Harness::with(h.db.clone(), h.plugins.clone(), generating(), at("2026-01-05T13:00:00Z"));
+        a.pipeline.ensure_guild(GUILD).await.expect("a knows the guild");
+        b.pipeline.ensure_guild(GUILD).await.expect("b knows the guild");
+        let (ra, rb) = tokio::join!(
+            a.pipeline.force_quest_reset(GUILD, &[Cycle::Daily]),
+            b.pipeline.force_quest_reset(GUILD, &[Cycle::Daily])
+        );
+        let all: Vec<ForcedReset> = ra.expect("a").into_iter().chain(rb.expect("b")).collect();
+        let applied = all.iter().filter(|r| matches!(r, ForcedReset::Applied(_))).count();
+        assert!((1..=2).contains(&applied), "{all:?}");
+        let now = active_by_cycle(&a).await;
+        assert_eq!(now["daily"].len(), 3, "two resets' quests are active at once: {now:?}");
+        assert!(now["daily"].iter().all(|id| !after["daily"].contains(id)));
+
+        // The next scheduled boundary still resets.
+        h.clock.set(at("2026-01-06T00:00:00Z"));
+        let reports = h.pipeline.ensure_guild(GUILD).await.expect("next day");
+        assert_eq!(reports.len(), 1, "{reports:?}");
+        assert_eq!(reports[0].cycle, Cycle::Daily);
+    }
+}

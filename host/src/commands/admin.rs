@@ -20,6 +20,8 @@ pub async fn handle(c: &Commands, req: &Request) -> Result<Reply, CommandError> 
         ("quest", _) => quest(c, req).await,
         ("achievement", _) => achievement(c, req).await,
         ("plugins", _) => plugins(c, req).await,
+        ("import", _) => super::files::import(c, req).await,
+        ("export", _) => super::files::export(c, req).await,
         _ => Err(CommandError::Usage(format!(
             "/{} has no `{sub}` subcommand",
             req.name
@@ -87,14 +89,17 @@ async fn config_set(c: &Commands, req: &Request) -> Result<Reply, CommandError> 
     }
     let raw = req.string("value").unwrap_or("").trim().to_string();
     let value = match setting {
-        "level_up_channel" | "quest_channel" | "achievement_channel" if !raw.is_empty() => {
-            channel_id(&raw)
-                .ok_or_else(|| {
-                    CommandError::Usage(format!(
-                        "`{raw}` is not a channel: mention it (#channel) or give its id"
-                    ))
-                })?
-                .to_string()
+        "level_up_channel" | "quest_channel" | "achievement_channel" | "afk_channel"
+            if !raw.is_empty() =>
+        {
+            let id = channel_id(&raw).ok_or_else(|| {
+                CommandError::Usage(format!(
+                    "`{}` is not a channel: mention it (#channel) or give its id",
+                    fit_to(raw.clone(), 100)
+                ))
+            })?;
+            super::guild::check_channel(c, req.guild, id, setting).await?;
+            id.to_string()
         }
         "xp_formula_plugin" if !raw.is_empty() => {
             let loaded = c.plugins.plugins_with_kind(PluginKind::XpFormula);
@@ -121,10 +126,15 @@ async fn config_set(c: &Commands, req: &Request) -> Result<Reply, CommandError> 
             crate::db::DbError::Invalid { .. } => CommandError::Usage(e.to_string()),
             other => CommandError::Db(other),
         })?;
-    Ok(Reply::private(if value.is_empty() {
-        format!("`{setting}` cleared (back to the default).")
+    let note = if setting == "reset_on_leave" {
+        " (Questline sees members leave only when the bot runs with `[discord] members_intent = true` and the Server Members Intent enabled in the developer portal.)"
     } else {
-        format!("`{setting}` is now `{}`.", fit_to(value, 200))
+        ""
+    };
+    Ok(Reply::private(if value.is_empty() {
+        format!("`{setting}` cleared (back to the default).{note}")
+    } else {
+        format!("`{setting}` is now `{}`.{note}", fit_to(value, 200))
     }))
 }
 
@@ -181,6 +191,7 @@ async fn level_roles(c: &Commands, req: &Request) -> Result<Reply, CommandError>
                     "@everyone cannot be a reward role".into(),
                 ));
             }
+            super::guild::check_role(c, req.guild, role).await?;
             let stacked = req.boolean("stacked").unwrap_or(false);
             c.db.add_level_role(&gid, &role.to_string(), level as i32, stacked)
                 .await?;
@@ -320,26 +331,45 @@ async fn quest(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
             }
         }
         Some("reset-now") => {
+            use crate::engine::ForcedReset;
+            use crate::engine::schedule::Cycle;
+            let cycles: Vec<Cycle> = match req.string("cycle") {
+                None => vec![Cycle::Daily, Cycle::Weekly, Cycle::Monthly],
+                Some("daily") => vec![Cycle::Daily],
+                Some("weekly") => vec![Cycle::Weekly],
+                Some("monthly") => vec![Cycle::Monthly],
+                Some(other) => {
+                    return Err(CommandError::Usage(format!(
+                        "`{}` is not a cycle; use daily, weekly or monthly",
+                        fit_to(other.to_string(), 40)
+                    )));
+                }
+            };
             let engine = c.engine.get().await;
             let engine = engine.as_ref().ok_or(CommandError::Closed)?;
-            let reports = engine.pipeline().ensure_guild(req.guild).await?;
-            let done: Vec<String> = reports
+            let results = engine
+                .pipeline()
+                .force_quest_reset(req.guild, &cycles)
+                .await?;
+            let lines: Vec<String> = results
                 .iter()
-                .filter(|r| !r.created.is_empty() || r.deactivated > 0)
-                .map(|r| {
-                    format!(
+                .map(|r| match r {
+                    ForcedReset::Applied(r) => format!(
                         "{}: {} ended, {} new",
                         cycle_name(r.cycle),
                         r.deactivated,
                         r.created.len()
-                    )
+                    ),
+                    ForcedReset::AlreadyDone(cycle) => format!(
+                        "{}: reset by another process at the same moment (not repeated)",
+                        cycle_name(*cycle)
+                    ),
                 })
                 .collect();
-            Ok(Reply::private(if done.is_empty() {
-                "No reset was due: every cycle's quests belong to the current period.".to_string()
-            } else {
-                format!("Resets applied: {}", done.join("; "))
-            }))
+            Ok(Reply::private(format!(
+                "🔄 New quest period started now. {}. The new quests end at the next scheduled reset.",
+                lines.join("; ")
+            )))
         }
         _ => Err(CommandError::Usage(
             "use /quest create, list, deactivate or reset-now".into(),
@@ -408,8 +438,19 @@ async fn achievement(c: &Commands, req: &Request) -> Result<Reply, CommandError>
             }
             Ok(Reply::private(out))
         }
+        Some("delete") => {
+            let id = req.need("id", req.integer("id"))?;
+            match c.db.delete_achievement(&gid, id).await? {
+                Some(earned) => Ok(Reply::private(format!(
+                    "Achievement #{id} deleted; {earned} member(s) no longer list it (XP they got from it is kept)."
+                ))),
+                None => Err(CommandError::NotFound(format!(
+                    "there is no achievement #{id} on this server; see /achievement list"
+                ))),
+            }
+        }
         _ => Err(CommandError::Usage(
-            "use /achievement create or list".into(),
+            "use /achievement create, list or delete".into(),
         )),
     }
 }
@@ -418,15 +459,27 @@ async fn plugins(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
     match req.subcommand.as_deref() {
         Some("list") => {
             let mut out = "🧩 **Plugins**\n".to_string();
+            let engine = c.engine.get().await;
             for p in c.plugins.list() {
                 let kinds: Vec<&str> = p.kinds.iter().map(|k| k.as_str()).collect();
+                let off = match engine.as_ref() {
+                    Some(e) => {
+                        !e.pipeline()
+                            .plugin_cache()
+                            .settings(req.guild, &p.name)
+                            .await?
+                            .enabled
+                    }
+                    None => false,
+                };
                 let _ = writeln!(
                     out,
-                    "**{}** {} · {} · {}",
+                    "**{}** {} · {} · {}{}",
                     p.name,
                     p.version.as_deref().unwrap_or("-"),
                     kinds.join(", "),
-                    p.state
+                    p.state,
+                    if off { " · switched off here" } else { "" }
                 );
             }
             Ok(Reply::private(out))
@@ -459,6 +512,93 @@ async fn plugins(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
                 ))),
             }
         }
-        _ => Err(CommandError::Usage("use /plugins list or reload".into())),
+        Some(sub @ ("enable" | "disable")) => {
+            let name = loaded_plugin(c, req)?;
+            let on = sub == "enable";
+            engine_settings(c, req.guild, &name, Some(on), None).await?;
+            Ok(Reply::private(if on {
+                format!("`{name}` is switched on for this server.")
+            } else {
+                format!(
+                    "`{name}` is switched off for this server: its commands answer that it is off and it offers no new quests."
+                )
+            }))
+        }
+        Some("config") => {
+            let name = loaded_plugin(c, req)?;
+            let raw = req.string("json").map(str::trim).unwrap_or("");
+            if raw.is_empty() {
+                let s = {
+                    let engine = c.engine.get().await;
+                    let engine = engine.as_ref().ok_or(CommandError::Closed)?;
+                    engine
+                        .pipeline()
+                        .plugin_cache()
+                        .settings(req.guild, &name)
+                        .await?
+                };
+                return Ok(Reply::private(format!(
+                    "`{name}` is {} here; settings: `{}`",
+                    if s.enabled { "on" } else { "off" },
+                    fit_to(s.config_json, 1_800)
+                )));
+            }
+            let value: serde_json::Value = serde_json::from_str(raw).map_err(|e| {
+                CommandError::Usage(format!(
+                    "the settings must be JSON (e.g. {{\"bonus\": 50}}); yours is not: {e}"
+                ))
+            })?;
+            if !value.is_object() {
+                return Err(CommandError::Usage(
+                    "the settings must be a JSON object, like {\"bonus\": 50}".into(),
+                ));
+            }
+            let stored = engine_settings(c, req.guild, &name, None, Some(value)).await?;
+            Ok(Reply::private(format!(
+                "`{name}` settings saved: `{}`",
+                fit_to(stored.config_json, 1_800)
+            )))
+        }
+        _ => Err(CommandError::Usage(
+            "use /plugins list, enable, disable, config or reload".into(),
+        )),
     }
+}
+
+/// The `name` option, if it names a loaded plugin.
+fn loaded_plugin(c: &Commands, req: &Request) -> Result<String, CommandError> {
+    let name = req.need("name", req.string("name"))?.trim().to_string();
+    if c.plugins.info(&name).is_none() {
+        let loaded: Vec<String> = c.plugins.list().into_iter().map(|p| p.name).collect();
+        return Err(CommandError::NotFound(format!(
+            "no plugin named `{}` is loaded; loaded: {}",
+            fit_to(name, 64),
+            loaded.join(", ")
+        )));
+    }
+    Ok(name)
+}
+
+/// Stores a guild's plugin switch/settings through the engine's plugin cache (which the
+/// engine reads), so the change applies from the next command or batch.
+async fn engine_settings(
+    c: &Commands,
+    guild: u64,
+    plugin: &str,
+    enabled: Option<bool>,
+    config: Option<serde_json::Value>,
+) -> Result<crate::engine::plugin_cache::GuildPluginSettings, CommandError> {
+    let engine = c.engine.get().await;
+    let engine = engine.as_ref().ok_or(CommandError::Closed)?;
+    engine
+        .pipeline()
+        .plugin_cache()
+        .store_settings(guild, plugin, enabled, config)
+        .await
+        .map_err(|e| match e {
+            crate::engine::EngineError::Db(crate::db::DbError::Invalid { field, reason }) => {
+                CommandError::Usage(format!("{field}: {reason}"))
+            }
+            other => CommandError::Engine(other),
+        })
 }

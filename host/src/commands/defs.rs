@@ -198,7 +198,14 @@ pub fn builtin_commands() -> Vec<CommandDef> {
                     "End a quest now",
                     vec![opt("id", "Quest id (see /quest list)", Integer).required()],
                 ),
-                OptionDef::sub("reset-now", "Apply due quest resets now", vec![]),
+                OptionDef::sub(
+                    "reset-now",
+                    "Start a new quest period now (end current quests, pick new ones)",
+                    vec![
+                        opt("cycle", "Which cycle (default: all)", String)
+                            .choices(&["daily", "weekly", "monthly"]),
+                    ],
+                ),
             ],
         ),
         cmd(
@@ -227,6 +234,11 @@ pub fn builtin_commands() -> Vec<CommandDef> {
                     ],
                 ),
                 OptionDef::sub("list", "List achievements", vec![]),
+                OptionDef::sub(
+                    "delete",
+                    "Delete an achievement and members' records of it",
+                    vec![opt("id", "Achievement id (see /achievement list)", Integer).required()],
+                ),
             ],
         ),
         cmd(
@@ -235,7 +247,65 @@ pub fn builtin_commands() -> Vec<CommandDef> {
             true,
             vec![
                 OptionDef::sub("list", "List plugins and their state", vec![]),
+                OptionDef::sub(
+                    "enable",
+                    "Switch a plugin on for this server",
+                    vec![opt("name", "Plugin name (see /plugins list)", String).required()],
+                ),
+                OptionDef::sub(
+                    "disable",
+                    "Switch a plugin off for this server",
+                    vec![opt("name", "Plugin name (see /plugins list)", String).required()],
+                ),
+                OptionDef::sub(
+                    "config",
+                    "Show or set a plugin's settings for this server (JSON)",
+                    vec![
+                        opt("name", "Plugin name (see /plugins list)", String).required(),
+                        opt(
+                            "json",
+                            "New settings as a JSON object (omit to show)",
+                            String,
+                        ),
+                    ],
+                ),
                 OptionDef::sub("reload", "Reload plugins from the plugin directory", vec![]),
+            ],
+        ),
+        cmd(
+            "import",
+            "Import XP from another bot's export (JSON file)",
+            true,
+            vec![
+                opt("format", "Which bot the file comes from", String)
+                    .required()
+                    .choices(&["mee6", "polaris", "experienced", "questline"]),
+                opt("file", "The JSON export file", Attachment).required(),
+                opt(
+                    "mode",
+                    "For members already here: replace or add their XP",
+                    String,
+                )
+                .choices(&["overwrite", "add"]),
+            ],
+        ),
+        cmd(
+            "export",
+            "This server's XP, roles, quests and settings as JSON",
+            true,
+            vec![],
+        ),
+        cmd(
+            "gdpr",
+            "Your data on this server",
+            false,
+            vec![
+                OptionDef::sub("download", "Get everything stored about you", vec![]),
+                OptionDef::sub(
+                    "delete",
+                    "Erase everything stored about you here",
+                    vec![opt("confirm", "True to erase for good", Boolean).required()],
+                ),
             ],
         ),
     ]

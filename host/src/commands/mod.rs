@@ -8,10 +8,14 @@
 //! - [`defs`]: what the built-in commands are (names, options, who may run them);
 //! - [`member`]: `/rank`, `/leaderboard`, `/quests`, `/achievements`, `/card`, `/privacy`;
 //! - [`admin`]: `/config`, `/xp`, `/level-roles`, `/quest`, `/achievement`, `/plugins`;
+//! - [`files`]: commands that move files: `/import`, `/export` (admins), `/gdpr` (a member's
+//!   own data);
 //! - [`plugin`]: commands that plugins add (run inside the plugin, intents turned into replies).
 
 pub mod admin;
 pub mod defs;
+pub mod files;
+pub mod guild;
 pub mod member;
 pub mod plugin;
 pub mod types;
@@ -22,9 +26,11 @@ use std::sync::Arc;
 use tokio::sync::{RwLock, RwLockReadGuard};
 
 pub use defs::{builtin_commands, check_definitions};
+pub use files::AttachmentSource;
+pub use guild::GuildDirectory;
 pub use types::{
-    Attachment, CommandDef, CommandError, CommandSource, OptionDef, OptionKind, OptionValue, Reply,
-    Request,
+    Attachment, CommandDef, CommandError, CommandSource, FileRef, OptionDef, OptionKind,
+    OptionValue, Reply, Request,
 };
 
 use crate::cards::{CardRenderer, CardsConfig};
@@ -75,6 +81,10 @@ pub struct Commands {
     pub(crate) renderer: CardRenderer,
     pub(crate) cards: Arc<CardsConfig>,
     pub(crate) default_xp_plugin: String,
+    /// How files attached to commands are fetched (none: `/import` says it is unavailable).
+    pub(crate) attachments: Option<Arc<dyn AttachmentSource>>,
+    /// Where channel and role ids given to admin commands are checked (none: taken as given).
+    pub(crate) directory: Option<Arc<dyn GuildDirectory>>,
 }
 
 impl Commands {
@@ -92,21 +102,47 @@ impl Commands {
             renderer: CardRenderer::new(cards),
             cards: Arc::new(cards.clone()),
             default_xp_plugin: default_xp_plugin.to_string(),
+            attachments: None,
+            directory: None,
         }
+    }
+
+    /// Checks channel and role ids given to admin commands against `directory`.
+    pub fn with_directory(mut self, directory: Arc<dyn GuildDirectory>) -> Self {
+        self.directory = Some(directory);
+        self
+    }
+
+    /// Lets commands fetch attached files (`/import`) through `source`.
+    pub fn with_attachments(mut self, source: Arc<dyn AttachmentSource>) -> Self {
+        self.attachments = Some(source);
+        self
     }
 
     /// Every command to register: the built-ins, then the plugins' (a plugin command whose
     /// name is taken or invalid is skipped and logged, never registered half-broken).
     pub async fn definitions(&self) -> Vec<CommandDef> {
         let mut defs = builtin_commands();
-        defs.extend(plugin::plugin_commands(&self.plugins, &defs).await);
+        defs.extend(plugin::plugin_commands(&self.engine, &defs).await);
         defs
     }
 
     /// Whether the reply may take longer than Discord's 3-second answer window, so the front
     /// should acknowledge ("thinking…") first and edit the answer in afterwards.
     pub fn defers(&self, name: &str) -> bool {
-        matches!(name, "rank")
+        matches!(name, "rank" | "import" | "export" | "gdpr")
+    }
+
+    /// Whether using `name` counts as activity (XP, quests, achievements). Privacy requests
+    /// do not: `/gdpr delete` must not leave a fresh record of its user behind.
+    pub fn counts_as_activity(&self, name: &str) -> bool {
+        name != "gdpr"
+    }
+
+    /// Whether every answer to `name` is for the invoker only (so a deferral is ephemeral
+    /// too).
+    pub fn answers_privately(&self, name: &str) -> bool {
+        matches!(name, "import" | "export" | "gdpr")
     }
 
     /// Runs a command. Never fails: errors become an ephemeral reply that says what went
@@ -119,7 +155,9 @@ impl Commands {
             "achievements" => member::achievements(self, req).await,
             "card" => member::card(self, req).await,
             "privacy" => member::privacy(self, req).await,
-            "config" | "xp" | "level-roles" | "quest" | "achievement" | "plugins" => {
+            "gdpr" => files::gdpr(self, req).await,
+            "config" | "xp" | "level-roles" | "quest" | "achievement" | "plugins" | "import"
+            | "export" => {
                 if is_admin(req.permissions) {
                     admin::handle(self, req).await
                 } else {

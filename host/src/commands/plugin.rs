@@ -1,19 +1,19 @@
-//! Commands that plugins add: their specs become [`CommandDef`]s, a run goes into the plugin
-//! (with its limits: time, memory, breaker), and the intents it returns become a reply and
-//! XP grants. A plugin that fails answers with an ephemeral error saying what went wrong.
+//! Commands that plugins add, on the transport-free side: their specs become [`CommandDef`]s,
+//! and a run goes through the engine's one plugin-command path
+//! ([`crate::engine::plugin_commands`]: inside the plugin with its limits, XP grants capped
+//! and audited as `plugin:NAME`), whose outcome becomes a reply. A plugin that fails answers
+//! with an ephemeral error saying what went wrong.
 
 use std::fmt::Write as _;
 
-use super::Commands;
 use super::defs::{check_definitions, valid_name};
 use super::types::{
     CommandDef, CommandError, CommandSource, OptionDef, OptionKind, OptionValue, Reply, Request,
     fit_to,
 };
-use crate::plugins::{self as p, CallContext, PluginHost, PluginKind};
-
-/// Most XP one plugin command may grant one member per run.
-pub const MAX_PLUGIN_GRANT: i64 = 10_000;
+use super::{Commands, SharedEngine};
+use crate::engine::{CommandCall, CommandOutcome};
+use crate::plugins as p;
 
 fn option_def(o: &p::CommandOption) -> OptionDef {
     let kind = match o.kind {
@@ -42,53 +42,42 @@ fn spec_def(plugin: &str, s: &p::CommandSpec) -> CommandDef {
     }
 }
 
-/// Every plugin's commands (plugins in name order), minus those that clash with a command
-/// already taken or break Discord's rules (logged).
-pub async fn plugin_commands(host: &PluginHost, taken: &[CommandDef]) -> Vec<CommandDef> {
-    let mut out: Vec<CommandDef> = Vec::new();
-    for plugin in host.plugins_with_kind(PluginKind::Commands) {
-        let ctx = CallContext::new(0, chrono::Utc::now().timestamp_millis(), 0);
-        let specs = match host.command_specs(&plugin, &ctx).await {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(%plugin, error = %e, "plugin did not list its commands; none registered");
-                continue;
-            }
-        };
-        for s in &specs {
-            let def = spec_def(&plugin, s);
-            if taken.iter().chain(&out).any(|d| d.name == def.name) {
-                tracing::warn!(%plugin, command = %def.name, "command name already taken; skipped");
-                continue;
-            }
-            if !valid_name(&def.name) {
-                tracing::warn!(%plugin, command = %def.name, "invalid command name; skipped");
-                continue;
-            }
-            if let Err(e) = check_definitions(std::slice::from_ref(&def)) {
-                tracing::warn!(%plugin, command = %def.name, error = %e, "invalid command; skipped");
-                continue;
-            }
-            out.push(def);
+/// Every plugin's commands (the engine's lookup, so registration and running agree on who
+/// serves which name), minus those that clash with a command already taken or break
+/// Discord's rules (logged). Empty once the engine has shut down.
+pub async fn plugin_commands(engine: &SharedEngine, taken: &[CommandDef]) -> Vec<CommandDef> {
+    let found = {
+        let guard = engine.get().await;
+        match guard.as_ref() {
+            Some(e) => e.pipeline().plugin_commands().await,
+            None => return Vec::new(),
         }
+    };
+    let mut out: Vec<CommandDef> = Vec::new();
+    for cmd in found.values() {
+        let def = spec_def(&cmd.plugin, &cmd.spec);
+        let plugin = &cmd.plugin;
+        if taken.iter().chain(&out).any(|d| d.name == def.name) {
+            tracing::warn!(%plugin, command = %def.name, "command name already taken; skipped");
+            continue;
+        }
+        if !valid_name(&def.name) {
+            tracing::warn!(%plugin, command = %def.name, "invalid command name; skipped");
+            continue;
+        }
+        if let Err(e) = check_definitions(std::slice::from_ref(&def)) {
+            tracing::warn!(%plugin, command = %def.name, error = %e, "invalid command; skipped");
+            continue;
+        }
+        out.push(def);
     }
     out
 }
 
-/// The plugin serving command `name`, with its spec.
-async fn find(host: &PluginHost, name: &str, ctx: &CallContext) -> Option<(String, CommandDef)> {
-    for plugin in host.plugins_with_kind(PluginKind::Commands) {
-        if let Ok(specs) = host.command_specs(&plugin, ctx).await
-            && let Some(s) = specs.iter().find(|s| s.name == name)
-        {
-            return Some((plugin.clone(), spec_def(&plugin, s)));
-        }
-    }
-    None
-}
-
-fn wit_value(v: &OptionValue) -> p::OptionValue {
-    match v {
+/// An option value in the plugin contract's terms; `None` for files, which plugins cannot
+/// declare (so a member cannot send one to a plugin command).
+fn wit_value(v: &OptionValue) -> Option<p::OptionValue> {
+    Some(match v {
         OptionValue::String(s) => p::OptionValue::String(s.clone()),
         OptionValue::Integer(i) => p::OptionValue::Integer(*i),
         OptionValue::Number(f) => p::OptionValue::Number(*f),
@@ -96,7 +85,8 @@ fn wit_value(v: &OptionValue) -> p::OptionValue {
         OptionValue::User(u) => p::OptionValue::User(*u),
         OptionValue::Channel(c) => p::OptionValue::Channel(*c),
         OptionValue::Role(r) => p::OptionValue::Role(*r),
-    }
+        OptionValue::Attachment(_) => return None,
+    })
 }
 
 /// An embed as text (Discord's embed limits are then the content limit).
@@ -119,108 +109,62 @@ fn embed_text(e: &p::Embed) -> String {
     out
 }
 
-/// Runs a plugin's command.
-pub async fn run(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
-    let ctx = CallContext::new(req.guild, req.at.timestamp_millis(), 0);
-    let Some((plugin, def)) = find(&c.plugins, &req.name, &ctx).await else {
-        return Err(CommandError::NotFound(format!(
-            "/{} is not available any more (its plugin was unloaded); the command list updates shortly",
-            req.name
-        )));
-    };
-    if def.admin && !super::is_admin(req.permissions) {
-        return Err(CommandError::Forbidden(format!(
-            "/{} is for admins: you need the Manage Server permission on this server",
-            req.name
-        )));
+/// A plugin's `reply` intent as a [`Reply`].
+fn reply_of(r: &p::Reply) -> Reply {
+    let mut content = r.content.clone();
+    if let Some(e) = &r.embed {
+        if !content.is_empty() {
+            content.push('\n');
+        }
+        content.push_str(&embed_text(e));
     }
-    let row =
-        c.db.get_user_level(&req.guild.to_string(), &req.user.to_string())
-            .await?;
-    let invocation = p::CommandInvocation {
-        name: req.name.clone(),
-        options: req
-            .options
-            .iter()
-            .map(|(n, v)| (n.clone(), wit_value(v)))
-            .collect(),
+    if content.trim().is_empty() {
+        content = "✅".to_string();
+    }
+    if r.ephemeral {
+        Reply::private(content)
+    } else {
+        Reply::public(content)
+    }
+}
+
+/// Runs a plugin's command through [`Pipeline::run_plugin_command`], the one path every
+/// front uses (admin-only and per-guild switch checked, grants capped and audited as
+/// `plugin:NAME`), and turns its outcome into a reply.
+///
+/// [`Pipeline::run_plugin_command`]: crate::engine::Pipeline::run_plugin_command
+pub async fn run(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
+    let call = CommandCall {
         guild: req.guild,
         channel: req.channel,
         user: req.user,
         roles: req.roles.clone(),
-        at: req.at.timestamp_millis(),
-        stats: crate::engine::wit::stats(row.as_ref()),
+        is_admin: super::is_admin(req.permissions),
+        name: req.name.clone(),
+        options: req
+            .options
+            .iter()
+            .filter_map(|(n, v)| wit_value(v).map(|v| (n.clone(), v)))
+            .collect(),
     };
-    let intents = match c.plugins.command_run(&plugin, &ctx, invocation).await {
-        Ok(Ok(intents)) => intents,
-        Ok(Err(message)) => {
-            return Err(CommandError::Plugin(format!(
-                "/{}: {}",
-                req.name,
-                fit_to(message, 1_500)
-            )));
-        }
-        Err(e) => {
-            tracing::warn!(%plugin, command = %req.name, error = %e, "plugin command failed");
-            return Err(CommandError::Plugin(format!(
-                "/{} failed inside plugin `{plugin}`: {}. An admin can check `/plugins list`",
-                req.name,
-                fit_to(e.to_string(), 1_000)
-            )));
-        }
+    let outcome = {
+        let engine = c.engine.get().await;
+        let engine = engine.as_ref().ok_or(CommandError::Closed)?;
+        engine.pipeline().run_plugin_command(call).await?
     };
-    let mut reply: Option<Reply> = None;
-    let mut notes = String::new();
-    for intent in intents {
-        match intent {
-            p::Intent::Reply(r) => {
-                if reply.is_some() {
-                    continue;
-                }
-                let mut content = r.content.clone();
-                if let Some(e) = &r.embed {
-                    if !content.is_empty() {
-                        content.push('\n');
-                    }
-                    content.push_str(&embed_text(e));
-                }
-                if content.trim().is_empty() {
-                    content = "✅".to_string();
-                }
-                reply = Some(if r.ephemeral {
-                    Reply::private(content)
-                } else {
-                    Reply::public(content)
-                });
-            }
-            p::Intent::GrantXp(g) => {
-                let amount = g.amount.clamp(0, MAX_PLUGIN_GRANT);
-                if amount == 0 {
-                    continue;
-                }
-                let reason = Some(fit_to(
-                    format!("/{} ({plugin}): {}", req.name, g.reason),
-                    500,
-                ));
-                if let Err(e) = super::xp::adjust(
-                    c,
-                    req.guild,
-                    g.user,
-                    super::xp::XpChange::Add(amount),
-                    req.user,
-                    reason,
-                )
-                .await
-                {
-                    tracing::warn!(%plugin, error = %e, "plugin XP grant failed");
-                    let _ = writeln!(notes, "(an XP grant failed: {e})");
-                }
-            }
-        }
+    match outcome {
+        None => Err(CommandError::NotFound(format!(
+            "/{} is not available any more (its plugin was unloaded); the command list updates shortly",
+            req.name
+        ))),
+        Some(CommandOutcome::Refused(message)) => Err(CommandError::Plugin(format!(
+            "/{}: {}",
+            req.name,
+            fit_to(message, 1_500)
+        ))),
+        Some(CommandOutcome::Done { replies, .. }) => Ok(replies
+            .first()
+            .map(reply_of)
+            .unwrap_or_else(|| Reply::private("✅ Done."))),
     }
-    let mut reply = reply.unwrap_or_else(|| Reply::private("✅ Done."));
-    if !notes.is_empty() {
-        reply.content = super::types::fit(format!("{}\n{notes}", reply.content));
-    }
-    Ok(reply)
 }

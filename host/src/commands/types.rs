@@ -22,6 +22,8 @@ pub enum OptionKind {
     User,
     Channel,
     Role,
+    /// A file the member uploads with the command (`/import`).
+    Attachment,
 }
 
 /// One option of a command (or of a subcommand).
@@ -110,6 +112,17 @@ pub enum OptionValue {
     User(u64),
     Channel(u64),
     Role(u64),
+    Attachment(FileRef),
+}
+
+/// A file attached to a command: where the front can fetch it, not its bytes (a command
+/// fetches it only after its checks passed, through [`super::AttachmentSource`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRef {
+    pub filename: String,
+    pub url: String,
+    /// The size the uploader's client declared, in bytes.
+    pub size: u64,
 }
 
 /// One invocation.
@@ -179,6 +192,13 @@ impl Request {
     pub fn role(&self, name: &str) -> Option<u64> {
         match self.get(name)? {
             OptionValue::Role(r) => Some(*r),
+            _ => None,
+        }
+    }
+
+    pub fn attachment(&self, name: &str) -> Option<&FileRef> {
+        match self.get(name)? {
+            OptionValue::Attachment(f) => Some(f),
             _ => None,
         }
     }

@@ -208,6 +208,12 @@ impl Config {
                 "a bare host name such as \"cdn.discordapp.com\" (no scheme, port or path)",
             );
         }
+        rule(
+            self.discord.effect_queue >= 1,
+            "discord.effect_queue",
+            self.discord.effect_queue.to_string(),
+            "at least 1 (10000 is plenty: a queue that fills means Discord is far behind)",
+        );
         out.extend(self.observe.validate());
         out
     }

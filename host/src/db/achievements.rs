@@ -86,6 +86,48 @@ impl Db {
         .await
     }
 
+    /// Deletes achievement `achievement_id` of the guild and every member's record of having
+    /// earned it, in one transaction (no member keeps a grant of an achievement that no
+    /// longer exists, and a failure leaves both in place). XP already rewarded is kept: it
+    /// was earned. Returns how many members had it, or `None` when the guild has no such
+    /// achievement.
+    pub async fn delete_achievement(
+        &self,
+        guild_id: &str,
+        achievement_id: i64,
+    ) -> Result<Option<u64>, DbError> {
+        check_id("guild_id", guild_id)?;
+        self.retry("delete_achievement", || async {
+            let txn = self.conn().begin().await?;
+            // Members' records first (the foreign key cascades on PostgreSQL but SQLite may
+            // run without foreign keys, and the count is the answer), limited to an
+            // achievement of this guild; then the definition, whose count says whether it
+            // existed. Both are writes, so SQLite takes its write lock at once.
+            let earned = txn
+                .execute(Statement::from_sql_and_values(
+                    txn.get_database_backend(),
+                    "DELETE FROM user_achievements WHERE guild_id = $1 AND achievement_id IN \
+                     (SELECT id FROM achievements WHERE id = $2 AND guild_id = $1)",
+                    vec![guild_id.into(), achievement_id.into()],
+                ))
+                .await?
+                .rows_affected();
+            let removed = achievements::Entity::delete_many()
+                .filter(achievements::Column::Id.eq(achievement_id))
+                .filter(achievements::Column::GuildId.eq(guild_id))
+                .exec(&txn)
+                .await?
+                .rows_affected;
+            if removed == 0 {
+                txn.rollback().await?;
+                return Ok::<_, DbError>(None);
+            }
+            txn.commit().await?;
+            Ok(Some(earned))
+        })
+        .await
+    }
+
     /// The achievement ids each of `user_ids` holds in the guild, in one query per 500
     /// members (the engine asks for every member of a batch at once instead of once each).
     pub async fn earned_achievement_ids(

@@ -134,6 +134,23 @@ impl Db {
         self.caches().all_changed();
     }
 
+    /// Members of the guild with XP: whom an import would overwrite or add to (a member
+    /// who only used a command has a row but nothing to lose).
+    pub async fn count_guild_members_with_xp(&self, guild: &str) -> Result<u64, DbError> {
+        self.retry("count_guild_members_with_xp", || async {
+            let row = self
+                .conn()
+                .query_one(self.stmt(
+                    "SELECT COUNT(*) AS n FROM levels WHERE guild_id = $1 AND xp > 0",
+                    vec![guild.into()],
+                ))
+                .await?
+                .ok_or_else(|| DbError::Other("count returned no row".into()))?;
+            Ok::<_, DbError>(row.try_get::<i64>("", "n")?.max(0) as u64)
+        })
+        .await
+    }
+
     /// How many members the guild has stored.
     pub async fn count_guild_members(&self, guild: &str) -> Result<u64, DbError> {
         self.retry("count_guild_members", || async {

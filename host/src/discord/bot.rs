@@ -14,8 +14,10 @@ use serenity::gateway::ShardManager;
 use serenity::http::Http;
 use tokio::task::JoinHandle;
 
+use super::directory::RestDirectory;
 use super::events::{FrontState, Handler};
-use super::http::{build_http, status};
+use super::files::DiscordFiles;
+use super::http::{build_http, build_http_with, rest_client, status};
 use super::interactions::register;
 use super::sink::{DiscordSink, SinkSnapshot};
 use super::{DiscordConfig, DiscordError};
@@ -91,7 +93,28 @@ fn intents(cfg: &DiscordConfig) -> GatewayIntents {
     if cfg.message_content {
         i |= GatewayIntents::MESSAGE_CONTENT;
     }
+    if cfg.members_intent {
+        i |= GatewayIntents::GUILD_MEMBERS;
+    }
     i
+}
+
+/// Says which privileged intents start-up asks for, and what is off without them.
+fn log_intents(cfg: &DiscordConfig) {
+    if cfg.members_intent {
+        tracing::info!(
+            "asking for the privileged GUILD_MEMBERS intent ([discord] members_intent): members leaving are seen, so guilds with reset_on_leave lose a leaver's XP; enable \"Server Members Intent\" in the developer portal or the gateway refuses to connect"
+        );
+    } else {
+        tracing::info!(
+            "GUILD_MEMBERS intent not asked for: reset_on_leave has no effect (set [discord] members_intent = true to use it)"
+        );
+    }
+    if cfg.message_content {
+        tracing::info!(
+            "asking for the privileged MESSAGE_CONTENT intent ([discord] message_content)"
+        );
+    }
 }
 
 fn token_looks_valid(token: &str) -> bool {
@@ -137,13 +160,20 @@ impl Bot {
                 me.id.get()
             });
         tracing::info!(bot = %me.name, application = app, "token accepted");
-        let http = Arc::new(build_http(&token, &dc.api_base, Some(app)));
+        let client = rest_client();
+        let http = Arc::new(build_http_with(
+            client.clone(),
+            &token,
+            &dc.api_base,
+            Some(app),
+        ));
 
         let (db, plugins) = boot::open(&config.database, &config.plugins, true).await?;
-        let sink = DiscordSink::start(
+        let sink = DiscordSink::start_with_capacity(
             http.clone(),
             db.clone(),
             Duration::from_millis(dc.coalesce_ms),
+            dc.effect_queue,
         );
         let deps = EngineDeps {
             db: db.clone(),
@@ -158,7 +188,9 @@ impl Bot {
             plugins.clone(),
             &config.cards,
             &config.engine.default_xp_plugin,
-        );
+        )
+        .with_attachments(Arc::new(DiscordFiles::new(client)))
+        .with_directory(Arc::new(RestDirectory::new(http.clone())));
         let defs = commands.definitions().await;
         check_definitions(&defs).map_err(DiscordError::Commands)?;
         let n = register(&http, &defs, options.dev_guild)
@@ -187,6 +219,7 @@ impl Bot {
             ))
         });
 
+        log_intents(dc);
         let state = Arc::new(FrontState::new(engine, commands, dc.message_content));
         let mut client = client_builder(&token, &dc.api_base, app, intents(dc))
             .event_handler(Handler {
@@ -284,6 +317,7 @@ impl Bot {
             activities = engine.submitted,
             level_ups = engine.level_ups,
             messages = effects.messages_sent,
+            effects_dropped = effects.dropped,
             "shut down"
         );
         ShutdownReport { engine, effects }

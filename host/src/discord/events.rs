@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use serenity::all::{
-    Context, EventHandler, Guild, Interaction, Message, MessageType, Reaction, ReactionType, Ready,
-    VoiceState,
+    Context, EventHandler, Guild, GuildId, Interaction, Member, Message, MessageType, Reaction,
+    ReactionType, Ready, User, VoiceState,
 };
 
 use super::voice::{VoiceSnapshot, VoiceStates};
@@ -256,6 +256,39 @@ impl EventHandler for Handler {
             a.user_name = Some(m.display_name().to_string());
         }
         self.state.submit(a).await;
+    }
+
+    /// A member left (or was kicked or banned). Only arrives with the privileged
+    /// GUILD_MEMBERS intent (`[discord] members_intent`). When the guild turned on
+    /// `reset_on_leave`, the member's leveling data there is erased like a privacy deletion
+    /// (levels, quest progress, achievements, card, XP changes made to them), in one
+    /// transaction; rejoining starts from zero.
+    async fn guild_member_removal(
+        &self,
+        _ctx: Context,
+        guild: GuildId,
+        user: User,
+        _member: Option<Member>,
+    ) {
+        if user.bot || !self.state.accepting.load(Ordering::Acquire) {
+            return;
+        }
+        let (gid, uid) = (guild.get().to_string(), user.id.get().to_string());
+        let db = &self.state.commands.db;
+        match db.get_server_config(&gid).await {
+            Ok(cfg) if cfg.reset_on_leave => match db.delete_member_data(&gid, &uid).await {
+                Ok(d) => {
+                    tracing::info!(guild = %gid, user = %uid, rows = d.total(), "member left; data reset (reset_on_leave)")
+                }
+                Err(e) => {
+                    tracing::warn!(guild = %gid, user = %uid, error = %e, "member left but their data could not be reset")
+                }
+            },
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(guild = %gid, user = %uid, error = %e, "member left; reset_on_leave setting unreadable")
+            }
+        }
     }
 
     async fn voice_state_update(&self, _ctx: Context, _old: Option<VoiceState>, new: VoiceState) {

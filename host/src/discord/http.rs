@@ -11,7 +11,30 @@ use super::DISCORD_API;
 /// serenity's limiter ignores the base URL and would talk to discord.com (serenity #2479);
 /// whatever sits at that URL (a rate-limiting proxy, a test double) owns the limits.
 pub fn build_http(token: &str, api_base: &str, application_id: Option<u64>) -> Http {
-    let mut builder = HttpBuilder::new(token);
+    build_http_with(rest_client(), token, api_base, application_id)
+}
+
+/// The HTTP client the bot's REST calls and its attachment downloads share (rustls, as
+/// serenity's own default).
+pub fn rest_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .use_rustls_tls()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "custom HTTP client unavailable; using the default");
+            reqwest::Client::new()
+        })
+}
+
+/// [`build_http`] on a given client (shared with [`super::files::DiscordFiles`]).
+pub fn build_http_with(
+    client: reqwest::Client,
+    token: &str,
+    api_base: &str,
+    application_id: Option<u64>,
+) -> Http {
+    let mut builder = HttpBuilder::new(token).client(client);
     let base = api_base.trim_end_matches('/');
     if base != DISCORD_API {
         builder = builder.proxy(base).ratelimiter_disabled(true);

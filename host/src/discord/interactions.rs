@@ -6,15 +6,15 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use serenity::all::{
-    CommandDataOption, CommandDataOptionValue, CommandInteraction, CommandOptionType, Context,
-    CreateAllowedMentions, CreateAttachment, CreateCommand, CreateCommandOption,
+    AttachmentId, CommandDataOption, CommandDataOptionValue, CommandInteraction, CommandOptionType,
+    Context, CreateAllowedMentions, CreateAttachment, CreateCommand, CreateCommandOption,
     CreateInteractionResponse, CreateInteractionResponseMessage, EditInteractionResponse, GuildId,
     Permissions,
 };
 use serenity::http::Http;
 
 use super::events::FrontState;
-use crate::commands::{CommandDef, OptionDef, OptionKind, OptionValue, Reply, Request};
+use crate::commands::{CommandDef, FileRef, OptionDef, OptionKind, OptionValue, Reply, Request};
 use crate::engine::{Activity, ActivityKind};
 
 fn option_type(kind: OptionKind) -> CommandOptionType {
@@ -27,6 +27,7 @@ fn option_type(kind: OptionKind) -> CommandOptionType {
         OptionKind::User => CommandOptionType::User,
         OptionKind::Channel => CommandOptionType::Channel,
         OptionKind::Role => CommandOptionType::Role,
+        OptionKind::Attachment => CommandOptionType::Attachment,
     }
 }
 
@@ -96,7 +97,10 @@ pub async fn register(
     Ok(registered.len())
 }
 
-fn value(v: &CommandDataOptionValue) -> Option<OptionValue> {
+fn value(
+    v: &CommandDataOptionValue,
+    files: &HashMap<AttachmentId, serenity::all::Attachment>,
+) -> Option<OptionValue> {
     Some(match v {
         CommandDataOptionValue::String(s) => OptionValue::String(s.clone()),
         CommandDataOptionValue::Integer(i) => OptionValue::Integer(*i),
@@ -105,26 +109,38 @@ fn value(v: &CommandDataOptionValue) -> Option<OptionValue> {
         CommandDataOptionValue::User(u) => OptionValue::User(u.get()),
         CommandDataOptionValue::Channel(c) => OptionValue::Channel(c.get()),
         CommandDataOptionValue::Role(r) => OptionValue::Role(r.get()),
+        CommandDataOptionValue::Attachment(id) => {
+            let a = files.get(id)?;
+            OptionValue::Attachment(FileRef {
+                filename: a.filename.clone(),
+                url: a.url.clone(),
+                size: u64::from(a.size),
+            })
+        }
         _ => return None,
     })
 }
 
-fn flat(options: &[CommandDataOption]) -> Vec<(String, OptionValue)> {
+fn flat(
+    options: &[CommandDataOption],
+    files: &HashMap<AttachmentId, serenity::all::Attachment>,
+) -> Vec<(String, OptionValue)> {
     options
         .iter()
-        .filter_map(|o| value(&o.value).map(|v| (o.name.clone(), v)))
+        .filter_map(|o| value(&o.value, files).map(|v| (o.name.clone(), v)))
         .collect()
 }
 
 /// The transport-free request for an interaction in a guild.
 pub fn to_request(cmd: &CommandInteraction, guild: u64, guild_name: Option<String>) -> Request {
+    let files = &cmd.data.resolved.attachments;
     let (subcommand, options) = match cmd.data.options.first() {
         Some(CommandDataOption {
             name,
             value: CommandDataOptionValue::SubCommand(inner),
             ..
-        }) => (Some(name.clone()), flat(inner)),
-        _ => (None, flat(&cmd.data.options)),
+        }) => (Some(name.clone()), flat(inner, files)),
+        _ => (None, flat(&cmd.data.options, files)),
     };
     let mut names: HashMap<u64, String> = HashMap::new();
     for (id, user) in &cmd.data.resolved.users {
@@ -205,8 +221,9 @@ pub async fn handle(state: &FrontState, ctx: &Context, cmd: CommandInteraction) 
         return;
     };
     let req = to_request(&cmd, guild, state.guild_name(guild));
-    // Using a command is activity (quests and achievements count it).
-    if !cmd.user.bot {
+    // Using a command is activity (quests and achievements count it), except a privacy
+    // request: erasing one's data must not record one again.
+    if !cmd.user.bot && state.commands.counts_as_activity(&req.name) {
         let mut a = Activity::new(
             guild,
             req.channel,
@@ -222,7 +239,12 @@ pub async fn handle(state: &FrontState, ctx: &Context, cmd: CommandInteraction) 
         state.submit(a).await;
     }
     if state.commands.defers(&req.name) {
-        let defer = CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new());
+        // Admin file commands and privacy answers are for the invoker only, so is their
+        // "thinking…" (an edit cannot change that later).
+        let private = state.commands.answers_privately(&req.name);
+        let defer = CreateInteractionResponse::Defer(
+            CreateInteractionResponseMessage::new().ephemeral(private),
+        );
         if let Err(e) = cmd.create_response(&ctx.http, defer).await {
             tracing::warn!(command = %req.name, error = %e, "could not defer the reply");
             return;

@@ -7,16 +7,22 @@
 //! - [`interactions`]: slash-command interactions ↔ the transport-free [`crate::commands`];
 //! - [`sink`]: the [`EffectSink`](crate::engine::EffectSink) that sends level-up messages,
 //!   notices and role changes (queued, coalesced, retried, permission problems reported once);
-//! - [`http`]: building serenity's REST client for Discord or for a test double.
+//! - [`http`]: building serenity's REST client for Discord or for a test double;
+//! - [`files`]: downloading files attached to commands (`/import`), size- and time-capped;
+//! - [`directory`]: a guild's channels and roles over REST, to check ids admins give.
 //!
 //! Intents: GUILDS, GUILD_MESSAGES, GUILD_MESSAGE_REACTIONS and GUILD_VOICE_STATES, none
 //! privileged. Message *content* needs the privileged MESSAGE_CONTENT intent; without it
 //! Discord sends other members' messages with empty content. XP does not need the text, so
 //! Questline asks for it only when `[discord] message_content = true`, and a message's length
-//! (which a formula may use) is 0 when the content is absent.
+//! (which a formula may use) is 0 when the content is absent. Likewise GUILD_MEMBERS (needed
+//! for GUILD_MEMBER_REMOVE, i.e. a guild's `reset_on_leave`) is asked for only when
+//! `[discord] members_intent = true`; start-up logs which privileged intents it asked for.
 
 pub mod bot;
+pub mod directory;
 pub mod events;
+pub mod files;
 pub mod http;
 pub mod interactions;
 pub mod sink;
@@ -42,12 +48,19 @@ pub struct DiscordConfig {
     /// Ask for the privileged MESSAGE_CONTENT intent (enable it in the developer portal
     /// first), so message length is known to XP formulas.
     pub message_content: bool,
+    /// Ask for the privileged GUILD_MEMBERS intent (enable "Server Members Intent" in the
+    /// developer portal first). Discord sends GUILD_MEMBER_REMOVE only with it, so guilds'
+    /// `reset_on_leave` setting works only when this is on.
+    pub members_intent: bool,
     /// How often plugin commands are compared with what is registered, in seconds
     /// (re-registered after a hot reload changes them). 0 = never.
     pub command_sync_secs: u64,
     /// How long the effect sender waits to gather a burst of level-ups into one message, in
     /// milliseconds.
     pub coalesce_ms: u64,
+    /// Most effects (notices, role changes) waiting to be sent; beyond it the oldest notices
+    /// are dropped and counted, so a slow Discord never holds the engine up.
+    pub effect_queue: usize,
 }
 
 impl Default for DiscordConfig {
@@ -55,8 +68,10 @@ impl Default for DiscordConfig {
         Self {
             api_base: DISCORD_API.to_string(),
             message_content: false,
+            members_intent: false,
             command_sync_secs: 30,
             coalesce_ms: 250,
+            effect_queue: sink::DEFAULT_CAPACITY,
         }
     }
 }

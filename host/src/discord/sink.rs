@@ -10,15 +10,20 @@
 //! - **Missing permissions.** A 403 on a role change means Manage Roles is missing or the
 //!   reward role sits above the bot's highest role: retrying cannot help, so it is reported
 //!   once per guild (log + one message to the guild) and later 403s are only counted.
+//! - **Bounded queue.** `release` never blocks the engine: effects wait in a queue of at
+//!   most `capacity` entries. When Discord is slower than the engine for long enough to fill
+//!   it, the *oldest notices* (level-up, quest and achievement messages: stale news) are
+//!   dropped to make room, role changes last (they are the rewards themselves); every drop
+//!   is counted (`dropped`) and each overflow episode is logged once.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serenity::all::{ChannelId, CreateAllowedMentions, CreateMessage, GuildId, RoleId, UserId};
 use serenity::http::Http;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::http::{Failure, classify};
@@ -31,9 +36,61 @@ const ATTEMPTS: u32 = 5;
 /// First retry pause; doubled each attempt.
 const BACKOFF: Duration = Duration::from_millis(250);
 
-enum Msg {
-    Effects(Vec<Effect>),
-    Flush(oneshot::Sender<()>),
+/// Effects waiting to be sent, bounded (see the module docs).
+struct Pending {
+    /// Messages (level-ups, quest and achievement notices), oldest first.
+    notices: VecDeque<Effect>,
+    /// Role changes, oldest first.
+    roles: VecDeque<Effect>,
+    capacity: usize,
+    /// Whether the current overflow episode was logged (cleared once the queue drains).
+    overflowing: bool,
+}
+
+impl Pending {
+    fn len(&self) -> usize {
+        self.notices.len() + self.roles.len()
+    }
+
+    /// Queues `effects`, dropping the oldest notices (then the oldest role changes) beyond
+    /// the capacity. Returns how many were dropped.
+    fn push(&mut self, effects: Vec<Effect>) -> u64 {
+        let mut dropped = 0;
+        for e in effects {
+            match e {
+                Effect::XpGained { .. } => continue,
+                Effect::RoleAdd { .. } | Effect::RoleRemove { .. } => self.roles.push_back(e),
+                _ => self.notices.push_back(e),
+            }
+            if self.len() > self.capacity {
+                if self.notices.pop_front().is_none() {
+                    self.roles.pop_front();
+                }
+                dropped += 1;
+            }
+        }
+        dropped
+    }
+
+    fn take(&mut self) -> Vec<Effect> {
+        let mut out: Vec<Effect> = self.notices.drain(..).collect();
+        out.extend(self.roles.drain(..));
+        self.overflowing = false;
+        out
+    }
+}
+
+/// What the sending task and the sink share.
+struct Queue {
+    pending: Mutex<Pending>,
+    /// Woken when effects are queued.
+    ready: Notify,
+}
+
+impl Queue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// What the sink did (for logs and tests).
@@ -46,6 +103,8 @@ pub struct SinkCounters {
     pub retries: AtomicU64,
     pub failures: AtomicU64,
     pub forbidden: AtomicU64,
+    /// Effects dropped because the queue was full (oldest notices first).
+    pub dropped: AtomicU64,
 }
 
 /// Plain numbers from [`SinkCounters`].
@@ -57,6 +116,7 @@ pub struct SinkSnapshot {
     pub retries: u64,
     pub failures: u64,
     pub forbidden: u64,
+    pub dropped: u64,
 }
 
 impl SinkCounters {
@@ -73,28 +133,67 @@ impl SinkCounters {
             retries: g(&self.retries),
             failures: g(&self.failures),
             forbidden: g(&self.forbidden),
+            dropped: g(&self.dropped),
         }
     }
 }
 
-/// The sink. `release` only queues; the task does the sending.
+/// The sink. `release` only queues (never waits); the task does the sending.
 pub struct DiscordSink {
-    tx: mpsc::UnboundedSender<Msg>,
+    queue: Arc<Queue>,
+    /// Flush requests (rare; one per waiting caller).
+    flushes: mpsc::UnboundedSender<oneshot::Sender<()>>,
     counters: Arc<SinkCounters>,
 }
 
+/// Default queue capacity (`[discord] effect_queue`).
+pub const DEFAULT_CAPACITY: usize = 10_000;
+
 impl EffectSink for DiscordSink {
     fn release(&self, effects: Vec<Effect>) {
-        if self.tx.send(Msg::Effects(effects)).is_err() {
-            tracing::error!("effect sender has stopped; effects not sent");
+        let (dropped, first) = {
+            let mut p = self.queue.lock();
+            let dropped = p.push(effects);
+            let first = dropped > 0 && !std::mem::replace(&mut p.overflowing, true);
+            (dropped, first)
+        };
+        if dropped > 0 {
+            SinkCounters::add(&self.counters.dropped, dropped);
+            if first {
+                tracing::warn!(
+                    dropped,
+                    total_dropped = self.counters.dropped.load(Ordering::Relaxed),
+                    "Discord is slower than the engine: the effect queue is full, dropping the oldest level-up and quest notices (counted in `dropped`; logged once until the queue drains)"
+                );
+            }
         }
+        self.queue.ready.notify_one();
     }
 }
 
 impl DiscordSink {
-    /// Starts the sending task (inside a tokio runtime).
+    /// Starts the sending task (inside a tokio runtime) with a queue of [`DEFAULT_CAPACITY`].
     pub fn start(http: Arc<Http>, db: Db, coalesce: Duration) -> Arc<Self> {
-        let (tx, rx) = mpsc::unbounded_channel();
+        Self::start_with_capacity(http, db, coalesce, DEFAULT_CAPACITY)
+    }
+
+    /// Starts the sending task with a queue of at most `capacity` effects (at least 1).
+    pub fn start_with_capacity(
+        http: Arc<Http>,
+        db: Db,
+        coalesce: Duration,
+        capacity: usize,
+    ) -> Arc<Self> {
+        let (flushes, rx) = mpsc::unbounded_channel();
+        let queue = Arc::new(Queue {
+            pending: Mutex::new(Pending {
+                notices: VecDeque::new(),
+                roles: VecDeque::new(),
+                capacity: capacity.max(1),
+                overflowing: false,
+            }),
+            ready: Notify::new(),
+        });
         let counters = Arc::new(SinkCounters::default());
         let sender = Sender {
             http,
@@ -102,16 +201,25 @@ impl DiscordSink {
             counters: counters.clone(),
             reported: HashSet::new(),
         };
-        tokio::spawn(sender.run(rx, coalesce));
-        Arc::new(Self { tx, counters })
+        tokio::spawn(sender.run(queue.clone(), rx, coalesce));
+        Arc::new(Self {
+            queue,
+            flushes,
+            counters,
+        })
     }
 
     /// Waits until every effect released before this call has been sent (or given up).
     pub async fn flush(&self) {
         let (tx, rx) = oneshot::channel();
-        if self.tx.send(Msg::Flush(tx)).is_ok() {
+        if self.flushes.send(tx).is_ok() {
             let _ = rx.await;
         }
+    }
+
+    /// Effects waiting to be sent.
+    pub fn queued(&self) -> usize {
+        self.queue.lock().len()
     }
 
     pub fn counters(&self) -> SinkSnapshot {
@@ -162,33 +270,41 @@ enum RoleOp {
 }
 
 impl Sender {
-    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Msg>, coalesce: Duration) {
-        while let Some(first) = rx.recv().await {
-            let mut effects = Vec::new();
+    async fn run(
+        mut self,
+        queue: Arc<Queue>,
+        mut flush_rx: mpsc::UnboundedReceiver<oneshot::Sender<()>>,
+        coalesce: Duration,
+    ) {
+        loop {
             let mut flushes = Vec::new();
-            match first {
-                Msg::Effects(e) => effects.extend(e),
-                Msg::Flush(done) => flushes.push(done),
+            // Wait for the first effect of a burst (or a flush request).
+            tokio::select! {
+                () = queue.ready.notified() => {}
+                f = flush_rx.recv() => match f {
+                    Some(done) => flushes.push(done),
+                    // The sink is gone: send what is left, then stop.
+                    None => {
+                        let rest = queue.lock().take();
+                        if !rest.is_empty() {
+                            self.send(rest).await;
+                        }
+                        return;
+                    }
+                },
             }
             // Gather the rest of the burst (a flush ends the wait: someone is waiting).
-            let deadline = Instant::now() + coalesce;
-            while flushes.is_empty() {
+            if flushes.is_empty() {
                 tokio::select! {
-                    msg = rx.recv() => match msg {
-                        Some(Msg::Effects(e)) => effects.extend(e),
-                        Some(Msg::Flush(done)) => flushes.push(done),
-                        None => break,
-                    },
-                    () = tokio::time::sleep_until(deadline) => break,
+                    f = flush_rx.recv() => if let Some(done) = f { flushes.push(done) },
+                    () = tokio::time::sleep_until(Instant::now() + coalesce) => {}
                 }
             }
-            // Take whatever else is already queued.
-            while let Ok(msg) = rx.try_recv() {
-                match msg {
-                    Msg::Effects(e) => effects.extend(e),
-                    Msg::Flush(done) => flushes.push(done),
-                }
+            while let Ok(done) = flush_rx.try_recv() {
+                flushes.push(done);
             }
+            // Everything released before the flush requests is in the queue now.
+            let effects = queue.lock().take();
             if !effects.is_empty() {
                 self.send(effects).await;
             }
@@ -361,6 +477,57 @@ impl Sender {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn level_up(user: u64) -> Effect {
+        Effect::LevelUp {
+            guild: 1,
+            channel: 2,
+            user,
+            old_level: 0,
+            new_level: 1,
+            xp: 100,
+            message: format!("<@{user}> reached level 1"),
+        }
+    }
+
+    fn role(user: u64) -> Effect {
+        Effect::RoleAdd {
+            guild: 1,
+            user,
+            role: 9,
+            level: 1,
+        }
+    }
+
+    #[test]
+    fn a_full_queue_drops_the_oldest_notices_first() {
+        let mut p = Pending {
+            notices: VecDeque::new(),
+            roles: VecDeque::new(),
+            capacity: 4,
+            overflowing: false,
+        };
+        assert_eq!(p.push(vec![level_up(1), role(1), level_up(2)]), 0);
+        // Two more than fit: the two oldest notices go, the role change stays.
+        assert_eq!(p.push(vec![level_up(3), role(3), level_up(4)]), 2);
+        assert_eq!(p.len(), 4);
+        let users = |q: &VecDeque<Effect>| -> Vec<u64> {
+            q.iter()
+                .map(|e| match e {
+                    Effect::LevelUp { user, .. } | Effect::RoleAdd { user, .. } => *user,
+                    _ => 0,
+                })
+                .collect()
+        };
+        assert_eq!(users(&p.notices), vec![3, 4]);
+        assert_eq!(users(&p.roles), vec![1, 3]);
+        // Only role changes left to drop: the oldest goes.
+        assert_eq!(p.push((10..14).map(role).collect()), 4);
+        assert!(p.notices.is_empty());
+        assert_eq!(users(&p.roles), vec![10, 11, 12, 13]);
+        assert_eq!(p.take().len(), 4);
+        assert_eq!(p.len(), 0);
+    }
 
     #[test]
     fn lines_pack_into_messages_within_the_limit() {

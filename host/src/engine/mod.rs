@@ -40,6 +40,6 @@ pub use kv::DbKv;
 pub use metrics::{CounterSnapshot, EngineCounters};
 pub use pipeline::{BatchReport, EngineDeps, Pipeline};
 pub use plugin_commands::{CommandCall, CommandOutcome, MAX_PLUGIN_GRANT, PluginCommand};
-pub use quests::{QuestManager, ResetReport};
+pub use quests::{ForcedReset, QuestManager, ResetReport};
 pub use runner::Engine;
 pub use voice::VoiceChange;

@@ -415,6 +415,25 @@ impl Pipeline {
         Ok(reports)
     }
 
+    /// Starts new quest periods of `cycles` in `guild` now, due or not (`/quest reset-now`);
+    /// see [`super::quests::QuestManager::force_reset`].
+    pub async fn force_quest_reset(
+        &self,
+        guild: u64,
+        cycles: &[super::schedule::Cycle],
+    ) -> Result<Vec<super::quests::ForcedReset>, EngineError> {
+        let out = self
+            .quests
+            .force_reset(&guild.to_string(), cycles, self.clock.now())
+            .await?;
+        let applied = out
+            .iter()
+            .filter(|r| matches!(r, super::quests::ForcedReset::Applied(_)))
+            .count();
+        EngineCounters::add(&self.counters.quest_resets, applied as u64);
+        Ok(out)
+    }
+
     /// The current time of the engine's clock.
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()

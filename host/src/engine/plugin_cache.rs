@@ -13,7 +13,7 @@ use moka::future::Cache;
 
 use super::curve::{LevelTable, MAX_LEVEL};
 use super::error::EngineError;
-use crate::db::{Db, LevelCurve};
+use crate::db::{Db, LevelCurve, PluginSettings};
 use crate::plugins::{CallContext, PluginHost, PluginKind};
 
 /// A level table as the repository's [`LevelCurve`].
@@ -91,6 +91,38 @@ impl PluginCache {
         };
         self.settings.insert(key, value.clone()).await;
         Ok(value)
+    }
+
+    /// Changes the guild's switch and/or configuration of `plugin` (`None` keeps what is
+    /// stored) and forgets the cached copy, so this process uses the new settings from the
+    /// next call on (other processes within the cache's 30 s).
+    pub async fn store_settings(
+        &self,
+        guild: u64,
+        plugin: &str,
+        enabled: Option<bool>,
+        config: Option<serde_json::Value>,
+    ) -> Result<GuildPluginSettings, EngineError> {
+        let gid = guild.to_string();
+        let current = self.db.get_plugin_settings(&gid, plugin).await;
+        // A stored configuration that no longer parses is replaced, not a dead end.
+        let current = match (current, &config) {
+            (Ok(c), _) => c,
+            (Err(_), Some(_)) => None,
+            (Err(e), None) => return Err(e.into()),
+        };
+        let next = PluginSettings {
+            enabled: enabled.unwrap_or(current.as_ref().is_none_or(|c| c.enabled)),
+            config: config
+                .or_else(|| current.map(|c| c.config))
+                .unwrap_or_else(|| serde_json::json!({})),
+        };
+        self.db.set_plugin_settings(&gid, plugin, &next).await?;
+        self.settings.invalidate(&(guild, plugin.to_string())).await;
+        Ok(GuildPluginSettings {
+            enabled: next.enabled,
+            config_json: next.config.to_string(),
+        })
     }
 
     /// A call context for `plugin` in `guild` at `now_ms` with `seed`.

@@ -50,6 +50,27 @@ pub struct ResetReport {
     pub created: Vec<quests::Model>,
 }
 
+/// What a forced reset of one cycle did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ForcedReset {
+    Applied(ResetReport),
+    /// Another writer changed this cycle's period between our read and our claim (a
+    /// concurrent `/quest reset-now` or scheduled reset): nothing was done a second time.
+    AlreadyDone(Cycle),
+}
+
+/// Separates a forced reset's moment from the period start in the stored period.
+const FORCED_MARK: &str = "#forced@";
+
+/// The period start stored for a cycle (a forced reset's marker ignored).
+fn stored_period(raw: Option<&[u8]>) -> Option<DateTime<Utc>> {
+    let text = std::str::from_utf8(raw?).ok()?;
+    let start = text.split(FORCED_MARK).next()?;
+    DateTime::parse_from_rfc3339(start)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
 #[derive(Debug, Clone)]
 struct KnownGuild {
     settings: ResetSettings,
@@ -173,11 +194,7 @@ impl QuestManager {
                 continue;
             };
             let stored_raw = self.db.kv_get(guild, ENGINE_KV, &period_key(cycle)).await?;
-            let stored = stored_raw
-                .as_deref()
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-                .map(|d| d.with_timezone(&Utc));
+            let stored = stored_period(stored_raw.as_deref());
             let of_cycle: Vec<quests::Model> = active
                 .iter()
                 .filter(|q| parse_cycle(&q.refresh_cycle) == cycle)
@@ -202,7 +219,7 @@ impl QuestManager {
                     ..self.plan_base(guild, cycle, stored_raw, want, now)
                 }
             } else {
-                self.plan_reset(guild, cycle, stored_raw, want, &of_cycle, now)
+                self.plan_reset(guild, cycle, stored_raw, want, &of_cycle, now, want)
                     .await?
             };
             match self.db.reset_quest_cycle(&plan).await? {
@@ -238,6 +255,79 @@ impl QuestManager {
         Ok(reports)
     }
 
+    /// Starts a new period of each of `cycles` in `guild` now, whether or not a reset is due
+    /// (`/quest reset-now`): the current quests of the cycle end, admin quests come back and
+    /// the plugins pick new ones, exactly as at a scheduled reset. The new quests still
+    /// expire at the cycle's next scheduled boundary.
+    ///
+    /// It is the same single compare-and-set claim as a scheduled reset
+    /// ([`Db::reset_quest_cycle`]): the stored period becomes `<period start>#forced@<now>`
+    /// (read back as the period start, so no scheduled reset follows), and a second process
+    /// forcing, or resetting, the same cycle from the same stored value matches nothing and
+    /// gets [`ForcedReset::AlreadyDone`] instead of resetting twice.
+    pub async fn force_reset(
+        &self,
+        guild: &str,
+        cycles: &[Cycle],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ForcedReset>, EngineError> {
+        // First quests and resets that are due anyway come first (and make the guild known).
+        self.ensure_guild(guild, now).await?;
+        let cfg = self.db.get_server_config(guild).await?;
+        let settings = ResetSettings::new(
+            i64::from(cfg.quest_reset_hour),
+            i64::from(cfg.quest_reset_day),
+        )?;
+        let mut known = self.known.lock().await;
+        let mut out = Vec::new();
+        for &cycle in cycles {
+            let Some(want) = settings.period_start(cycle, now) else {
+                continue;
+            };
+            let stored_raw = self.db.kv_get(guild, ENGINE_KV, &period_key(cycle)).await?;
+            let active = self.db.get_guild_active_quests(guild, None).await?;
+            let of_cycle: Vec<quests::Model> = active
+                .into_iter()
+                .filter(|q| parse_cycle(&q.refresh_cycle) == cycle)
+                .collect();
+            let mut plan = self
+                .plan_reset(guild, cycle, stored_raw, want, &of_cycle, now, now)
+                .await?;
+            plan.new_period = format!(
+                "{}{FORCED_MARK}{}",
+                want.to_rfc3339(),
+                now.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+            )
+            .into_bytes();
+            match self.db.reset_quest_cycle(&plan).await? {
+                CycleResetOutcome::Applied {
+                    deactivated,
+                    created,
+                } => {
+                    tracing::info!(
+                        guild,
+                        cycle = cycle_name(cycle),
+                        created = created.len(),
+                        deactivated,
+                        "quests reset by an admin"
+                    );
+                    out.push(ForcedReset::Applied(ResetReport {
+                        guild: guild.to_string(),
+                        cycle,
+                        period_start: want,
+                        deactivated,
+                        created,
+                    }));
+                }
+                CycleResetOutcome::AlreadyDone => out.push(ForcedReset::AlreadyDone(cycle)),
+            }
+            if let Some(k) = known.get_mut(guild) {
+                k.periods.insert(cycle, want);
+            }
+        }
+        Ok(out)
+    }
+
     fn plan_base(
         &self,
         guild: &str,
@@ -262,6 +352,9 @@ impl QuestManager {
 
     /// Plans a reset: the old period's quests end, admin-created ones come back as new
     /// instances, and the plugins' picks are added. Applied atomically by the repository.
+    /// `pick_seed`: the instant the plugins' picks depend on (the period for a scheduled
+    /// reset, so a redone reset picks the same; the moment for a forced one, so it differs).
+    #[allow(clippy::too_many_arguments)]
     async fn plan_reset(
         &self,
         guild: &str,
@@ -270,6 +363,7 @@ impl QuestManager {
         period: DateTime<Utc>,
         old: &[quests::Model],
         now: DateTime<Utc>,
+        pick_seed: DateTime<Utc>,
     ) -> Result<CycleReset, EngineError> {
         let generated: Vec<i64> = self
             .db
@@ -297,19 +391,19 @@ impl QuestManager {
         Ok(CycleReset {
             deactivate: old.iter().map(|q| q.id).collect(),
             recreate,
-            generate: self.pick(guild, cycle, period, now).await,
+            generate: self.pick(guild, cycle, pick_seed, now).await,
             ..self.plan_base(guild, cycle, stored, period, now)
         })
     }
 
     /// Chooses this period's quests from the quest plugins' templates: mixed difficulties,
-    /// varied requirement types, and a choice that depends only on (guild, period), so a
-    /// redone reset picks the same quests.
+    /// varied requirement types, and a choice that depends only on (guild, `seed_at`): the
+    /// period for scheduled resets, so a redone reset picks the same quests.
     async fn pick(
         &self,
         guild: &str,
         cycle: Cycle,
-        period: DateTime<Utc>,
+        seed_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Vec<NewQuest> {
         let want = self.count(cycle);
@@ -319,6 +413,12 @@ impl QuestManager {
         let gid = guild.parse::<u64>().unwrap_or(0);
         let mut templates: Vec<(String, QuestTemplate)> = Vec::new();
         for (plugin, _) in self.cache.quest_plugins().await {
+            // A plugin the guild switched off (`/plugins disable`) offers no new quests.
+            if let Ok(s) = self.cache.settings(gid, &plugin).await
+                && !s.enabled
+            {
+                continue;
+            }
             let ctx = match self.cache.context(gid, &plugin, ms(now), 0).await {
                 Ok(c) => c,
                 Err(_) => CallContext::new(gid, ms(now), 0),
@@ -338,7 +438,7 @@ impl QuestManager {
                 }
             }
         }
-        let mut seed = mix(hash_str(guild) ^ (ms(period) as u64));
+        let mut seed = mix(hash_str(guild) ^ (ms(seed_at) as u64));
         let order = [Difficulty::Easy, Difficulty::Medium, Difficulty::Hard];
         let mut picked: Vec<usize> = Vec::new();
         for i in 0..want {

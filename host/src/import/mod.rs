@@ -13,6 +13,7 @@
 
 pub mod curve;
 mod experienced;
+mod export;
 mod mee6;
 mod polaris;
 mod questline;
@@ -28,6 +29,7 @@ use crate::db::{
 };
 
 pub use curve::guild_curve;
+pub use export::export_guild;
 pub use questline::FORMAT_TAG as QUESTLINE_FORMAT_TAG;
 
 /// Largest file accepted (a 1M-member MEE6 export is ~200 MB; beyond that, split it).

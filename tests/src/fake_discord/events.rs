@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::{APP_ID, BOT_ID, GENERAL, GUILD};
 
 /// Every fixture file: `(file name, full gateway frame or REST object)`.
-pub const FIXTURES: [(&str, &str); 7] = [
+pub const FIXTURES: [(&str, &str); 8] = [
     (
         "ready.json",
         include_str!("../../discord-fixtures/ready.json"),
@@ -30,6 +30,10 @@ pub const FIXTURES: [(&str, &str); 7] = [
     (
         "interaction_create.json",
         include_str!("../../discord-fixtures/interaction_create.json"),
+    ),
+    (
+        "guild_member_remove.json",
+        include_str!("../../discord-fixtures/guild_member_remove.json"),
     ),
     (
         "message_object.json",
@@ -174,4 +178,33 @@ pub fn resolve_users(mut interaction: Value, users: &[(u64, &str)]) -> Value {
     }
     interaction["data"]["resolved"] = json!({"users": map});
     interaction
+}
+
+/// Adds an uploaded file to the interaction's resolved data (what Discord sends for an
+/// attachment option, whose value is the attachment's id).
+pub fn resolve_attachment(
+    mut interaction: Value,
+    id: u64,
+    filename: &str,
+    url: &str,
+    size: usize,
+) -> Value {
+    interaction["data"]["resolved"]["attachments"] = json!({
+        id.to_string(): {
+            "id": id.to_string(),
+            "filename": filename,
+            "size": size,
+            "url": url,
+            "proxy_url": url,
+            "content_type": "application/json",
+        }
+    });
+    interaction
+}
+
+/// GUILD_MEMBER_REMOVE: `user` left (or was removed from) the fixture guild.
+pub fn member_remove(user_id: u64, name: &str) -> Value {
+    let mut m = d("guild_member_remove.json");
+    m["user"] = user(user_id, name);
+    m
 }

@@ -34,6 +34,7 @@ pub const APP_ID: u64 = 100_000_000_000_000_901;
 pub const GUILD: u64 = 100_000_000_000_000_001;
 pub const GENERAL: u64 = 100_000_000_000_000_010;
 pub const LEVEL_UPS: u64 = 100_000_000_000_000_011;
+pub const QUESTS: u64 = 100_000_000_000_000_012;
 pub const VOICE: u64 = 100_000_000_000_000_020;
 pub const ALICE: u64 = 200_000_000_000_000_001;
 pub const BOB: u64 = 200_000_000_000_000_002;
@@ -84,12 +85,16 @@ struct Shared {
     seq: AtomicU64,
     ids: AtomicU64,
     identified: AtomicU64,
+    /// The `intents` of the last IDENTIFY.
+    intents: AtomicU64,
     guilds: Mutex<Vec<Value>>,
     gateway_url: Mutex<String>,
     /// Status to answer role changes with (204 unless a test says otherwise).
     role_status: Mutex<Option<u16>>,
     /// Answer `GET /users/@me` with 401 (a revoked token).
     reject_token: std::sync::atomic::AtomicBool,
+    /// Files served at `/attachments/<name>` (what Discord's CDN serves for uploads).
+    files: Mutex<std::collections::HashMap<String, Vec<u8>>>,
 }
 
 /// The running fake. Dropping it leaves its tasks to end with the test's runtime.
@@ -151,9 +156,25 @@ impl FakeDiscord {
         *self.shared.role_status.lock().unwrap() = Some(status);
     }
 
+    /// Serves `bytes` at `/attachments/<name>` (as Discord's CDN serves an uploaded file)
+    /// and returns its URL.
+    pub fn serve_file(&self, name: &str, bytes: Vec<u8>) -> String {
+        self.shared
+            .files
+            .lock()
+            .unwrap()
+            .insert(name.to_string(), bytes);
+        format!("{}/attachments/{name}", self.api_base())
+    }
+
     /// Answer `GET /users/@me` with 401.
     pub fn reject_token(&self) {
         self.shared.reject_token.store(true, Ordering::SeqCst);
+    }
+
+    /// The gateway intents the client identified with.
+    pub fn intents(&self) -> u64 {
+        self.shared.intents.load(Ordering::SeqCst)
     }
 
     /// How many times a client identified.
@@ -255,6 +276,9 @@ async fn gateway_loop(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
                         let _ = tx.send(json!({"op": 11}).to_string());
                     }
                     Some(2) => {
+                        if let Some(bits) = v.pointer("/d/intents").and_then(Value::as_u64) {
+                            shared.intents.store(bits, Ordering::SeqCst);
+                        }
                         let mut ready = events::ready();
                         ready["resume_gateway_url"] =
                             json!(shared.gateway_url.lock().unwrap().clone());
@@ -397,6 +421,32 @@ async fn rest_call(shared: Arc<Shared>, req: Request<Body>) -> Result<Response<B
                 )
             } else {
                 respond(200, Some(events::bot_user()))
+            }
+        }
+        ("GET", ["attachments", name]) => match shared.files.lock().unwrap().get(*name) {
+            Some(bytes) => Response::builder()
+                .status(StatusCode::OK)
+                .header("content-type", "application/json")
+                .body(Body::from(bytes.clone()))
+                .expect("response"),
+            None => respond(404, Some(json!({"message": "404: Not Found", "code": 0}))),
+        },
+        ("GET", ["guilds", guild, what @ ("channels" | "roles")]) => {
+            let guilds = shared.guilds.lock().unwrap().clone();
+            match guilds.iter().find(|g| g["id"].as_str() == Some(*guild)) {
+                Some(g) => {
+                    let mut list = g[*what].as_array().cloned().unwrap_or_default();
+                    if *what == "channels" {
+                        for c in &mut list {
+                            c["guild_id"] = json!(guild);
+                        }
+                    }
+                    respond(200, Some(Value::Array(list)))
+                }
+                None => respond(
+                    404,
+                    Some(json!({"message": "Unknown Guild", "code": 10004})),
+                ),
             }
         }
         ("GET", ["oauth2", "applications", "@me"]) => respond(200, Some(events::application())),
