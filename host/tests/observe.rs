@@ -1,10 +1,11 @@
 //! The observability endpoint, started on an ephemeral port and scraped over real HTTP.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use questline::db::{DatabaseConfig, Db};
-use questline::engine::CounterSnapshot;
+use questline::engine::EngineCounters;
 use questline::observe::{Heartbeat, ObserveSources, start};
 use questline::plugins::{MemoryKv, PluginHost, PluginsConfig};
 
@@ -73,16 +74,16 @@ async fn healthz_and_metrics_report_the_real_state() {
         .load_bundled_bytes(mee6.name, mee6.wasm)
         .expect("loads");
     let beat = Heartbeat::new();
+    beat.start();
     beat.beat(chrono::Utc::now());
+    let counters = EngineCounters::default();
+    counters.submitted.store(10, Ordering::Relaxed);
+    counters.processed.store(8, Ordering::Relaxed);
+    counters.level_ups.store(3, Ordering::Relaxed);
     let sources = ObserveSources {
         db: Some(db.clone()),
         plugins: Some(plugins.clone()),
-        engine: Some(Arc::new(|| CounterSnapshot {
-            submitted: 10,
-            processed: 8,
-            level_ups: 3,
-            ..Default::default()
-        })),
+        engine: Some(Arc::new(counters)),
         scheduler: Some(beat.clone()),
         scheduler_stale_after: Duration::from_secs(60),
     };
