@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use questline::backup::schedule::HousekeepingCounters;
 use questline::db::{DatabaseConfig, Db};
 use questline::engine::EngineCounters;
 use questline::observe::{Heartbeat, ObserveSources, start};
@@ -80,12 +81,16 @@ async fn healthz_and_metrics_report_the_real_state() {
     counters.submitted.store(10, Ordering::Relaxed);
     counters.processed.store(8, Ordering::Relaxed);
     counters.level_ups.store(3, Ordering::Relaxed);
+    let housekeeping = HousekeepingCounters::default();
+    housekeeping.backups.store(2, Ordering::Relaxed);
+    housekeeping.backup_failures.store(1, Ordering::Relaxed);
     let sources = ObserveSources {
         db: Some(db.clone()),
         plugins: Some(plugins.clone()),
         engine: Some(Arc::new(counters)),
         scheduler: Some(beat.clone()),
         scheduler_stale_after: Duration::from_secs(60),
+        housekeeping: Some(Arc::new(housekeeping)),
     };
     let server = start("127.0.0.1:0".parse().expect("addr"), sources.clone())
         .await
@@ -107,6 +112,8 @@ async fn healthz_and_metrics_report_the_real_state() {
         "questline_engine_queue_depth 2\n",
         "questline_cache_misses_total{cache=\"user_stats\"} 1\n",
         "questline_up{component=\"database\"} 1\n",
+        "questline_backups_total 2\n",
+        "questline_backup_failures_total 1\n",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in\n{text}");
     }

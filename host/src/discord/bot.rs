@@ -200,9 +200,13 @@ impl Bot {
 
         // `/healthz` and `/metrics` when `[observe] listen` is set; a taken port stops the
         // start-up here, before the gateway connects.
-        let observe = crate::observe::start_configured(&config.observe, observe_sources).await?;
         // Scheduled backups and cache purges, when configured.
         let housekeeping = Housekeeping::from_config(db.clone(), config);
+        let observe_sources = ObserveSources {
+            housekeeping: Some(housekeeping.counters.clone()),
+            ..observe_sources
+        };
+        let observe = crate::observe::start_configured(&config.observe, observe_sources).await?;
         let state = Arc::new(FrontState::new(engine, commands, dc.message_content));
         let mut client = client_builder(&token, &dc.api_base, app, intents(dc))
             .event_handler(Handler {

@@ -3,8 +3,10 @@
 //! numbers in one place (the subsystems' atomics) and the dependency list short.
 
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::histogram::HistogramSnapshot;
+use crate::backup::schedule::HousekeepingCounters;
 use crate::db::{CacheCounters, CacheStats};
 use crate::engine::{CounterSnapshot, EngineCounters};
 use crate::plugins::{PluginCallStats, PluginState, PluginStatus};
@@ -200,6 +202,29 @@ impl Exposition {
                 &s.durations,
                 US_PER_SECOND,
             );
+        }
+    }
+
+    /// What the bot's scheduled housekeeping did.
+    pub fn housekeeping(&mut self, h: &HousekeepingCounters) {
+        let rows: [(&str, &AtomicU64, &str); 4] = [
+            ("backups", &h.backups, "Scheduled backups written."),
+            (
+                "backup_failures",
+                &h.backup_failures,
+                "Scheduled backups that failed (see the log for why).",
+            ),
+            (
+                "backups_pruned",
+                &h.backups_pruned,
+                "Old scheduled backups deleted to keep [backup] keep.",
+            ),
+            ("cache_purges", &h.cache_purges, "Scheduled cache purges."),
+        ];
+        for (name, value, help) in rows {
+            let metric = format!("questline_{name}_total");
+            self.family(&metric, "counter", help);
+            self.sample(&metric, &[], value.load(Ordering::Relaxed) as f64);
         }
     }
 

@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 
 use super::health::{HealthInputs, Heartbeat, check};
 use super::metrics::Exposition;
+use crate::backup::schedule::HousekeepingCounters;
 use crate::db::Db;
 use crate::engine::{Engine, EngineCounters};
 use crate::plugins::PluginHost;
@@ -30,6 +31,8 @@ pub struct ObserveSources {
     pub scheduler: Option<Heartbeat>,
     /// The scheduler counts as stopped after this long without a run (3 ticks is sensible).
     pub scheduler_stale_after: Duration,
+    /// Scheduled backups and cache purges of the running bot.
+    pub housekeeping: Option<Arc<HousekeepingCounters>>,
 }
 
 impl ObserveSources {
@@ -43,6 +46,7 @@ impl ObserveSources {
             engine: Some(engine.shared_counters()),
             scheduler: Some(engine.heartbeat()),
             scheduler_stale_after: Duration::from_secs(tick_secs.max(1).saturating_mul(3)),
+            housekeeping: None,
         }
     }
 }
@@ -54,6 +58,7 @@ impl std::fmt::Debug for ObserveSources {
             .field("plugins", &self.plugins.is_some())
             .field("engine", &self.engine.is_some())
             .field("scheduler", &self.scheduler.is_some())
+            .field("housekeeping", &self.housekeeping.is_some())
             .finish()
     }
 }
@@ -162,6 +167,9 @@ async fn metrics(State(s): State<Shared>) -> Response {
     if let Some(plugins) = &s.plugins {
         e.plugins(&plugins.list());
         e.plugin_calls(&plugins.call_stats());
+    }
+    if let Some(h) = &s.housekeeping {
+        e.housekeeping(h);
     }
     let r = report(&s).await;
     e.health(r.database.ok, r.plugins.ok, r.scheduler.ok);
