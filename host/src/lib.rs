@@ -7,11 +7,13 @@
 //! - [`cards`]: rank cards (plugin SVG to PNG, image fetching, limits).
 //! - [`import`]: importing other bots' leaderboards and Questline exports.
 //! - [`observe`]: logs, `/healthz` and `/metrics`.
+//! - [`backup`]: backups and restores, and the bot's scheduled housekeeping.
 //! - [`bench`]: the throughput benchmark (`questline bench`, `cargo bench --bench pipeline`).
 //! - [`discord`]: the Discord front (serenity gateway, effects over REST);
 //! - [`commands`]: slash commands, independent of the transport;
 //! - [`cli`]: the command-line front end (`questline ...`).
 
+pub mod backup;
 pub mod bench;
 pub mod cards;
 pub mod cli;

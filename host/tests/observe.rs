@@ -1,10 +1,12 @@
 //! The observability endpoint, started on an ephemeral port and scraped over real HTTP.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use questline::backup::schedule::HousekeepingCounters;
 use questline::db::{DatabaseConfig, Db};
-use questline::engine::CounterSnapshot;
+use questline::engine::EngineCounters;
 use questline::observe::{Heartbeat, ObserveSources, start};
 use questline::plugins::{MemoryKv, PluginHost, PluginsConfig};
 
@@ -73,18 +75,22 @@ async fn healthz_and_metrics_report_the_real_state() {
         .load_bundled_bytes(mee6.name, mee6.wasm)
         .expect("loads");
     let beat = Heartbeat::new();
+    beat.start();
     beat.beat(chrono::Utc::now());
+    let counters = EngineCounters::default();
+    counters.submitted.store(10, Ordering::Relaxed);
+    counters.processed.store(8, Ordering::Relaxed);
+    counters.level_ups.store(3, Ordering::Relaxed);
+    let housekeeping = HousekeepingCounters::default();
+    housekeeping.backups.store(2, Ordering::Relaxed);
+    housekeeping.backup_failures.store(1, Ordering::Relaxed);
     let sources = ObserveSources {
         db: Some(db.clone()),
         plugins: Some(plugins.clone()),
-        engine: Some(Arc::new(|| CounterSnapshot {
-            submitted: 10,
-            processed: 8,
-            level_ups: 3,
-            ..Default::default()
-        })),
+        engine: Some(Arc::new(counters)),
         scheduler: Some(beat.clone()),
         scheduler_stale_after: Duration::from_secs(60),
+        housekeeping: Some(Arc::new(housekeeping)),
     };
     let server = start("127.0.0.1:0".parse().expect("addr"), sources.clone())
         .await
@@ -106,6 +112,8 @@ async fn healthz_and_metrics_report_the_real_state() {
         "questline_engine_queue_depth 2\n",
         "questline_cache_misses_total{cache=\"user_stats\"} 1\n",
         "questline_up{component=\"database\"} 1\n",
+        "questline_backups_total 2\n",
+        "questline_backup_failures_total 1\n",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in\n{text}");
     }

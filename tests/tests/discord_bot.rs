@@ -825,3 +825,52 @@ async fn channels_and_roles_that_are_not_in_the_guild_are_refused() {
     check_all(&fake);
     t.bot.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_running_bot_serves_healthz_and_metrics_with_its_engine() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = test_config(&fake, dir.path());
+    config.observe.listen = Some("127.0.0.1:0".into());
+    let t = start_bot_with(&fake, config, dir).await;
+    let addr = t.bot.observe_addr().expect("[observe] listen set");
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        events::message(fake.id(), GENERAL, ALICE, "alice", "hello"),
+    );
+    wait_xp(&t, ALICE).await;
+
+    let health = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .expect("healthz")
+        .text()
+        .await
+        .expect("body");
+    let health: Value = serde_json::from_str(&health).expect("json");
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(health["scheduler"]["running"], true, "{health}");
+    assert!(health["scheduler"]["last_run"].is_string(), "{health}");
+    let metrics = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains("questline_engine_processed_total 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("questline_plugin_calls_total{plugin=\"mee6-xp\"}")),
+        "{metrics}"
+    );
+    t.bot.shutdown().await;
+    assert!(
+        reqwest::get(format!("http://{addr}/healthz"))
+            .await
+            .is_err(),
+        "the endpoint stops with the bot"
+    );
+}

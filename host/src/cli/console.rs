@@ -50,11 +50,12 @@ pub async fn run(config: &Config, args: ConsoleArgs) -> anyhow::Result<ExitCode>
     // `/healthz` and `/metrics` while the console runs, when `[observe] listen` is set.
     let observe = crate::observe::start_configured(
         &config.observe,
-        crate::observe::ObserveSources {
-            db: Some(db.clone()),
-            plugins: Some(plugins.clone()),
-            ..Default::default()
-        },
+        crate::observe::ObserveSources::with_engine(
+            db.clone(),
+            plugins.clone(),
+            &engine,
+            config.engine.tick_secs,
+        ),
     )
     .await?;
     let interactive = std::io::stdin().is_terminal();

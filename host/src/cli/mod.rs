@@ -100,8 +100,8 @@ pub fn main() -> ExitCode {
             | Command::Gdpr(_)
             | Command::Bench(_)
     );
-    crate::observe::logging::init(cli.log_format, if quiet { "warn" } else { "info" });
-    match run(cli) {
+    let level = if quiet { "warn" } else { "info" };
+    match run(cli, level) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -118,13 +118,25 @@ pub(crate) fn check_guild(guild: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli, level: &str) -> anyhow::Result<ExitCode> {
+    use crate::observe::logging::{LogConfig, init};
     // Checking a file must work even when the configuration in use is broken.
     let command = match cli.command {
-        Command::Config(args) => return self::config::run(args),
+        Command::Config(args) => {
+            init(cli.log_format, level, &LogConfig::default())?;
+            return self::config::run(args);
+        }
         other => other,
     };
-    let mut config = Config::load(cli.config.as_deref())?;
+    let mut config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            init(cli.log_format, level, &LogConfig::default())?;
+            return Err(e.into());
+        }
+    };
+    // Logs go where `[logging]` says from here on (stderr, and the daily file when set).
+    init(cli.log_format, level, &config.logging)?;
     let bench_database = cli.database.clone();
     if let Some(url) = cli.database {
         config.database.url = url;

@@ -60,6 +60,11 @@ pub struct Config {
     /// `[discord]`: where Discord is and which intents to ask for (the token comes from
     /// `DISCORD_TOKEN`, never from this file).
     pub discord: crate::discord::DiscordConfig,
+    /// `[backup]`: scheduled backups in the running bot.
+    pub backup: crate::backup::BackupConfig,
+    /// `[logging]`: log files (rotated daily) besides stderr. (Not `[log]`: `QUESTLINE_LOG`
+    /// and `QUESTLINE_LOG_FORMAT` are the filter and the format.)
+    pub logging: crate::observe::logging::LogConfig,
 }
 
 impl Config {
@@ -214,7 +219,17 @@ impl Config {
             self.discord.effect_queue.to_string(),
             "at least 1 (10000 is plenty: a queue that fills means Discord is far behind)",
         );
+        if let Some(Err(_)) = crate::backup::cache_purge_interval(db) {
+            rule(
+                false,
+                "database.cache_purge_every",
+                format!("{:?}", db.cache_purge_every.as_deref().unwrap_or_default()),
+                "a duration such as \"1h\" or \"30m\" (d, h, m, s), at least 1 s",
+            );
+        }
         out.extend(self.observe.validate());
+        out.extend(self.backup.validate());
+        out.extend(self.logging.validate());
         out
     }
 }

@@ -21,6 +21,9 @@ pub enum ConsoleInput {
     Command { name: String, args: Vec<String> },
     /// `:advance 1d` / `2h` / `30m` / `45s` (combinable: `1d2h`): moves the console clock.
     Advance(Duration),
+    /// `:purge-caches`: empties the repository's caches (after editing the database by
+    /// hand, say).
+    PurgeCaches,
     /// `:help`.
     Help,
     /// `:quit` or `:exit`.
@@ -77,6 +80,7 @@ pub const HELP: &str = "\
   /achievements [alice]     achievements earned
   /xp add alice 500 [why]   admin: add | remove | set XP, or `/xp reset alice` (audited)
   /daily alice              a plugin's command, run as alice (options follow, in order)
+  :purge-caches             empty the database caches (after editing the database by hand)
   :help                     this list
   :quit                     leave the console";
 
@@ -124,6 +128,7 @@ fn parse_directive(rest: &str) -> Result<ConsoleInput, InputError> {
     match directive.as_str() {
         "help" | "h" | "?" => Ok(ConsoleInput::Help),
         "quit" | "exit" | "q" => Ok(ConsoleInput::Quit),
+        "purge-caches" => Ok(ConsoleInput::PurgeCaches),
         "advance" => {
             let spec = words.next().ok_or(InputError::MissingArgument {
                 directive: "advance",
@@ -247,6 +252,7 @@ mod tests {
         );
         assert_eq!(parse("  # note"), Ok(ConsoleInput::Nothing));
         assert_eq!(parse(":q"), Ok(ConsoleInput::Quit));
+        assert_eq!(parse(":purge-caches"), Ok(ConsoleInput::PurgeCaches));
     }
 
     #[test]

@@ -248,6 +248,12 @@ impl Session {
             ConsoleInput::Nothing => Ok(String::new()),
             ConsoleInput::Quit => return (String::new(), Next::Quit),
             ConsoleInput::Help => Ok(format!("{HELP}\n")),
+            ConsoleInput::PurgeCaches => {
+                let dropped = self.db.purge_caches();
+                Ok(format!(
+                    "  caches purged ({dropped} entries); the next reads come from the database\n"
+                ))
+            }
             ConsoleInput::Message { member, text } => {
                 let user = self.remember(&member).await;
                 self.next_message_id += 1;

@@ -288,6 +288,18 @@ impl Caches {
         }
     }
 
+    /// Empties every cache (scheduled and on-demand purges); returns the entries dropped.
+    pub(crate) fn purge_all(&self) -> u64 {
+        let s = self.stats();
+        let entries = s.quest.entries
+            + s.active_quests.entries
+            + s.user_quests.entries
+            + s.user_stats.entries
+            + s.server_config.entries;
+        self.forget_all();
+        entries
+    }
+
     /// After a member's levels row changed.
     pub(crate) fn member_changed(&self, guild_id: &str, user_id: &str) {
         self.user_stats

@@ -37,6 +37,10 @@ pub struct DatabaseConfig {
     pub kv_max_keys: u64,
     /// Cache TTLs and capacities.
     pub cache: CacheConfig,
+    /// The running bot empties every cache this often (`1h`, `30m`; off when unset), on top
+    /// of the TTLs: a bound on how long a change made outside this process (another shard
+    /// process, a manual SQL fix) can go unseen.
+    pub cache_purge_every: Option<String>,
 }
 
 impl Default for DatabaseConfig {
@@ -55,6 +59,7 @@ impl Default for DatabaseConfig {
             retry_max_delay_ms: 2_000,
             kv_max_keys: 1_000,
             cache: CacheConfig::default(),
+            cache_purge_every: None,
         }
     }
 }
@@ -73,6 +78,7 @@ impl std::fmt::Debug for DatabaseConfig {
             .field("retry_attempts", &self.retry_attempts)
             .field("kv_max_keys", &self.kv_max_keys)
             .field("cache", &self.cache)
+            .field("cache_purge_every", &self.cache_purge_every)
             .finish_non_exhaustive()
     }
 }

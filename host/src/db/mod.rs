@@ -97,6 +97,13 @@ impl Db {
         self.inner.caches.stats()
     }
 
+    /// Empties every cache of this process, so the next reads see the database as it is now
+    /// (after changes made outside it); returns how many entries were dropped. Scheduled by
+    /// `[database] cache_purge_every`, on demand with the console's `:purge-caches`.
+    pub fn purge_caches(&self) -> u64 {
+        self.inner.caches.purge_all()
+    }
+
     /// Closes the pool (waits for connections to be returned).
     pub async fn close(self) -> Result<(), DbError> {
         self.inner.conn.clone().close().await.map_err(DbError::from)

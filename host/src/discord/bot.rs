@@ -21,9 +21,11 @@ use super::http::{build_http, build_http_with, rest_client, status};
 use super::interactions::register;
 use super::sink::{DiscordSink, SinkSnapshot};
 use super::{DiscordConfig, DiscordError};
+use crate::backup::schedule::Housekeeping;
 use crate::commands::{CommandDef, Commands, SharedEngine, check_definitions};
 use crate::config::Config;
 use crate::engine::{CounterSnapshot, Engine, EngineDeps, SystemClock, boot};
+use crate::observe::{ObserveServer, ObserveSources};
 
 /// A range of shards this process runs (`--shards 0-3 --shard-count 8`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +82,8 @@ pub struct Bot {
     client: JoinHandle<Result<(), serenity::Error>>,
     sync: Option<JoinHandle<()>>,
     _watcher: Option<crate::plugins::PluginWatcher>,
+    observe: Option<ObserveServer>,
+    housekeeping: Housekeeping,
     pub db: crate::db::Db,
     pub http: Arc<Http>,
     pub registered: Vec<CommandDef>,
@@ -181,7 +185,14 @@ impl Bot {
             clock: Arc::new(SystemClock),
             sink: sink.clone(),
         };
-        let engine = SharedEngine::new(Engine::start(deps, config.engine.clone(), &[]).await?);
+        let engine = Engine::start(deps, config.engine.clone(), &[]).await?;
+        let observe_sources = ObserveSources::with_engine(
+            db.clone(),
+            plugins.clone(),
+            &engine,
+            config.engine.tick_secs,
+        );
+        let engine = SharedEngine::new(engine);
         let commands = Commands::new(
             db.clone(),
             engine.clone(),
@@ -220,6 +231,15 @@ impl Bot {
         });
 
         log_intents(dc);
+        // `/healthz` and `/metrics` when `[observe] listen` is set; a taken port stops the
+        // start-up here, before the gateway connects.
+        // Scheduled backups and cache purges, when configured.
+        let housekeeping = Housekeeping::from_config(db.clone(), config);
+        let observe_sources = ObserveSources {
+            housekeeping: Some(housekeeping.counters.clone()),
+            ..observe_sources
+        };
+        let observe = crate::observe::start_configured(&config.observe, observe_sources).await?;
         let state = Arc::new(FrontState::new(engine, commands, dc.message_content));
         let mut client = client_builder(&token, &dc.api_base, app, intents(dc))
             .event_handler(Handler {
@@ -247,6 +267,8 @@ impl Bot {
             client: task,
             sync,
             _watcher: watcher,
+            observe,
+            housekeeping,
             db,
             http,
             registered: defs,
@@ -263,6 +285,11 @@ impl Bot {
             }),
             Err(e) => Err(DiscordError::Gateway(format!("gateway task ended: {e}"))),
         }
+    }
+
+    /// Where `/healthz` and `/metrics` are served, when `[observe] listen` is set.
+    pub fn observe_addr(&self) -> Option<std::net::SocketAddr> {
+        self.observe.as_ref().map(|o| o.local_addr)
     }
 
     /// The effect sender's counters.
@@ -295,6 +322,7 @@ impl Bot {
         if let Some(sync) = &self.sync {
             sync.abort();
         }
+        self.housekeeping.stop().await;
         let engine = match self.state.engine.take().await {
             Some(engine) => engine.shutdown().await,
             None => CounterSnapshot::default(),
@@ -306,6 +334,9 @@ impl Bot {
             tracing::warn!("effects still unsent after 30 s; giving up on them");
         }
         self.shard_manager.shutdown_all().await;
+        if let Some(observe) = self.observe {
+            observe.stop().await;
+        }
         if tokio::time::timeout(Duration::from_secs(10), self.client)
             .await
             .is_err()

@@ -95,4 +95,6 @@ pub enum DiscordError {
     Engine(#[from] crate::engine::EngineError),
     #[error("gateway: {0}")]
     Gateway(String),
+    #[error("{0}")]
+    Observe(#[from] crate::observe::ObserveError),
 }

@@ -92,6 +92,7 @@ impl Pipeline {
         EngineCounters::add_elapsed(&self.counters.commit_ns, started);
         let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         self.counters.commit_latency.record(us);
+        self.counters.commit_seconds.record(us);
         let outcomes = outcomes?;
         let mut all = Vec::with_capacity(parts.len());
         for ((p, events), outcome) in parts.into_iter().zip(outcomes) {

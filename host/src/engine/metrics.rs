@@ -1,9 +1,11 @@
 //! The engine's counters: every drop and failure is counted, never silent. Plain atomics so
-//! the metrics exporter (a later issue) can read them without locking.
+//! the metrics endpoint (`crate::observe`) can read them without locking.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
+
+use crate::observe::histogram::{Durations, Sizes};
 
 /// Live counters, shared by the engine's task and whoever reads them.
 #[derive(Debug, Default)]
@@ -44,6 +46,10 @@ pub struct EngineCounters {
     pub event_latency: LatencyHistogram,
     /// Events per batch the engine's task cut.
     pub batch_sizes: LatencyHistogram,
+    /// The same three at Prometheus' fixed bounds, for `/metrics` (microseconds; events).
+    pub commit_seconds: Durations,
+    pub event_seconds: Durations,
+    pub batch_events: Sizes,
 }
 
 /// A copy of the counters at one moment.

@@ -27,6 +27,7 @@ use super::quests::QuestManager;
 use super::voice::{VoiceCredit, VoiceTracker};
 use super::wit::{Event, Work, ms};
 use crate::db::Db;
+use crate::observe::Heartbeat;
 use crate::plugins::PluginHost;
 
 /// What a pipeline needs from the rest of the bot.
@@ -66,6 +67,8 @@ pub struct Pipeline {
     /// Events of guilds whose commit failed, retried first in the next batch.
     retry: Mutex<Vec<Event>>,
     pub(crate) achievements_seeded: tokio::sync::Mutex<HashSet<String>>,
+    /// Beaten after every successful quest-scheduler run (`/healthz`).
+    heartbeat: Heartbeat,
 }
 
 impl Pipeline {
@@ -95,6 +98,7 @@ impl Pipeline {
             voice: Mutex::new(VoiceTracker::new()),
             retry: Mutex::new(Vec::new()),
             achievements_seeded: tokio::sync::Mutex::new(HashSet::new()),
+            heartbeat: Heartbeat::new(),
         }
     }
 
@@ -110,6 +114,12 @@ impl Pipeline {
 
     pub fn counters(&self) -> &EngineCounters {
         &self.counters
+    }
+
+    /// The quest scheduler's heartbeat: beaten after each successful run of due resets
+    /// ([`Self::tick`]); running while an [`super::Engine`] drives this pipeline.
+    pub fn heartbeat(&self) -> &Heartbeat {
+        &self.heartbeat
     }
 
     /// Turns activities into events: drops replays, turns voice changes into credited
@@ -353,6 +363,8 @@ impl Pipeline {
                     .filter(|r| !r.created.is_empty() || r.deactivated > 0)
                     .count();
                 EngineCounters::add(&self.counters.quest_resets, resets as u64);
+                // Wall clock, not the engine's: `/healthz` asks whether it runs *now*.
+                self.heartbeat.beat(Utc::now());
             }
             Err(e) => {
                 EngineCounters::add(&self.counters.quest_errors, 1);

@@ -69,6 +69,10 @@ impl Engine {
                 tracing::warn!(guild = g, error = %e, "quest catch-up failed at start-up; retried when the guild is next active");
             }
         }
+        // The catch-up above was the scheduler's first run.
+        let heartbeat = pipeline.heartbeat();
+        heartbeat.start();
+        heartbeat.beat(chrono::Utc::now());
         let capacity = config.queue_capacity.max(1);
         let (tx, rx) = mpsc::channel(capacity);
         let task = tokio::spawn(run(pipeline.clone(), rx, config));
@@ -155,6 +159,17 @@ impl Engine {
         self.counters.snapshot()
     }
 
+    /// The live counters, for a metrics endpoint that outlives borrows of the engine.
+    pub fn shared_counters(&self) -> Arc<EngineCounters> {
+        self.counters.clone()
+    }
+
+    /// The quest scheduler's heartbeat (`/healthz`): running until the engine's task ends,
+    /// beaten after every successful run of due resets.
+    pub fn heartbeat(&self) -> crate::observe::Heartbeat {
+        self.pipeline.heartbeat().clone()
+    }
+
     /// Processes everything queued, stops the task and returns the final counters.
     pub async fn shutdown(self) -> CounterSnapshot {
         drop(self.tx);
@@ -165,7 +180,17 @@ impl Engine {
     }
 }
 
+/// Marks the scheduler stopped when the engine's task ends, however it ends (a panic too).
+struct StopOnDrop(crate::observe::Heartbeat);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
 async fn run(pipeline: Arc<Pipeline>, mut rx: mpsc::Receiver<Msg>, config: EngineConfig) {
+    let _stopped = StopOnDrop(pipeline.heartbeat().clone());
     let max = config.batch_max_events.max(1);
     let wait = Duration::from_millis(config.batch_max_wait_ms);
     let mut ticker = tokio::time::interval(Duration::from_secs(config.tick_secs.max(1)));
@@ -232,11 +257,13 @@ async fn process(
     let counters = &pipeline.counters;
     if !batch.is_empty() {
         counters.batch_sizes.record(batch.len() as u64);
+        counters.batch_events.record(batch.len() as u64);
     }
     pipeline.process(std::mem::take(batch)).await;
     let done = Instant::now();
     for at in submitted.drain(..) {
         let us = u64::try_from(done.duration_since(at).as_micros()).unwrap_or(u64::MAX);
         counters.event_latency.record(us);
+        counters.event_seconds.record(us);
     }
 }

@@ -1,7 +1,7 @@
 //! `/healthz`: is the database answering, are plugins loaded, is the quest scheduler running.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -10,24 +10,49 @@ use serde::Serialize;
 use crate::db::Db;
 use crate::plugins::{PluginHost, PluginState};
 
-/// When something periodic last ran. Cheap to clone; the owner calls [`Heartbeat::beat`]
-/// each time it runs, `/healthz` reads it.
+/// Whether something periodic (the quest scheduler) is running and when it last ran. Cheap
+/// to clone; the owner calls [`Heartbeat::start`] when it starts, [`Heartbeat::beat`] after
+/// each run and [`Heartbeat::stop`] when it ends; `/healthz` reads it. Wall-clock time, not
+/// the engine's clock: the question is whether the process is alive now.
 #[derive(Debug, Clone, Default)]
-pub struct Heartbeat(Arc<AtomicI64>);
+pub struct Heartbeat(Arc<Beat>);
+
+#[derive(Debug, Default)]
+struct Beat {
+    /// Milliseconds since the epoch of the last run; 0 before the first.
+    last_ms: AtomicI64,
+    running: AtomicBool,
+}
 
 impl Heartbeat {
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Marks the owner as running (before its first run).
+    pub fn start(&self) {
+        self.0.running.store(true, Ordering::Relaxed);
+    }
+
+    /// Marks the owner as stopped (its task ended, normally or not).
+    pub fn stop(&self) {
+        self.0.running.store(false, Ordering::Relaxed);
+    }
+
+    pub fn running(&self) -> bool {
+        self.0.running.load(Ordering::Relaxed)
+    }
+
     /// Records a run at `at`.
     pub fn beat(&self, at: DateTime<Utc>) {
-        self.0.store(at.timestamp_millis(), Ordering::Relaxed);
+        self.0
+            .last_ms
+            .store(at.timestamp_millis(), Ordering::Relaxed);
     }
 
     /// The last run, `None` before the first.
     pub fn last(&self) -> Option<DateTime<Utc>> {
-        match self.0.load(Ordering::Relaxed) {
+        match self.0.last_ms.load(Ordering::Relaxed) {
             0 => None,
             ms => DateTime::from_timestamp_millis(ms),
         }
@@ -70,9 +95,10 @@ pub struct PluginsCheck {
 #[derive(Debug, Clone, Serialize)]
 pub struct SchedulerCheck {
     pub ok: bool,
-    /// Whether this process runs a quest scheduler at all (the console and CLI do not
-    /// always).
+    /// Whether the quest scheduler runs in this process now (false when the process has
+    /// none, or its engine stopped).
     pub running: bool,
+    /// The last successful run (wall clock), `None` before the first.
     pub last_run: Option<DateTime<Utc>>,
     pub seconds_since_last_run: Option<i64>,
 }
@@ -159,10 +185,11 @@ pub(crate) async fn check(inputs: HealthInputs<'_>) -> HealthReport {
             let last = beat.last();
             let age = last.map(|t| (Utc::now() - t).num_seconds());
             let stale = inputs.scheduler_stale_after.as_secs() as i64;
+            let running = beat.running();
             SchedulerCheck {
-                // Not run yet right after start-up is fine; too long ago is not.
-                ok: age.is_none_or(|a| a <= stale),
-                running: true,
+                // Not run yet right after start-up is fine; stopped or too long ago is not.
+                ok: running && age.is_none_or(|a| a <= stale),
+                running,
                 last_run: last,
                 seconds_since_last_run: age,
             }

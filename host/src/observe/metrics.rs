@@ -3,10 +3,17 @@
 //! numbers in one place (the subsystems' atomics) and the dependency list short.
 
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::histogram::HistogramSnapshot;
+use crate::backup::schedule::HousekeepingCounters;
 use crate::db::{CacheCounters, CacheStats};
-use crate::engine::CounterSnapshot;
-use crate::plugins::{PluginState, PluginStatus};
+use crate::engine::{CounterSnapshot, EngineCounters};
+use crate::plugins::{PluginCallStats, PluginState, PluginStatus};
+
+/// Microseconds per second: durations are kept in µs, exposed in seconds (dividing, so a
+/// bound prints as `0.00005`, not a float artefact).
+const US_PER_SECOND: f64 = 1e6;
 
 /// Builds one exposition document.
 #[derive(Debug, Default)]
@@ -110,6 +117,115 @@ impl Exposition {
             &[],
             c.submitted.saturating_sub(settled) as f64,
         );
+    }
+
+    /// One histogram series (`_bucket` per bound and `+Inf`, `_sum`, `_count`); values are
+    /// divided by `unit` (1e6 turns microseconds into seconds).
+    fn histogram(&mut self, name: &str, labels: &[(&str, &str)], h: &HistogramSnapshot, unit: f64) {
+        let bucket = format!("{name}_bucket");
+        for (bound, count) in &h.buckets {
+            let le = (*bound as f64 / unit).to_string();
+            let mut l = labels.to_vec();
+            l.push(("le", &le));
+            self.sample(&bucket, &l, *count as f64);
+        }
+        let mut l = labels.to_vec();
+        l.push(("le", "+Inf"));
+        self.sample(&bucket, &l, h.count as f64);
+        self.sample(&format!("{name}_sum"), labels, h.sum as f64 / unit);
+        self.sample(&format!("{name}_count"), labels, h.count as f64);
+    }
+
+    /// The engine's histograms: events per batch, commit latency, submit-to-commit latency.
+    pub fn engine_histograms(&mut self, c: &EngineCounters) {
+        let families: [(&str, &str, HistogramSnapshot, f64); 3] = [
+            (
+                "questline_engine_batch_events",
+                "Events per batch the engine cut.",
+                c.batch_events.snapshot(),
+                1.0,
+            ),
+            (
+                "questline_engine_commit_seconds",
+                "Time to commit one batch's transaction, retries included.",
+                c.commit_seconds.snapshot(),
+                US_PER_SECOND,
+            ),
+            (
+                "questline_engine_event_latency_seconds",
+                "From an activity's submission to its batch being committed and announced.",
+                c.event_seconds.snapshot(),
+                US_PER_SECOND,
+            ),
+        ];
+        for (name, help, h, unit) in families {
+            self.family(name, "histogram", help);
+            self.histogram(name, &[], &h, unit);
+        }
+    }
+
+    /// Calls, failures and call durations per plugin.
+    pub fn plugin_calls(&mut self, stats: &[PluginCallStats]) {
+        self.family(
+            "questline_plugin_calls_total",
+            "counter",
+            "Calls asked of the plugin (refused ones included).",
+        );
+        for s in stats {
+            self.sample(
+                "questline_plugin_calls_total",
+                &[("plugin", &s.plugin)],
+                s.calls as f64,
+            );
+        }
+        self.family(
+            "questline_plugin_call_failures_total",
+            "counter",
+            "Plugin calls that failed: trap, timeout, memory limit, bad output, quarantined.",
+        );
+        for s in stats {
+            self.sample(
+                "questline_plugin_call_failures_total",
+                &[("plugin", &s.plugin)],
+                s.failures as f64,
+            );
+        }
+        self.family(
+            "questline_plugin_call_duration_seconds",
+            "histogram",
+            "Wall-clock time of plugin calls that ran (instance checkout and output checks included).",
+        );
+        for s in stats {
+            self.histogram(
+                "questline_plugin_call_duration_seconds",
+                &[("plugin", &s.plugin)],
+                &s.durations,
+                US_PER_SECOND,
+            );
+        }
+    }
+
+    /// What the bot's scheduled housekeeping did.
+    pub fn housekeeping(&mut self, h: &HousekeepingCounters) {
+        let rows: [(&str, &AtomicU64, &str); 4] = [
+            ("backups", &h.backups, "Scheduled backups written."),
+            (
+                "backup_failures",
+                &h.backup_failures,
+                "Scheduled backups that failed (see the log for why).",
+            ),
+            (
+                "backups_pruned",
+                &h.backups_pruned,
+                "Old scheduled backups deleted to keep [backup] keep.",
+            ),
+            ("cache_purges", &h.cache_purges, "Scheduled cache purges."),
+        ];
+        for (name, value, help) in rows {
+            let metric = format!("questline_{name}_total");
+            self.family(&metric, "counter", help);
+            self.sample(&metric, &[], value.load(Ordering::Relaxed) as f64);
+        }
     }
 
     /// Hit/miss/eviction counters and sizes of the repository's caches.
@@ -237,5 +353,23 @@ mod tests {
         assert!(text.contains("# TYPE questline_engine_level_ups_total counter\nquestline_engine_level_ups_total 2\n"), "{text}");
         assert!(text.contains("questline_engine_queue_depth 2\n"), "{text}");
         assert!(text.contains(r#"x{l="a\"b\\c\nd"} 1"#), "{text}");
+    }
+
+    #[test]
+    fn histograms_are_cumulative_in_seconds() {
+        let h = crate::observe::histogram::Histogram::new(&[50, 1_000]);
+        for us in [10, 50, 700, 3_000_000] {
+            h.record(us);
+        }
+        let mut e = Exposition::new();
+        e.histogram("d", &[("plugin", "p")], &h.snapshot(), US_PER_SECOND);
+        assert_eq!(
+            e.finish(),
+            "d_bucket{plugin=\"p\",le=\"0.00005\"} 2\n\
+             d_bucket{plugin=\"p\",le=\"0.001\"} 3\n\
+             d_bucket{plugin=\"p\",le=\"+Inf\"} 4\n\
+             d_sum{plugin=\"p\"} 3.00076\n\
+             d_count{plugin=\"p\"} 4\n"
+        );
     }
 }

@@ -7,6 +7,7 @@
 //! from the counters the subsystems already keep (no second bookkeeping to drift).
 
 pub mod health;
+pub mod histogram;
 pub mod logging;
 pub mod metrics;
 pub mod server;

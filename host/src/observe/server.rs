@@ -14,8 +14,9 @@ use tokio::task::JoinHandle;
 
 use super::health::{HealthInputs, Heartbeat, check};
 use super::metrics::Exposition;
+use crate::backup::schedule::HousekeepingCounters;
 use crate::db::Db;
-use crate::engine::CounterSnapshot;
+use crate::engine::{Engine, EngineCounters};
 use crate::plugins::PluginHost;
 
 /// What the endpoint reports on. Every part is optional so any front (the bot, the
@@ -24,12 +25,30 @@ use crate::plugins::PluginHost;
 pub struct ObserveSources {
     pub db: Option<Db>,
     pub plugins: Option<PluginHost>,
-    /// The engine's counters (e.g. `move || engine.counters()`).
-    pub engine: Option<Arc<dyn Fn() -> CounterSnapshot + Send + Sync>>,
+    /// The engine's counters and histograms ([`Engine::shared_counters`]).
+    pub engine: Option<Arc<EngineCounters>>,
     /// Beaten by the quest scheduler each time it runs.
     pub scheduler: Option<Heartbeat>,
     /// The scheduler counts as stopped after this long without a run (3 ticks is sensible).
     pub scheduler_stale_after: Duration,
+    /// Scheduled backups and cache purges of the running bot.
+    pub housekeeping: Option<Arc<HousekeepingCounters>>,
+}
+
+impl ObserveSources {
+    /// Everything a front that runs an engine has: the database, the plugins, the engine's
+    /// counters and its quest scheduler's heartbeat, counted as stopped after three missed
+    /// ticks (`[engine] tick_secs`).
+    pub fn with_engine(db: Db, plugins: PluginHost, engine: &Engine, tick_secs: u64) -> Self {
+        Self {
+            db: Some(db),
+            plugins: Some(plugins),
+            engine: Some(engine.shared_counters()),
+            scheduler: Some(engine.heartbeat()),
+            scheduler_stale_after: Duration::from_secs(tick_secs.max(1).saturating_mul(3)),
+            housekeeping: None,
+        }
+    }
 }
 
 impl std::fmt::Debug for ObserveSources {
@@ -39,6 +58,7 @@ impl std::fmt::Debug for ObserveSources {
             .field("plugins", &self.plugins.is_some())
             .field("engine", &self.engine.is_some())
             .field("scheduler", &self.scheduler.is_some())
+            .field("housekeeping", &self.housekeeping.is_some())
             .finish()
     }
 }
@@ -138,13 +158,18 @@ async fn healthz(State(s): State<Shared>) -> Response {
 async fn metrics(State(s): State<Shared>) -> Response {
     let mut e = Exposition::new();
     if let Some(engine) = &s.engine {
-        e.engine(&engine());
+        e.engine(&engine.snapshot());
+        e.engine_histograms(engine);
     }
     if let Some(db) = &s.db {
         e.caches(&db.cache_stats());
     }
     if let Some(plugins) = &s.plugins {
         e.plugins(&plugins.list());
+        e.plugin_calls(&plugins.call_stats());
+    }
+    if let Some(h) = &s.housekeeping {
+        e.housekeeping(h);
     }
     let r = report(&s).await;
     e.health(r.database.ok, r.plugins.ok, r.scheduler.ok);

@@ -57,6 +57,11 @@ impl PluginHost {
         &self.inner.rt.cfg
     }
 
+    /// Calls, failures and call durations per plugin since start-up (`/metrics`).
+    pub fn call_stats(&self) -> Vec<super::PluginCallStats> {
+        self.inner.rt.stats.snapshot()
+    }
+
     fn load_plugin(
         &self,
         bytes: &[u8],

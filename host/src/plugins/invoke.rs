@@ -67,7 +67,28 @@ pub(crate) fn classify(
 /// Does `f` with an instance of `plugin`, under every limit (the deadline grows with
 /// `items`, the number of inputs of a batch-shaped call). `check` validates the result
 /// (sizes, shapes) before it is handed back; a rejected result counts as a plugin failure.
+/// Every call is counted per plugin for `/metrics` (see [`super::stats`]).
 pub(crate) fn call<R>(
+    rt: &Runtime,
+    plugin: &Arc<LoadedPlugin>,
+    kind: Option<PluginKind>,
+    ctx: &CallContext,
+    items: usize,
+    f: impl FnOnce(&mut Store<HostState>, &Exports) -> wasmtime::Result<R>,
+    check: impl FnOnce(&R) -> Result<(), String>,
+) -> Result<R, PluginError> {
+    let started = Instant::now();
+    let result = guarded(rt, plugin, kind, ctx, items, f, check);
+    let ran = !matches!(
+        result,
+        Err(PluginError::MissingKind { .. } | PluginError::Quarantined { .. })
+    );
+    rt.stats
+        .record(&plugin.name, ran.then_some(started), result.is_ok());
+    result
+}
+
+fn guarded<R>(
     rt: &Runtime,
     plugin: &Arc<LoadedPlugin>,
     kind: Option<PluginKind>,

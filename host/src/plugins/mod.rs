@@ -10,7 +10,7 @@
 //! Module map: [`config`](PluginsConfig) · `engine` (Engine, Linker, epoch ticker) ·
 //! `bindings` (the single `bindgen!`) · `state` (per-store state and host imports) ·
 //! `kv` · `output` (stdout/stderr to tracing) · `cache` (compiled artifacts on disk) ·
-//! `loader` (checks) · `pool` (ready instances) · `invoke` (one guarded call) · `calls`
+//! `loader` (checks) · `pool` (ready instances) · `invoke` (one guarded call) · `stats` (calls, failures, durations per plugin) · `calls`
 //! (typed per-kind API) · `breaker` · `registry` (atomic snapshot) · `watcher` (hot reload).
 
 mod bindings;
@@ -31,6 +31,7 @@ mod pool;
 mod registry;
 mod runtime;
 mod state;
+mod stats;
 mod watcher;
 
 pub use cache::CacheOutcome;
@@ -43,6 +44,7 @@ pub use kv::{KV_MAX_KEY_BYTES, KV_MAX_KEYS, KV_MAX_VALUE_BYTES, KvError, KvStore
 pub use loader::{CONTRACT, LoadStats};
 pub use registry::{PluginState, PluginStatus};
 pub use state::CallContext;
+pub use stats::PluginCallStats;
 pub use watcher::PluginWatcher;
 
 /// The contract's data types, generated from `wit/`, under their WIT names.

@@ -12,6 +12,7 @@ use super::engine;
 use super::error::PluginError;
 use super::kv::KvStore;
 use super::state::HostState;
+use super::stats::CallStats;
 
 pub(crate) struct Runtime {
     pub(crate) engine: Engine,
@@ -20,6 +21,8 @@ pub(crate) struct Runtime {
     pub(crate) kv: Arc<dyn KvStore>,
     pub(crate) cache: CompileCache,
     pub(crate) deadline_ticks: u64,
+    /// Calls, failures and durations per plugin (`/metrics`).
+    pub(crate) stats: CallStats,
 }
 
 impl Runtime {
@@ -35,6 +38,7 @@ impl Runtime {
             cfg: cfg.clone(),
             kv,
             cache,
+            stats: CallStats::default(),
         })
     }
 
