@@ -234,7 +234,7 @@ fn disjoint_groups(parts: &[Part<'_>]) -> Vec<std::ops::Range<usize>> {
             }
         }
     }
-    vec![0..parts.len()]
+    std::iter::once(0..parts.len()).collect()
 }
 
 /// Applies batches of distinct guilds inside the caller's transaction, set-based and all
