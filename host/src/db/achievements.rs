@@ -2,6 +2,8 @@
 //! (guild_id, user_id, achievement_id) constraint plus `ON CONFLICT DO NOTHING` means a grant
 //! racing another grant of the same achievement awards its XP exactly once.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
@@ -52,21 +54,24 @@ impl Db {
                 "cannot be negative",
             ));
         }
-        self.retry("create_achievement", || async {
-            let model = achievements::ActiveModel {
-                id: NotSet,
-                guild_id: Set(guild_id.to_string()),
-                name: Set(name.to_string()),
-                description: Set(description.to_string()),
-                requirement_type: Set(requirement_type.to_string()),
-                requirement_value: Set(requirement_value),
-                reward_xp: Set(reward_xp),
-                badge_url: Set(None),
-                created_at: Set(created_at),
-            };
-            Ok::<_, DbError>(model.insert(self.conn()).await?)
-        })
-        .await
+        let created = self
+            .retry("create_achievement", || async {
+                let model = achievements::ActiveModel {
+                    id: NotSet,
+                    guild_id: Set(guild_id.to_string()),
+                    name: Set(name.to_string()),
+                    description: Set(description.to_string()),
+                    requirement_type: Set(requirement_type.to_string()),
+                    requirement_value: Set(requirement_value),
+                    reward_xp: Set(reward_xp),
+                    badge_url: Set(None),
+                    created_at: Set(created_at),
+                };
+                Ok::<_, DbError>(model.insert(self.conn()).await?)
+            })
+            .await;
+        self.caches().definitions_changed(guild_id);
+        created
     }
 
     /// The guild's achievement definitions.
@@ -74,16 +79,24 @@ impl Db {
         &self,
         guild_id: &str,
     ) -> Result<Vec<achievements::Model>, DbError> {
-        self.retry("list_achievements", || async {
-            Ok::<_, DbError>(
-                achievements::Entity::find()
-                    .filter(achievements::Column::GuildId.eq(guild_id))
-                    .order_by_asc(achievements::Column::Id)
-                    .all(self.conn())
-                    .await?,
-            )
-        })
-        .await
+        let cache = &self.caches().achievements;
+        if let Some(hit) = cache.get(&guild_id.to_string()) {
+            return Ok((*hit).clone());
+        }
+        let generation = cache.generation();
+        let list = self
+            .retry("list_achievements", || async {
+                Ok::<_, DbError>(
+                    achievements::Entity::find()
+                        .filter(achievements::Column::GuildId.eq(guild_id))
+                        .order_by_asc(achievements::Column::Id)
+                        .all(self.conn())
+                        .await?,
+                )
+            })
+            .await?;
+        cache.insert_if_fresh(guild_id.to_string(), Arc::new(list.clone()), generation);
+        Ok(list)
     }
 
     /// Deletes achievement `achievement_id` of the guild and every member's record of having
@@ -97,35 +110,38 @@ impl Db {
         achievement_id: i64,
     ) -> Result<Option<u64>, DbError> {
         check_id("guild_id", guild_id)?;
-        self.retry("delete_achievement", || async {
-            let txn = self.conn().begin().await?;
-            // Members' records first (the foreign key cascades on PostgreSQL but SQLite may
-            // run without foreign keys, and the count is the answer), limited to an
-            // achievement of this guild; then the definition, whose count says whether it
-            // existed. Both are writes, so SQLite takes its write lock at once.
-            let earned = txn
-                .execute(Statement::from_sql_and_values(
-                    txn.get_database_backend(),
-                    "DELETE FROM user_achievements WHERE guild_id = $1 AND achievement_id IN \
+        let deleted = self
+            .retry("delete_achievement", || async {
+                let txn = self.conn().begin().await?;
+                // Members' records first (the foreign key cascades on PostgreSQL but SQLite may
+                // run without foreign keys, and the count is the answer), limited to an
+                // achievement of this guild; then the definition, whose count says whether it
+                // existed. Both are writes, so SQLite takes its write lock at once.
+                let earned = txn
+                    .execute(Statement::from_sql_and_values(
+                        txn.get_database_backend(),
+                        "DELETE FROM user_achievements WHERE guild_id = $1 AND achievement_id IN \
                      (SELECT id FROM achievements WHERE id = $2 AND guild_id = $1)",
-                    vec![guild_id.into(), achievement_id.into()],
-                ))
-                .await?
-                .rows_affected();
-            let removed = achievements::Entity::delete_many()
-                .filter(achievements::Column::Id.eq(achievement_id))
-                .filter(achievements::Column::GuildId.eq(guild_id))
-                .exec(&txn)
-                .await?
-                .rows_affected;
-            if removed == 0 {
-                txn.rollback().await?;
-                return Ok::<_, DbError>(None);
-            }
-            txn.commit().await?;
-            Ok(Some(earned))
-        })
-        .await
+                        vec![guild_id.into(), achievement_id.into()],
+                    ))
+                    .await?
+                    .rows_affected();
+                let removed = achievements::Entity::delete_many()
+                    .filter(achievements::Column::Id.eq(achievement_id))
+                    .filter(achievements::Column::GuildId.eq(guild_id))
+                    .exec(&txn)
+                    .await?
+                    .rows_affected;
+                if removed == 0 {
+                    txn.rollback().await?;
+                    return Ok::<_, DbError>(None);
+                }
+                txn.commit().await?;
+                Ok(Some(earned))
+            })
+            .await;
+        self.caches().definitions_changed(guild_id);
+        deleted
     }
 
     /// The achievement ids each of `user_ids` holds in the guild, in one query per 500

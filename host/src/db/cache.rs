@@ -17,7 +17,7 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
 use super::config::{CacheConfig, CacheSettings};
-use super::entities::{levels, quests, server_config, user_quests};
+use super::entities::{achievements, levels, quests, roles, server_config, user_quests};
 use super::notify::Change;
 use super::quests::UserQuest;
 
@@ -40,6 +40,8 @@ pub struct CacheStats {
     pub user_quests: CacheCounters,
     pub user_stats: CacheCounters,
     pub server_config: CacheCounters,
+    pub achievements: CacheCounters,
+    pub level_roles: CacheCounters,
 }
 
 /// A moka cache with counters and write-safe insertion.
@@ -192,6 +194,8 @@ pub(crate) struct Caches {
     pub user_quests: TtlCache<MemberKey, Arc<Vec<UserQuest>>>,
     pub user_stats: TtlCache<MemberKey, Option<Arc<levels::Model>>>,
     pub server_config: TtlCache<String, Arc<server_config::Model>>,
+    pub achievements: TtlCache<String, Arc<Vec<achievements::Model>>>,
+    pub level_roles: TtlCache<String, Arc<Vec<roles::Model>>>,
     /// Tells other processes what changed (PostgreSQL only, see `notify.rs`).
     announcer: OnceLock<mpsc::UnboundedSender<Change>>,
     /// Dropped with the caches, which stops the listener.
@@ -208,6 +212,8 @@ impl Caches {
             user_quests: TtlCache::new(config.user_quests),
             user_stats: TtlCache::new(config.user_stats),
             server_config: TtlCache::new(config.server_config),
+            achievements: TtlCache::new(config.definitions),
+            level_roles: TtlCache::new(config.definitions),
             announcer: OnceLock::new(),
             _closed: OnceLock::new(),
             origin: rand::random(),
@@ -246,6 +252,8 @@ impl Caches {
                 self.user_quests.invalidate_if(move |k| k.0 == g);
                 self.active_quests.invalidate(guild);
                 self.server_config.invalidate(guild);
+                self.achievements.invalidate(guild);
+                self.level_roles.invalidate(guild);
                 self.quest.invalidate_all();
             }
         }
@@ -257,12 +265,21 @@ impl Caches {
         self.user_quests.invalidate_all();
         self.user_stats.invalidate_all();
         self.server_config.invalidate_all();
+        self.achievements.invalidate_all();
+        self.level_roles.invalidate_all();
     }
 
     /// After changes that may touch anything (imports, migrations, repairs).
     pub(crate) fn all_changed(&self) {
         self.forget_all();
         self.announce(Change::All);
+    }
+
+    /// After a guild's achievements or level roles changed.
+    pub(crate) fn definitions_changed(&self, guild_id: &str) {
+        self.achievements.invalidate(&guild_id.to_string());
+        self.level_roles.invalidate(&guild_id.to_string());
+        self.announce(Change::Guild(guild_id.to_string()));
     }
 
     /// After a guild's settings changed.
@@ -285,6 +302,8 @@ impl Caches {
             user_quests: self.user_quests.counters(),
             user_stats: self.user_stats.counters(),
             server_config: self.server_config.counters(),
+            achievements: self.achievements.counters(),
+            level_roles: self.level_roles.counters(),
         }
     }
 

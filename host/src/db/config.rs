@@ -103,7 +103,7 @@ impl CacheSettings {
     }
 }
 
-/// The spec's five caches. Defaults: definitions change rarely (long TTL), per-member data
+/// The spec's five caches, plus guilds' definitions (achievements, level roles). Defaults: definitions change rarely (long TTL), per-member data
 /// changes constantly but is invalidated on every write through the repository anyway.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -113,6 +113,8 @@ pub struct CacheConfig {
     pub user_quests: CacheSettings,
     pub user_stats: CacheSettings,
     pub server_config: CacheSettings,
+    /// A guild's achievement definitions and level roles (read on every grant and level-up).
+    pub definitions: CacheSettings,
 }
 
 impl Default for CacheConfig {
@@ -123,6 +125,7 @@ impl Default for CacheConfig {
             user_quests: CacheSettings::new(60_000, 100_000),
             user_stats: CacheSettings::new(60_000, 100_000),
             server_config: CacheSettings::new(600_000, 10_000),
+            definitions: CacheSettings::new(600_000, 10_000),
         }
     }
 }

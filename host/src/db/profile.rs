@@ -1,5 +1,7 @@
 //! Rank-card settings and level roles.
 
+use std::sync::Arc;
+
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::NotSet, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
@@ -153,52 +155,66 @@ impl Db {
         if level < 0 {
             return Err(DbError::invalid("level", "cannot be negative"));
         }
-        self.retry("add_level_role", || async {
-            let model = roles::ActiveModel {
-                id: NotSet,
-                guild_id: Set(guild_id.to_string()),
-                role_id: Set(role_id.to_string()),
-                level: Set(level),
-                is_stacked: Set(is_stacked),
-            };
-            roles::Entity::insert(model)
-                .on_conflict(
-                    OnConflict::columns([roles::Column::GuildId, roles::Column::RoleId])
-                        .update_columns([roles::Column::Level, roles::Column::IsStacked])
-                        .to_owned(),
-                )
-                .exec_without_returning(self.conn())
-                .await?;
-            Ok::<_, DbError>(())
-        })
-        .await
+        let added = self
+            .retry("add_level_role", || async {
+                let model = roles::ActiveModel {
+                    id: NotSet,
+                    guild_id: Set(guild_id.to_string()),
+                    role_id: Set(role_id.to_string()),
+                    level: Set(level),
+                    is_stacked: Set(is_stacked),
+                };
+                roles::Entity::insert(model)
+                    .on_conflict(
+                        OnConflict::columns([roles::Column::GuildId, roles::Column::RoleId])
+                            .update_columns([roles::Column::Level, roles::Column::IsStacked])
+                            .to_owned(),
+                    )
+                    .exec_without_returning(self.conn())
+                    .await?;
+                Ok::<_, DbError>(())
+            })
+            .await;
+        self.caches().definitions_changed(guild_id);
+        added
     }
 
     /// Removes a level role. Returns whether it existed.
     pub async fn remove_level_role(&self, guild_id: &str, role_id: &str) -> Result<bool, DbError> {
-        self.retry("remove_level_role", || async {
-            let res = roles::Entity::delete_many()
-                .filter(roles::Column::GuildId.eq(guild_id))
-                .filter(roles::Column::RoleId.eq(role_id))
-                .exec(self.conn())
-                .await?;
-            Ok::<_, DbError>(res.rows_affected > 0)
-        })
-        .await
+        let removed = self
+            .retry("remove_level_role", || async {
+                let res = roles::Entity::delete_many()
+                    .filter(roles::Column::GuildId.eq(guild_id))
+                    .filter(roles::Column::RoleId.eq(role_id))
+                    .exec(self.conn())
+                    .await?;
+                Ok::<_, DbError>(res.rows_affected > 0)
+            })
+            .await;
+        self.caches().definitions_changed(guild_id);
+        removed
     }
 
     /// The guild's level roles, lowest level first.
     pub async fn list_level_roles(&self, guild_id: &str) -> Result<Vec<roles::Model>, DbError> {
-        self.retry("list_level_roles", || async {
-            Ok::<_, DbError>(
-                roles::Entity::find()
-                    .filter(roles::Column::GuildId.eq(guild_id))
-                    .order_by_asc(roles::Column::Level)
-                    .order_by_asc(roles::Column::RoleId)
-                    .all(self.conn())
-                    .await?,
-            )
-        })
-        .await
+        let cache = &self.caches().level_roles;
+        if let Some(hit) = cache.get(&guild_id.to_string()) {
+            return Ok((*hit).clone());
+        }
+        let generation = cache.generation();
+        let list = self
+            .retry("list_level_roles", || async {
+                Ok::<_, DbError>(
+                    roles::Entity::find()
+                        .filter(roles::Column::GuildId.eq(guild_id))
+                        .order_by_asc(roles::Column::Level)
+                        .order_by_asc(roles::Column::RoleId)
+                        .all(self.conn())
+                        .await?,
+                )
+            })
+            .await?;
+        cache.insert_if_fresh(guild_id.to_string(), Arc::new(list.clone()), generation);
+        Ok(list)
     }
 }

@@ -230,12 +230,14 @@ impl Exposition {
 
     /// Hit/miss/eviction counters and sizes of the repository's caches.
     pub fn caches(&mut self, s: &CacheStats) {
-        let caches: [(&str, &CacheCounters); 5] = [
+        let caches: [(&str, &CacheCounters); 7] = [
             ("quest", &s.quest),
             ("active_quests", &s.active_quests),
             ("user_quests", &s.user_quests),
             ("user_stats", &s.user_stats),
             ("server_config", &s.server_config),
+            ("achievements", &s.achievements),
+            ("level_roles", &s.level_roles),
         ];
         type Field = fn(&CacheCounters) -> u64;
         let families: [(&str, &str, &str, Field); 4] = [
