@@ -286,7 +286,21 @@ impl Pipeline {
                     };
                     let newly =
                         p.completed && !m.progress.get(&quest_id).is_some_and(|c| c.completed);
+                    // An answer that changes nothing writes nothing (most messages do not
+                    // move most quests): no row to upsert for it.
+                    let unchanged = match m.progress.get(&quest_id) {
+                        Some(c) => {
+                            (c.progress, c.quest_specific_progress, c.completed)
+                                == (p.progress, p.quest_specific_progress, p.completed)
+                        }
+                        None => {
+                            (p.progress, p.quest_specific_progress, p.completed) == (0, 0, false)
+                        }
+                    };
                     m.progress.insert(quest_id, p);
+                    if unchanged {
+                        continue;
+                    }
                     let u =
                         updates
                             .entry((user, quest_id))
