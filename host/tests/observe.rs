@@ -91,6 +91,7 @@ async fn healthz_and_metrics_report_the_real_state() {
         scheduler: Some(beat.clone()),
         scheduler_stale_after: Duration::from_secs(60),
         housekeeping: Some(Arc::new(housekeeping)),
+        gateway: None,
     };
     let server = start("127.0.0.1:0".parse().expect("addr"), sources.clone())
         .await
@@ -122,6 +123,30 @@ async fn healthz_and_metrics_report_the_real_state() {
             .any(|l| l.starts_with("questline_plugin_up{plugin=\"mee6-xp\"") && l.ends_with(" 1")),
         "{text}"
     );
+    server.stop().await;
+
+    // A gateway with no shard connected makes the bot unhealthy; one connected shard is fine.
+    let gateway = questline::observe::GatewayStatus::default();
+    let with_gateway = ObserveSources {
+        gateway: Some(gateway.clone()),
+        ..sources.clone()
+    };
+    let server = start("127.0.0.1:0".parse().expect("addr"), with_gateway)
+        .await
+        .expect("starts");
+    let url = format!("http://{}/healthz", server.local_addr);
+    let (status, _, body) = get(url.clone()).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.contains("\"gateway\":{\"ok\":false,\"present\":true"),
+        "{body}"
+    );
+    gateway.shard_connected(3);
+    let (status, _, body) = get(url.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"connected_shards\":[3]"), "{body}");
+    gateway.shard_disconnected(3);
+    assert_eq!(get(url).await.0, 503);
     server.stop().await;
 
     // A scheduler that stopped running makes the process unhealthy.

@@ -848,6 +848,12 @@ async fn the_running_bot_serves_healthz_and_metrics_with_its_engine() {
         .expect("body");
     let health: Value = serde_json::from_str(&health).expect("json");
     assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(health["gateway"]["present"], true, "{health}");
+    assert_eq!(
+        health["gateway"]["connected_shards"],
+        json!([0]),
+        "{health}"
+    );
     assert_eq!(health["scheduler"]["running"], true, "{health}");
     assert!(health["scheduler"]["last_run"].is_string(), "{health}");
     let metrics = reqwest::get(format!("http://{addr}/metrics"))

@@ -235,8 +235,10 @@ impl Bot {
         // start-up here, before the gateway connects.
         // Scheduled backups and cache purges, when configured.
         let housekeeping = Housekeeping::from_config(db.clone(), config);
+        let gateway = crate::observe::GatewayStatus::default();
         let observe_sources = ObserveSources {
             housekeeping: Some(housekeeping.counters.clone()),
+            gateway: Some(gateway.clone()),
             ..observe_sources
         };
         let observe = crate::observe::start_configured(&config.observe, observe_sources).await?;
@@ -244,6 +246,7 @@ impl Bot {
         let mut client = client_builder(&token, &dc.api_base, app, intents(dc))
             .event_handler(Handler {
                 state: state.clone(),
+                gateway,
             })
             .await
             .map_err(|e| DiscordError::Gateway(e.to_string()))?;

@@ -101,6 +101,8 @@ impl FrontState {
 /// serenity's handler; the state is shared with [`super::Bot`].
 pub struct Handler {
     pub state: Arc<FrontState>,
+    /// Shards connected, for `/healthz`.
+    pub gateway: crate::observe::GatewayStatus,
 }
 
 fn time_of(ts: &serenity::model::Timestamp) -> DateTime<Utc> {
@@ -156,12 +158,27 @@ impl Handler {
 #[serenity::async_trait]
 impl EventHandler for Handler {
     async fn ready(&self, _ctx: Context, ready: Ready) {
+        self.gateway
+            .shard_connected(ready.shard.map_or(0, |s| s.id.0));
         tracing::info!(
             user = %ready.user.name,
             guilds = ready.guilds.len(),
             shard = ?ready.shard.map(|s| s.id.0),
             "connected to Discord"
         );
+    }
+
+    /// Keeps `/healthz`'s gateway check true to each shard's connection.
+    async fn shard_stage_update(
+        &self,
+        _ctx: Context,
+        event: serenity::gateway::ShardStageUpdateEvent,
+    ) {
+        use serenity::gateway::ConnectionStage;
+        match event.new {
+            ConnectionStage::Connected => self.gateway.shard_connected(event.shard_id.0),
+            _ => self.gateway.shard_disconnected(event.shard_id.0),
+        }
     }
 
     async fn guild_create(&self, _ctx: Context, guild: Guild, _is_new: Option<bool>) {

@@ -59,6 +59,46 @@ impl Heartbeat {
     }
 }
 
+/// Whether the Discord gateway is connected, set by the Discord front as shards connect and
+/// disconnect. Processes without a gateway (the console) have none.
+#[derive(Debug, Clone, Default)]
+pub struct GatewayStatus(Arc<GatewayInner>);
+
+#[derive(Debug, Default)]
+struct GatewayInner {
+    /// Shards whose session is up (READY or RESUMED seen, not disconnected since).
+    connected: std::sync::Mutex<std::collections::BTreeSet<u32>>,
+}
+
+impl GatewayStatus {
+    /// A shard's session is up.
+    pub fn shard_connected(&self, shard: u32) {
+        self.shards().insert(shard);
+    }
+
+    /// A shard's session dropped (it reconnects on its own).
+    pub fn shard_disconnected(&self, shard: u32) {
+        self.shards().remove(&shard);
+    }
+
+    /// Shards connected now.
+    pub fn connected_shards(&self) -> Vec<u32> {
+        self.shards().iter().copied().collect()
+    }
+
+    fn shards(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeSet<u32>> {
+        self.0.connected.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GatewayCheck {
+    pub ok: bool,
+    /// Whether this process has a gateway at all (false in the console).
+    pub present: bool,
+    pub connected_shards: Vec<u32>,
+}
+
 /// The body of `/healthz`.
 #[derive(Debug, Clone, Serialize)]
 pub struct HealthReport {
@@ -67,6 +107,7 @@ pub struct HealthReport {
     pub database: Check,
     pub plugins: PluginsCheck,
     pub scheduler: SchedulerCheck,
+    pub gateway: GatewayCheck,
 }
 
 impl HealthReport {
@@ -108,6 +149,7 @@ pub(crate) struct HealthInputs<'a> {
     pub db: Option<&'a Db>,
     pub plugins: Option<&'a PluginHost>,
     pub scheduler: Option<&'a Heartbeat>,
+    pub gateway: Option<&'a GatewayStatus>,
     /// The scheduler counts as stopped when its last run is older than this.
     pub scheduler_stale_after: Duration,
     pub db_timeout: Duration,
@@ -195,11 +237,27 @@ pub(crate) async fn check(inputs: HealthInputs<'_>) -> HealthReport {
             }
         }
     };
-    let ok = database.ok && plugins.ok && scheduler.ok;
+    let gateway = match inputs.gateway {
+        None => GatewayCheck {
+            ok: true,
+            present: false,
+            connected_shards: Vec::new(),
+        },
+        Some(status) => {
+            let connected_shards = status.connected_shards();
+            GatewayCheck {
+                ok: !connected_shards.is_empty(),
+                present: true,
+                connected_shards,
+            }
+        }
+    };
+    let ok = database.ok && plugins.ok && scheduler.ok && gateway.ok;
     HealthReport {
         status: if ok { "ok" } else { "unhealthy" },
         database,
         plugins,
         scheduler,
+        gateway,
     }
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Problem;
 
-pub use health::{HealthReport, Heartbeat};
+pub use health::{GatewayStatus, HealthReport, Heartbeat};
 pub use server::{ObserveError, ObserveServer, ObserveSources, start};
 
 /// `[observe]` section.

@@ -12,7 +12,7 @@ use axum::routing::get;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::health::{HealthInputs, Heartbeat, check};
+use super::health::{GatewayStatus, HealthInputs, Heartbeat, check};
 use super::metrics::Exposition;
 use crate::backup::schedule::HousekeepingCounters;
 use crate::db::Db;
@@ -33,6 +33,8 @@ pub struct ObserveSources {
     pub scheduler_stale_after: Duration,
     /// Scheduled backups and cache purges of the running bot.
     pub housekeeping: Option<Arc<HousekeepingCounters>>,
+    /// The Discord gateway's shards (the bot only).
+    pub gateway: Option<GatewayStatus>,
 }
 
 impl ObserveSources {
@@ -47,6 +49,7 @@ impl ObserveSources {
             scheduler: Some(engine.heartbeat()),
             scheduler_stale_after: Duration::from_secs(tick_secs.max(1).saturating_mul(3)),
             housekeeping: None,
+            gateway: None,
         }
     }
 }
@@ -135,6 +138,7 @@ async fn report(s: &ObserveSources) -> super::HealthReport {
         db: s.db.as_ref(),
         plugins: s.plugins.as_ref(),
         scheduler: s.scheduler.as_ref(),
+        gateway: s.gateway.as_ref(),
         scheduler_stale_after: if s.scheduler_stale_after.is_zero() {
             Duration::from_secs(180)
         } else {
