@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use super::Commands;
 use super::types::{CommandError, Reply, Request, fit_to};
 use crate::cards::{
-    CardDataBuilder, CardPrefs, available_styles, check_url, normalize_color, render_card,
-    styles::style_names, validate_style,
+    CardDataBuilder, CardPrefs, ImageKind, available_styles, check_url, normalize_color,
+    render_card, styles::style_names, validate_style,
 };
 use crate::console::session::{bar, human};
 use crate::db::CardSettings;
@@ -54,7 +54,18 @@ pub async fn rank(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
             .map(|s| CardPrefs::from(&s))
             .unwrap_or_default();
     let cfg = c.db.get_server_config(&gid).await?;
+    // The member's `/card background`, fetched through the checked, cached image client; a
+    // failure is logged and the card renders without it.
+    let background = match &c.images {
+        Some(images) => {
+            images
+                .fetch_or_none(prefs.background_url.as_deref(), ImageKind::Background)
+                .await
+        }
+        None => None,
+    };
     let (style, data) = CardDataBuilder::new(&name, level, rank.xp, (into, span))
+        .background(background.as_deref())
         .rank(u64::try_from(rank.rank).ok())
         .guild_name(req.guild_name.as_deref().unwrap_or("this server"))
         .prefs(&prefs)

@@ -33,7 +33,7 @@ pub use types::{
     OptionValue, Reply, Request,
 };
 
-use crate::cards::{CardRenderer, CardsConfig};
+use crate::cards::{CardRenderer, CardsConfig, ImageFetcher};
 use crate::db::Db;
 use crate::engine::Engine;
 use crate::plugins::PluginHost;
@@ -80,6 +80,9 @@ pub struct Commands {
     pub(crate) plugins: PluginHost,
     pub(crate) renderer: CardRenderer,
     pub(crate) cards: Arc<CardsConfig>,
+    /// Fetches members' card backgrounds for `/rank` (checked, size-capped, cached); `None`
+    /// only if the HTTP client could not be built, and then cards render without them.
+    pub(crate) images: Option<ImageFetcher>,
     pub(crate) default_xp_plugin: String,
     /// How files attached to commands are fetched (none: `/import` says it is unavailable).
     pub(crate) attachments: Option<Arc<dyn AttachmentSource>>,
@@ -101,6 +104,11 @@ impl Commands {
             plugins,
             renderer: CardRenderer::new(cards),
             cards: Arc::new(cards.clone()),
+            images: ImageFetcher::new(cards)
+                .inspect_err(|e| {
+                    tracing::warn!(error = %e, "card images disabled: the image client could not start");
+                })
+                .ok(),
             default_xp_plugin: default_xp_plugin.to_string(),
             attachments: None,
             directory: None,
