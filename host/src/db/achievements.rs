@@ -2,8 +2,6 @@
 //! (guild_id, user_id, achievement_id) constraint plus `ON CONFLICT DO NOTHING` means a grant
 //! racing another grant of the same achievement awards its XP exactly once.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
@@ -79,24 +77,19 @@ impl Db {
         &self,
         guild_id: &str,
     ) -> Result<Vec<achievements::Model>, DbError> {
-        let cache = &self.caches().achievements;
-        if let Some(hit) = cache.get(&guild_id.to_string()) {
-            return Ok((*hit).clone());
-        }
-        let generation = cache.generation();
-        let list = self
-            .retry("list_achievements", || async {
-                Ok::<_, DbError>(
-                    achievements::Entity::find()
-                        .filter(achievements::Column::GuildId.eq(guild_id))
-                        .order_by_asc(achievements::Column::Id)
-                        .all(self.conn())
-                        .await?,
-                )
-            })
-            .await?;
-        cache.insert_if_fresh(guild_id.to_string(), Arc::new(list.clone()), generation);
-        Ok(list)
+        self.cached_list(
+            &self.caches().achievements,
+            guild_id,
+            "list_achievements",
+            || async {
+                Ok(achievements::Entity::find()
+                    .filter(achievements::Column::GuildId.eq(guild_id))
+                    .order_by_asc(achievements::Column::Id)
+                    .all(self.conn())
+                    .await?)
+            },
+        )
+        .await
     }
 
     /// Deletes achievement `achievement_id` of the guild and every member's record of having

@@ -320,19 +320,20 @@ async fn apply_in<C: ConnectionTrait>(
             .map(|(_, u)| (u.guild_id.as_str(), u.user_id.as_str(), u.quest_id, u.at))
             .collect();
         if !done.is_empty() {
-            let flipped: std::collections::HashSet<(String, String, i64)> =
-                bulk::complete_quests(txn, &done)
-                    .await?
-                    .into_iter()
-                    .map(|row| {
-                        let key = (row.guild_id.clone(), row.user_id.clone(), row.quest_id);
-                        // The completed row supersedes the one written just before.
-                        if let Some(slot) = progress_rows.iter_mut().find(|r| r.id == row.id) {
-                            *slot = row;
-                        }
-                        key
-                    })
-                    .collect();
+            // The completed rows supersede the ones written just before (found by row id,
+            // not by scanning: a batch writes thousands of progress rows).
+            let by_id: HashMap<i64, usize> = progress_rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (r.id, i))
+                .collect();
+            let mut flipped = std::collections::HashSet::new();
+            for row in bulk::complete_quests(txn, &done).await? {
+                flipped.insert((row.guild_id.clone(), row.user_id.clone(), row.quest_id));
+                if let Some(&i) = by_id.get(&row.id) {
+                    progress_rows[i] = row;
+                }
+            }
             for (i, u) in tagged.iter().filter(|(_, u)| u.complete) {
                 if flipped.contains(&(u.guild_id.clone(), u.user_id.clone(), u.quest_id)) {
                     let reward = quests.get(&u.quest_id).map_or(0, |(_, xp)| *xp);

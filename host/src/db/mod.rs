@@ -117,6 +117,29 @@ impl Db {
         &self.inner.caches
     }
 
+    /// A guild's list from `cache`, or loaded by `load` (with retries) and cached unless it
+    /// was invalidated meanwhile.
+    async fn cached_list<T, F, Fut>(
+        &self,
+        cache: &cache::TtlCache<String, Arc<Vec<T>>>,
+        guild_id: &str,
+        name: &str,
+        load: F,
+    ) -> Result<Vec<T>, DbError>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<T>, DbError>>,
+    {
+        if let Some(hit) = cache.get(&guild_id.to_string()) {
+            return Ok((*hit).clone());
+        }
+        let generation = cache.generation();
+        let list = self.retry(name, load).await?;
+        cache.insert_if_fresh(guild_id.to_string(), Arc::new(list.clone()), generation);
+        Ok(list)
+    }
+
     /// Runs `op` through [`safe_db_operation`] with this handle's policy.
     async fn retry<T, F, Fut>(&self, name: &str, op: F) -> Result<T, DbError>
     where

@@ -1,7 +1,5 @@
 //! Rank-card settings and level roles.
 
-use std::sync::Arc;
-
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::NotSet, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
@@ -197,24 +195,19 @@ impl Db {
 
     /// The guild's level roles, lowest level first.
     pub async fn list_level_roles(&self, guild_id: &str) -> Result<Vec<roles::Model>, DbError> {
-        let cache = &self.caches().level_roles;
-        if let Some(hit) = cache.get(&guild_id.to_string()) {
-            return Ok((*hit).clone());
-        }
-        let generation = cache.generation();
-        let list = self
-            .retry("list_level_roles", || async {
-                Ok::<_, DbError>(
-                    roles::Entity::find()
-                        .filter(roles::Column::GuildId.eq(guild_id))
-                        .order_by_asc(roles::Column::Level)
-                        .order_by_asc(roles::Column::RoleId)
-                        .all(self.conn())
-                        .await?,
-                )
-            })
-            .await?;
-        cache.insert_if_fresh(guild_id.to_string(), Arc::new(list.clone()), generation);
-        Ok(list)
+        self.cached_list(
+            &self.caches().level_roles,
+            guild_id,
+            "list_level_roles",
+            || async {
+                Ok(roles::Entity::find()
+                    .filter(roles::Column::GuildId.eq(guild_id))
+                    .order_by_asc(roles::Column::Level)
+                    .order_by_asc(roles::Column::RoleId)
+                    .all(self.conn())
+                    .await?)
+            },
+        )
+        .await
     }
 }
