@@ -129,3 +129,42 @@ both_backends! {
         assert!(xp_effects >= 5);
     }
 }
+
+both_backends! {
+    async fn events_arriving_during_a_batch_go_next_without_waiting_for_the_linger(t) {
+        // Group commit: the linger (`batch_max_wait_ms`) only delays a batch that starts on an
+        // idle engine. Events that arrive while a batch runs have waited already: they go as
+        // soon as it is done. With a ten-minute linger, only that rule commits them in time.
+        let start = at("2026-01-05T10:00:00Z");
+        let h = Harness::new(&t, engine_config(), start).await;
+        h.no_default_achievements().await;
+        let config = questline::engine::EngineConfig {
+            batch_max_events: 2,
+            batch_max_wait_ms: 600_000,
+            ..engine_config()
+        };
+        let deps = EngineDeps {
+            db: h.db.clone(),
+            plugins: h.plugins.clone(),
+            clock: Arc::new(ManualClock::new(start)),
+            sink: Arc::new(CollectingSink::new()),
+        };
+        let engine = Engine::start(deps, config, &[GUILD]).await.expect("start");
+        // Two events fill a batch, which goes at once; the third arrives while it runs.
+        for i in 0..3u64 {
+            engine.submit(msg(300, 500 + i, start + Duration::seconds(i as i64 * 90))).await.expect("submit");
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut stored = 0;
+        while std::time::Instant::now() < deadline {
+            stored = h.db.get_user_level(GID, "300").await.expect("row").map_or(0, |r| r.total_messages);
+            if stored == 3 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(stored, 3, "the event that arrived during a batch waited for the linger");
+        let counters = engine.shutdown().await;
+        assert_eq!(counters.processed, 3);
+    }
+}

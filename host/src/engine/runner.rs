@@ -2,9 +2,10 @@
 //!
 //! `submit` waits when the queue is full (backpressure: the gateway slows down rather than
 //! the bot dropping activity); `try_submit` refuses instead and counts the drop. The task
-//! cuts a batch at `batch_max_events` or `batch_max_wait_ms` after its first event, whichever
-//! comes first, and runs periodic work (voice credit, quest resets, retries) every
-//! `tick_secs`. `flush` and `tick` let the console and tests wait for a known state.
+//! collects the next batch while the previous one is processed (group commit): a batch goes
+//! when the pipeline is free and it is full, or its events waited for the previous batch, or
+//! `batch_max_wait_ms` passed since its first event reached an idle engine. It also runs
+//! periodic work (voice credit, quest resets, retries) every `tick_secs`. `flush` and `tick` let the console and tests wait for a known state.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -189,6 +190,23 @@ impl Drop for StopOnDrop {
     }
 }
 
+/// A batch being processed in its own task while the next one is collected.
+type InFlight = JoinHandle<()>;
+
+/// Waits for the batch in flight, if any (a panic in it is logged: the engine goes on).
+async fn settle(inflight: &mut Option<InFlight>) {
+    if let Some(task) = inflight.take()
+        && let Err(e) = task.await
+    {
+        tracing::error!(error = %e, "a batch's processing ended abnormally");
+    }
+}
+
+/// The engine's task: collects the next batch while the previous one is processed (group
+/// commit). A batch is handed over as soon as the pipeline is free and either it is full,
+/// its events arrived while the previous batch was running (they have waited already), or
+/// `batch_max_wait_ms` passed since its first event arrived at an idle engine. So under load
+/// batches grow by themselves, and at low load an event waits at most the linger.
 async fn run(pipeline: Arc<Pipeline>, mut rx: mpsc::Receiver<Msg>, config: EngineConfig) {
     let _stopped = StopOnDrop(pipeline.heartbeat().clone());
     let max = config.batch_max_events.max(1);
@@ -198,53 +216,91 @@ async fn run(pipeline: Arc<Pipeline>, mut rx: mpsc::Receiver<Msg>, config: Engin
     ticker.tick().await;
     let mut batch: Vec<(u64, Activity)> = Vec::new();
     let mut submitted: Vec<Instant> = Vec::new();
+    // When the collected batch may go even if not full (None: no batch yet).
     let mut deadline: Option<Instant> = None;
+    let mut inflight: Option<InFlight> = None;
     loop {
+        if inflight.is_none()
+            && !batch.is_empty()
+            && (batch.len() >= max || deadline.is_some_and(|d| d <= Instant::now()))
+        {
+            inflight = Some(dispatch(&pipeline, &mut batch, &mut submitted));
+            deadline = None;
+        }
+        let idle = inflight.is_none();
         let timeout = async {
             match deadline {
-                Some(d) => tokio::time::sleep_until(d).await,
+                Some(d) if idle => tokio::time::sleep_until(d).await,
+                _ => std::future::pending().await,
+            }
+        };
+        let finished = async {
+            match inflight.as_mut() {
+                Some(task) => task.await,
                 None => std::future::pending().await,
             }
         };
         tokio::select! {
             biased;
-            msg = rx.recv() => match msg {
+            result = finished => {
+                inflight = None;
+                if let Err(e) = result {
+                    tracing::error!(error = %e, "a batch's processing ended abnormally");
+                }
+                // Whatever arrived meanwhile has waited long enough: it goes next.
+                if !batch.is_empty() {
+                    deadline = Some(Instant::now());
+                }
+            }
+            msg = rx.recv(), if batch.len() < max => match msg {
                 None => {
+                    settle(&mut inflight).await;
                     process(&pipeline, &mut batch, &mut submitted).await;
                     break;
                 }
                 Some(Msg::Activity(seq, at, a)) => {
                     if batch.is_empty() {
-                        deadline = Some(Instant::now() + wait);
+                        // Arriving while a batch runs: it goes as soon as that one is done.
+                        deadline = Some(if inflight.is_some() { at } else { Instant::now() + wait });
                     }
                     batch.push((seq, a));
                     submitted.push(at);
-                    if batch.len() >= max {
-                        process(&pipeline, &mut batch, &mut submitted).await;
-                        deadline = None;
-                    }
                 }
                 Some(Msg::Flush(done)) => {
+                    settle(&mut inflight).await;
                     process(&pipeline, &mut batch, &mut submitted).await;
                     deadline = None;
                     let _ = done.send(());
                 }
                 Some(Msg::Tick(done)) => {
+                    settle(&mut inflight).await;
                     process(&pipeline, &mut batch, &mut submitted).await;
                     deadline = None;
                     pipeline.tick().await;
                     let _ = done.send(());
                 }
             },
-            () = timeout => {
+            () = timeout => {}
+            _ = ticker.tick() => {
+                settle(&mut inflight).await;
                 process(&pipeline, &mut batch, &mut submitted).await;
                 deadline = None;
-            }
-            _ = ticker.tick() => {
                 pipeline.tick().await;
             }
         }
     }
+}
+
+/// Hands the collected batch to its own task.
+fn dispatch(
+    pipeline: &Arc<Pipeline>,
+    batch: &mut Vec<(u64, Activity)>,
+    submitted: &mut Vec<Instant>,
+) -> InFlight {
+    let pipeline = pipeline.clone();
+    let mut batch = std::mem::take(batch);
+    let mut submitted = std::mem::take(submitted);
+    tokio::spawn(async move { process(&pipeline, &mut batch, &mut submitted).await })
 }
 
 /// Runs the batch and records its size and each event's latency from submission to commit
