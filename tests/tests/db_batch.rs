@@ -228,3 +228,62 @@ both_backends! {
         assert_eq!(fresh.get_user_active_quests(G, "1").await.unwrap()[0].progress.as_ref(), Some(p));
     }
 }
+
+both_backends! {
+    async fn a_failed_commit_lane_keeps_only_its_own_guilds_out(t) {
+        // On PostgreSQL a batch commits in lanes (transactions side by side on their own
+        // connections). A lane that fails commits nothing, and only its guilds are reported
+        // failed; the others are stored. SQLite has one writer: one lane, all or nothing.
+        use sea_orm::ConnectionTrait;
+        const H: &str = "100000000000000002";
+        const K: &str = "100000000000000003";
+        let db = t.open().await;
+        let raw = t.raw().await;
+        let sql = match t.backend {
+            Backend::Sqlite => vec![format!(
+                "CREATE TRIGGER ql_fail BEFORE INSERT ON levels WHEN NEW.guild_id = '{K}' \
+                 BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+            )],
+            Backend::Postgres => vec![
+                format!(
+                    "CREATE FUNCTION ql_fail() RETURNS trigger AS $$ BEGIN \
+                     IF NEW.guild_id = '{K}' THEN RAISE EXCEPTION 'injected failure'; END IF; \
+                     RETURN NEW; END $$ LANGUAGE plpgsql"
+                ),
+                "CREATE TRIGGER ql_fail BEFORE INSERT ON levels FOR EACH ROW EXECUTE FUNCTION ql_fail()".to_string(),
+            ],
+        };
+        for s in sql {
+            raw.execute_unprepared(&s).await.expect("trigger");
+        }
+        let part = |guild: &str| ActivityBatch {
+            members: (0..300).map(|i| MemberDelta { xp: 10, messages: 1, ..MemberDelta::new(guild, &i.to_string()) }).collect(),
+            ..Default::default()
+        };
+        let guilds = [G, H, K];
+        let lanes = db
+            .apply_in_lanes(guilds.iter().map(|g| (part(g), &SqrtCurve as &dyn LevelCurve)).collect(), 2)
+            .await;
+        let fresh = t.open().await;
+        let stored = |g: &'static str| {
+            let fresh = fresh.clone();
+            async move { fresh.get_user_level(g, "0").await.unwrap().map(|r| r.xp) }
+        };
+        match t.backend {
+            Backend::Postgres => {
+                assert_eq!(lanes.len(), 2, "two lanes");
+                assert_eq!(lanes[0].0, 0..2, "rows balanced: G and H, then K");
+                assert!(lanes[0].1.is_ok(), "{:?}", lanes[0].1);
+                assert_eq!(lanes[0].1.as_ref().unwrap().len(), 2);
+                assert!(lanes[1].1.is_err(), "K's lane failed");
+                assert_eq!((stored(G).await, stored(H).await, stored(K).await), (Some(10), Some(10), None));
+            }
+            Backend::Sqlite => {
+                assert_eq!(lanes.len(), 1, "one writer, one lane");
+                assert!(lanes[0].1.is_err());
+                assert_eq!((stored(G).await, stored(H).await, stored(K).await), (None, None, None));
+            }
+        }
+        let _ = raw.close().await;
+    }
+}

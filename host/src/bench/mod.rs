@@ -77,8 +77,8 @@ impl Default for BenchOptions {
             per_event_events: 2_000,
             rate: None,
             half_rate: false,
-            batch_max_events: 1_024,
-            batch_max_wait_ms: 20,
+            batch_max_events: EngineConfig::default().batch_max_events,
+            batch_max_wait_ms: EngineConfig::default().batch_max_wait_ms,
             ceiling: Duration::from_secs(3),
             ceiling_clients: 1,
             plugins: PluginsConfig {

@@ -37,11 +37,12 @@ pub struct BenchArgs {
     /// latency.
     #[arg(long)]
     pub half_rate: bool,
-    /// Most events per batch.
-    #[arg(long, default_value_t = 1_024)]
+    /// Most events per batch (default: the bot's own, `[engine] batch_max_events`).
+    #[arg(long, default_value_t = crate::engine::EngineConfig::default().batch_max_events)]
     pub batch_max: usize,
-    /// Longest a batch waits to fill, in milliseconds.
-    #[arg(long, default_value_t = 20)]
+    /// Longest a batch started on an idle engine waits to fill, in milliseconds (default:
+    /// the bot's own, `[engine] batch_max_wait_ms`).
+    #[arg(long, default_value_t = crate::engine::EngineConfig::default().batch_max_wait_ms)]
     pub batch_wait_ms: u64,
     /// Seconds the database's single-row update ceiling is measured (0 skips it).
     #[arg(long, default_value_t = 3.0)]

@@ -135,33 +135,111 @@ impl Db {
         &self,
         parts: Vec<(ActivityBatch, &dyn LevelCurve)>,
     ) -> Result<Vec<BatchOutcome>, DbError> {
-        let parts = parts
+        let n = parts.len();
+        let mut lanes = self.apply_in_lanes(parts, 1).await;
+        match lanes.pop() {
+            Some((_, result)) => result,
+            None if n == 0 => Ok(Vec::new()),
+            None => Err(DbError::Other("batch produced no outcome".into())),
+        }
+    }
+
+    /// Applies batches of distinct guilds in up to `lanes` transactions that run at the same
+    /// time on their own connections, so the database works on several cores at once instead
+    /// of one backend doing the whole batch. Each lane is all-or-nothing on its own; the
+    /// result says, per range of `parts`, what was committed. Parts that name the same guild
+    /// always share a lane (two lanes never touch the same rows, so they cannot deadlock).
+    /// SQLite has one writer: it always gets one lane.
+    pub async fn apply_in_lanes(
+        &self,
+        parts: Vec<(ActivityBatch, &dyn LevelCurve)>,
+        lanes: usize,
+    ) -> Vec<(std::ops::Range<usize>, Result<Vec<BatchOutcome>, DbError>)> {
+        let n = parts.len();
+        let parts = match parts
             .into_iter()
             .map(|(batch, curve)| Ok((merged_members(&batch)?, batch, curve)))
-            .collect::<Result<Vec<_>, DbError>>()?;
-        // Noted before the transaction: if anything invalidates a member's stats while it
-        // runs, the rows it returns may be older than the cache's view and are not stored.
+            .collect::<Result<Vec<_>, DbError>>()
+        {
+            Ok(p) => p,
+            Err(e) => return vec![(0..n, Err(e))],
+        };
+        if parts.is_empty() {
+            return Vec::new();
+        }
+        let lanes = if self.is_postgres() && disjoint_groups(&parts).len() == 1 {
+            lanes.max(1)
+        } else {
+            1
+        };
+        let ranges = balanced_ranges(&parts, lanes);
+        // Noted before the transactions: if anything invalidates a member's stats while they
+        // run, the rows they return may be older than the cache's view and are not stored.
         let caches = self.caches();
         let stats_generation = caches.user_stats.generation();
         let progress_generation = caches.user_quests.generation();
-        let (outcomes, rows, progress) = self
-            .retry("apply_batch", || async {
-                let txn = self.conn().begin().await?;
-                let mut outcomes = Vec::with_capacity(parts.len());
-                let mut rows = Vec::new();
-                let mut progress = Vec::new();
-                for group in disjoint_groups(&parts) {
-                    let (outcome, touched, written) = apply_in(&txn, &parts[group]).await?;
-                    outcomes.extend(outcome);
+        let results = futures::future::join_all(
+            ranges
+                .iter()
+                .map(|range| self.commit_parts(&parts[range.clone()])),
+        )
+        .await;
+        let mut rows = Vec::new();
+        let mut progress = Vec::new();
+        let mut out = Vec::with_capacity(ranges.len());
+        for (range, result) in ranges.into_iter().zip(results) {
+            out.push((
+                range,
+                result.map(|(outcomes, touched, written)| {
                     rows.extend(touched);
                     progress.extend(written);
-                }
-                txn.commit().await?;
-                Ok::<_, DbError>((outcomes, rows, progress))
-            })
-            .await?;
-        // The committed rows go into the cache (write-through) so the next batch's busy
-        // members are not read back from the database.
+                    outcomes
+                }),
+            ));
+        }
+        self.write_through(rows, progress, stats_generation, progress_generation);
+        out
+    }
+
+    /// One transaction over `parts`, retried as a whole on a transient error.
+    async fn commit_parts(
+        &self,
+        parts: &[Part<'_>],
+    ) -> Result<
+        (
+            Vec<BatchOutcome>,
+            Vec<levels::Model>,
+            Vec<user_quests::Model>,
+        ),
+        DbError,
+    > {
+        self.retry("apply_batch", || async {
+            let txn = self.conn().begin().await?;
+            let mut outcomes = Vec::with_capacity(parts.len());
+            let mut rows = Vec::new();
+            let mut progress = Vec::new();
+            for group in disjoint_groups(parts) {
+                let (outcome, touched, written) = apply_in(&txn, &parts[group]).await?;
+                outcomes.extend(outcome);
+                rows.extend(touched);
+                progress.extend(written);
+            }
+            txn.commit().await?;
+            Ok::<_, DbError>((outcomes, rows, progress))
+        })
+        .await
+    }
+
+    /// The committed rows go into the cache (write-through) so the next batch's busy
+    /// members are not read back from the database.
+    fn write_through(
+        &self,
+        rows: Vec<levels::Model>,
+        progress: Vec<user_quests::Model>,
+        stats_generation: u64,
+        progress_generation: u64,
+    ) {
+        let caches = self.caches();
         let keys: Vec<(String, String)> = rows
             .iter()
             .map(|r| (r.guild_id.clone(), r.user_id.clone()))
@@ -183,8 +261,30 @@ impl Db {
             }
         }
         caches.progress_written(progress, progress_generation);
-        Ok(outcomes)
     }
+}
+
+/// Cuts `parts` into at most `lanes` consecutive ranges of about the same number of rows.
+fn balanced_ranges(parts: &[Part<'_>], lanes: usize) -> Vec<std::ops::Range<usize>> {
+    let weight = |(members, batch, _): &Part<'_>| {
+        1 + members.len() + batch.quest_progress.len() + batch.achievements.len()
+    };
+    let total: usize = parts.iter().map(weight).sum();
+    let lanes = lanes.clamp(1, parts.len().max(1));
+    let mut out = Vec::with_capacity(lanes);
+    let (mut start, mut acc) = (0, 0);
+    for (i, p) in parts.iter().enumerate() {
+        acc += weight(p);
+        // Close a lane once it holds its share of the rows (the last lane takes the rest).
+        if out.len() + 1 < lanes && acc * lanes >= total * (out.len() + 1) {
+            out.push(start..i + 1);
+            start = i + 1;
+        }
+    }
+    if start < parts.len() {
+        out.push(start..parts.len());
+    }
+    out
 }
 
 /// Validates `batch` and returns its members sorted by (guild, user), duplicates merged.

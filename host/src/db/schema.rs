@@ -143,6 +143,10 @@ async fn open(config: &DatabaseConfig) -> Result<DatabaseConnection, DbError> {
         .min_connections(config.min_connections)
         .connect_timeout(Duration::from_secs(config.connect_timeout_secs))
         .acquire_timeout(Duration::from_secs(config.acquire_timeout_secs))
+        // No ping before each checkout: it is a round trip per statement, as much as many
+        // cached reads cost. A connection the server dropped fails its statement instead,
+        // which the repository's retry (`db::retry`) treats as transient and runs again.
+        .test_before_acquire(false)
         .sqlx_logging(true)
         .sqlx_logging_level(log::LevelFilter::Trace)
         .sqlx_slow_statements_logging_settings(

@@ -8,9 +8,12 @@ use serde::{Deserialize, Serialize};
 pub struct EngineConfig {
     /// Capacity of the activity queue; a full queue makes `submit` wait (backpressure).
     pub queue_capacity: usize,
-    /// Most events in one batch (one transaction).
+    /// Most events in one batch. Batches grow only under load (the next one is collected
+    /// while one commits), and a bigger batch costs less per event: at 8,192 the bot does
+    /// about 2.6× the events per second it does at 1,024 (README, Performance).
     pub batch_max_events: usize,
-    /// Longest a batch waits to fill up, in milliseconds.
+    /// Longest a batch that starts on an idle engine waits for more events, in milliseconds
+    /// (events that arrive while a batch commits never wait for it).
     pub batch_max_wait_ms: u64,
     /// XP formula used when a guild has not chosen one (`server_config.xp_formula_plugin`).
     pub default_xp_plugin: String,
@@ -52,9 +55,9 @@ impl Default for QuestCounts {
 impl Default for EngineConfig {
     fn default() -> Self {
         Self {
-            queue_capacity: 10_000,
-            batch_max_events: 256,
-            batch_max_wait_ms: 100,
+            queue_capacity: 50_000,
+            batch_max_events: 8_192,
+            batch_max_wait_ms: 10,
             default_xp_plugin: "mee6-xp".to_string(),
             commit_attempts: 3,
             tick_secs: 60,

@@ -50,10 +50,11 @@ pub(crate) struct PreparedGuild {
     curve: TableCurve,
 }
 
-impl PreparedGuild {
-    pub(crate) fn guild(&self) -> u64 {
-        self.guild
-    }
+/// What one commit lane did: its guilds, in order, and their effects, or the error that
+/// kept the whole lane from committing.
+pub(crate) struct CommittedLane {
+    pub(crate) guilds: Vec<u64>,
+    pub(crate) effects: Result<Vec<Vec<Effect>>, EngineError>,
 }
 
 impl Pipeline {
@@ -65,19 +66,24 @@ impl Pipeline {
         now: DateTime<Utc>,
     ) -> Result<Vec<Effect>, EngineError> {
         let prepared = self.prepare_guild(guild, events, now).await?;
-        let mut effects = self.commit_guilds(vec![(prepared, events)]).await?;
-        Ok(effects.pop().unwrap_or_default())
+        let mut lanes = self.commit_guilds(vec![(prepared, events)], 1).await;
+        match lanes.pop() {
+            Some(lane) => Ok(lane.effects?.pop().unwrap_or_default()),
+            None => Ok(Vec::new()),
+        }
     }
 
-    /// Commits the prepared guilds in ONE transaction (one commit for the whole batch instead
-    /// of one per guild), then builds each guild's effects from what the commit did, in
-    /// order. `Err` means nothing was committed. Effects that cannot be built after the
-    /// commit are logged and skipped: the changes are stored, and retrying would apply
-    /// them twice.
+    /// Commits the prepared guilds in at most `lanes` transactions that run side by side
+    /// (one commit per lane instead of one per guild; see [`crate::db::Db::apply_in_lanes`]),
+    /// then builds each committed guild's effects from what its commit did. A lane whose
+    /// commit failed committed nothing: its guilds come back with the error, to be retried.
+    /// Effects that cannot be built after a commit are logged and skipped: the changes are
+    /// stored, and retrying would apply them twice.
     pub(crate) async fn commit_guilds(
         &self,
         mut parts: Vec<(PreparedGuild, &[Event])>,
-    ) -> Result<Vec<Vec<Effect>>, EngineError> {
+        lanes: usize,
+    ) -> Vec<CommittedLane> {
         let batches: Vec<(ActivityBatch, &dyn crate::db::LevelCurve)> = parts
             .iter_mut()
             .map(|(p, _)| {
@@ -88,27 +94,44 @@ impl Pipeline {
             })
             .collect();
         let started = std::time::Instant::now();
-        let outcomes = self.db.apply_batches(batches).await;
+        let results = self.db.apply_in_lanes(batches, lanes).await;
         EngineCounters::add_elapsed(&self.counters.commit_ns, started);
         let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         self.counters.commit_latency.record(us);
         self.counters.commit_seconds.record(us);
-        let outcomes = outcomes?;
-        let mut all = Vec::with_capacity(parts.len());
-        for ((p, events), outcome) in parts.into_iter().zip(outcomes) {
-            match self
-                .announce(p.guild, &p.cfg, events, &p.members, &p.active, outcome)
-                .await
-            {
-                Ok(effects) => all.push(effects),
+        let mut out = Vec::with_capacity(results.len());
+        for (range, result) in results {
+            let guilds: Vec<u64> = parts[range.clone()].iter().map(|(p, _)| p.guild).collect();
+            let outcomes = match result {
+                Ok(o) => o,
                 Err(e) => {
-                    EngineCounters::add(&self.counters.announce_failures, 1);
-                    tracing::error!(guild = p.guild, error = %e, "batch committed but its effects could not be built; nothing announced for it");
-                    all.push(Vec::new());
+                    out.push(CommittedLane {
+                        guilds,
+                        effects: Err(e.into()),
+                    });
+                    continue;
+                }
+            };
+            let mut all = Vec::with_capacity(range.len());
+            for ((p, events), outcome) in parts[range].iter().zip(outcomes) {
+                match self
+                    .announce(p.guild, &p.cfg, events, &p.members, &p.active, outcome)
+                    .await
+                {
+                    Ok(effects) => all.push(effects),
+                    Err(e) => {
+                        EngineCounters::add(&self.counters.announce_failures, 1);
+                        tracing::error!(guild = p.guild, error = %e, "batch committed but its effects could not be built; nothing announced for it");
+                        all.push(Vec::new());
+                    }
                 }
             }
+            out.push(CommittedLane {
+                guilds,
+                effects: Ok(all),
+            });
         }
-        Ok(all)
+        out
     }
 
     /// Computes one guild's share of a batch (counters, XP, quest progress, achievements)

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures::StreamExt as _;
 
 use super::activity::{Activity, ActivityKind};
 use super::clock::Clock;
@@ -29,6 +30,16 @@ use super::wit::{Event, Work, ms};
 use crate::db::Db;
 use crate::observe::Heartbeat;
 use crate::plugins::PluginHost;
+
+/// How many guilds of a batch are prepared at once (see [`Pipeline::process_events`]).
+const PREPARE_CONCURRENCY: usize = 4;
+
+/// How many transactions commit a batch side by side: one per core, at most 4. On
+/// PostgreSQL one transaction keeps one backend (one core) busy while the bot waits for it;
+/// lanes let the server use the machine's other cores (SQLite always takes one).
+fn commit_lanes() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
 
 /// What a pipeline needs from the rest of the bot.
 #[derive(Clone)]
@@ -228,35 +239,45 @@ impl Pipeline {
         // is committed on its own, so one guild's bad data cannot hold the others back.
         let mut prepared = Vec::new();
         let mut alone: Vec<(u64, Vec<Event>)> = Vec::new();
-        for (guild, events) in &by_guild {
-            if let Err(e) = self.ensure_guild_at(*guild, now).await {
-                EngineCounters::add(&self.counters.quest_errors, 1);
-                tracing::warn!(guild, error = %e, "quest reset check failed; retried on the next batch");
-            }
-            match self.prepare_guild(*guild, events, now).await {
+        // Guilds are prepared a few at a time: each waits on cache misses, plugin calls (on
+        // blocking threads) and reads, so overlapping them keeps both the cores and the
+        // database busy. Results come back in guild order, so a run stays reproducible.
+        let work: Vec<_> = by_guild
+            .iter()
+            .map(|(guild, events)| async move {
+                if let Err(e) = self.ensure_guild_at(*guild, now).await {
+                    EngineCounters::add(&self.counters.quest_errors, 1);
+                    tracing::warn!(guild, error = %e, "quest reset check failed; retried on the next batch");
+                }
+                (*guild, events, self.prepare_guild(*guild, events, now).await)
+            })
+            .collect();
+        let mut results = futures::stream::iter(work).buffered(PREPARE_CONCURRENCY);
+        while let Some((guild, events, result)) = results.next().await {
+            match result {
                 Ok(p) => prepared.push((p, events.as_slice())),
                 Err(e) => {
                     EngineCounters::add(&self.counters.commit_failures, 1);
                     tracing::warn!(guild, error = %e, "batch for guild failed; retried on its own");
-                    alone.push((*guild, events.clone()));
+                    alone.push((guild, events.clone()));
                 }
             }
         }
-        let guilds: Vec<u64> = prepared.iter().map(|(p, _)| p.guild()).collect();
-        match self.commit_guilds(prepared).await {
-            Ok(all) => {
-                for effects in all {
-                    self.committed(&mut report, effects);
+        drop(results);
+        for lane in self.commit_guilds(prepared, commit_lanes()).await {
+            match lane.effects {
+                Ok(all) => {
+                    for effects in all {
+                        self.committed(&mut report, effects);
+                    }
                 }
-            }
-            Err(e) => {
-                if !guilds.is_empty() {
+                Err(e) => {
                     EngineCounters::add(&self.counters.commit_failures, 1);
-                    tracing::warn!(guilds = guilds.len(), error = %e, "batch commit failed; committing guild by guild");
-                }
-                for guild in guilds {
-                    if let Some(events) = by_guild.get(&guild) {
-                        alone.push((guild, events.clone()));
+                    tracing::warn!(guilds = lane.guilds.len(), error = %e, "batch commit failed; committing guild by guild");
+                    for guild in lane.guilds {
+                        if let Some(events) = by_guild.get(&guild) {
+                            alone.push((guild, events.clone()));
+                        }
                     }
                 }
             }
