@@ -287,3 +287,34 @@ both_backends! {
         let _ = raw.close().await;
     }
 }
+
+both_backends! {
+    async fn the_held_achievements_cache_follows_grants_and_deletions(t) {
+        // The engine asks which achievements every member of every batch holds; the answer
+        // is cached, so each way of changing it must reach the cache.
+        use questline::db::AchievementAward;
+        let db = t.open().await;
+        let a = db.create_achievement(G, "Chatty", "", "total_messages", 1, 10, at()).await.unwrap();
+        let b = db.create_achievement(G, "Loud", "", "total_messages", 2, 10, at()).await.unwrap();
+        let users = vec!["1".to_string(), "2".to_string()];
+        assert!(db.earned_achievement_ids(G, &users).await.unwrap().is_empty(), "nothing held yet (now cached)");
+        // A batch grants `a` to member 1.
+        let batch = ActivityBatch {
+            members: vec![MemberDelta { messages: 1, ..MemberDelta::new(G, "1") }],
+            achievements: vec![AchievementAward { guild_id: G.into(), user_id: "1".into(), achievement_id: a.id, at: at() }],
+            ..Default::default()
+        };
+        db.apply_batch(batch, &SqrtCurve).await.unwrap();
+        let held = db.earned_achievement_ids(G, &users).await.unwrap();
+        assert_eq!(held.get("1"), Some(&vec![a.id]), "the batch's grant is seen");
+        assert!(!held.contains_key("2"));
+        // A single grant (an admin's) to member 2.
+        db.grant_achievement(G, "2", b.id, at(), &SqrtCurve).await.unwrap();
+        assert_eq!(db.earned_achievement_ids(G, &users).await.unwrap().get("2"), Some(&vec![b.id]));
+        // Deleting `a` takes it from member 1.
+        db.delete_achievement(G, a.id).await.unwrap();
+        let held = db.earned_achievement_ids(G, &users).await.unwrap();
+        assert!(!held.contains_key("1"), "{held:?}");
+        assert_eq!(held.get("2"), Some(&vec![b.id]));
+    }
+}

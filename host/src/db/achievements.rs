@@ -8,6 +8,7 @@ use sea_orm::{
     QueryOrder, Set, Statement, TransactionTrait,
 };
 use serde::Serialize;
+use std::sync::Arc;
 
 use super::batch::MemberDelta;
 use super::entities::{achievements, user_achievements};
@@ -144,8 +145,23 @@ impl Db {
         guild_id: &str,
         user_ids: &[String],
     ) -> Result<std::collections::HashMap<String, Vec<i64>>, DbError> {
+        let cache = &self.caches().held_achievements;
         let mut out: std::collections::HashMap<String, Vec<i64>> = Default::default();
-        for chunk in user_ids.chunks(500) {
+        let mut missing = Vec::new();
+        for user in user_ids {
+            match cache.get(&(guild_id.to_string(), user.clone())) {
+                Some(held) => {
+                    if !held.is_empty() {
+                        out.insert(user.clone(), (*held).clone());
+                    }
+                }
+                None => missing.push(user.clone()),
+            }
+        }
+        missing.sort_unstable();
+        missing.dedup();
+        let generation = cache.generation();
+        for chunk in missing.chunks(500) {
             let rows = self
                 .retry("earned_achievement_ids", || async {
                     Ok::<_, DbError>(
@@ -157,9 +173,19 @@ impl Db {
                     )
                 })
                 .await?;
+            let mut held: std::collections::HashMap<String, Vec<i64>> = Default::default();
             for r in rows {
-                out.entry(r.user_id).or_default().push(r.achievement_id);
+                held.entry(r.user_id).or_default().push(r.achievement_id);
             }
+            // Members holding nothing are cached too: most members, most of the time.
+            cache.insert_all_if_fresh(
+                chunk.iter().map(|u| {
+                    let ids = held.get(u).cloned().unwrap_or_default();
+                    ((guild_id.to_string(), u.clone()), Arc::new(ids))
+                }),
+                generation,
+            );
+            out.extend(held);
         }
         Ok(out)
     }

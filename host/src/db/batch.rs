@@ -197,6 +197,18 @@ impl Db {
                 }),
             ));
         }
+        // Members who earned something are read again next time (grants are rare).
+        for (_, result) in &out {
+            for grant in result
+                .iter()
+                .flatten()
+                .flat_map(|o| &o.granted_achievements)
+            {
+                caches
+                    .held_achievements
+                    .invalidate(&(grant.guild_id.clone(), grant.user_id.clone()));
+            }
+        }
         self.write_through(rows, progress, stats_generation, progress_generation);
         out
     }

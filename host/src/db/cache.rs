@@ -196,6 +196,9 @@ pub(crate) struct Caches {
     pub server_config: TtlCache<String, Arc<server_config::Model>>,
     pub achievements: TtlCache<String, Arc<Vec<achievements::Model>>>,
     pub level_roles: TtlCache<String, Arc<Vec<roles::Model>>>,
+    /// The achievement ids each member holds: read for every member of every batch (to offer
+    /// plugins only what is not held yet), changed rarely. Sized like `user_stats`.
+    pub held_achievements: TtlCache<MemberKey, Arc<Vec<i64>>>,
     /// Tells other processes what changed (PostgreSQL only, see `notify.rs`).
     announcer: OnceLock<mpsc::UnboundedSender<Change>>,
     /// Dropped with the caches, which stops the listener.
@@ -214,6 +217,7 @@ impl Caches {
             server_config: TtlCache::new(config.server_config),
             achievements: TtlCache::new(config.definitions),
             level_roles: TtlCache::new(config.definitions),
+            held_achievements: TtlCache::new(config.user_stats),
             announcer: OnceLock::new(),
             _closed: OnceLock::new(),
             origin: rand::random(),
@@ -254,6 +258,8 @@ impl Caches {
                 self.server_config.invalidate(guild);
                 self.achievements.invalidate(guild);
                 self.level_roles.invalidate(guild);
+                let g = guild.clone();
+                self.held_achievements.invalidate_if(move |k| k.0 == g);
                 self.quest.invalidate_all();
             }
         }
@@ -267,6 +273,7 @@ impl Caches {
         self.server_config.invalidate_all();
         self.achievements.invalidate_all();
         self.level_roles.invalidate_all();
+        self.held_achievements.invalidate_all();
     }
 
     /// After changes that may touch anything (imports, migrations, repairs).
@@ -279,6 +286,9 @@ impl Caches {
     pub(crate) fn definitions_changed(&self, guild_id: &str) {
         self.achievements.invalidate(&guild_id.to_string());
         self.level_roles.invalidate(&guild_id.to_string());
+        // Deleting an achievement takes it from everyone who held it.
+        let g = guild_id.to_string();
+        self.held_achievements.invalidate_if(move |k| k.0 == g);
         self.announce(Change::Guild(guild_id.to_string()));
     }
 
@@ -321,8 +331,10 @@ impl Caches {
 
     /// After a member's levels row changed.
     pub(crate) fn member_changed(&self, guild_id: &str, user_id: &str) {
-        self.user_stats
-            .invalidate(&(guild_id.to_string(), user_id.to_string()));
+        let key = (guild_id.to_string(), user_id.to_string());
+        // Grants and erasures of a member's achievements come through here too.
+        self.held_achievements.invalidate(&key);
+        self.user_stats.invalidate(&key);
         self.announce(Change::Guild(guild_id.to_string()));
     }
 
