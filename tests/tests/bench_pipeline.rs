@@ -72,6 +72,13 @@ async fn small_bench_stores_every_event(database: Option<String>) {
     assert!(batched.batch_sizes.max > 1, "the batched run batches");
     assert!(report.ceiling.expect("ceiling measured").transactions > 0);
     assert!(batched.plugin_calls > 0, "plugin time is accounted");
+    assert!(
+        batched.plugin_ns_per_event > 0.0
+            && batched.plugin_ns_per_event < batched.process_cpu_ns_per_event,
+        "plugins' CPU is measured and is part of the process's: {} of {} ns per event",
+        batched.plugin_ns_per_event,
+        batched.process_cpu_ns_per_event
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -16,6 +16,9 @@ use super::runtime::Runtime;
 pub(crate) struct Inner {
     pub(crate) rt: Runtime,
     pub(crate) registry: Registry,
+    /// CPU time spent inside plugin calls, in nanoseconds (the calling thread's own CPU
+    /// clock, so waiting for a core or for the pool is not counted).
+    pub(crate) cpu_ns: std::sync::atomic::AtomicU64,
 }
 
 /// The plugin runtime. See the module docs of [`crate::plugins`].
@@ -49,6 +52,7 @@ impl PluginHost {
             inner: Arc::new(Inner {
                 rt: Runtime::new(cfg, kv)?,
                 registry: Registry::default(),
+                cpu_ns: std::sync::atomic::AtomicU64::new(0),
             }),
         })
     }
@@ -235,6 +239,12 @@ impl PluginHost {
             })
     }
 
+    /// CPU time all plugin calls of this host used so far, in nanoseconds (benchmarks:
+    /// the plugins' share of the bot's CPU, whatever the calls waited for).
+    pub fn cpu_ns(&self) -> u64 {
+        self.inner.cpu_ns.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Runs a blocking plugin call on tokio's blocking pool.
     pub(crate) async fn off_thread<R: Send + 'static>(
         &self,
@@ -242,12 +252,20 @@ impl PluginHost {
         f: impl FnOnce(&PluginHost) -> Result<R, PluginError> + Send + 'static,
     ) -> Result<R, PluginError> {
         let host = self.clone();
-        tokio::task::spawn_blocking(move || f(&host))
-            .await
-            .map_err(|e| PluginError::Cancelled {
-                plugin: plugin.to_owned(),
-                message: e.to_string(),
-            })?
+        tokio::task::spawn_blocking(move || {
+            let started = cpu_time::ThreadTime::now();
+            let result = f(&host);
+            let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            host.inner
+                .cpu_ns
+                .fetch_add(ns, std::sync::atomic::Ordering::Relaxed);
+            result
+        })
+        .await
+        .map_err(|e| PluginError::Cancelled {
+            plugin: plugin.to_owned(),
+            message: e.to_string(),
+        })?
     }
 }
 
