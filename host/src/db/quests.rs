@@ -54,7 +54,9 @@ pub struct NewQuest {
 /// An active quest with the member's progress on it (if any).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UserQuest {
-    pub quest: quests::Model,
+    /// Shared, not copied: a member's view is cloned on every cache hit and patched on every
+    /// write-through, and the definitions (names, descriptions) are the same for everyone.
+    pub quest: Arc<quests::Model>,
     pub progress: Option<user_quests::Model>,
 }
 
@@ -258,7 +260,7 @@ impl Db {
         let view: Vec<UserQuest> = active
             .iter()
             .map(|q| UserQuest {
-                quest: q.clone(),
+                quest: Arc::new(q.clone()),
                 progress: progress.iter().find(|p| p.quest_id == q.id).cloned(),
             })
             .collect();
@@ -292,6 +294,7 @@ impl Db {
         let generation = cache.generation();
         let active = self.active_quests(guild_id).await?;
         let ids: Vec<i64> = active.iter().map(|q| q.id).collect();
+        let shared: Vec<Arc<quests::Model>> = active.iter().map(|q| Arc::new(q.clone())).collect();
         for chunk in missing.chunks(500) {
             let progress = if ids.is_empty() {
                 Vec::new()
@@ -314,7 +317,7 @@ impl Db {
             }
             for user in chunk {
                 let mine = by_user.get(user.as_str());
-                let view: Vec<UserQuest> = active
+                let view: Vec<UserQuest> = shared
                     .iter()
                     .map(|q| UserQuest {
                         quest: q.clone(),
