@@ -18,8 +18,18 @@ use super::entities::{levels, user_quests};
 use super::error::DbError;
 
 /// Rows per statement. Far below both backends' bound-parameter limits (PostgreSQL 65,535;
-/// SQLite 32,766) at 8 columns, and large enough that a round trip carries real work.
-const CHUNK_ROWS: usize = 500;
+/// SQLite 32,766) at 8 columns, and large enough that a round trip carries real work. SQLite
+/// gets smaller statements: it has no round trip to save, and its cost per row grows with the
+/// statement (measured with `questline bench`: 500-row statements made an 8,192-event commit
+/// take 557 ms, 100-row ones 213 ms, 50-row ones 172 ms).
+fn chunk_rows<C: ConnectionTrait>(c: &C) -> usize {
+    match c.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => SQLITE_CHUNK_ROWS,
+        _ => 500,
+    }
+}
+
+const SQLITE_CHUNK_ROWS: usize = 50;
 
 /// `($1, $2, $3), ($4, $5, $6), ...` for `rows` rows of `cols` parameters.
 fn values_list(rows: usize, cols: usize) -> String {
@@ -54,7 +64,7 @@ pub(crate) async fn upsert_counters<C: ConnectionTrait>(
 ) -> Result<HashMap<Key, levels::Model>, DbError> {
     let backend = c.get_database_backend();
     let mut rows = HashMap::with_capacity(members.len());
-    for chunk in members.chunks(CHUNK_ROWS) {
+    for chunk in members.chunks(chunk_rows(c)) {
         let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 8);
         for d in chunk {
             values.extend([
@@ -107,7 +117,7 @@ pub(crate) async fn write_xp<C: ConnectionTrait>(
     rows: &[(&str, &str, i64, i32)],
 ) -> Result<(), DbError> {
     let backend = c.get_database_backend();
-    for chunk in rows.chunks(CHUNK_ROWS) {
+    for chunk in rows.chunks(chunk_rows(c)) {
         let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
         for (g, u, xp, level) in chunk {
             values.extend([(*g).into(), (*u).into(), (*xp).into(), (*level).into()]);
@@ -158,7 +168,7 @@ pub(crate) async fn rewards<C: ConnectionTrait>(
     }
     let backend = c.get_database_backend();
     let mut found = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(CHUNK_ROWS) {
+    for chunk in ids.chunks(chunk_rows(c)) {
         let sql = format!(
             "SELECT id, guild_id, reward_xp FROM {table} WHERE id IN ({})",
             (1..=chunk.len())
@@ -192,7 +202,7 @@ pub(crate) async fn write_progress<C: ConnectionTrait>(
 ) -> Result<Vec<user_quests::Model>, DbError> {
     let backend = c.get_database_backend();
     let mut written = Vec::with_capacity(updates.len());
-    for chunk in updates.chunks(CHUNK_ROWS) {
+    for chunk in updates.chunks(chunk_rows(c)) {
         let values = || -> Vec<Value> {
             let mut values = Vec::with_capacity(chunk.len() * 6);
             for u in chunk {
@@ -261,7 +271,7 @@ pub(crate) async fn complete_quests<C: ConnectionTrait>(
 ) -> Result<Vec<user_quests::Model>, DbError> {
     let backend = c.get_database_backend();
     let mut flipped = Vec::with_capacity(done.len());
-    for chunk in done.chunks(CHUNK_ROWS) {
+    for chunk in done.chunks(chunk_rows(c)) {
         let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
         for (g, u, q, at) in chunk {
             values.extend([(*g).into(), (*u).into(), (*q).into(), (*at).into()]);
@@ -299,7 +309,7 @@ pub(crate) async fn insert_grants<C: ConnectionTrait>(
     }
     let backend = c.get_database_backend();
     let mut inserted = HashSet::with_capacity(grants.len());
-    for chunk in grants.chunks(CHUNK_ROWS) {
+    for chunk in grants.chunks(chunk_rows(c)) {
         let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
         for (g, u, a, at) in chunk {
             values.extend([(*g).into(), (*u).into(), (*a).into(), (*at).into()]);
