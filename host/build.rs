@@ -18,14 +18,22 @@ fn main() {
         .expect("host/ lives in the workspace root")
         .to_path_buf();
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
-    for watched in ["plugins", "plugin-sdk", "wit", "Cargo.lock", "host/build"] {
+    // The root manifest holds the `wasm` profile the plugins are built with.
+    for watched in [
+        "plugins",
+        "plugin-sdk",
+        "wit",
+        "Cargo.lock",
+        "Cargo.toml",
+        "host/build",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
 
     let plugins = wasm_build::crate_dirs(&root.join("plugins"));
     let mut code = String::from("pub static BUNDLED: &[BundledPlugin] = &[\n");
     if !plugins.is_empty() {
-        // The workspace's small `wasm` profile (opt-level "s", stripped).
+        // The workspace's `wasm` profile (opt-level 3, stripped).
         let wasm = wasm_build::build_components(
             &root.join("Cargo.toml"),
             &out_dir.join("wasm-target"),
