@@ -188,6 +188,7 @@ both_backends! {
         assert_eq!(value(&m, &format!("questline_plugin_call_failures_total{{plugin=\"{trap}\"}}")), 2.0);
         // Caches are there too.
         assert!(m.contains_key("questline_cache_hits_total{cache=\"server_config\"}"), "{text}");
+        assert!(m.contains_key("questline_cache_entries{cache=\"held_achievements\"}"), "{text}");
         engine.shutdown().await;
         server.stop().await;
     }

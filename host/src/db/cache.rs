@@ -42,6 +42,7 @@ pub struct CacheStats {
     pub server_config: CacheCounters,
     pub achievements: CacheCounters,
     pub level_roles: CacheCounters,
+    pub held_achievements: CacheCounters,
 }
 
 /// A moka cache with counters and write-safe insertion.
@@ -314,6 +315,7 @@ impl Caches {
             server_config: self.server_config.counters(),
             achievements: self.achievements.counters(),
             level_roles: self.level_roles.counters(),
+            held_achievements: self.held_achievements.counters(),
         }
     }
 
@@ -324,7 +326,10 @@ impl Caches {
             + s.active_quests.entries
             + s.user_quests.entries
             + s.user_stats.entries
-            + s.server_config.entries;
+            + s.server_config.entries
+            + s.achievements.entries
+            + s.level_roles.entries
+            + s.held_achievements.entries;
         self.forget_all();
         entries
     }

@@ -230,7 +230,7 @@ impl Exposition {
 
     /// Hit/miss/eviction counters and sizes of the repository's caches.
     pub fn caches(&mut self, s: &CacheStats) {
-        let caches: [(&str, &CacheCounters); 7] = [
+        let caches: [(&str, &CacheCounters); 8] = [
             ("quest", &s.quest),
             ("active_quests", &s.active_quests),
             ("user_quests", &s.user_quests),
@@ -238,6 +238,7 @@ impl Exposition {
             ("server_config", &s.server_config),
             ("achievements", &s.achievements),
             ("level_roles", &s.level_roles),
+            ("held_achievements", &s.held_achievements),
         ];
         type Field = fn(&CacheCounters) -> u64;
         let families: [(&str, &str, &str, Field); 4] = [
