@@ -146,21 +146,12 @@ impl Db {
         user_ids: &[String],
     ) -> Result<std::collections::HashMap<String, Vec<i64>>, DbError> {
         let cache = &self.caches().held_achievements;
-        let mut out: std::collections::HashMap<String, Vec<i64>> = Default::default();
-        let mut missing = Vec::new();
-        for user in user_ids {
-            match cache.get(&(guild_id.to_string(), user.clone())) {
-                Some(held) => {
-                    if !held.is_empty() {
-                        out.insert(user.clone(), (*held).clone());
-                    }
-                }
-                None => missing.push(user.clone()),
-            }
-        }
-        missing.sort_unstable();
-        missing.dedup();
-        let generation = cache.generation();
+        let (hits, missing, generation) = cache.members(guild_id, user_ids);
+        let mut out: std::collections::HashMap<String, Vec<i64>> = hits
+            .into_iter()
+            .filter(|(_, held)| !held.is_empty())
+            .map(|(user, held)| (user, (*held).clone()))
+            .collect();
         for chunk in missing.chunks(500) {
             let rows = self
                 .retry("earned_achievement_ids", || async {
@@ -178,13 +169,16 @@ impl Db {
                 held.entry(r.user_id).or_default().push(r.achievement_id);
             }
             // Members holding nothing are cached too: most members, most of the time.
-            cache.insert_all_if_fresh(
-                chunk.iter().map(|u| {
-                    let ids = held.get(u).cloned().unwrap_or_default();
-                    ((guild_id.to_string(), u.clone()), Arc::new(ids))
-                }),
-                generation,
-            );
+            // (A read fills entries one by one: unlike a writer's `insert_all_if_fresh`, that
+            // does not bump the generation, so the next chunk is cached too.)
+            for user in chunk {
+                let ids = held.get(user).cloned().unwrap_or_default();
+                cache.insert_if_fresh(
+                    (guild_id.to_string(), user.clone()),
+                    Arc::new(ids),
+                    generation,
+                );
+            }
             out.extend(held);
         }
         Ok(out)

@@ -409,21 +409,11 @@ async fn apply_in<C: ConnectionTrait>(
     let mut rewards_due: Vec<(usize, String, String, i64, i64)> = Vec::new();
     let mut progress_rows: Vec<user_quests::Model> = Vec::new();
     if !tagged.is_empty() {
-        let mut ids: Vec<i64> = tagged.iter().map(|(_, u)| u.quest_id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let quests = bulk::rewards(txn, bulk::RewardTable::Quests, &ids).await?;
-        for (_, u) in &tagged {
-            match quests.get(&u.quest_id) {
-                Some((guild, _)) if *guild == u.guild_id => {}
-                _ => {
-                    return Err(DbError::not_found(format!(
-                        "quest {} in this guild",
-                        u.quest_id
-                    )));
-                }
-            }
-        }
+        let named: Vec<(i64, &str)> = tagged
+            .iter()
+            .map(|(_, u)| (u.quest_id, u.guild_id.as_str()))
+            .collect();
+        let quests = bulk::rewards(txn, bulk::RewardTable::Quests, &named).await?;
         let updates: Vec<QuestProgressUpdate> = tagged.iter().map(|(_, u)| u.clone()).collect();
         progress_rows = bulk::write_progress(txn, &updates).await?;
         let done: Vec<_> = tagged
@@ -527,21 +517,11 @@ async fn apply_grants<'p, C: ConnectionTrait>(
     if awards.is_empty() {
         return Ok(Vec::new());
     }
-    let mut ids: Vec<i64> = awards.iter().map(|(_, a)| a.achievement_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let known = bulk::rewards(txn, bulk::RewardTable::Achievements, &ids).await?;
-    for (_, a) in &awards {
-        match known.get(&a.achievement_id) {
-            Some((guild, _)) if *guild == a.guild_id => {}
-            _ => {
-                return Err(DbError::not_found(format!(
-                    "achievement {} in this guild",
-                    a.achievement_id
-                )));
-            }
-        }
-    }
+    let named: Vec<(i64, &str)> = awards
+        .iter()
+        .map(|(_, a)| (a.achievement_id, a.guild_id.as_str()))
+        .collect();
+    let known = bulk::rewards(txn, bulk::RewardTable::Achievements, &named).await?;
     // Each award once, its first listing (whose time is stored as `earned_at`).
     let mut seen = std::collections::HashSet::new();
     let rows: Vec<_> = awards

@@ -65,33 +65,11 @@ pub(crate) async fn upsert_counters<C: ConnectionTrait>(
     let backend = c.get_database_backend();
     let mut rows = HashMap::with_capacity(members.len());
     for chunk in members.chunks(chunk_rows(c)) {
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 8);
-        for d in chunk {
-            values.extend([
-                d.guild_id.as_str().into(),
-                d.user_id.as_str().into(),
-                d.messages.into(),
-                d.voice_time_seconds.into(),
-                d.total_messages.into(),
-                d.total_reactions.into(),
-                d.commands_used.into(),
-                d.last_message_time.into(),
-            ]);
-        }
-        let sql = format!(
-            "INSERT INTO levels (guild_id, user_id, messages, voice_time_seconds, total_messages, \
-               total_reactions, commands_used, last_message_time) \
-             VALUES {} \
-             ON CONFLICT (guild_id, user_id) DO UPDATE SET \
-               messages = levels.messages + excluded.messages, \
-               voice_time_seconds = levels.voice_time_seconds + excluded.voice_time_seconds, \
-               total_messages = levels.total_messages + excluded.total_messages, \
-               total_reactions = levels.total_reactions + excluded.total_reactions, \
-               commands_used = levels.commands_used + excluded.commands_used, \
-               last_message_time = COALESCE(excluded.last_message_time, levels.last_message_time) \
-             RETURNING id, guild_id, user_id, xp, level, messages, voice_time_seconds, \
-               total_messages, total_reactions, commands_used, last_message_time, hidden",
-            values_list(chunk.len(), 8)
+        let values: Vec<Value> = chunk.iter().flat_map(counter_values).collect();
+        let sql = counter_upsert(
+            &values_list(chunk.len(), 8),
+            "id, guild_id, user_id, xp, level, messages, voice_time_seconds, total_messages, \
+             total_reactions, commands_used, last_message_time, hidden",
         );
         let returned =
             levels::Model::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
@@ -142,6 +120,38 @@ pub(crate) async fn write_xp<C: ConnectionTrait>(
     Ok(())
 }
 
+/// A member's counter increments, in the column order of [`counter_upsert`].
+pub(crate) fn counter_values(d: &MemberDelta) -> [Value; 8] {
+    [
+        d.guild_id.as_str().into(),
+        d.user_id.as_str().into(),
+        d.messages.into(),
+        d.voice_time_seconds.into(),
+        d.total_messages.into(),
+        d.total_reactions.into(),
+        d.commands_used.into(),
+        d.last_message_time.into(),
+    ]
+}
+
+/// The counters upsert (a new row, or the increments added to the stored ones) for the
+/// `VALUES` rows `values`, returning `returning`: one statement for one member or hundreds.
+pub(crate) fn counter_upsert(values: &str, returning: &str) -> String {
+    format!(
+        "INSERT INTO levels (guild_id, user_id, messages, voice_time_seconds, total_messages, \
+           total_reactions, commands_used, last_message_time) \
+         VALUES {values} \
+         ON CONFLICT (guild_id, user_id) DO UPDATE SET \
+           messages = levels.messages + excluded.messages, \
+           voice_time_seconds = levels.voice_time_seconds + excluded.voice_time_seconds, \
+           total_messages = levels.total_messages + excluded.total_messages, \
+           total_reactions = levels.total_reactions + excluded.total_reactions, \
+           commands_used = levels.commands_used + excluded.commands_used, \
+           last_message_time = COALESCE(excluded.last_message_time, levels.last_message_time) \
+         RETURNING {returning}"
+    )
+}
+
 /// Which reward table [`rewards`] reads.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum RewardTable {
@@ -149,17 +159,22 @@ pub(crate) enum RewardTable {
     Achievements,
 }
 
-/// The quests or achievements a batch refers to: `id -> (guild_id, reward_xp)`.
+/// The quests or achievements a batch refers to, as `(id, guild that named it)`:
+/// `id -> (guild_id, reward_xp)`. Each must exist in the guild that named it, or the whole
+/// batch fails with "not found in this guild" before anything is written.
 pub(crate) async fn rewards<C: ConnectionTrait>(
     c: &C,
     table: RewardTable,
-    ids: &[i64],
+    named: &[(i64, &str)],
 ) -> Result<HashMap<i64, (String, i64)>, DbError> {
     // A trusted constant, never input.
-    let table = match table {
-        RewardTable::Quests => "quests",
-        RewardTable::Achievements => "achievements",
+    let (table, what) = match table {
+        RewardTable::Quests => ("quests", "quest"),
+        RewardTable::Achievements => ("achievements", "achievement"),
     };
+    let mut ids: Vec<i64> = named.iter().map(|(id, _)| *id).collect();
+    ids.sort_unstable();
+    ids.dedup();
     #[derive(FromQueryResult)]
     struct Row {
         id: i64,
@@ -182,6 +197,11 @@ pub(crate) async fn rewards<C: ConnectionTrait>(
             .await?
         {
             found.insert(row.id, (row.guild_id, row.reward_xp));
+        }
+    }
+    for (id, guild) in named {
+        if found.get(id).is_none_or(|(g, _)| g != guild) {
+            return Err(DbError::not_found(format!("{what} {id} in this guild")));
         }
     }
     Ok(found)

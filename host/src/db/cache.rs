@@ -188,6 +188,29 @@ where
 /// Member key: (guild_id, user_id).
 pub(crate) type MemberKey = (String, String);
 
+impl<V: Clone + Send + Sync + 'static> TtlCache<MemberKey, V> {
+    /// Bulk reads of one guild's members: the cached entries, the members to load (sorted,
+    /// deduplicated) and the generation to store what is loaded with.
+    pub(crate) fn members(
+        &self,
+        guild_id: &str,
+        user_ids: &[String],
+    ) -> (Vec<(String, V)>, Vec<String>, u64) {
+        let generation = self.generation();
+        let mut hits = Vec::with_capacity(user_ids.len());
+        let mut missing = Vec::new();
+        for user in user_ids {
+            match self.get(&(guild_id.to_string(), user.clone())) {
+                Some(hit) => hits.push((user.clone(), hit)),
+                None => missing.push(user.clone()),
+            }
+        }
+        missing.sort_unstable();
+        missing.dedup();
+        (hits, missing, generation)
+    }
+}
+
 /// The five caches of the repository.
 pub(crate) struct Caches {
     pub quest: TtlCache<i64, Arc<quests::Model>>,

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    Statement, TransactionTrait, Value,
+    Statement, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -163,22 +163,11 @@ impl Db {
         user_ids: &[String],
     ) -> Result<HashMap<String, Option<levels::Model>>, DbError> {
         let cache = &self.caches().user_stats;
-        let mut found = HashMap::with_capacity(user_ids.len());
-        let mut missing = Vec::new();
-        for user in user_ids {
-            match cache.get(&(guild_id.to_string(), user.clone())) {
-                Some(hit) => {
-                    found.insert(user.clone(), hit.map(|m| (*m).clone()));
-                }
-                None => missing.push(user.clone()),
-            }
-        }
-        if missing.is_empty() {
-            return Ok(found);
-        }
-        missing.sort_unstable();
-        missing.dedup();
-        let generation = cache.generation();
+        let (hits, missing, generation) = cache.members(guild_id, user_ids);
+        let mut found: HashMap<String, Option<levels::Model>> = hits
+            .into_iter()
+            .map(|(user, hit)| (user, hit.map(|m| (*m).clone())))
+            .collect();
         for chunk in missing.chunks(500) {
             let rows = self
                 .retry("get_user_levels", || async {
@@ -451,31 +440,11 @@ pub(crate) async fn apply_member_delta<C: ConnectionTrait>(
     curve: &dyn LevelCurve,
 ) -> Result<XpOutcome, DbError> {
     let backend: DbBackend = c.get_database_backend();
-    let values: Vec<Value> = vec![
-        d.guild_id.as_str().into(),
-        d.user_id.as_str().into(),
-        d.messages.into(),
-        d.voice_time_seconds.into(),
-        d.total_messages.into(),
-        d.total_reactions.into(),
-        d.commands_used.into(),
-        d.last_message_time.into(),
-    ];
     let row = c
         .query_one(Statement::from_sql_and_values(
             backend,
-            "INSERT INTO levels (guild_id, user_id, messages, voice_time_seconds, total_messages, \
-               total_reactions, commands_used, last_message_time) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (guild_id, user_id) DO UPDATE SET \
-               messages = levels.messages + excluded.messages, \
-               voice_time_seconds = levels.voice_time_seconds + excluded.voice_time_seconds, \
-               total_messages = levels.total_messages + excluded.total_messages, \
-               total_reactions = levels.total_reactions + excluded.total_reactions, \
-               commands_used = levels.commands_used + excluded.commands_used, \
-               last_message_time = COALESCE(excluded.last_message_time, levels.last_message_time) \
-             RETURNING xp, level",
-            values,
+            super::bulk::counter_upsert("($1, $2, $3, $4, $5, $6, $7, $8)", "xp, level"),
+            super::bulk::counter_values(d),
         ))
         .await?
         .ok_or_else(|| DbError::Other("upsert returned no row".into()))?;

@@ -276,22 +276,14 @@ impl Db {
         user_ids: &[String],
     ) -> Result<HashMap<String, Vec<UserQuest>>, DbError> {
         let cache = &self.caches().user_quests;
-        let mut found = HashMap::with_capacity(user_ids.len());
-        let mut missing = Vec::new();
-        for user in user_ids {
-            match cache.get(&(guild_id.to_string(), user.clone())) {
-                Some(hit) => {
-                    found.insert(user.clone(), (*hit).clone());
-                }
-                None => missing.push(user.clone()),
-            }
-        }
+        let (hits, missing, generation) = cache.members(guild_id, user_ids);
+        let mut found: HashMap<String, Vec<UserQuest>> = hits
+            .into_iter()
+            .map(|(user, hit)| (user, (*hit).clone()))
+            .collect();
         if missing.is_empty() {
             return Ok(found);
         }
-        missing.sort_unstable();
-        missing.dedup();
-        let generation = cache.generation();
         let active = self.active_quests(guild_id).await?;
         let ids: Vec<i64> = active.iter().map(|q| q.id).collect();
         let shared: Vec<Arc<quests::Model>> = active.iter().map(|q| Arc::new(q.clone())).collect();
