@@ -80,6 +80,8 @@ pub struct Pipeline {
     pub(crate) achievements_seeded: tokio::sync::Mutex<HashSet<String>>,
     /// Beaten after every successful quest-scheduler run (`/healthz`).
     heartbeat: Heartbeat,
+    /// [`commit_lanes`], read once (finding the core count reads cgroup files).
+    commit_lanes: usize,
 }
 
 impl Pipeline {
@@ -110,6 +112,7 @@ impl Pipeline {
             retry: Mutex::new(Vec::new()),
             achievements_seeded: tokio::sync::Mutex::new(HashSet::new()),
             heartbeat: Heartbeat::new(),
+            commit_lanes: commit_lanes(),
         }
     }
 
@@ -264,7 +267,7 @@ impl Pipeline {
             }
         }
         drop(results);
-        for lane in self.commit_guilds(prepared, commit_lanes()).await {
+        for lane in self.commit_guilds(prepared, self.commit_lanes).await {
             match lane.effects {
                 Ok(all) => {
                     for effects in all {
