@@ -13,8 +13,8 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use questline::plugins::bundled::BUNDLED;
 use questline::plugins::{
     AchievementDef, Activity, ActivityKind, CallContext, CardData, CheckInput, CommandInvocation,
-    Difficulty, MemberStats, MemoryKv, MessageDetails, PluginHost, PluginKind, PluginsConfig,
-    ProgressInput, QuestCategory, QuestDef, QuestProgress, RefreshCycle, XpContext,
+    Difficulty, MemberRun, MemberStats, MemoryKv, MessageDetails, PluginHost, PluginKind,
+    PluginsConfig, ProgressStep, QuestCategory, QuestDef, QuestProgress, RefreshCycle, XpContext,
 };
 
 fn stats() -> MemberStats {
@@ -60,29 +60,33 @@ fn ctx() -> CallContext {
     CallContext::new(1, 1_700_000_060_000, 99)
 }
 
-fn quest_input() -> ProgressInput {
-    ProgressInput {
-        quest: QuestDef {
-            id: 1,
-            name: "Chatterbox".into(),
-            description: "Send 10 messages".into(),
-            quest_type: QuestCategory::Daily,
-            requirement_type: "total_messages".into(),
-            requirement_value: 10,
-            reward_xp: 50,
-            reward_multiplier: 1.0,
-            refresh_cycle: RefreshCycle::Daily,
-            difficulty: Difficulty::Easy,
-            expires_at: Some(1_700_086_400_000),
-        },
-        current: QuestProgress {
+/// One quest and one member's run of one message.
+fn quest_input() -> (Vec<QuestDef>, Vec<MemberRun>) {
+    let quest = QuestDef {
+        id: 1,
+        name: "Chatterbox".into(),
+        description: "Send 10 messages".into(),
+        quest_type: QuestCategory::Daily,
+        requirement_type: "total_messages".into(),
+        requirement_value: 10,
+        reward_xp: 50,
+        reward_multiplier: 1.0,
+        refresh_cycle: RefreshCycle::Daily,
+        difficulty: Difficulty::Easy,
+        expires_at: Some(1_700_086_400_000),
+    };
+    let run = MemberRun {
+        current: vec![QuestProgress {
             progress: 3,
             quest_specific_progress: 0,
             completed: false,
-        },
-        activity: activity(),
-        stats: stats(),
-    }
+        }],
+        steps: vec![ProgressStep {
+            activity: activity(),
+            stats: stats(),
+        }],
+    };
+    (vec![quest], vec![run])
 }
 
 fn check_input() -> CheckInput {
@@ -196,10 +200,10 @@ fn kind_calls(c: &mut Criterion, host: &PluginHost, extra: Option<&str>) {
         });
     }
     if let Some(p) = pick(host, PluginKind::QuestType, extra) {
-        let items = vec![quest_input()];
+        let (quests, runs) = quest_input();
         c.bench_function(&format!("call/quest-type/progress x1 ({p})"), |b| {
             b.iter(|| {
-                host.quest_progress_blocking(&p, &ctx, black_box(&items))
+                host.quest_progress_blocking(&p, &ctx, black_box(&quests), black_box(&runs))
                     .unwrap()
             })
         });

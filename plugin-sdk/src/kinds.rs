@@ -49,10 +49,53 @@ pub trait QuestType {
     /// New progress after one activity; `None` = unchanged.
     fn progress_one(input: &ProgressInput) -> Option<QuestProgress>;
 
-    /// New progress for each input of a batch, in order.
-    fn progress(items: Vec<ProgressInput>) -> Vec<Option<QuestProgress>> {
-        items.iter().map(Self::progress_one).collect()
+    /// For each member's run, for each of `quests`, the progress after the run; `None` =
+    /// unchanged. The default folds [`progress_one`](Self::progress_one) over each run (see
+    /// [`fold_run`]); override it to do per-member work once per run instead of once per
+    /// activity (`streak-quests` reads and writes a member's streak once).
+    fn progress(quests: Vec<QuestDef>, runs: Vec<MemberRun>) -> Vec<Vec<Option<ProgressOutcome>>> {
+        runs.iter()
+            .map(|run| fold_run(&quests, run, Self::progress_one))
+            .collect()
     }
+}
+
+/// Folds `step` over one member's run: activity by activity, in order, and for each activity
+/// every quest not yet completed, each seeing the progress the previous activity left. Returns
+/// one entry per quest: its final progress and the activity that completed it, or `None` when
+/// `step` never answered for it.
+pub fn fold_run(
+    quests: &[QuestDef],
+    run: &MemberRun,
+    mut step: impl FnMut(&ProgressInput) -> Option<QuestProgress>,
+) -> Vec<Option<ProgressOutcome>> {
+    let mut current: Vec<QuestProgress> = (0..quests.len())
+        .map(|i| run.current.get(i).copied().unwrap_or_default())
+        .collect();
+    let mut out: Vec<Option<ProgressOutcome>> = vec![None; quests.len()];
+    for (at, s) in run.steps.iter().enumerate() {
+        for (i, quest) in quests.iter().enumerate() {
+            if current[i].completed {
+                continue;
+            }
+            let input = ProgressInput {
+                quest,
+                current: current[i],
+                activity: &s.activity,
+                stats: &s.stats,
+            };
+            if let Some(next) = step(&input) {
+                current[i] = next;
+                out[i] = Some(ProgressOutcome {
+                    progress: next,
+                    completed_at: next
+                        .completed
+                        .then(|| u32::try_from(at).unwrap_or(u32::MAX)),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// Achievement rules.
@@ -166,8 +209,8 @@ impl<T: QuestType> bindings::quest_type::exports::questline::plugin::quest_type:
     fn templates(cycle: RefreshCycle, difficulty: Option<Difficulty>) -> Vec<QuestTemplate> {
         T::templates(cycle, difficulty)
     }
-    fn progress(items: Vec<ProgressInput>) -> Vec<Option<QuestProgress>> {
-        T::progress(items)
+    fn progress(quests: Vec<QuestDef>, runs: Vec<MemberRun>) -> Vec<Vec<Option<ProgressOutcome>>> {
+        T::progress(quests, runs)
     }
 }
 

@@ -119,7 +119,9 @@ mod time;
 mod types;
 
 pub use config::{config, config_from_str};
-pub use kinds::{AchievementCheck, CardStyle, Commands, Plugin, QuestType, XpFormula, plugin_info};
+pub use kinds::{
+    AchievementCheck, CardStyle, Commands, Plugin, QuestType, XpFormula, fold_run, plugin_info,
+};
 pub use kv::StoreError;
 pub use random::{chance, next_u64, random_f64, random_range};
 pub use time::{DAY_MS, format_duration, next_utc_midnight, now, utc_day};

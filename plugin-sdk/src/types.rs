@@ -14,8 +14,28 @@ pub use crate::bindings::base::questline::plugin::types::{
     QuestProgress, QuestTemplate, ReactionDetails, RefreshCycle, Reply, Snowflake, Timestamp,
     VoiceDetails, XpGrant,
 };
-pub use crate::bindings::quest_type::exports::questline::plugin::quest_type::ProgressInput;
+pub use crate::bindings::quest_type::exports::questline::plugin::quest_type::{
+    MemberRun, ProgressOutcome, ProgressStep,
+};
 pub use crate::bindings::xp_formula::exports::questline::plugin::xp_formula::XpContext;
+
+/// One activity offered to one quest: what [`QuestType::progress_one`](crate::QuestType::progress_one)
+/// sees.
+///
+/// WHY borrowed: the contract sends a member's activities and the guild's quests once per
+/// batch ([`MemberRun`]); the SDK folds them one activity and one quest at a time without
+/// copying either.
+#[derive(Debug, Clone, Copy)]
+pub struct ProgressInput<'a> {
+    /// The quest.
+    pub quest: &'a QuestDef,
+    /// Progress so far (zeros when the member has none yet).
+    pub current: QuestProgress,
+    /// What the member did.
+    pub activity: &'a Activity,
+    /// The member's stats after this activity's counters were applied.
+    pub stats: &'a MemberStats,
+}
 
 impl Default for MemberStats {
     /// A member with no activity yet.

@@ -6,7 +6,8 @@ mod plugin_support;
 use plugin_support::*;
 use questline::plugins::{
     AchievementDef, CallContext, CardData, CheckInput, CommandInvocation, Difficulty, Intent,
-    PluginError, PluginKind, ProgressInput, QuestCategory, QuestDef, QuestProgress, RefreshCycle,
+    MemberRun, PluginError, PluginKind, ProgressStep, QuestCategory, QuestDef, QuestProgress,
+    RefreshCycle,
 };
 use questline_tests::fixtures;
 
@@ -92,22 +93,42 @@ fn each_kind_answers() {
         difficulty: Difficulty::Easy,
         expires_at: None,
     };
-    let input = |progress| ProgressInput {
-        quest: quest.clone(),
-        current: QuestProgress {
+    let run = |progress, steps: &[u64]| MemberRun {
+        current: vec![QuestProgress {
             progress,
             quest_specific_progress: progress,
             completed: false,
-        },
-        activity: activity(0),
-        stats: stats(),
+        }],
+        steps: steps
+            .iter()
+            .map(|&channel| ProgressStep {
+                activity: activity(channel),
+                stats: stats(),
+            })
+            .collect(),
     };
     let progress = h
-        .quest_progress_blocking(GOOD, &c, &[input(0), input(2)])
+        .quest_progress_blocking(
+            GOOD,
+            &c,
+            std::slice::from_ref(&quest),
+            &[run(0, &[0]), run(2, &[0]), run(0, &[0, 0, 0, 0])],
+        )
         .unwrap();
-    assert_eq!(progress[0].unwrap().progress, 1);
-    assert!(!progress[0].unwrap().completed);
-    assert!(progress[1].unwrap().completed);
+    let outcome = |r: usize| progress[r][0].expect("a message moves the quest");
+    assert_eq!(
+        (outcome(0).progress.progress, outcome(0).progress.completed),
+        (1, false)
+    );
+    assert_eq!(
+        (outcome(1).progress.completed, outcome(1).completed_at),
+        (true, Some(0))
+    );
+    assert_eq!(
+        (outcome(2).progress.progress, outcome(2).completed_at),
+        (3, Some(2)),
+        "the third message of a run completes a 3-message quest; the fourth changes nothing"
+    );
 
     assert_eq!(
         h.achievement_requirement_types_blocking(GOOD, &c).unwrap(),

@@ -5,8 +5,8 @@
 //!
 //! Plugin calls: the guild's xp-formula plugin gets every activity of the batch in one call
 //! (repeated only for the members whose cooldown chain the first answers changed, which is
-//! rare); quest plugins are called once per "round" (the k-th activity of every member), since
-//! each answer is the next call's current progress; achievement plugins once per batch.
+//! rare); each quest plugin once per batch, with its quests and every member's activities in
+//! order (the plugin folds them); achievement plugins once per batch.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -23,7 +23,15 @@ use super::wit::{Event, Work, mix, ms, parse_cycle, quest_def, stats};
 use crate::db::entities::{quests, server_config};
 use crate::db::{AchievementAward, ActivityBatch, MemberDelta, QuestProgressUpdate};
 use crate::plugins::{
-    AchievementDef, CheckInput, MemberStats, ProgressInput, QuestProgress, XpContext,
+    AchievementDef, CheckInput, MemberRun, MemberStats, ProgressStep, QuestDef, QuestProgress,
+    XpContext,
+};
+
+/// What a member has on a quest they have not started.
+const NO_PROGRESS: QuestProgress = QuestProgress {
+    progress: 0,
+    quest_specific_progress: 0,
+    completed: false,
 };
 
 /// A member's running state within the batch.
@@ -235,7 +243,7 @@ impl Pipeline {
             }
         }
 
-        // Quest progress, round by round.
+        // Quest progress: one call per quest plugin.
         let quest_plugins = self.cache.quest_plugins().await;
         let mut owned: Vec<(&quests::Model, String, String, Option<DateTime<Utc>>)> = Vec::new();
         for q in active.iter() {
@@ -250,103 +258,106 @@ impl Pipeline {
             }
         }
         let mut updates: BTreeMap<(u64, i64), QuestProgressUpdate> = BTreeMap::new();
-        let rounds = members.values().map(|m| m.events.len()).max().unwrap_or(0);
         let mut call = 0u64;
-        for round in 0..rounds {
-            for (plugin, _) in &quest_plugins {
-                let mut items = Vec::new();
-                let mut keys = Vec::new();
-                for (user, m) in &members {
-                    let Some(&i) = m.events.get(round) else {
-                        continue;
-                    };
-                    for (q, p, kind, expires) in &owned {
-                        if p != plugin {
-                            continue;
-                        }
-                        let current = m.progress.get(&q.id).cloned().unwrap_or(QuestProgress {
-                            progress: 0,
-                            quest_specific_progress: 0,
-                            completed: false,
-                        });
-                        if current.completed {
-                            continue;
-                        }
-                        items.push(ProgressInput {
-                            quest: quest_def(q, kind, *expires),
-                            current,
-                            activity: events[i].to_wit(),
-                            stats: after[i],
-                        });
-                        keys.push((*user, q.id, *expires, q.reward_xp, q.reward_multiplier, i));
-                    }
-                }
-                if items.is_empty() {
+        for (plugin, _) in &quest_plugins {
+            // The plugin's quests, sent once; each member's activities, sent once.
+            let mine: Vec<&(&quests::Model, String, String, Option<DateTime<Utc>>)> =
+                owned.iter().filter(|(_, p, _, _)| p == plugin).collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let mut runs = Vec::new();
+            let mut users = Vec::new();
+            for (user, m) in &members {
+                let current: Vec<QuestProgress> = mine
+                    .iter()
+                    .map(|(q, ..)| m.progress.get(&q.id).copied().unwrap_or(NO_PROGRESS))
+                    .collect();
+                if current.iter().all(|c| c.completed) {
                     continue;
                 }
-                call += 1;
-                let ctx = self
-                    .cache
-                    .context(guild, plugin, ms(now), mix(base_seed ^ call))
-                    .await?;
-                let started = std::time::Instant::now();
-                let answer = self.plugins.quest_progress(plugin, &ctx, items).await;
-                self.plugin_time(started);
-                let answers = match answer {
-                    Ok(a) => a,
-                    Err(e) => {
-                        EngineCounters::add(&self.counters.plugin_failures, 1);
-                        tracing::warn!(guild, plugin = %plugin, error = %e, "quest plugin failed; no progress from it in this batch");
-                        continue;
-                    }
+                runs.push(MemberRun {
+                    current,
+                    steps: m
+                        .events
+                        .iter()
+                        .map(|&i| ProgressStep {
+                            activity: events[i].to_wit(),
+                            stats: after[i],
+                        })
+                        .collect(),
+                });
+                users.push(*user);
+            }
+            if runs.is_empty() {
+                continue;
+            }
+            let defs: Vec<QuestDef> = mine
+                .iter()
+                .map(|(q, _, kind, expires)| quest_def(q, kind, *expires))
+                .collect();
+            call += 1;
+            let ctx = self
+                .cache
+                .context(guild, plugin, ms(now), mix(base_seed ^ call))
+                .await?;
+            let started = std::time::Instant::now();
+            let answer = self.plugins.quest_progress(plugin, &ctx, defs, runs).await;
+            self.plugin_time(started);
+            let answers = match answer {
+                Ok(a) => a,
+                Err(e) => {
+                    EngineCounters::add(&self.counters.plugin_failures, 1);
+                    tracing::warn!(guild, plugin = %plugin, error = %e, "quest plugin failed; no progress from it in this batch");
+                    continue;
+                }
+            };
+            for (user, outcomes) in users.into_iter().zip(answers) {
+                let Some(m) = members.get_mut(&user) else {
+                    continue;
                 };
-                for ((user, quest_id, expires, reward_xp, multiplier, i), answer) in
-                    keys.into_iter().zip(answers)
-                {
-                    let Some(p) = answer else { continue };
-                    let Some(m) = members.get_mut(&user) else {
-                        continue;
-                    };
-                    let newly =
-                        p.completed && !m.progress.get(&quest_id).is_some_and(|c| c.completed);
-                    // An answer that changes nothing writes nothing (most messages do not
-                    // move most quests): no row to upsert for it.
-                    let unchanged = match m.progress.get(&quest_id) {
-                        Some(c) => {
-                            (c.progress, c.quest_specific_progress, c.completed)
-                                == (p.progress, p.quest_specific_progress, p.completed)
-                        }
-                        None => {
-                            (p.progress, p.quest_specific_progress, p.completed) == (0, 0, false)
-                        }
-                    };
-                    m.progress.insert(quest_id, p);
-                    if unchanged {
+                for ((q, _, _, expires), outcome) in mine.iter().zip(outcomes) {
+                    let Some(outcome) = outcome else { continue };
+                    let p = outcome.progress;
+                    let was = m.progress.get(&q.id).copied().unwrap_or(NO_PROGRESS);
+                    // A completed quest stays as it is; an answer that changes nothing writes
+                    // nothing (most activities do not move most quests).
+                    if was.completed
+                        || (was.progress, was.quest_specific_progress, was.completed)
+                            == (p.progress, p.quest_specific_progress, p.completed)
+                    {
                         continue;
                     }
-                    let u =
-                        updates
-                            .entry((user, quest_id))
-                            .or_insert_with(|| QuestProgressUpdate {
-                                guild_id: gid.clone(),
-                                user_id: user.to_string(),
-                                quest_id,
-                                progress: None,
-                                quest_specific_progress: None,
-                                expires_at: None,
-                                complete: false,
-                                at: now,
-                            });
+                    m.progress.insert(q.id, p);
+                    let u = updates
+                        .entry((user, q.id))
+                        .or_insert_with(|| QuestProgressUpdate {
+                            guild_id: gid.clone(),
+                            user_id: user.to_string(),
+                            quest_id: q.id,
+                            progress: None,
+                            quest_specific_progress: None,
+                            expires_at: None,
+                            complete: false,
+                            at: now,
+                        });
                     u.progress = Some(p.progress.max(0));
                     u.quest_specific_progress = Some(p.quest_specific_progress.max(0));
-                    u.expires_at = expires;
-                    if newly {
+                    u.expires_at = *expires;
+                    if p.completed {
+                        // Dated by the activity that completed it (the run's last when the
+                        // plugin did not say which).
+                        let i = outcome
+                            .completed_at
+                            .and_then(|k| m.events.get(usize::try_from(k).ok()?))
+                            .or(m.events.last())
+                            .copied();
+                        let at = i.map_or(now, |i| events[i].at);
                         u.complete = true;
-                        // Completed by this event: its time is the completion time.
-                        u.at = events[i].at;
-                        m.stats.xp = m.stats.xp.saturating_add(reward_xp);
-                        if multiplier != 1.0 {
-                            m.multipliers.push((multiplier, expires, events[i].at));
+                        u.at = at;
+                        m.stats.xp = m.stats.xp.saturating_add(q.reward_xp);
+                        if q.reward_multiplier != 1.0 {
+                            m.multipliers.push((q.reward_multiplier, *expires, at));
                         }
                     }
                 }

@@ -117,6 +117,33 @@ fn check_intents(result: &Result<Vec<types::Intent>, String>) -> Result<(), Stri
     }
 }
 
+/// A quest answer has one entry per run and per quest, and names a completing activity only
+/// within its own run.
+fn check_progress(
+    answer: &[Vec<Option<quest_type::ProgressOutcome>>],
+    quests: usize,
+    runs: &[quest_type::MemberRun],
+) -> Result<(), String> {
+    same_len(answer.len(), runs.len())?;
+    answer.iter().zip(runs).try_for_each(|(outcomes, run)| {
+        same_len(outcomes.len(), quests)?;
+        outcomes
+            .iter()
+            .flatten()
+            .filter_map(|o| o.completed_at)
+            .try_for_each(|at| {
+                if usize::try_from(at).is_ok_and(|at| at < run.steps.len()) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "named activity {at} as completing a quest in a run of {} activities",
+                        run.steps.len()
+                    ))
+                }
+            })
+    })
+}
+
 impl PluginHost {
     fn run<R>(
         &self,
@@ -312,21 +339,29 @@ impl PluginHost {
         .await
     }
 
-    /// New progress for each input, in order; `None` = unchanged.
+    /// For each member's run, for each quest, the progress after the run; `None` = unchanged.
+    /// The answer must have one entry per run and per quest, and name a completing activity
+    /// only within its run.
     pub fn quest_progress_blocking(
         &self,
         plugin: &str,
         ctx: &CallContext,
-        items: &[quest_type::ProgressInput],
-    ) -> Result<Vec<Option<types::QuestProgress>>, PluginError> {
-        let want = items.len();
+        quests: &[types::QuestDef],
+        runs: &[quest_type::MemberRun],
+    ) -> Result<Vec<Vec<Option<quest_type::ProgressOutcome>>>, PluginError> {
+        let work = runs
+            .iter()
+            .map(|r| r.steps.len().saturating_mul(quests.len().max(1)))
+            .fold(0usize, usize::saturating_add);
         self.run_items(
             plugin,
             Some(PluginKind::QuestType),
             ctx,
-            want,
-            |store, e| kind(&e.quest_type)?.call_progress(store, items),
-            |r: &Vec<Option<types::QuestProgress>>| same_len(r.len(), want),
+            work,
+            |store, e| kind(&e.quest_type)?.call_progress(store, quests, runs),
+            |r: &Vec<Vec<Option<quest_type::ProgressOutcome>>>| {
+                check_progress(r, quests.len(), runs)
+            },
         )
     }
 
@@ -334,11 +369,12 @@ impl PluginHost {
         &self,
         plugin: &str,
         ctx: &CallContext,
-        items: Vec<quest_type::ProgressInput>,
-    ) -> Result<Vec<Option<types::QuestProgress>>, PluginError> {
+        quests: Vec<types::QuestDef>,
+        runs: Vec<quest_type::MemberRun>,
+    ) -> Result<Vec<Vec<Option<quest_type::ProgressOutcome>>>, PluginError> {
         let (name, ctx) = (plugin.to_owned(), ctx.clone());
         self.off_thread(plugin, move |h| {
-            h.quest_progress_blocking(&name, &ctx, &items)
+            h.quest_progress_blocking(&name, &ctx, &quests, &runs)
         })
         .await
     }
@@ -564,4 +600,72 @@ fn kind<T>(exports: &Option<T>) -> wasmtime::Result<&T> {
     exports
         .as_ref()
         .ok_or_else(|| wasmtime::format_err!("interface not exported (checked at load time)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(steps: usize) -> quest_type::MemberRun {
+        quest_type::MemberRun {
+            current: Vec::new(),
+            steps: (0..steps)
+                .map(|_| quest_type::ProgressStep {
+                    activity: types::Activity {
+                        guild: 1,
+                        channel: 2,
+                        parent_channel: None,
+                        user: 3,
+                        roles: Vec::new(),
+                        at: 0,
+                        kind: types::ActivityKind::Voice(types::VoiceDetails { seconds: 1 }),
+                    },
+                    stats: types::MemberStats {
+                        xp: 0,
+                        level: 0,
+                        messages: 0,
+                        voice_time_seconds: 0,
+                        total_messages: 0,
+                        total_reactions: 0,
+                        commands_used: 0,
+                        last_message_time: None,
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    fn done(at: Option<u32>) -> Option<quest_type::ProgressOutcome> {
+        Some(quest_type::ProgressOutcome {
+            progress: types::QuestProgress {
+                progress: 1,
+                quest_specific_progress: 0,
+                completed: at.is_some(),
+            },
+            completed_at: at,
+        })
+    }
+
+    #[test]
+    fn quest_answers_must_match_the_runs_and_stay_within_them() {
+        let runs = [run(2), run(1)];
+        assert_eq!(
+            check_progress(
+                &[vec![done(Some(1)), None], vec![None, done(Some(0))]],
+                2,
+                &runs
+            ),
+            Ok(())
+        );
+        let short = check_progress(&[vec![None, None]], 2, &runs).unwrap_err();
+        assert!(short.contains("1 results for 2 inputs"), "{short}");
+        let narrow = check_progress(&[vec![None], vec![None]], 2, &runs).unwrap_err();
+        assert!(narrow.contains("1 results for 2 inputs"), "{narrow}");
+        let outside =
+            check_progress(&[vec![None, None], vec![done(Some(1)), None]], 2, &runs).unwrap_err();
+        assert!(
+            outside.contains("activity 1") && outside.contains("run of 1"),
+            "{outside}"
+        );
+    }
 }

@@ -49,7 +49,7 @@ pub use watcher::PluginWatcher;
 
 /// The contract's data types, generated from `wit/`, under their WIT names.
 pub use bindings::achievement_check::CheckInput;
-pub use bindings::quest_type::ProgressInput;
+pub use bindings::quest_type::{MemberRun, ProgressOutcome, ProgressStep};
 pub use bindings::types::{
     AchievementDef, AchievementTemplate, Activity, ActivityKind, CardData, CommandDetails,
     CommandInvocation, CommandOption, CommandSpec, Difficulty, Embed, EmbedField, Intent,

@@ -95,24 +95,25 @@ mod tests {
         }
     }
 
-    fn input(q: QuestDef, current: QuestProgress, activity: Activity) -> ProgressInput {
-        ProgressInput {
-            quest: q,
+    /// `progress_one` for one activity, with no stats.
+    fn step(q: QuestDef, current: QuestProgress, activity: Activity) -> Option<QuestProgress> {
+        CounterQuests::progress_one(&ProgressInput {
+            quest: &q,
             current,
-            activity,
-            stats: MemberStats::default(),
-        }
+            activity: &activity,
+            stats: &MemberStats::default(),
+        })
     }
 
     #[test]
     fn messages_count_until_complete() {
         let mut current = QuestProgress::default();
         for i in 1..=3 {
-            let next = CounterQuests::progress_one(&input(
+            let next = step(
                 quest("total_messages", 3),
                 current,
                 Activity::message(1, 2, 3, 100, 5),
-            ))
+            )
             .expect("a message advances a message quest");
             assert_eq!(next.progress, i);
             assert_eq!(next.completed, i == 3);
@@ -120,11 +121,11 @@ mod tests {
         }
         // Completed quests no longer change.
         assert_eq!(
-            CounterQuests::progress_one(&input(
+            step(
                 quest("total_messages", 3),
                 current,
                 Activity::message(1, 2, 3, 100, 5)
-            )),
+            ),
             None
         );
     }
@@ -132,46 +133,42 @@ mod tests {
     #[test]
     fn voice_adds_seconds_and_other_activities_do_not_count() {
         let q = quest("voice_time_seconds", 600);
-        let p = CounterQuests::progress_one(&input(
+        let p = step(
             q.clone(),
             QuestProgress::default(),
             Activity::voice(1, 2, 3, 0, 420),
-        ));
+        );
         assert_eq!(
             p.as_ref().map(|p| (p.progress, p.completed)),
             Some((420, false))
         );
-        let p = CounterQuests::progress_one(&input(
-            q.clone(),
-            p.unwrap(),
-            Activity::voice(1, 2, 3, 0, 180),
-        ));
+        let p = step(q.clone(), p.unwrap(), Activity::voice(1, 2, 3, 0, 180));
         assert_eq!(p.map(|p| (p.progress, p.completed)), Some((600, true)));
         assert_eq!(
-            CounterQuests::progress_one(&input(
+            step(
                 q,
                 QuestProgress::default(),
                 Activity::message(1, 2, 3, 0, 1)
-            )),
+            ),
             None
         );
         let r = quest("total_reactions", 1);
         assert!(
-            CounterQuests::progress_one(&input(
+            step(
                 r,
                 QuestProgress::default(),
                 Activity::reaction(1, 2, 3, 0, "🎉")
-            ))
+            )
             .unwrap()
             .completed
         );
         let c = quest("commands_used", 2);
         assert_eq!(
-            CounterQuests::progress_one(&input(
+            step(
                 c,
                 QuestProgress::default(),
                 Activity::command(1, 2, 3, 0, "rank")
-            ))
+            )
             .unwrap()
             .progress,
             1
@@ -182,40 +179,68 @@ mod tests {
     fn expired_and_unknown_quests_are_unchanged() {
         let expired = Activity::message(1, 2, 3, 1_000_000, 5);
         assert_eq!(
-            CounterQuests::progress_one(&input(
+            step(
                 quest("total_messages", 3),
                 QuestProgress::default(),
                 expired
-            )),
+            ),
             None
         );
         assert_eq!(
-            CounterQuests::progress_one(&input(
+            step(
                 quest("streak_days", 3),
                 QuestProgress::default(),
                 Activity::message(1, 2, 3, 0, 5)
-            )),
+            ),
             None
         );
     }
 
+    fn run(steps: Vec<Activity>) -> MemberRun {
+        MemberRun {
+            current: vec![QuestProgress::default(); 2],
+            steps: steps
+                .into_iter()
+                .map(|activity| ProgressStep {
+                    activity,
+                    stats: MemberStats::default(),
+                })
+                .collect(),
+        }
+    }
+
     #[test]
-    fn batch_keeps_order() {
-        let items = vec![
-            input(
-                quest("total_messages", 1),
-                QuestProgress::default(),
-                Activity::message(1, 2, 3, 0, 5),
+    fn a_run_folds_in_order_and_names_the_completing_activity() {
+        let quests = vec![quest("total_messages", 2), quest("total_reactions", 5)];
+        let out = CounterQuests::progress(
+            quests,
+            vec![
+                run(vec![
+                    Activity::message(1, 2, 3, 0, 5),
+                    Activity::reaction(1, 2, 3, 0, "🎉"),
+                    Activity::message(1, 2, 3, 0, 5),
+                    Activity::message(1, 2, 3, 0, 5),
+                ]),
+                run(vec![Activity::voice(1, 2, 4, 0, 60)]),
+            ],
+        );
+        assert_eq!(out.len(), 2);
+        let messages = out[0][0].expect("two messages complete the message quest");
+        assert_eq!(
+            (
+                messages.progress.progress,
+                messages.progress.completed,
+                messages.completed_at
             ),
-            input(
-                quest("total_reactions", 1),
-                QuestProgress::default(),
-                Activity::message(1, 2, 3, 0, 5),
-            ),
-        ];
-        let out = CounterQuests::progress(items);
-        assert!(out[0].as_ref().is_some_and(|p| p.completed));
-        assert_eq!(out[1], None);
+            (2, true, Some(2)),
+            "completed by the second message (step 2); the third changes nothing"
+        );
+        let reactions = out[0][1].expect("the reaction counts");
+        assert_eq!(
+            (reactions.progress.progress, reactions.completed_at),
+            (1, None)
+        );
+        assert_eq!(out[1], vec![None, None], "voice moves neither quest");
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod streak;
 
 use questline_plugin_sdk::*;
 
-pub use streak::{Streak, record_activity};
+pub use streak::{Streak, load, record_activity, save};
 
 /// The requirement type this plugin understands.
 pub const STREAK_DAYS: &str = "streak_days";
@@ -93,19 +93,50 @@ impl QuestType for StreakQuests {
     }
 
     fn progress_one(input: &ProgressInput) -> Option<QuestProgress> {
-        if input.quest.requirement_type != STREAK_DAYS || input.current.completed {
-            return None;
-        }
-        if input
-            .quest
-            .expires_at
-            .is_some_and(|end| input.activity.at >= end)
-        {
+        if !counts(input) {
             return None;
         }
         let streak = record_activity(input.activity.user, input.activity.at);
-        progress_for(&input.quest, &input.current, &streak)
+        progress_for(input.quest, &input.current, &streak)
     }
+
+    /// One store read and at most one write per member and batch, not one per activity and
+    /// quest: the streak advances in memory over the member's run.
+    fn progress(quests: Vec<QuestDef>, runs: Vec<MemberRun>) -> Vec<Vec<Option<ProgressOutcome>>> {
+        runs.iter()
+            .map(|run| {
+                let Some(user) = run.steps.first().map(|s| s.activity.user) else {
+                    return vec![None; quests.len()];
+                };
+                let stored = load(user);
+                let mut streak = stored;
+                let out = fold_run(&quests, run, |input| {
+                    streak = streak.advance(utc_day(input.activity.at));
+                    if counts(input) {
+                        progress_for(input.quest, &input.current, &streak)
+                    } else {
+                        None
+                    }
+                });
+                // Activity after every quest was completed still extends the streak.
+                for s in &run.steps {
+                    streak = streak.advance(utc_day(s.activity.at));
+                }
+                save(user, stored, streak);
+                out
+            })
+            .collect()
+    }
+}
+
+/// Whether `input` can move its quest: a streak quest, not completed, not expired.
+fn counts(input: &ProgressInput) -> bool {
+    input.quest.requirement_type == STREAK_DAYS
+        && !input.current.completed
+        && input
+            .quest
+            .expires_at
+            .is_none_or(|end| input.activity.at < end)
 }
 
 export_plugin!(StreakQuests, kinds: [quest_type]);
@@ -132,11 +163,62 @@ mod tests {
 
     fn run(current: &QuestProgress, user: u64, day: i64, hour: i64) -> Option<QuestProgress> {
         StreakQuests::progress_one(&ProgressInput {
-            quest: quest(3),
+            quest: &quest(3),
             current: *current,
-            activity: Activity::message(1, 2, user, day * DAY_MS + hour * 3_600_000, 5),
-            stats: MemberStats::default(),
+            activity: &Activity::message(1, 2, user, day * DAY_MS + hour * 3_600_000, 5),
+            stats: &MemberStats::default(),
         })
+    }
+
+    fn member_run(user: u64, days: &[i64]) -> MemberRun {
+        MemberRun {
+            current: vec![QuestProgress::default()],
+            steps: days
+                .iter()
+                .map(|day| ProgressStep {
+                    activity: Activity::message(1, 2, user, day * DAY_MS, 5),
+                    stats: MemberStats::default(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_run_advances_the_streak_once_per_day_and_stores_it_once() {
+        testing::reset();
+        let out = StreakQuests::progress(
+            vec![quest(3)],
+            vec![
+                member_run(7, &[100, 100, 101, 102, 103]),
+                member_run(8, &[100]),
+            ],
+        );
+        let seven = out[0][0].expect("the streak quest moved");
+        assert_eq!(
+            (
+                seven.progress.progress,
+                seven.progress.completed,
+                seven.completed_at
+            ),
+            (3, true, Some(3)),
+            "completed by the activity on day 102"
+        );
+        assert_eq!(out[1][0].map(|o| o.progress.progress), Some(1));
+        // The day after completion still counts towards the stored streak.
+        assert_eq!(
+            load(7),
+            Streak {
+                last_day: 103,
+                days: 4
+            }
+        );
+        assert_eq!(
+            load(8),
+            Streak {
+                last_day: 100,
+                days: 1
+            }
+        );
     }
 
     #[test]

@@ -33,25 +33,34 @@ fn key(user: Snowflake) -> String {
     format!("streak:{user}")
 }
 
-/// Records activity by `user` at `at` and returns their streak.
+/// The stored streak of `user` (none yet: the default).
 ///
 /// WHY tolerate store errors: a full or unreachable store must not break quest progress for
 /// everyone; the streak is then computed from what could be read, and the problem logged.
-pub fn record_activity(user: Snowflake, at: Timestamp) -> Streak {
-    let day = utc_day(at);
-    let stored = match kv::get_json::<Streak>(&key(user)) {
+pub fn load(user: Snowflake) -> Streak {
+    match kv::get_json::<Streak>(&key(user)) {
         Ok(s) => s.unwrap_or_default(),
         Err(e) => {
             warn!("streak-quests: could not read the streak of {user}: {e}");
             Streak::default()
         }
-    };
-    let next = stored.advance(day);
+    }
+}
+
+/// Stores `next` as the streak of `user` if it differs from `stored` (what [`load`] gave).
+pub fn save(user: Snowflake, stored: Streak, next: Streak) {
     if next != stored
         && let Err(e) = kv::set_json(&key(user), &next)
     {
         warn!("streak-quests: could not save the streak of {user}: {e}");
     }
+}
+
+/// Records activity by `user` at `at` and returns their streak.
+pub fn record_activity(user: Snowflake, at: Timestamp) -> Streak {
+    let stored = load(user);
+    let next = stored.advance(utc_day(at));
+    save(user, stored, next);
     next
 }
 
