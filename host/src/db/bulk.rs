@@ -100,10 +100,14 @@ pub(crate) async fn write_xp<C: ConnectionTrait>(
         for (g, u, xp, level) in chunk {
             values.extend([(*g).into(), (*u).into(), (*xp).into(), (*level).into()]);
         }
+        // An upsert, not `UPDATE ... FROM (VALUES ...)`: PostgreSQL plans that join as a
+        // hash join over a sequential scan of the whole table once the table outgrows the
+        // list, while an upsert finds each row through the unique index. Every row exists
+        // (the counters upsert made it in this transaction).
         let sql = format!(
-            "UPDATE levels SET xp = v.column3, level = v.column4 \
-             FROM (VALUES {}) AS v \
-             WHERE levels.guild_id = v.column1 AND levels.user_id = v.column2",
+            "INSERT INTO levels (guild_id, user_id, xp, level) VALUES {} \
+             ON CONFLICT (guild_id, user_id) DO UPDATE SET \
+               xp = excluded.xp, level = excluded.level",
             values_list(chunk.len(), 4)
         );
         let updated = c
@@ -238,38 +242,64 @@ pub(crate) async fn write_progress<C: ConnectionTrait>(
             values
         };
         let list = values_list(chunk.len(), 6);
-        // Two statements because `None` means "keep", which `excluded` cannot express: first
-        // the rows that do not exist yet, then every row's given values.
-        c.execute(Statement::from_sql_and_values(
-            backend,
-            format!(
-                "INSERT INTO user_quests (guild_id, user_id, quest_id, progress, \
-                   quest_specific_progress, completed, expires_at) \
-                 SELECT v.column1, v.column2, v.column3, COALESCE(v.column4, 0), \
-                   COALESCE(v.column5, 0), FALSE, v.column6 \
-                 FROM (VALUES {list}) AS v WHERE TRUE \
-                 ON CONFLICT (guild_id, user_id, quest_id) DO NOTHING"
-            ),
-            values(),
-        ))
-        .await?;
-        let updated = user_quests::Model::find_by_statement(Statement::from_sql_and_values(
-            backend,
-            format!(
-                "UPDATE user_quests SET \
-                   progress = COALESCE(v.column4, user_quests.progress), \
-                   quest_specific_progress = \
-                     COALESCE(v.column5, user_quests.quest_specific_progress), \
-                   expires_at = COALESCE(v.column6, user_quests.expires_at) \
-                 FROM (VALUES {list}) AS v \
-                 WHERE user_quests.guild_id = v.column1 AND user_quests.user_id = v.column2 \
-                   AND user_quests.quest_id = v.column3 \
-                 RETURNING {PROGRESS_COLUMNS}"
-            ),
-            values(),
-        ))
-        .all(c)
-        .await?;
+        let updated = if chunk
+            .iter()
+            .all(|u| u.progress.is_some() && u.quest_specific_progress.is_some())
+        {
+            // What the engine's batches send: one upsert through the unique index (an
+            // `UPDATE ... FROM (VALUES ...)` join becomes a sequential scan of the table).
+            user_quests::Model::find_by_statement(Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "INSERT INTO user_quests (guild_id, user_id, quest_id, progress, \
+                       quest_specific_progress, completed, expires_at) \
+                     SELECT v.column1, v.column2, v.column3, v.column4, v.column5, FALSE, \
+                       v.column6 \
+                     FROM (VALUES {list}) AS v WHERE TRUE \
+                     ON CONFLICT (guild_id, user_id, quest_id) DO UPDATE SET \
+                       progress = excluded.progress, \
+                       quest_specific_progress = excluded.quest_specific_progress, \
+                       expires_at = COALESCE(excluded.expires_at, user_quests.expires_at) \
+                     RETURNING {PROGRESS_COLUMNS}"
+                ),
+                values(),
+            ))
+            .all(c)
+            .await?
+        } else {
+            // Two statements because `None` means "keep", which `excluded` cannot express:
+            // first the rows that do not exist yet, then every row's given values.
+            c.execute(Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "INSERT INTO user_quests (guild_id, user_id, quest_id, progress, \
+                       quest_specific_progress, completed, expires_at) \
+                     SELECT v.column1, v.column2, v.column3, COALESCE(v.column4, 0), \
+                       COALESCE(v.column5, 0), FALSE, v.column6 \
+                     FROM (VALUES {list}) AS v WHERE TRUE \
+                     ON CONFLICT (guild_id, user_id, quest_id) DO NOTHING"
+                ),
+                values(),
+            ))
+            .await?;
+            user_quests::Model::find_by_statement(Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "UPDATE user_quests SET \
+                       progress = COALESCE(v.column4, user_quests.progress), \
+                       quest_specific_progress = \
+                         COALESCE(v.column5, user_quests.quest_specific_progress), \
+                       expires_at = COALESCE(v.column6, user_quests.expires_at) \
+                     FROM (VALUES {list}) AS v \
+                     WHERE user_quests.guild_id = v.column1 AND user_quests.user_id = v.column2 \
+                       AND user_quests.quest_id = v.column3 \
+                     RETURNING {PROGRESS_COLUMNS}"
+                ),
+                values(),
+            ))
+            .all(c)
+            .await?
+        };
         if updated.len() != chunk.len() {
             return Err(DbError::Other(format!(
                 "quest progress update matched {} rows for {} updates",
