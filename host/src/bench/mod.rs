@@ -54,6 +54,8 @@ pub struct BenchOptions {
     pub half_rate: bool,
     pub batch_max_events: usize,
     pub batch_max_wait_ms: u64,
+    /// `[engine] commit_lanes` of the runs (0 = one per core, at most 4).
+    pub commit_lanes: usize,
     /// How long the ceiling probe runs (0 skips it), and from how many connections.
     pub ceiling: Duration,
     pub ceiling_clients: usize,
@@ -79,6 +81,7 @@ impl Default for BenchOptions {
             half_rate: false,
             batch_max_events: EngineConfig::default().batch_max_events,
             batch_max_wait_ms: EngineConfig::default().batch_max_wait_ms,
+            commit_lanes: EngineConfig::default().commit_lanes,
             ceiling: Duration::from_secs(3),
             ceiling_clients: 1,
             plugins: PluginsConfig {
@@ -389,6 +392,7 @@ fn engine_config(opts: &BenchOptions, batch_max_events: usize) -> EngineConfig {
     EngineConfig {
         batch_max_events,
         batch_max_wait_ms: opts.batch_max_wait_ms,
+        commit_lanes: opts.commit_lanes,
         queue_capacity: opts.batch_max_events.max(1) * 4,
         tick_secs: 24 * 3600,
         seed: Some(opts.workload.seed),

@@ -44,6 +44,10 @@ pub struct BenchArgs {
     /// the bot's own, `[engine] batch_max_wait_ms`).
     #[arg(long, default_value_t = crate::engine::EngineConfig::default().batch_max_wait_ms)]
     pub batch_wait_ms: u64,
+    /// Transactions committing a batch side by side on PostgreSQL (default: the bot's own,
+    /// `[engine] commit_lanes`; 0 = one per core, at most 4).
+    #[arg(long, default_value_t = crate::engine::EngineConfig::default().commit_lanes)]
+    pub commit_lanes: usize,
     /// Seconds the database's single-row update ceiling is measured (0 skips it).
     #[arg(long, default_value_t = 3.0)]
     pub ceiling_secs: f64,
@@ -96,6 +100,7 @@ pub async fn run(
         half_rate: args.half_rate,
         batch_max_events: args.batch_max,
         batch_max_wait_ms: args.batch_wait_ms,
+        commit_lanes: args.commit_lanes,
         ceiling: Duration::from_secs_f64(args.ceiling_secs),
         ceiling_clients: args.ceiling_clients,
         plugins,

@@ -15,6 +15,10 @@ pub struct EngineConfig {
     /// Longest a batch that starts on an idle engine waits for more events, in milliseconds
     /// (events that arrive while a batch commits never wait for it).
     pub batch_max_wait_ms: u64,
+    /// How many transactions commit a batch side by side on PostgreSQL (disjoint guilds,
+    /// each on its own connection); 0 = one per core of this machine, at most 4. Raise it
+    /// when PostgreSQL runs on a bigger machine than the bot. SQLite always uses one.
+    pub commit_lanes: usize,
     /// XP formula used when a guild has not chosen one (`server_config.xp_formula_plugin`).
     pub default_xp_plugin: String,
     /// How many times a batch whose commit failed is retried (after the repository's own
@@ -58,6 +62,7 @@ impl Default for EngineConfig {
             queue_capacity: 50_000,
             batch_max_events: 8_192,
             batch_max_wait_ms: 10,
+            commit_lanes: 0,
             default_xp_plugin: "mee6-xp".to_string(),
             commit_attempts: 3,
             tick_secs: 60,

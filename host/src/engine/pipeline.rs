@@ -34,10 +34,14 @@ use crate::plugins::PluginHost;
 /// How many guilds of a batch are prepared at once (see [`Pipeline::process_events`]).
 const PREPARE_CONCURRENCY: usize = 4;
 
-/// How many transactions commit a batch side by side: one per core, at most 4. On
-/// PostgreSQL one transaction keeps one backend (one core) busy while the bot waits for it;
-/// lanes let the server use the machine's other cores (SQLite always takes one).
-fn commit_lanes() -> usize {
+/// How many transactions commit a batch side by side: `[engine] commit_lanes`, or by default
+/// one per core, at most 4. On PostgreSQL one transaction keeps one backend (one core) busy
+/// while the bot waits for it; lanes let the server use the machine's other cores (SQLite
+/// always takes one).
+fn commit_lanes(configured: usize) -> usize {
+    if configured > 0 {
+        return configured;
+    }
     std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
@@ -94,6 +98,7 @@ impl Pipeline {
             config.quests,
         );
         let seed = config.seed.unwrap_or_else(rand::random);
+        let lanes = commit_lanes(config.commit_lanes);
         Self {
             db: deps.db,
             plugins: deps.plugins,
@@ -112,7 +117,7 @@ impl Pipeline {
             retry: Mutex::new(Vec::new()),
             achievements_seeded: tokio::sync::Mutex::new(HashSet::new()),
             heartbeat: Heartbeat::new(),
-            commit_lanes: commit_lanes(),
+            commit_lanes: lanes,
         }
     }
 
