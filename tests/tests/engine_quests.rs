@@ -108,6 +108,29 @@ both_backends! {
     }
 }
 
+both_backends! {
+    async fn a_quest_completed_mid_batch_is_dated_and_boosts_from_its_completing_activity(t) {
+        // One batch, five messages 61 s apart (each past the 60 s cooldown): the third
+        // completes the quest, so the boost applies to messages 3-5 and not 1-2, and the
+        // completion is dated by message 3, not by the batch's last activity.
+        let start = at("2026-01-05T10:00:00Z");
+        let mut h = Harness::new(&t, engine_config(), start).await;
+        h.no_default_achievements().await;
+        let quest = h.db.create_quest(chatter(2.0)).await.expect("quest");
+        let messages: Vec<_> =
+            (0..5).map(|i| msg(7, i + 1, start + Duration::seconds(61 * i as i64))).collect();
+        h.batch(messages).await;
+        assert_eq!(completions(&h.effects()), vec![(7, quest.id)]);
+        let uq = h.db.get_user_active_quests(GID, "7").await.expect("quests");
+        let p = uq[0].progress.clone().expect("row");
+        assert_eq!((p.progress, p.completed), (3, true));
+        assert_eq!(p.completed_at, Some(start + Duration::seconds(122)), "dated by message 3");
+        // 2 messages at 15-25 XP, 3 boosted to 30-50, and the 100 XP reward.
+        let xp = h.xp(7).await;
+        assert!((100 + 2 * 15 + 3 * 30..=100 + 2 * 25 + 3 * 50).contains(&xp), "got {xp}");
+    }
+}
+
 async fn active_by_cycle(h: &Harness) -> BTreeMap<String, Vec<i64>> {
     let mut out: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for q in
