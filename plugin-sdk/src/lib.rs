@@ -59,6 +59,14 @@
 //! the host discovers what the plugin does. The contract's calls are batch-shaped to keep
 //! call overhead low; the traits let you handle one item at a time and batch for you.
 //!
+//! A quest type gets, once per batch, the guild's quests of its requirement types and each
+//! active member's run (their activities in order, with their progress on each quest). You
+//! write [`QuestType::progress_one`] for one activity and one quest; the default
+//! [`QuestType::progress`] folds it over each run with [`fold_run`] (each activity sees the
+//! progress the one before left, and a completed quest stops changing) and tells the host
+//! which activity completed a quest. Override `progress` when a member has state of your own,
+//! to read and write it once per run (`streak-quests` does this with its streak).
+//!
 //! ## Talking to the host
 //!
 //! A plugin sees no network, files or database; the host gives it:
