@@ -214,17 +214,7 @@ impl Db {
     }
 
     /// One transaction over `parts`, retried as a whole on a transient error.
-    async fn commit_parts(
-        &self,
-        parts: &[Part<'_>],
-    ) -> Result<
-        (
-            Vec<BatchOutcome>,
-            Vec<levels::Model>,
-            Vec<user_quests::Model>,
-        ),
-        DbError,
-    > {
+    async fn commit_parts(&self, parts: &[Part<'_>]) -> Result<Applied, DbError> {
         self.retry("apply_batch", || async {
             let txn = self.conn().begin().await?;
             let mut outcomes = Vec::with_capacity(parts.len());
@@ -327,6 +317,14 @@ fn merged_members(batch: &ActivityBatch) -> Result<Vec<MemberDelta>, DbError> {
     Ok(members)
 }
 
+/// What applying parts did: one outcome per part, and every `levels` and `user_quests` row as
+/// the transaction leaves them (for the caches).
+type Applied = (
+    Vec<BatchOutcome>,
+    Vec<levels::Model>,
+    Vec<user_quests::Model>,
+);
+
 /// A batch with its merged members, sorted, and its guild's curve.
 type Part<'c> = (Vec<MemberDelta>, ActivityBatch, &'c dyn LevelCurve);
 
@@ -358,17 +356,7 @@ fn disjoint_groups(parts: &[Part<'_>]) -> Vec<std::ops::Range<usize>> {
 ///
 /// Returns one outcome per part, and every `levels` and `user_quests` row as this transaction
 /// leaves it (for the caches).
-async fn apply_in<C: ConnectionTrait>(
-    txn: &C,
-    parts: &[Part<'_>],
-) -> Result<
-    (
-        Vec<BatchOutcome>,
-        Vec<levels::Model>,
-        Vec<user_quests::Model>,
-    ),
-    DbError,
-> {
+async fn apply_in<C: ConnectionTrait>(txn: &C, parts: &[Part<'_>]) -> Result<Applied, DbError> {
     let mut outs: Vec<BatchOutcome> = vec![BatchOutcome::default(); parts.len()];
     let mut curves: HashMap<String, &dyn LevelCurve> = HashMap::new();
     let mut all_members: Vec<MemberDelta> = Vec::new();

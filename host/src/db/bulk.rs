@@ -250,17 +250,15 @@ pub(crate) async fn write_progress<C: ConnectionTrait>(
             // `UPDATE ... FROM (VALUES ...)` join becomes a sequential scan of the table).
             user_quests::Model::find_by_statement(Statement::from_sql_and_values(
                 backend,
-                format!(
-                    "INSERT INTO user_quests (guild_id, user_id, quest_id, progress, \
-                       quest_specific_progress, completed, expires_at) \
-                     SELECT v.column1, v.column2, v.column3, v.column4, v.column5, FALSE, \
-                       v.column6 \
-                     FROM (VALUES {list}) AS v WHERE TRUE \
-                     ON CONFLICT (guild_id, user_id, quest_id) DO UPDATE SET \
-                       progress = excluded.progress, \
-                       quest_specific_progress = excluded.quest_specific_progress, \
-                       expires_at = COALESCE(excluded.expires_at, user_quests.expires_at) \
-                     RETURNING {PROGRESS_COLUMNS}"
+                progress_insert(
+                    &list,
+                    &format!(
+                        "DO UPDATE SET \
+                           progress = excluded.progress, \
+                           quest_specific_progress = excluded.quest_specific_progress, \
+                           expires_at = COALESCE(excluded.expires_at, user_quests.expires_at) \
+                         RETURNING {PROGRESS_COLUMNS}"
+                    ),
                 ),
                 values(),
             ))
@@ -271,14 +269,7 @@ pub(crate) async fn write_progress<C: ConnectionTrait>(
             // first the rows that do not exist yet, then every row's given values.
             c.execute(Statement::from_sql_and_values(
                 backend,
-                format!(
-                    "INSERT INTO user_quests (guild_id, user_id, quest_id, progress, \
-                       quest_specific_progress, completed, expires_at) \
-                     SELECT v.column1, v.column2, v.column3, COALESCE(v.column4, 0), \
-                       COALESCE(v.column5, 0), FALSE, v.column6 \
-                     FROM (VALUES {list}) AS v WHERE TRUE \
-                     ON CONFLICT (guild_id, user_id, quest_id) DO NOTHING"
-                ),
+                progress_insert(&list, "DO NOTHING"),
                 values(),
             ))
             .await?;
@@ -310,6 +301,19 @@ pub(crate) async fn write_progress<C: ConnectionTrait>(
         written.extend(updated);
     }
     Ok(written)
+}
+
+/// The insert of [`write_progress`]: the `VALUES` rows `list` as new progress rows (0 where a
+/// value is `None`), then `on_conflict` for rows that exist.
+fn progress_insert(list: &str, on_conflict: &str) -> String {
+    format!(
+        "INSERT INTO user_quests (guild_id, user_id, quest_id, progress, \
+           quest_specific_progress, completed, expires_at) \
+         SELECT v.column1, v.column2, v.column3, COALESCE(v.column4, 0), \
+           COALESCE(v.column5, 0), FALSE, v.column6 \
+         FROM (VALUES {list}) AS v WHERE TRUE \
+         ON CONFLICT (guild_id, user_id, quest_id) {on_conflict}"
+    )
 }
 
 /// Marks progress rows completed unless they already were, and returns the ones this call

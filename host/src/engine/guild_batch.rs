@@ -322,10 +322,7 @@ impl Pipeline {
                     let was = m.progress.get(&q.id).copied().unwrap_or(NO_PROGRESS);
                     // A completed quest stays as it is; an answer that changes nothing writes
                     // nothing (most activities do not move most quests).
-                    if was.completed
-                        || (was.progress, was.quest_specific_progress, was.completed)
-                            == (p.progress, p.quest_specific_progress, p.completed)
-                    {
+                    if was.completed || was == p {
                         continue;
                     }
                     m.progress.insert(q.id, p);

@@ -84,16 +84,7 @@ pub fn stats(row: Option<&levels::Model>) -> MemberStats {
             commands_used: m.commands_used,
             last_message_time: m.last_message_time.map(ms),
         },
-        None => MemberStats {
-            xp: 0,
-            level: 0,
-            messages: 0,
-            voice_time_seconds: 0,
-            total_messages: 0,
-            total_reactions: 0,
-            commands_used: 0,
-            last_message_time: None,
-        },
+        None => MemberStats::default(),
     }
 }
 

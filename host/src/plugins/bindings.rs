@@ -14,3 +14,19 @@ pub(crate) use self::exports::questline::plugin::{
     achievement_check, card_style, commands, metadata, quest_type, xp_formula,
 };
 pub(crate) use self::questline::plugin::{clock, config, kv, log, random, types};
+
+impl Default for types::MemberStats {
+    /// A member with no activity yet (what the engine sends for a member never seen).
+    fn default() -> Self {
+        types::MemberStats {
+            xp: 0,
+            level: 0,
+            messages: 0,
+            voice_time_seconds: 0,
+            total_messages: 0,
+            total_reactions: 0,
+            commands_used: 0,
+            last_message_time: None,
+        }
+    }
+}

@@ -620,16 +620,7 @@ mod tests {
                         at: 0,
                         kind: types::ActivityKind::Voice(types::VoiceDetails { seconds: 1 }),
                     },
-                    stats: types::MemberStats {
-                        xp: 0,
-                        level: 0,
-                        messages: 0,
-                        voice_time_seconds: 0,
-                        total_messages: 0,
-                        total_reactions: 0,
-                        commands_used: 0,
-                        last_message_time: None,
-                    },
+                    stats: types::MemberStats::default(),
                 })
                 .collect(),
         }

@@ -40,16 +40,7 @@ pub fn ctx() -> CallContext {
 }
 
 pub fn stats() -> MemberStats {
-    MemberStats {
-        xp: 0,
-        level: 0,
-        messages: 0,
-        voice_time_seconds: 0,
-        total_messages: 0,
-        total_reactions: 0,
-        commands_used: 0,
-        last_message_time: None,
-    }
+    MemberStats::default()
 }
 
 pub fn activity(i: u64) -> Activity {
