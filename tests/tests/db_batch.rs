@@ -318,3 +318,47 @@ both_backends! {
         assert_eq!(held.get("2"), Some(&vec![b.id]));
     }
 }
+
+both_backends! {
+    async fn xp_gains_folded_into_the_counters_write_match_one_by_one_at_the_edges(t) {
+        // A gain is added by the counters upsert itself and a loss afterwards; both must give
+        // what applying the deltas one by one gives, at the edges too: a sum past i64::MAX
+        // saturates, a loss below 0 clamps, a zero delta keeps the level as stored.
+        let db = t.open().await;
+        let start = [("1", i64::MAX - 5), ("2", 100), ("3", 100), ("4", 400), ("5", 0)];
+        let seed = ActivityBatch {
+            members: start.iter().map(|(u, xp)| MemberDelta { xp: *xp, messages: 1, ..MemberDelta::new(G, u) }).collect(),
+            ..Default::default()
+        };
+        db.apply_batch(seed, &SqrtCurve).await.unwrap();
+        let deltas = [("1", 10), ("2", -150), ("3", -30), ("4", 0), ("5", 900)];
+        let batch = ActivityBatch {
+            members: deltas.iter().map(|(u, xp)| MemberDelta { xp: *xp, messages: 1, ..MemberDelta::new(G, u) }).collect(),
+            ..Default::default()
+        };
+        let out = db.apply_batch(batch, &SqrtCurve).await.unwrap();
+        let fresh = t.open().await;
+        for ((u, before), (_, delta)) in start.iter().zip(deltas) {
+            let after = before.saturating_add(delta).max(0);
+            let (_, _, xp) = out.members.iter().find(|(_, m, _)| m == u).expect("outcome");
+            assert_eq!((xp.new_xp, xp.new_level), (after, SqrtCurve.level_for_xp(after)), "member {u}");
+            if *u != "1" {
+                assert_eq!((xp.old_xp, xp.old_level), (*before, SqrtCurve.level_for_xp(*before)), "member {u}");
+            }
+            let row = fresh.get_user_level(G, u).await.unwrap().expect("row");
+            assert_eq!((row.xp, row.level, row.messages), (after, SqrtCurve.level_for_xp(after), 2), "member {u}");
+        }
+        // The one-member path (award_xp) folds the same way.
+        let awards = [("2", 250, 250), ("3", -500, 0), ("1", 1, i64::MAX)];
+        for (u, delta, want) in awards {
+            let xp = db.award_xp(G, u, delta, &SqrtCurve).await.unwrap();
+            assert_eq!(xp.new_xp, want, "member {u}");
+            assert_eq!(xp.new_level, SqrtCurve.level_for_xp(want), "member {u}");
+        }
+        let fresh = t.open().await;
+        for (u, _, want) in awards {
+            let row = fresh.get_user_level(G, u).await.unwrap().expect("row");
+            assert_eq!((row.xp, row.level), (want, SqrtCurve.level_for_xp(want)), "member {u}");
+        }
+    }
+}

@@ -348,9 +348,9 @@ fn disjoint_groups(parts: &[Part<'_>]) -> Vec<std::ops::Range<usize>> {
 }
 
 /// Applies batches of distinct guilds inside the caller's transaction, set-based and all
-/// together: the members' counters in one upsert per chunk, quest progress in two statements
-/// per chunk, XP and levels in one update per chunk at the end, whatever the number of guilds
-/// and members. Rewards (quests completed, achievements granted) go through an in-memory
+/// together: the members' counters and XP gains in one upsert per chunk, quest progress in
+/// one, and at the end the levels (and rewards) that changed in one upsert per chunk,
+/// whatever the number of guilds and members. Rewards (quests completed, achievements granted) go through an in-memory
 /// ledger of each member's XP, in the order each batch lists them, so the outcomes are exactly
 /// those of applying the changes one by one.
 ///
@@ -377,7 +377,7 @@ async fn apply_in<C: ConnectionTrait>(txn: &C, parts: &[Part<'_>]) -> Result<App
     ledger.extend(bulk::upsert_counters(txn, &all_members).await?);
     for (i, (members, _, _)) in parts.iter().enumerate() {
         for d in members {
-            let xp = ledger.add(&d.guild_id, &d.user_id, d.xp)?;
+            let xp = ledger.add_folded(&d.guild_id, &d.user_id, d.xp)?;
             outs[i]
                 .members
                 .push((d.guild_id.clone(), d.user_id.clone(), xp));
@@ -592,6 +592,40 @@ impl<'c> XpLedger<'c> {
     fn holds(&self, guild_id: &str, user_id: &str) -> bool {
         self.rows
             .contains_key(&(guild_id.to_string(), user_id.to_string()))
+    }
+
+    /// Takes a member's activity XP `delta` whose gain the counters upsert already added
+    /// ([`bulk::folded_xp`]): works out the XP before it, applies a loss here (clamped at 0),
+    /// and sets the level from the curve. Otherwise like [`Self::add`].
+    fn add_folded(
+        &mut self,
+        guild_id: &str,
+        user_id: &str,
+        delta: i64,
+    ) -> Result<XpOutcome, DbError> {
+        let folded = bulk::folded_xp(delta);
+        let row = self
+            .rows
+            .get_mut(&(guild_id.to_string(), user_id.to_string()))
+            .ok_or_else(|| DbError::Other(format!("no levels row for {guild_id}/{user_id}")))?;
+        let (stored_xp, old_level) = (row.xp, row.level);
+        let old_xp = bulk::xp_before_fold(stored_xp, folded);
+        if delta != 0 {
+            let curve = self
+                .curves
+                .get(guild_id)
+                .ok_or_else(|| DbError::Other(format!("no level curve for guild {guild_id}")))?;
+            if folded != delta {
+                row.xp = old_xp.saturating_add(delta).max(0);
+            }
+            row.level = curve.level_for_xp(row.xp).max(0);
+        }
+        Ok(XpOutcome {
+            old_xp,
+            new_xp: row.xp,
+            old_level,
+            new_level: row.level,
+        })
     }
 
     /// Applies `delta` to the member's XP (a zero delta changes nothing, not even the level).

@@ -54,9 +54,11 @@ fn values_list(rows: usize, cols: usize) -> String {
 /// A member's key.
 pub(crate) type Key = (String, String);
 
-/// Adds each member's counters (creating missing rows) and returns the rows as they now are,
-/// keyed by member. XP and level are untouched: the caller computes them with the guild's
-/// curve and writes them with [`write_xp`]. Rows are locked in the order of `members`, which
+/// Adds each member's counters and [`folded_xp`] (creating missing rows) and returns the rows
+/// as they now are, keyed by member: XP includes the folded delta, the level is still the
+/// stored one. The caller computes the level with the guild's curve and writes it (and any
+/// XP the fold left out) with [`write_xp`], which most members never need: one row version
+/// per member and batch instead of two. Rows are locked in the order of `members`, which
 /// the caller sorts, so concurrent batches cannot deadlock each other.
 pub(crate) async fn upsert_counters<C: ConnectionTrait>(
     c: &C,
@@ -67,7 +69,7 @@ pub(crate) async fn upsert_counters<C: ConnectionTrait>(
     for chunk in members.chunks(chunk_rows(c)) {
         let values: Vec<Value> = chunk.iter().flat_map(counter_values).collect();
         let sql = counter_upsert(
-            &values_list(chunk.len(), 8),
+            &values_list(chunk.len(), COUNTER_COLUMNS),
             "id, guild_id, user_id, xp, level, messages, voice_time_seconds, total_messages, \
              total_reactions, commands_used, last_message_time, hidden",
         );
@@ -124,11 +126,30 @@ pub(crate) async fn write_xp<C: ConnectionTrait>(
     Ok(())
 }
 
-/// A member's counter increments, in the column order of [`counter_upsert`].
-pub(crate) fn counter_values(d: &MemberDelta) -> [Value; 8] {
+/// The part of a member's XP delta that the counters upsert adds in the same row write: a
+/// gain (saturating at `i64::MAX`); a loss is left to the caller, since clamping it at 0 in
+/// SQL would hide the stored value it started from.
+pub(crate) fn folded_xp(delta: i64) -> i64 {
+    delta.max(0)
+}
+
+/// The XP a member had before an upsert that added `folded` and left them with `new_xp`
+/// (exact unless the sum saturated at `i64::MAX`, where the true start is somewhere above
+/// `i64::MAX - folded`).
+pub(crate) fn xp_before_fold(new_xp: i64, folded: i64) -> i64 {
+    new_xp.saturating_sub(folded).max(0)
+}
+
+/// Parameters per row of [`counter_upsert`].
+pub(crate) const COUNTER_COLUMNS: usize = 9;
+
+/// A member's counter increments and [`folded_xp`], in the column order of
+/// [`counter_upsert`].
+pub(crate) fn counter_values(d: &MemberDelta) -> [Value; COUNTER_COLUMNS] {
     [
         d.guild_id.as_str().into(),
         d.user_id.as_str().into(),
+        folded_xp(d.xp).into(),
         d.messages.into(),
         d.voice_time_seconds.into(),
         d.total_messages.into(),
@@ -138,14 +159,18 @@ pub(crate) fn counter_values(d: &MemberDelta) -> [Value; 8] {
     ]
 }
 
-/// The counters upsert (a new row, or the increments added to the stored ones) for the
-/// `VALUES` rows `values`, returning `returning`: one statement for one member or hundreds.
+/// The counters upsert (a new row, or the increments added to the stored ones, XP gains
+/// included, saturating like `i64::saturating_add`; stored XP is never negative, so
+/// `i64::MAX - xp` cannot overflow) for the `VALUES` rows `values`, returning `returning`:
+/// one statement for one member or hundreds.
 pub(crate) fn counter_upsert(values: &str, returning: &str) -> String {
     format!(
-        "INSERT INTO levels (guild_id, user_id, messages, voice_time_seconds, total_messages, \
-           total_reactions, commands_used, last_message_time) \
+        "INSERT INTO levels (guild_id, user_id, xp, messages, voice_time_seconds, \
+           total_messages, total_reactions, commands_used, last_message_time) \
          VALUES {values} \
          ON CONFLICT (guild_id, user_id) DO UPDATE SET \
+           xp = CASE WHEN excluded.xp > 9223372036854775807 - levels.xp \
+             THEN 9223372036854775807 ELSE levels.xp + excluded.xp END, \
            messages = levels.messages + excluded.messages, \
            voice_time_seconds = levels.voice_time_seconds + excluded.voice_time_seconds, \
            total_messages = levels.total_messages + excluded.total_messages, \
@@ -330,11 +355,17 @@ pub(crate) async fn complete_quests<C: ConnectionTrait>(
         for (g, u, q, at) in chunk {
             values.extend([(*g).into(), (*u).into(), (*q).into(), (*at).into()]);
         }
+        // An upsert whose update only fires on rows not completed yet (and returns only
+        // those), not `UPDATE ... FROM (VALUES ...)`: that join becomes a sequential scan of
+        // the whole table on PostgreSQL (see `write_xp`). The rows exist (the caller wrote
+        // them in this transaction), so the insert half never inserts.
         let sql = format!(
-            "UPDATE user_quests SET completed = TRUE, completed_at = v.column4 \
-             FROM (VALUES {}) AS v \
-             WHERE user_quests.guild_id = v.column1 AND user_quests.user_id = v.column2 \
-               AND user_quests.quest_id = v.column3 AND user_quests.completed = FALSE \
+            "INSERT INTO user_quests (guild_id, user_id, quest_id, completed, completed_at) \
+             SELECT v.column1, v.column2, v.column3, TRUE, v.column4 \
+             FROM (VALUES {}) AS v WHERE TRUE \
+             ON CONFLICT (guild_id, user_id, quest_id) DO UPDATE SET \
+               completed = TRUE, completed_at = excluded.completed_at \
+             WHERE user_quests.completed = FALSE \
              RETURNING {PROGRESS_COLUMNS}",
             values_list(chunk.len(), 4)
         );

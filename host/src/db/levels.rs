@@ -431,9 +431,10 @@ impl Db {
 
 /// Applies one member's counter and XP deltas inside the caller's transaction.
 ///
-/// The first statement upserts the counters and returns the row's current XP and level while
-/// holding its row lock (PostgreSQL) or the write lock (SQLite), so the read-modify-write of
-/// XP below cannot interleave with another transaction on the same member.
+/// The first statement upserts the counters with the XP gain ([`super::bulk::folded_xp`])
+/// and returns the row's XP and level while holding its row lock (PostgreSQL) or the write
+/// lock (SQLite), so the read-modify-write below cannot interleave with another transaction
+/// on the same member. The second runs only if the level (or an XP loss) changes the row.
 pub(crate) async fn apply_member_delta<C: ConnectionTrait>(
     c: &C,
     d: &MemberDelta,
@@ -443,13 +444,15 @@ pub(crate) async fn apply_member_delta<C: ConnectionTrait>(
     let row = c
         .query_one(Statement::from_sql_and_values(
             backend,
-            super::bulk::counter_upsert("($1, $2, $3, $4, $5, $6, $7, $8)", "xp, level"),
+            super::bulk::counter_upsert("($1, $2, $3, $4, $5, $6, $7, $8, $9)", "xp, level"),
             super::bulk::counter_values(d),
         ))
         .await?
         .ok_or_else(|| DbError::Other("upsert returned no row".into()))?;
-    let old_xp: i64 = row.try_get("", "xp")?;
+    let folded = super::bulk::folded_xp(d.xp);
+    let stored_xp: i64 = row.try_get("", "xp")?;
     let old_level: i32 = row.try_get("", "level")?;
+    let old_xp = super::bulk::xp_before_fold(stored_xp, folded);
     if d.xp == 0 {
         return Ok(XpOutcome {
             old_xp,
@@ -458,19 +461,25 @@ pub(crate) async fn apply_member_delta<C: ConnectionTrait>(
             new_level: old_level,
         });
     }
-    let new_xp = old_xp.saturating_add(d.xp).max(0);
+    let new_xp = if folded == d.xp {
+        stored_xp
+    } else {
+        stored_xp.saturating_add(d.xp).max(0)
+    };
     let new_level = curve.level_for_xp(new_xp).max(0);
-    c.execute(Statement::from_sql_and_values(
-        backend,
-        "UPDATE levels SET xp = $1, level = $2 WHERE guild_id = $3 AND user_id = $4",
-        vec![
-            new_xp.into(),
-            new_level.into(),
-            d.guild_id.as_str().into(),
-            d.user_id.as_str().into(),
-        ],
-    ))
-    .await?;
+    if (new_xp, new_level) != (stored_xp, old_level) {
+        c.execute(Statement::from_sql_and_values(
+            backend,
+            "UPDATE levels SET xp = $1, level = $2 WHERE guild_id = $3 AND user_id = $4",
+            vec![
+                new_xp.into(),
+                new_level.into(),
+                d.guild_id.as_str().into(),
+                d.user_id.as_str().into(),
+            ],
+        ))
+        .await?;
+    }
     Ok(XpOutcome {
         old_xp,
         new_xp,
