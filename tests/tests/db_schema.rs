@@ -130,6 +130,21 @@ async fn tables(raw: &DatabaseConnection, backend: Backend) -> Vec<String> {
     names
 }
 
+/// A PostgreSQL table's fillfactor option as stored (`fillfactor=N`), if set.
+async fn fillfactor(raw: &DatabaseConnection, table: &str) -> Option<String> {
+    let row = raw
+        .query_one(Statement::from_sql_and_values(
+            raw.get_database_backend(),
+            "SELECT array_to_string(reloptions, ',') AS options FROM pg_class WHERE relname = $1",
+            [table.into()],
+        ))
+        .await
+        .expect("read reloptions")
+        .expect("table exists");
+    row.try_get::<Option<String>>("", "options")
+        .expect("options")
+}
+
 /// (column, type) of a table.
 async fn columns(raw: &DatabaseConnection, backend: Backend, table: &str) -> Vec<(String, String)> {
     let stmt = match backend {
@@ -162,13 +177,18 @@ both_backends! {
         let db = Db::connect_without_migrations(&t.config).await.expect("connect");
         let raw = t.raw().await;
         let state = db.migration_status().await.expect("status");
-        assert_eq!(state.migrations.len(), 6);
+        assert_eq!(state.migrations.len(), 7);
         assert!(state.migrations.iter().all(|m| !m.applied));
         assert!(tables(&raw, t.backend).await.is_empty());
 
         db.migrate_up(None).await.expect("up");
         assert!(db.migration_status().await.unwrap().migrations.iter().all(|m| m.applied));
         assert_eq!(tables(&raw, t.backend).await.len(), SPEC.len() + PRODUCT_TABLES.len());
+        if t.backend == Backend::Postgres {
+            // Room for HOT updates in the tables every batch rewrites.
+            assert_eq!(fillfactor(&raw, "user_quests").await.as_deref(), Some("fillfactor=80"));
+            assert_eq!(fillfactor(&raw, "levels").await.as_deref(), Some("fillfactor=90"));
+        }
 
         db.migrate_down(None).await.expect("down to zero");
         assert!(db.migration_status().await.unwrap().migrations.iter().all(|m| !m.applied));
