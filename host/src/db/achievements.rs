@@ -8,7 +8,6 @@ use sea_orm::{
     QueryOrder, Set, Statement, TransactionTrait,
 };
 use serde::Serialize;
-use std::sync::Arc;
 
 use super::batch::MemberDelta;
 use super::entities::{achievements, user_achievements};
@@ -152,34 +151,16 @@ impl Db {
             .filter(|(_, held)| !held.is_empty())
             .map(|(user, held)| (user, (*held).clone()))
             .collect();
-        for chunk in missing.chunks(500) {
-            let rows = self
-                .retry("earned_achievement_ids", || async {
-                    Ok::<_, DbError>(
-                        user_achievements::Entity::find()
-                            .filter(user_achievements::Column::GuildId.eq(guild_id))
-                            .filter(user_achievements::Column::UserId.is_in(chunk.iter().cloned()))
-                            .all(self.conn())
-                            .await?,
-                    )
-                })
+        if !missing.is_empty() {
+            let loaded = self
+                .load_held(&vec![(guild_id.to_string(), missing)], generation)
                 .await?;
-            let mut held: std::collections::HashMap<String, Vec<i64>> = Default::default();
-            for r in rows {
-                held.entry(r.user_id).or_default().push(r.achievement_id);
-            }
-            // Members holding nothing are cached too: most members, most of the time.
-            // (A read fills entries one by one: unlike a writer's `insert_all_if_fresh`, that
-            // does not bump the generation, so the next chunk is cached too.)
-            for user in chunk {
-                let ids = held.get(user).cloned().unwrap_or_default();
-                cache.insert_if_fresh(
-                    (guild_id.to_string(), user.clone()),
-                    Arc::new(ids),
-                    generation,
-                );
-            }
-            out.extend(held);
+            out.extend(
+                loaded
+                    .into_iter()
+                    .filter(|(_, held)| !held.is_empty())
+                    .map(|((_, user), held)| (user, held)),
+            );
         }
         Ok(out)
     }

@@ -168,28 +168,11 @@ impl Db {
             .into_iter()
             .map(|(user, hit)| (user, hit.map(|m| (*m).clone())))
             .collect();
-        for chunk in missing.chunks(500) {
-            let rows = self
-                .retry("get_user_levels", || async {
-                    levels::Entity::find()
-                        .filter(levels::Column::GuildId.eq(guild_id))
-                        .filter(levels::Column::UserId.is_in(chunk.iter().cloned()))
-                        .all(self.conn())
-                        .await
-                        .map_err(DbError::from)
-                })
+        if !missing.is_empty() {
+            let loaded = self
+                .load_levels(&vec![(guild_id.to_string(), missing)], generation)
                 .await?;
-            let mut rows: HashMap<String, levels::Model> =
-                rows.into_iter().map(|r| (r.user_id.clone(), r)).collect();
-            for user in chunk {
-                let row = rows.remove(user);
-                cache.insert_if_fresh(
-                    (guild_id.to_string(), user.clone()),
-                    row.clone().map(Arc::new),
-                    generation,
-                );
-                found.insert(user.clone(), row);
-            }
+            found.extend(loaded.into_iter().map(|((_, user), row)| (user, row)));
         }
         Ok(found)
     }

@@ -6,7 +6,8 @@
 //! - [`config`]: `[database]` settings; [`error`]: typed errors; [`retry`]: `safe_db_operation`;
 //! - [`cache`]: the caches; [`schema`]: connecting and migrations;
 //! - [`levels`], [`quests`], [`achievements`], [`server`], [`profile`], [`plugin_store`],
-//!   [`audit`], [`batch`], [`quest_reset`]: the repository functions, as `impl Db` blocks;
+//!   [`audit`], [`batch`], [`quest_reset`], `member_state` (a batch's members read for all
+//!   guilds at once): the repository functions, as `impl Db` blocks;
 //! - [`import`] (bulk imports in one transaction), [`privacy`] (a member's data download and
 //!   erasure), [`maintenance`] (consistency checks and repairs, housekeeping, backups).
 
@@ -21,6 +22,7 @@ pub mod error;
 pub mod import;
 pub mod levels;
 pub mod maintenance;
+mod member_state;
 mod notify;
 pub mod plugin_store;
 pub mod privacy;

@@ -204,7 +204,10 @@ impl Db {
             .collect())
     }
 
-    async fn active_quests(&self, guild_id: &str) -> Result<Arc<Vec<quests::Model>>, DbError> {
+    pub(crate) async fn active_quests(
+        &self,
+        guild_id: &str,
+    ) -> Result<Arc<Vec<quests::Model>>, DbError> {
         let cache = &self.caches().active_quests;
         let key = guild_id.to_string();
         if let Some(hit) = cache.get(&key) {
@@ -284,48 +287,10 @@ impl Db {
         if missing.is_empty() {
             return Ok(found);
         }
-        let active = self.active_quests(guild_id).await?;
-        let ids: Vec<i64> = active.iter().map(|q| q.id).collect();
-        let shared: Vec<Arc<quests::Model>> = active.iter().map(|q| Arc::new(q.clone())).collect();
-        for chunk in missing.chunks(500) {
-            let progress = if ids.is_empty() {
-                Vec::new()
-            } else {
-                self.retry("get_users_active_quests", || async {
-                    Ok::<_, DbError>(
-                        user_quests::Entity::find()
-                            .filter(user_quests::Column::GuildId.eq(guild_id))
-                            .filter(user_quests::Column::UserId.is_in(chunk.iter().cloned()))
-                            .filter(user_quests::Column::QuestId.is_in(ids.clone()))
-                            .all(self.conn())
-                            .await?,
-                    )
-                })
-                .await?
-            };
-            let mut by_user: HashMap<&str, Vec<&user_quests::Model>> = HashMap::new();
-            for p in &progress {
-                by_user.entry(p.user_id.as_str()).or_default().push(p);
-            }
-            for user in chunk {
-                let mine = by_user.get(user.as_str());
-                let view: Vec<UserQuest> = shared
-                    .iter()
-                    .map(|q| UserQuest {
-                        quest: q.clone(),
-                        progress: mine
-                            .and_then(|rows| rows.iter().find(|p| p.quest_id == q.id))
-                            .map(|p| (*p).clone()),
-                    })
-                    .collect();
-                cache.insert_if_fresh(
-                    (guild_id.to_string(), user.clone()),
-                    Arc::new(view.clone()),
-                    generation,
-                );
-                found.insert(user.clone(), view);
-            }
-        }
+        let loaded = self
+            .load_progress(&vec![(guild_id.to_string(), missing)], generation)
+            .await?;
+        found.extend(loaded.into_iter().map(|((_, user), view)| (user, view)));
         Ok(found)
     }
 
