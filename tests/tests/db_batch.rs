@@ -362,3 +362,51 @@ both_backends! {
         }
     }
 }
+
+both_backends! {
+    async fn a_batch_prefetch_reads_every_guilds_members_into_the_caches(t) {
+        // The engine reads a batch's members for all guilds at once; what it loads must be
+        // what the per-guild reads would have found (rows, quest progress, held achievements,
+        // and members with nothing stored), so those reads then hit the cache.
+        use questline::db::AchievementAward;
+        const G2: &str = "100000000000000002";
+        let writer = t.open().await;
+        let q = writer.create_quest(quest(100)).await.unwrap();
+        let a = writer.create_achievement(G2, "Chatty", "", "total_messages", 1, 10, at()).await.unwrap();
+        let batch = ActivityBatch {
+            members: vec![
+                MemberDelta { xp: 30, messages: 1, ..MemberDelta::new(G, "1") },
+                MemberDelta { xp: 40, messages: 2, ..MemberDelta::new(G2, "1") },
+            ],
+            quest_progress: vec![progress("1", q.id, Some(1), false)],
+            achievements: vec![AchievementAward { guild_id: G2.into(), user_id: "1".into(), achievement_id: a.id, at: at() }],
+            ..Default::default()
+        };
+        writer.apply_batch(batch, &SqrtCurve).await.unwrap();
+
+        let db = t.open().await;
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        db.prefetch_members(&[(G.to_string(), ids(&["1", "2"])), (G2.to_string(), ids(&["1", "3"]))])
+            .await
+            .unwrap();
+        let before = db.cache_stats();
+        let g = db.get_user_levels(G, &ids(&["1", "2"])).await.unwrap();
+        let g2 = db.get_user_levels(G2, &ids(&["1", "3"])).await.unwrap();
+        let views = db.get_users_active_quests(G, &ids(&["1", "2"])).await.unwrap();
+        let held = db.earned_achievement_ids(G2, &ids(&["1", "3"])).await.unwrap();
+        let after = db.cache_stats();
+        assert_eq!(after.user_stats.misses, before.user_stats.misses, "levels read from the cache");
+        assert_eq!(after.user_quests.misses, before.user_quests.misses, "progress read from the cache");
+        assert_eq!(after.held_achievements.misses, before.held_achievements.misses, "held read from the cache");
+        assert_eq!(after.user_stats.hits, before.user_stats.hits + 4);
+
+        assert_eq!(g["1"].as_ref().map(|r| r.xp), Some(30));
+        assert_eq!(g["2"], None);
+        assert_eq!(g2["1"].as_ref().map(|r| (r.xp, r.messages)), Some((50, 2)), "40 + the achievement's 10");
+        assert_eq!(g2["3"], None);
+        assert_eq!(views["1"][0].progress.as_ref().map(|p| p.progress), Some(1));
+        assert!(views["2"][0].progress.is_none());
+        assert_eq!(held.get("1"), Some(&vec![a.id]));
+        assert!(!held.contains_key("3"));
+    }
+}

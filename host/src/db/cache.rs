@@ -93,6 +93,12 @@ where
         found
     }
 
+    /// Whether `key` is cached, without counting a hit or a miss or cloning the value (for
+    /// deciding what to load ahead of the reads that count).
+    pub(crate) fn contains(&self, key: &K) -> bool {
+        self.cache.contains_key(key)
+    }
+
     /// The generation to pass to [`Self::insert_if_fresh`]; read it before loading.
     pub(crate) fn generation(&self) -> u64 {
         *self.generation.lock().unwrap_or_else(|e| e.into_inner())

@@ -88,13 +88,13 @@ impl Db {
                 })
                 .collect()
         };
-        let stats = missing(&|k| caches.user_stats.get(k).is_some());
+        let stats = missing(&|k| caches.user_stats.contains(k));
         let generation = caches.user_stats.generation();
         self.load_levels(&stats, generation).await?;
-        let progress = missing(&|k| caches.user_quests.get(k).is_some());
+        let progress = missing(&|k| caches.user_quests.contains(k));
         let generation = caches.user_quests.generation();
         self.load_progress(&progress, generation).await?;
-        let held = missing(&|k| caches.held_achievements.get(k).is_some());
+        let held = missing(&|k| caches.held_achievements.contains(k));
         let generation = caches.held_achievements.generation();
         self.load_held(&held, generation).await?;
         Ok(())
