@@ -89,14 +89,15 @@ impl Db {
                 .collect()
         };
         let stats = missing(&|k| caches.user_stats.contains(k));
-        let generation = caches.user_stats.generation();
-        self.load_levels(&stats, generation).await?;
         let progress = missing(&|k| caches.user_quests.contains(k));
-        let generation = caches.user_quests.generation();
-        self.load_progress(&progress, generation).await?;
         let held = missing(&|k| caches.held_achievements.contains(k));
-        let generation = caches.held_achievements.generation();
-        self.load_held(&held, generation).await?;
+        // The three reads side by side, on their own connections: the batch waits for them
+        // before any guild is prepared, so their latency is the batch's.
+        tokio::try_join!(
+            self.load_levels(&stats, caches.user_stats.generation()),
+            self.load_progress(&progress, caches.user_quests.generation()),
+            self.load_held(&held, caches.held_achievements.generation()),
+        )?;
         Ok(())
     }
 
