@@ -410,3 +410,30 @@ both_backends! {
         assert!(!held.contains_key("3"));
     }
 }
+
+both_backends! {
+    async fn batch_timestamps_are_stored_to_the_microsecond(t) {
+        // PostgreSQL gets a batch's rows as one JSON parameter (text timestamps), SQLite as
+        // bound values: both must store what their one-row paths store.
+        let db = t.open().await;
+        let q = db.create_quest(quest(100)).await.unwrap();
+        let when = at() + chrono::Duration::nanoseconds(123_456_789);
+        let micros = at() + chrono::Duration::microseconds(123_456);
+        let mut update = progress("1", q.id, Some(1), false);
+        update.quest_specific_progress = Some(0);
+        update.expires_at = Some(when);
+        let batch = ActivityBatch {
+            members: vec![MemberDelta { xp: 5, messages: 1, last_message_time: Some(when), ..MemberDelta::new(G, "1") }],
+            quest_progress: vec![update],
+            ..Default::default()
+        };
+        db.apply_batch(batch, &SqrtCurve).await.unwrap();
+        // PostgreSQL keeps microseconds; SQLite stores the text it is given, nanoseconds too.
+        let want = if t.backend == Backend::Postgres { micros } else { when };
+        let fresh = t.open().await;
+        let row = fresh.get_user_level(G, "1").await.unwrap().expect("row");
+        assert_eq!(row.last_message_time, Some(want));
+        let views = fresh.get_user_active_quests(G, "1").await.unwrap();
+        assert_eq!(views[0].progress.as_ref().and_then(|p| p.expires_at), Some(want));
+    }
+}

@@ -427,7 +427,7 @@ pub(crate) async fn apply_member_delta<C: ConnectionTrait>(
     let row = c
         .query_one(Statement::from_sql_and_values(
             backend,
-            super::bulk::counter_upsert("($1, $2, $3, $4, $5, $6, $7, $8, $9)", "xp, level"),
+            super::bulk::counter_upsert("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", "xp, level"),
             super::bulk::counter_values(d),
         ))
         .await?
