@@ -5,8 +5,10 @@
 //!
 //! Every statement here runs inside the caller's transaction and works on both backends:
 //! multi-row `INSERT ... ON CONFLICT` with `RETURNING`, and `UPDATE ... FROM (VALUES ...)`
-//! (SQLite 3.33+; the bundled SQLite is newer). A `VALUES` list's columns are named
-//! `column1`, `column2`, ... on both backends, which is what the statements refer to.
+//! only where `None` means "keep" (SQLite 3.33+; the bundled SQLite is newer). A `VALUES`
+//! list's columns are named `column1`, `column2`, ... on both backends, which is what the
+//! statements refer to; on PostgreSQL the big upserts take their rows as one `jsonb`
+//! parameter instead ([`json_recordset`]), whose columns are named the same.
 
 use std::collections::{HashMap, HashSet};
 
