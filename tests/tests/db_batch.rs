@@ -437,3 +437,29 @@ both_backends! {
         assert_eq!(views[0].progress.as_ref().and_then(|p| p.expires_at), Some(want));
     }
 }
+
+both_backends! {
+    async fn closing_a_handle_first_sends_its_queued_cache_announcements(t) {
+        // A process that writes and then shuts down at once must still tell the others: the
+        // announcement is queued for a few milliseconds (coalescing), and used to fail on
+        // the closed pool.
+        if t.backend == Backend::Sqlite {
+            return; // no channel between processes on SQLite
+        }
+        let ours = t.open().await;
+        let theirs = t.open().await;
+        ours.award_xp(G, "1", 10, &SqrtCurve).await.unwrap();
+        assert_eq!(ours.get_user_level(G, "1").await.unwrap().unwrap().xp, 10);
+        theirs.award_xp(G, "1", 5, &SqrtCurve).await.unwrap();
+        theirs.close().await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let xp = ours.get_user_level(G, "1").await.unwrap().unwrap().xp;
+            if xp == 15 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the closed handle's change was never announced: xp {xp}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}

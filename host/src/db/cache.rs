@@ -217,6 +217,9 @@ impl<V: Clone + Send + Sync + 'static> TtlCache<MemberKey, V> {
     }
 }
 
+/// The sending end of the cross-process announcer and its task (`notify.rs`).
+type Announcer = (mpsc::UnboundedSender<Change>, tokio::task::JoinHandle<()>);
+
 /// The five caches of the repository.
 pub(crate) struct Caches {
     pub quest: TtlCache<i64, Arc<quests::Model>>,
@@ -230,7 +233,9 @@ pub(crate) struct Caches {
     /// plugins only what is not held yet), changed rarely. Sized like `user_stats`.
     pub held_achievements: TtlCache<MemberKey, Arc<Vec<i64>>>,
     /// Tells other processes what changed (PostgreSQL only, see `notify.rs`).
-    announcer: OnceLock<mpsc::UnboundedSender<Change>>,
+    /// Taken by [`Self::stop_announcing`] when the pool closes, after which changes are no
+    /// longer announced.
+    announcer: Mutex<Option<Announcer>>,
     /// Dropped with the caches, which stops the listener.
     _closed: OnceLock<oneshot::Sender<()>>,
     /// This process's caches, to ignore our own announcements.
@@ -248,7 +253,7 @@ impl Caches {
             achievements: TtlCache::new(config.definitions),
             level_roles: TtlCache::new(config.definitions),
             held_achievements: TtlCache::new(config.user_stats),
-            announcer: OnceLock::new(),
+            announcer: Mutex::new(None),
             _closed: OnceLock::new(),
             origin: rand::random(),
         }
@@ -257,10 +262,23 @@ impl Caches {
     pub(crate) fn set_announcer(
         &self,
         announcer: mpsc::UnboundedSender<Change>,
+        task: tokio::task::JoinHandle<()>,
         closed: oneshot::Sender<()>,
     ) {
-        let _ = self.announcer.set(announcer);
+        *self.announcer.lock().unwrap_or_else(|e| e.into_inner()) = Some((announcer, task));
         let _ = self._closed.set(closed);
+    }
+
+    /// Stops announcing and returns the announcer's task, which ends once it has sent what
+    /// was queued: awaited before the pool closes, so the last batch's changes still reach
+    /// other processes instead of failing on a closed pool.
+    pub(crate) fn stop_announcing(&self) -> Option<tokio::task::JoinHandle<()>> {
+        let taken = self
+            .announcer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        taken.map(|(_sender, task)| task)
     }
 
     pub(crate) fn origin(&self) -> u64 {
@@ -269,8 +287,8 @@ impl Caches {
 
     /// Tells other processes (if any listen) that `change` happened here.
     pub(crate) fn announce(&self, change: Change) {
-        if let Some(tx) = self.announcer.get() {
-            // The announcer only stops when the caches are dropped.
+        if let Some((tx, _)) = &*self.announcer.lock().unwrap_or_else(|e| e.into_inner()) {
+            // The announcer only stops when the caches are dropped or the pool closes.
             let _ = tx.send(change);
         }
     }

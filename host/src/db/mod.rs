@@ -108,6 +108,11 @@ impl Db {
 
     /// Closes the pool (waits for connections to be returned).
     pub async fn close(self) -> Result<(), DbError> {
+        // Queued cache announcements go out first (they need the pool), unless the database
+        // is unreachable: then other processes catch up within the caches' TTL.
+        if let Some(task) = self.caches().stop_announcing() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), task).await;
+        }
         self.inner.conn.clone().close().await.map_err(DbError::from)
     }
 

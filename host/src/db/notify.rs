@@ -51,8 +51,8 @@ pub(crate) fn start(conn: &DatabaseConnection, caches: &Arc<Caches>) {
     };
     let (tx, rx) = mpsc::unbounded_channel();
     let (closed_tx, closed_rx) = oneshot::channel();
-    caches.set_announcer(tx, closed_tx);
-    runtime.spawn(announce(conn.clone(), rx, caches.origin()));
+    let task = runtime.spawn(announce(conn.clone(), rx, caches.origin()));
+    caches.set_announcer(tx, task, closed_tx);
     // Its own one-connection pool: the listener holds its connection for good, which must not
     // take one of the pool's (a pool of 1 would then starve).
     let options = (*conn.get_postgres_connection_pool().connect_options()).clone();
@@ -62,7 +62,8 @@ pub(crate) fn start(conn: &DatabaseConnection, caches: &Arc<Caches>) {
     runtime.spawn(listen(pool, Arc::downgrade(caches), closed_rx));
 }
 
-/// Sends this process's changes, coalesced, until the caches are gone.
+/// Sends this process's changes, coalesced, until the caches are gone or the pool closes
+/// (`Caches::stop_announcing`); what was queued by then is still sent.
 async fn announce(conn: DatabaseConnection, mut rx: mpsc::UnboundedReceiver<Change>, origin: u64) {
     while let Some(first) = rx.recv().await {
         tokio::time::sleep(COALESCE).await;
