@@ -377,7 +377,7 @@ async fn apply_in<C: ConnectionTrait>(txn: &C, parts: &[Part<'_>]) -> Result<App
     ledger.extend(bulk::upsert_counters(txn, &all_members).await?);
     for (i, (members, _, _)) in parts.iter().enumerate() {
         for d in members {
-            let xp = ledger.add_folded(&d.guild_id, &d.user_id, d.xp)?;
+            let xp = ledger.add(&d.guild_id, &d.user_id, d.xp, bulk::folded_xp(d.xp))?;
             outs[i]
                 .members
                 .push((d.guild_id.clone(), d.user_id.clone(), xp));
@@ -460,7 +460,7 @@ async fn apply_in<C: ConnectionTrait>(txn: &C, parts: &[Part<'_>]) -> Result<App
     // Per member, quest rewards come before achievement rewards, each in list order; members
     // of different parts are distinct, so the order across parts does not matter.
     for (i, guild_id, user_id, quest_id, reward_xp) in rewards_due {
-        let xp = ledger.add(&guild_id, &user_id, reward_xp)?;
+        let xp = ledger.add(&guild_id, &user_id, reward_xp, 0)?;
         outs[i].completed_quests.push(QuestCompletion {
             guild_id,
             user_id,
@@ -470,7 +470,7 @@ async fn apply_in<C: ConnectionTrait>(txn: &C, parts: &[Part<'_>]) -> Result<App
         });
     }
     for (i, a, reward_xp) in grants {
-        let xp = ledger.add(&a.guild_id, &a.user_id, reward_xp)?;
+        let xp = ledger.add(&a.guild_id, &a.user_id, reward_xp, 0)?;
         outs[i].granted_achievements.push(AchievementGrant {
             guild_id: a.guild_id.clone(),
             user_id: a.user_id.clone(),
@@ -594,53 +594,28 @@ impl<'c> XpLedger<'c> {
             .contains_key(&(guild_id.to_string(), user_id.to_string()))
     }
 
-    /// Takes a member's activity XP `delta` whose gain the counters upsert already added
-    /// ([`bulk::folded_xp`]): works out the XP before it, applies a loss here (clamped at 0),
-    /// and sets the level from the curve. Otherwise like [`Self::add`].
-    fn add_folded(
+    /// Applies `delta` to the member's XP (clamped at 0; a zero delta changes nothing, not
+    /// even the level), of which the stored row already holds `added` (a member's activity
+    /// gain, which the counters upsert adds: [`bulk::folded_xp`]; 0 for rewards).
+    fn add(
         &mut self,
         guild_id: &str,
         user_id: &str,
         delta: i64,
+        added: i64,
     ) -> Result<XpOutcome, DbError> {
-        let folded = bulk::folded_xp(delta);
         let row = self
             .rows
             .get_mut(&(guild_id.to_string(), user_id.to_string()))
             .ok_or_else(|| DbError::Other(format!("no levels row for {guild_id}/{user_id}")))?;
-        let (stored_xp, old_level) = (row.xp, row.level);
-        let old_xp = bulk::xp_before_fold(stored_xp, folded);
+        let old_level = row.level;
+        let (old_xp, new_xp) = bulk::xp_change(row.xp, delta, added);
         if delta != 0 {
             let curve = self
                 .curves
                 .get(guild_id)
                 .ok_or_else(|| DbError::Other(format!("no level curve for guild {guild_id}")))?;
-            if folded != delta {
-                row.xp = old_xp.saturating_add(delta).max(0);
-            }
-            row.level = curve.level_for_xp(row.xp).max(0);
-        }
-        Ok(XpOutcome {
-            old_xp,
-            new_xp: row.xp,
-            old_level,
-            new_level: row.level,
-        })
-    }
-
-    /// Applies `delta` to the member's XP (a zero delta changes nothing, not even the level).
-    fn add(&mut self, guild_id: &str, user_id: &str, delta: i64) -> Result<XpOutcome, DbError> {
-        let row = self
-            .rows
-            .get_mut(&(guild_id.to_string(), user_id.to_string()))
-            .ok_or_else(|| DbError::Other(format!("no levels row for {guild_id}/{user_id}")))?;
-        let (old_xp, old_level) = (row.xp, row.level);
-        if delta != 0 {
-            let curve = self
-                .curves
-                .get(guild_id)
-                .ok_or_else(|| DbError::Other(format!("no level curve for guild {guild_id}")))?;
-            row.xp = old_xp.saturating_add(delta).max(0);
+            row.xp = new_xp;
             row.level = curve.level_for_xp(row.xp).max(0);
         }
         Ok(XpOutcome {

@@ -69,26 +69,41 @@ fn json_recordset(types: &[&str]) -> String {
     format!("jsonb_to_recordset($1::jsonb) AS v({})", columns.join(", "))
 }
 
-/// The parameter of [`json_recordset`]: one object per row, `{"column1": ..., ...}`.
-fn json_rows(rows: impl Iterator<Item = Vec<serde_json::Value>>) -> Value {
-    let rows: Vec<serde_json::Value> = rows
+/// The parameter of [`json_recordset`]: one object per row, `{"column1": ..., ...}`, from the
+/// same values the `VALUES` path binds (so a row's columns are listed once).
+fn json_rows<R: AsRef<[Value]>>(rows: impl Iterator<Item = R>) -> Result<Value, DbError> {
+    let rows = rows
         .map(|row| {
-            serde_json::Value::Object(
-                row.into_iter()
-                    .enumerate()
-                    .map(|(i, v)| (format!("column{}", i + 1), v))
-                    .collect(),
-            )
+            let fields = row
+                .as_ref()
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Ok((format!("column{}", i + 1), json_value(v)?)))
+                .collect::<Result<serde_json::Map<_, _>, DbError>>()?;
+            Ok(serde_json::Value::Object(fields))
         })
-        .collect();
-    serde_json::Value::Array(rows).into()
+        .collect::<Result<Vec<_>, DbError>>()?;
+    Ok(serde_json::Value::Array(rows).into())
 }
 
-/// A timestamp for [`json_rows`], cut to microseconds like sqlx's binary encoding (PostgreSQL
-/// would round a finer text value instead).
-fn json_time(t: DateTime<Utc>) -> serde_json::Value {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-        .into()
+/// One bound value as JSON: the types the batch statements bind. Timestamps are cut to
+/// microseconds like sqlx's binary encoding (PostgreSQL would round a finer text value).
+fn json_value(v: &Value) -> Result<serde_json::Value, DbError> {
+    Ok(match v {
+        Value::String(s) => s.as_deref().cloned().into(),
+        Value::BigInt(n) => (*n).into(),
+        Value::Int(n) => (*n).into(),
+        Value::Bool(b) => (*b).into(),
+        Value::ChronoDateTimeUtc(t) => t
+            .as_deref()
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+            .into(),
+        other => {
+            return Err(DbError::Other(format!(
+                "no JSON form for the batch value {other:?}"
+            )));
+        }
+    })
 }
 
 fn is_postgres<C: ConnectionTrait>(c: &C) -> bool {
@@ -114,7 +129,7 @@ pub(crate) async fn upsert_counters<C: ConnectionTrait>(
         let (source, values) = if is_postgres(c) {
             (
                 format!("SELECT * FROM {}", json_recordset(&COUNTER_TYPES)),
-                vec![json_rows(chunk.iter().map(counter_json))],
+                vec![json_rows(chunk.iter().map(counter_values))?],
             )
         } else {
             (
@@ -187,11 +202,18 @@ pub(crate) fn folded_xp(delta: i64) -> i64 {
     delta.max(0)
 }
 
-/// The XP a member had before an upsert that added `folded` and left them with `new_xp`
-/// (exact unless the sum saturated at `i64::MAX`, where the true start is somewhere above
-/// `i64::MAX - folded`).
-pub(crate) fn xp_before_fold(new_xp: i64, folded: i64) -> i64 {
-    new_xp.saturating_sub(folded).max(0)
+/// A member's XP before and after applying `delta` (clamped at 0, saturating), given their
+/// stored XP `stored` that already includes `added` of it (the counters upsert's
+/// [`folded_xp`]; 0 when nothing was added). Exact unless the upsert's sum saturated at
+/// `i64::MAX`, where the true start is somewhere above `i64::MAX - added`.
+pub(crate) fn xp_change(stored: i64, delta: i64, added: i64) -> (i64, i64) {
+    let before = stored.saturating_sub(added).max(0);
+    let after = if added == delta {
+        stored
+    } else {
+        before.saturating_add(delta).max(0)
+    };
+    (before, after)
 }
 
 /// Parameters per row of [`counter_upsert`].
@@ -225,21 +247,6 @@ const COUNTER_TYPES: [&str; COUNTER_COLUMNS] = [
     "bigint",
     "timestamptz",
 ];
-
-/// [`counter_values`] as a [`json_rows`] row.
-fn counter_json(d: &MemberDelta) -> Vec<serde_json::Value> {
-    vec![
-        d.guild_id.as_str().into(),
-        d.user_id.as_str().into(),
-        folded_xp(d.xp).into(),
-        d.messages.into(),
-        d.voice_time_seconds.into(),
-        d.total_messages.into(),
-        d.total_reactions.into(),
-        d.commands_used.into(),
-        d.last_message_time.map(json_time).into(),
-    ]
-}
 
 /// The counters upsert (a new row, or the increments added to the stored ones, XP gains
 /// included, saturating like `i64::saturating_add`; stored XP is never negative, so
@@ -334,20 +341,7 @@ pub(crate) async fn write_progress<C: ConnectionTrait>(
     let backend = c.get_database_backend();
     let mut written = Vec::with_capacity(updates.len());
     for chunk in updates.chunks(chunk_rows(c)) {
-        let values = || -> Vec<Value> {
-            let mut values = Vec::with_capacity(chunk.len() * 6);
-            for u in chunk {
-                values.extend([
-                    u.guild_id.as_str().into(),
-                    u.user_id.as_str().into(),
-                    u.quest_id.into(),
-                    u.progress.into(),
-                    u.quest_specific_progress.into(),
-                    u.expires_at.into(),
-                ]);
-            }
-            values
-        };
+        let values = || -> Vec<Value> { chunk.iter().flat_map(progress_values).collect() };
         let list = values_list(chunk.len(), 6);
         let all_given = chunk
             .iter()
@@ -358,16 +352,7 @@ pub(crate) async fn write_progress<C: ConnectionTrait>(
             let (source, params) = if is_postgres(c) {
                 (
                     json_recordset(&["text", "text", "bigint", "bigint", "bigint", "timestamptz"]),
-                    vec![json_rows(chunk.iter().map(|u| {
-                        vec![
-                            u.guild_id.as_str().into(),
-                            u.user_id.as_str().into(),
-                            u.quest_id.into(),
-                            u.progress.into(),
-                            u.quest_specific_progress.into(),
-                            u.expires_at.map(json_time).into(),
-                        ]
-                    }))],
+                    vec![json_rows(chunk.iter().map(progress_values))?],
                 )
             } else {
                 (format!("(VALUES {list}) AS v"), values())
@@ -425,6 +410,18 @@ pub(crate) async fn write_progress<C: ConnectionTrait>(
         written.extend(updated);
     }
     Ok(written)
+}
+
+/// A progress update's values, in the column order of [`progress_insert`]'s source.
+fn progress_values(u: &QuestProgressUpdate) -> [Value; 6] {
+    [
+        u.guild_id.as_str().into(),
+        u.user_id.as_str().into(),
+        u.quest_id.into(),
+        u.progress.into(),
+        u.quest_specific_progress.into(),
+        u.expires_at.into(),
+    ]
 }
 
 /// The insert of [`write_progress`]: the rows of `source` (a `VALUES` list or a

@@ -217,6 +217,20 @@ impl<V: Clone + Send + Sync + 'static> TtlCache<MemberKey, V> {
     }
 }
 
+/// Progress rows grouped by member.
+pub(crate) fn progress_by_member(
+    rows: Vec<user_quests::Model>,
+) -> HashMap<MemberKey, Vec<user_quests::Model>> {
+    let mut by_member: HashMap<MemberKey, Vec<user_quests::Model>> = HashMap::new();
+    for row in rows {
+        by_member
+            .entry((row.guild_id.clone(), row.user_id.clone()))
+            .or_default()
+            .push(row);
+    }
+    by_member
+}
+
 /// The sending end of the cross-process announcer and its task (`notify.rs`).
 type Announcer = (mpsc::UnboundedSender<Change>, tokio::task::JoinHandle<()>);
 
@@ -394,13 +408,7 @@ impl Caches {
     /// (write-through), so the next batch does not read them back. If anything invalidated
     /// progress since `generation` (read before the write), the views are dropped instead.
     pub(crate) fn progress_written(&self, rows: Vec<user_quests::Model>, generation: u64) {
-        let mut by_member: HashMap<MemberKey, Vec<user_quests::Model>> = HashMap::new();
-        for row in rows {
-            by_member
-                .entry((row.guild_id.clone(), row.user_id.clone()))
-                .or_default()
-                .push(row);
-        }
+        let by_member = progress_by_member(rows);
         let guilds: BTreeSet<String> = by_member.keys().map(|(g, _)| g.clone()).collect();
         let patched = self.user_quests.update_all_if_fresh(
             by_member.into_iter().map(|(key, rows)| {

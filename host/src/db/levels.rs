@@ -432,23 +432,17 @@ pub(crate) async fn apply_member_delta<C: ConnectionTrait>(
         ))
         .await?
         .ok_or_else(|| DbError::Other("upsert returned no row".into()))?;
-    let folded = super::bulk::folded_xp(d.xp);
     let stored_xp: i64 = row.try_get("", "xp")?;
     let old_level: i32 = row.try_get("", "level")?;
-    let old_xp = super::bulk::xp_before_fold(stored_xp, folded);
+    let (old_xp, new_xp) = super::bulk::xp_change(stored_xp, d.xp, super::bulk::folded_xp(d.xp));
     if d.xp == 0 {
         return Ok(XpOutcome {
             old_xp,
-            new_xp: old_xp,
+            new_xp,
             old_level,
             new_level: old_level,
         });
     }
-    let new_xp = if folded == d.xp {
-        stored_xp
-    } else {
-        stored_xp.saturating_add(d.xp).max(0)
-    };
     let new_level = curve.level_for_xp(new_xp).max(0);
     if (new_xp, new_level) != (stored_xp, old_level) {
         c.execute(Statement::from_sql_and_values(

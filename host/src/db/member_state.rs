@@ -15,7 +15,7 @@ use std::sync::Arc;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
 use super::Db;
-use super::cache::MemberKey;
+use super::cache::{MemberKey, progress_by_member};
 use super::entities::{levels, quests, user_achievements, user_quests};
 use super::error::DbError;
 use super::quests::UserQuest;
@@ -188,13 +188,7 @@ impl Db {
                 })
                 .await?
             };
-            let mut by_member: HashMap<MemberKey, Vec<user_quests::Model>> = HashMap::new();
-            for row in rows {
-                by_member
-                    .entry((row.guild_id.clone(), row.user_id.clone()))
-                    .or_default()
-                    .push(row);
-            }
+            let mut by_member = progress_by_member(rows);
             for (g, users) in &chunk {
                 let shared = active.get(g).map(|(_, q)| q.as_slice()).unwrap_or(&[]);
                 for user in *users {
