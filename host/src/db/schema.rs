@@ -163,6 +163,9 @@ async fn open(config: &DatabaseConfig) -> Result<DatabaseConnection, DbError> {
             .idle_timeout(Duration::from_secs(u64::from(u32::MAX)))
             .max_lifetime(Duration::from_secs(u64::from(u32::MAX)));
     }
+    if !config.is_sqlite() && tls_pointless(&config.url) {
+        options.map_sqlx_postgres_opts(|o| o.ssl_mode(sea_orm::sqlx::postgres::PgSslMode::Disable));
+    }
     let busy = Duration::from_millis(config.sqlite_busy_timeout_ms);
     options.map_sqlx_sqlite_opts(move |o| {
         use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -173,10 +176,51 @@ async fn open(config: &DatabaseConfig) -> Result<DatabaseConnection, DbError> {
     });
     Database::connect(options).await.map_err(|e| {
         let reason = scrub(&e.to_string(), &config.url);
+        let hint = if tls_pointless(&config.url) {
+            " (TLS is off for a server on this machine unless the URL says otherwise: add \
+             `?sslmode=require` if the server accepts only TLS connections)"
+        } else {
+            ""
+        };
         DbError::Unavailable {
-            reason: format!("cannot connect to {}: {reason}", redact_url(&config.url)),
+            reason: format!(
+                "cannot connect to {}: {reason}{hint}",
+                redact_url(&config.url)
+            ),
         }
     })
+}
+
+/// Whether a PostgreSQL URL names a server on this machine (loopback) and leaves the TLS
+/// mode to the driver (no `sslmode` in the URL, no `PGSSLMODE`). Such a connection is opened
+/// without TLS: the driver's default (`prefer`) negotiates TLS whenever the server offers it,
+/// which on a loopback connection protects nothing and costs CPU on both sides (the rustls
+/// socket layer, its I/O included, was about 6% of the bot's CPU in `perf` under load). A URL
+/// or `PGSSLMODE` that names a mode is obeyed.
+fn tls_pointless(url: &str) -> bool {
+    loopback_without_mode(url, std::env::var_os("PGSSLMODE").is_some())
+}
+
+/// [`tls_pointless`] with the environment's say passed in (`env_names_mode`: `PGSSLMODE` is set).
+fn loopback_without_mode(url: &str, env_names_mode: bool) -> bool {
+    use std::str::FromStr as _;
+    let Ok(options) = sea_orm::sqlx::postgres::PgConnectOptions::from_str(url) else {
+        return false;
+    };
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let names_mode = query.split('&').any(|kv| {
+        let key = kv.split_once('=').map_or(kv, |(k, _)| k);
+        key.eq_ignore_ascii_case("sslmode") || key.eq_ignore_ascii_case("ssl-mode")
+    });
+    if names_mode || env_names_mode {
+        return false;
+    }
+    let host = options
+        .get_host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || std::net::IpAddr::from_str(host).is_ok_and(|ip| ip.is_loopback())
 }
 
 async fn migration_state(conn: &DatabaseConnection) -> Result<MigrationState, DbError> {
@@ -206,4 +250,35 @@ async fn migration_state(conn: &DatabaseConnection) -> Result<MigrationState, Db
         migrations,
         unknown_applied,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loopback_without_mode;
+
+    #[test]
+    fn tls_is_dropped_only_for_loopback_servers_whose_url_leaves_the_mode_open() {
+        for url in [
+            "postgres://postgres@127.0.0.1:5432/postgres",
+            "postgres://u:p@localhost/db",
+            "postgres://u@[::1]:5432/db",
+            "postgresql://u@127.0.0.2/db?application_name=ql",
+        ] {
+            assert!(loopback_without_mode(url, false), "{url}");
+            // PGSSLMODE in the environment names a mode: obeyed.
+            assert!(!loopback_without_mode(url, true), "{url}");
+        }
+        for url in [
+            // A mode in the URL is obeyed.
+            "postgres://postgres@127.0.0.1:5432/postgres?sslmode=require",
+            "postgres://postgres@localhost/db?application_name=x&sslmode=prefer",
+            "postgres://postgres@localhost/db?ssl-mode=verify-full",
+            // Another machine keeps the driver's default (TLS when offered).
+            "postgres://u@db.example.com/db",
+            "postgres://u@10.0.0.5:5432/db",
+            "not a url",
+        ] {
+            assert!(!loopback_without_mode(url, false), "{url}");
+        }
+    }
 }
