@@ -89,28 +89,32 @@ fn quest_input() -> (Vec<QuestDef>, Vec<MemberRun>) {
     (vec![quest], vec![run])
 }
 
+fn achievements() -> Vec<AchievementDef> {
+    vec![
+        AchievementDef {
+            id: 1,
+            name: "Level 5".into(),
+            description: "Reach level 5".into(),
+            requirement_type: "level".into(),
+            requirement_value: 5,
+            reward_xp: 100,
+        },
+        AchievementDef {
+            id: 2,
+            name: "Level 10".into(),
+            description: "Reach level 10".into(),
+            requirement_type: "level".into(),
+            requirement_value: 10,
+            reward_xp: 200,
+        },
+    ]
+}
+
 fn check_input() -> CheckInput {
     CheckInput {
         user: 4,
         stats: stats(),
-        candidates: vec![
-            AchievementDef {
-                id: 1,
-                name: "Level 5".into(),
-                description: "Reach level 5".into(),
-                requirement_type: "level".into(),
-                requirement_value: 5,
-                reward_xp: 100,
-            },
-            AchievementDef {
-                id: 2,
-                name: "Level 10".into(),
-                description: "Reach level 10".into(),
-                requirement_type: "level".into(),
-                requirement_value: 10,
-                reward_xp: 200,
-            },
-        ],
+        candidates: vec![1, 2],
     }
 }
 
@@ -209,10 +213,10 @@ fn kind_calls(c: &mut Criterion, host: &PluginHost, extra: Option<&str>) {
         });
     }
     if let Some(p) = pick(host, PluginKind::AchievementCheck, extra) {
-        let items = vec![check_input()];
+        let (defs, items) = (achievements(), vec![check_input()]);
         c.bench_function(&format!("call/achievement-check/check x1 ({p})"), |b| {
             b.iter(|| {
-                host.achievement_check_blocking(&p, &ctx, black_box(&items))
+                host.achievement_check_blocking(&p, &ctx, black_box(&defs), black_box(&items))
                     .unwrap()
             })
         });

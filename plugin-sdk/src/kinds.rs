@@ -111,19 +111,32 @@ pub trait AchievementCheck {
     /// Whether `user` with `stats` now qualifies for `achievement`.
     fn qualifies(user: Snowflake, stats: &MemberStats, achievement: &AchievementDef) -> bool;
 
-    /// The ids of the candidates one member qualifies for.
-    fn check_one(input: &CheckInput) -> Vec<i64> {
+    /// The ids of the candidates one member qualifies for; `achievements` are the call's
+    /// definitions by id (a candidate id not among them is skipped).
+    fn check_one(
+        achievements: &std::collections::HashMap<i64, &AchievementDef>,
+        input: &CheckInput,
+    ) -> Vec<i64> {
         input
             .candidates
             .iter()
-            .filter(|a| Self::qualifies(input.user, &input.stats, a))
-            .map(|a| a.id)
+            .filter(|id| {
+                achievements
+                    .get(id)
+                    .is_some_and(|a| Self::qualifies(input.user, &input.stats, a))
+            })
+            .copied()
             .collect()
     }
 
-    /// [`check_one`](Self::check_one) for each input of a batch, in order.
-    fn check(items: Vec<CheckInput>) -> Vec<Vec<i64>> {
-        items.iter().map(Self::check_one).collect()
+    /// [`check_one`](Self::check_one) for each input of a batch, in order. The definitions
+    /// come once per call; each input names its candidates by id.
+    fn check(achievements: Vec<AchievementDef>, items: Vec<CheckInput>) -> Vec<Vec<i64>> {
+        let by_id = achievements.iter().map(|a| (a.id, a)).collect();
+        items
+            .iter()
+            .map(|item| Self::check_one(&by_id, item))
+            .collect()
     }
 }
 
@@ -224,8 +237,8 @@ impl<T: AchievementCheck>
     fn defaults() -> Vec<AchievementTemplate> {
         T::defaults()
     }
-    fn check(items: Vec<CheckInput>) -> Vec<Vec<i64>> {
-        T::check(items)
+    fn check(achievements: Vec<AchievementDef>, items: Vec<CheckInput>) -> Vec<Vec<i64>> {
+        T::check(achievements, items)
     }
 }
 

@@ -149,14 +149,23 @@ fn each_kind_answers() {
         .achievement_check_blocking(
             GOOD,
             &c,
-            &[CheckInput {
-                user: 1,
-                stats: member,
-                candidates: vec![def(11, 2), def(12, 5)],
-            }],
+            &[def(11, 2), def(12, 5), def(13, 1)],
+            &[
+                CheckInput {
+                    user: 1,
+                    stats: member,
+                    candidates: vec![11, 12],
+                },
+                // Holds 13 already (not offered) and qualifies for 11.
+                CheckInput {
+                    user: 2,
+                    stats: member,
+                    candidates: vec![11],
+                },
+            ],
         )
         .unwrap();
-    assert_eq!(checked, vec![vec![11]]);
+    assert_eq!(checked, vec![vec![11], vec![11]]);
 
     assert_eq!(h.card_styles_blocking(GOOD, &c).unwrap(), vec!["fixture"]);
     let card = CardData {

@@ -417,21 +417,30 @@ impl Pipeline {
             let user_ids: Vec<String> = members.keys().map(u64::to_string).collect();
             let held = self.db.earned_achievement_ids(&gid, &user_ids).await?;
             for (plugin, types) in &ach_plugins {
+                // The plugin's achievements, sent once; each member names its candidates by id.
+                let mine: Vec<AchievementDef> = defs
+                    .iter()
+                    .filter(|a| types.contains(&a.requirement_type))
+                    .map(|a| AchievementDef {
+                        id: a.id,
+                        name: a.name.clone(),
+                        description: a.description.clone(),
+                        requirement_type: a.requirement_type.clone(),
+                        requirement_value: a.requirement_value,
+                        reward_xp: a.reward_xp,
+                    })
+                    .collect();
+                if mine.is_empty() {
+                    continue;
+                }
                 let mut items = Vec::new();
                 let mut users = Vec::new();
                 for (user, m) in &members {
                     let earned: &[i64] = held.get(&user.to_string()).map_or(&[], Vec::as_slice);
-                    let candidates: Vec<AchievementDef> = defs
+                    let candidates: Vec<i64> = mine
                         .iter()
-                        .filter(|a| types.contains(&a.requirement_type) && !earned.contains(&a.id))
-                        .map(|a| AchievementDef {
-                            id: a.id,
-                            name: a.name.clone(),
-                            description: a.description.clone(),
-                            requirement_type: a.requirement_type.clone(),
-                            requirement_value: a.requirement_value,
-                            reward_xp: a.reward_xp,
-                        })
+                        .map(|a| a.id)
+                        .filter(|id| !earned.contains(id))
                         .collect();
                     if candidates.is_empty() {
                         continue;
@@ -461,7 +470,10 @@ impl Pipeline {
                     .context(guild, plugin, ms(now), mix(base_seed ^ call))
                     .await?;
                 let started = std::time::Instant::now();
-                let answer = self.plugins.achievement_check(plugin, &ctx, items).await;
+                let answer = self
+                    .plugins
+                    .achievement_check(plugin, &ctx, mine, items)
+                    .await;
                 self.plugin_time(started);
                 match answer {
                     Ok(answers) => {

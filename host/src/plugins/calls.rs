@@ -434,11 +434,13 @@ impl PluginHost {
     }
 
     /// For each input, the ids of candidates the member now qualifies for (each id is
-    /// checked to be one of that input's candidates).
+    /// checked to be one of that input's candidates). `achievements` are the definitions the
+    /// inputs' candidate ids name, sent once per call.
     pub fn achievement_check_blocking(
         &self,
         plugin: &str,
         ctx: &CallContext,
+        achievements: &[types::AchievementDef],
         items: &[achievement_check::CheckInput],
     ) -> Result<Vec<Vec<i64>>, PluginError> {
         self.run_items(
@@ -446,14 +448,11 @@ impl PluginHost {
             Some(PluginKind::AchievementCheck),
             ctx,
             items.len(),
-            |store, e| kind(&e.achievement_check)?.call_check(store, items),
+            |store, e| kind(&e.achievement_check)?.call_check(store, achievements, items),
             |r: &Vec<Vec<i64>>| {
                 same_len(r.len(), items.len())?;
                 for (ids, input) in r.iter().zip(items) {
-                    if let Some(bad) = ids
-                        .iter()
-                        .find(|id| !input.candidates.iter().any(|c| c.id == **id))
-                    {
+                    if let Some(bad) = ids.iter().find(|id| !input.candidates.contains(id)) {
                         return Err(format!(
                             "returned achievement id {bad}, which was not a candidate"
                         ));
@@ -468,11 +467,12 @@ impl PluginHost {
         &self,
         plugin: &str,
         ctx: &CallContext,
+        achievements: Vec<types::AchievementDef>,
         items: Vec<achievement_check::CheckInput>,
     ) -> Result<Vec<Vec<i64>>, PluginError> {
         let (name, ctx) = (plugin.to_owned(), ctx.clone());
         self.off_thread(plugin, move |h| {
-            h.achievement_check_blocking(&name, &ctx, &items)
+            h.achievement_check_blocking(&name, &ctx, &achievements, &items)
         })
         .await
     }

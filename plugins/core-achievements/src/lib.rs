@@ -145,7 +145,7 @@ mod tests {
             commands_used: 9,
             ..MemberStats::default()
         };
-        let candidates = vec![
+        let achievements = vec![
             def(1, "level", 10),
             def(2, "level", 11),
             def(3, "messages", 1_000),
@@ -155,11 +155,15 @@ mod tests {
             def(7, "total_messages", 999),
             def(8, "unknown", 0),
         ];
-        let got = CoreAchievements::check(vec![CheckInput {
-            user: 1,
-            stats,
-            candidates,
-        }]);
+        let got = CoreAchievements::check(
+            achievements,
+            vec![CheckInput {
+                user: 1,
+                stats,
+                // 9 is not among the call's achievements: skipped.
+                candidates: vec![1, 2, 3, 4, 5, 6, 7, 8, 9],
+            }],
+        );
         assert_eq!(got, vec![vec![1, 3, 5, 7]]);
     }
 
@@ -168,7 +172,7 @@ mod tests {
         let fresh = CheckInput {
             user: 1,
             stats: MemberStats::default(),
-            candidates: vec![def(1, "messages", 1)],
+            candidates: vec![1],
         };
         let talker = CheckInput {
             user: 2,
@@ -176,11 +180,20 @@ mod tests {
                 total_messages: 1,
                 ..MemberStats::default()
             },
-            candidates: vec![def(1, "messages", 1)],
+            candidates: vec![1],
+        };
+        let veteran = CheckInput {
+            user: 3,
+            stats: MemberStats {
+                total_messages: 1,
+                ..MemberStats::default()
+            },
+            // Already holds 1: only what is offered is answered.
+            candidates: vec![],
         };
         assert_eq!(
-            CoreAchievements::check(vec![fresh, talker]),
-            vec![vec![], vec![1]]
+            CoreAchievements::check(vec![def(1, "messages", 1)], vec![fresh, talker, veteran]),
+            vec![vec![], vec![1], vec![]]
         );
     }
 
