@@ -12,7 +12,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, Condition, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Statement, Value,
+};
 
 use super::Db;
 use super::cache::{MemberKey, progress_by_member};
@@ -51,6 +53,7 @@ fn chunks(wanted: &Wanted) -> Vec<Vec<(&str, &[String])>> {
 
 /// `(guild = g1 AND user IN (...)) OR (guild = g2 AND user IN (...)) ...`: each guild's
 /// members exactly (not every user of every guild), found through the (guild, user) index.
+/// SQLite only: PostgreSQL gets the fixed-text [`members_join`].
 fn members_of<G: ColumnTrait, U: ColumnTrait>(
     guild: G,
     user: U,
@@ -63,6 +66,33 @@ fn members_of<G: ColumnTrait, U: ColumnTrait>(
                 .add(user.is_in(users.iter().cloned())),
         )
     })
+}
+
+/// On PostgreSQL, a chunk's members as ONE `jsonb` parameter (`[{"g": guild, "u": user}, ...]`)
+/// joined through `jsonb_to_recordset`. WHY: the `OR`-of-`IN`-lists condition's text changes
+/// with the members, so PostgreSQL planned every read anew (1.5–1.8 ms of planning against
+/// 2.2–2.8 ms of execution for 500 members on 50,000 `levels` rows, with `EXPLAIN ANALYZE`);
+/// this text is fixed, so it is prepared once per connection, and the join probes the
+/// (guild, user) index once per member.
+fn members_json(chunk: &[(&str, &[String])]) -> Value {
+    let rows: Vec<serde_json::Value> = chunk
+        .iter()
+        .flat_map(|(g, users)| {
+            users
+                .iter()
+                .map(move |u| serde_json::json!({"g": g, "u": u}))
+        })
+        .collect();
+    serde_json::Value::Array(rows).into()
+}
+
+/// `SELECT t.* FROM table t JOIN <the members> ON (guild, user)` (PostgreSQL; see
+/// [`members_json`]), with `extra` appended (a further condition, or nothing).
+fn members_join(table: &str, extra: &str) -> String {
+    format!(
+        "SELECT t.* FROM {table} t JOIN jsonb_to_recordset($1::jsonb) AS k(g text, u text) \
+         ON t.guild_id = k.g AND t.user_id = k.u{extra}"
+    )
 }
 
 impl Db {
@@ -113,15 +143,25 @@ impl Db {
         for chunk in chunks(wanted) {
             let rows = self
                 .retry("get_user_levels", || async {
-                    levels::Entity::find()
-                        .filter(members_of(
-                            levels::Column::GuildId,
-                            levels::Column::UserId,
-                            &chunk,
+                    if self.is_postgres() {
+                        levels::Model::find_by_statement(Statement::from_sql_and_values(
+                            DbBackend::Postgres,
+                            members_join("levels", ""),
+                            [members_json(&chunk)],
                         ))
                         .all(self.conn())
                         .await
-                        .map_err(DbError::from)
+                    } else {
+                        levels::Entity::find()
+                            .filter(members_of(
+                                levels::Column::GuildId,
+                                levels::Column::UserId,
+                                &chunk,
+                            ))
+                            .all(self.conn())
+                            .await
+                    }
+                    .map_err(DbError::from)
                 })
                 .await?;
             let mut rows: HashMap<MemberKey, levels::Model> = rows
@@ -177,6 +217,39 @@ impl Db {
                 .fold(Condition::any(), |any, c| any.add(c));
             let rows = if condition.is_empty() {
                 Vec::new()
+            } else if self.is_postgres() {
+                // The members of guilds with active quests, and those quests' ids (each
+                // quest belongs to one guild, so one list serves the whole chunk).
+                let with_quests: Vec<(&str, &[String])> = chunk
+                    .iter()
+                    .filter(|(g, _)| active.get(g).is_some_and(|(ids, _)| !ids.is_empty()))
+                    .copied()
+                    .collect();
+                let ids: Vec<i64> = with_quests
+                    .iter()
+                    .flat_map(|(g, _)| active.get(g).map_or(&[][..], |(ids, _)| ids.as_slice()))
+                    .copied()
+                    .collect();
+                let values = [
+                    members_json(&with_quests),
+                    serde_json::Value::from(ids).into(),
+                ];
+                self.retry("get_users_active_quests", || async {
+                    Ok::<_, DbError>(
+                        user_quests::Model::find_by_statement(Statement::from_sql_and_values(
+                            DbBackend::Postgres,
+                            members_join(
+                                "user_quests",
+                                " WHERE t.quest_id IN \
+                                 (SELECT (jsonb_array_elements_text($2::jsonb))::bigint)",
+                            ),
+                            values.clone(),
+                        ))
+                        .all(self.conn())
+                        .await?,
+                    )
+                })
+                .await?
             } else {
                 self.retry("get_users_active_quests", || async {
                     Ok::<_, DbError>(
@@ -222,7 +295,15 @@ impl Db {
         for chunk in chunks(wanted) {
             let rows = self
                 .retry("earned_achievement_ids", || async {
-                    Ok::<_, DbError>(
+                    if self.is_postgres() {
+                        user_achievements::Model::find_by_statement(Statement::from_sql_and_values(
+                            DbBackend::Postgres,
+                            members_join("user_achievements", ""),
+                            [members_json(&chunk)],
+                        ))
+                        .all(self.conn())
+                        .await
+                    } else {
                         user_achievements::Entity::find()
                             .filter(members_of(
                                 user_achievements::Column::GuildId,
@@ -230,8 +311,9 @@ impl Db {
                                 &chunk,
                             ))
                             .all(self.conn())
-                            .await?,
-                    )
+                            .await
+                    }
+                    .map_err(DbError::from)
                 })
                 .await?;
             let mut held: HashMap<MemberKey, Vec<i64>> = HashMap::new();
