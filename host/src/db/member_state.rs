@@ -142,27 +142,12 @@ impl Db {
         let mut found = HashMap::new();
         for chunk in chunks(wanted) {
             let rows = self
-                .retry("get_user_levels", || async {
-                    if self.is_postgres() {
-                        levels::Model::find_by_statement(Statement::from_sql_and_values(
-                            DbBackend::Postgres,
-                            members_join("levels", ""),
-                            [members_json(&chunk)],
-                        ))
-                        .all(self.conn())
-                        .await
-                    } else {
-                        levels::Entity::find()
-                            .filter(members_of(
-                                levels::Column::GuildId,
-                                levels::Column::UserId,
-                                &chunk,
-                            ))
-                            .all(self.conn())
-                            .await
-                    }
-                    .map_err(DbError::from)
-                })
+                .member_rows::<levels::Entity>(
+                    "get_user_levels",
+                    (levels::Column::GuildId, levels::Column::UserId),
+                    &chunk,
+                    None,
+                )
                 .await?;
             let mut rows: HashMap<MemberKey, levels::Model> = rows
                 .into_iter()
@@ -202,63 +187,27 @@ impl Db {
         }
         let mut found = HashMap::new();
         for chunk in chunks(wanted) {
-            // Guilds without active quests have nothing to read: their views are empty.
-            let condition = chunk
+            // Guilds without active quests have nothing to read: their views are empty. Each
+            // quest belongs to one guild, so one list of ids serves the whole chunk.
+            let with_quests: Vec<(&str, &[String])> = chunk
                 .iter()
-                .filter_map(|(g, users)| {
-                    let ids = &active.get(g)?.0;
-                    (!ids.is_empty()).then(|| {
-                        Condition::all()
-                            .add(user_quests::Column::GuildId.eq(*g))
-                            .add(user_quests::Column::UserId.is_in(users.iter().cloned()))
-                            .add(user_quests::Column::QuestId.is_in(ids.iter().copied()))
-                    })
-                })
-                .fold(Condition::any(), |any, c| any.add(c));
-            let rows = if condition.is_empty() {
+                .filter(|(g, _)| active.get(g).is_some_and(|(ids, _)| !ids.is_empty()))
+                .copied()
+                .collect();
+            let ids: Vec<i64> = with_quests
+                .iter()
+                .flat_map(|(g, _)| active.get(g).map_or(&[][..], |(ids, _)| ids.as_slice()))
+                .copied()
+                .collect();
+            let rows = if with_quests.is_empty() {
                 Vec::new()
-            } else if self.is_postgres() {
-                // The members of guilds with active quests, and those quests' ids (each
-                // quest belongs to one guild, so one list serves the whole chunk).
-                let with_quests: Vec<(&str, &[String])> = chunk
-                    .iter()
-                    .filter(|(g, _)| active.get(g).is_some_and(|(ids, _)| !ids.is_empty()))
-                    .copied()
-                    .collect();
-                let ids: Vec<i64> = with_quests
-                    .iter()
-                    .flat_map(|(g, _)| active.get(g).map_or(&[][..], |(ids, _)| ids.as_slice()))
-                    .copied()
-                    .collect();
-                let values = [
-                    members_json(&with_quests),
-                    serde_json::Value::from(ids).into(),
-                ];
-                self.retry("get_users_active_quests", || async {
-                    Ok::<_, DbError>(
-                        user_quests::Model::find_by_statement(Statement::from_sql_and_values(
-                            DbBackend::Postgres,
-                            members_join(
-                                "user_quests",
-                                " WHERE t.quest_id IN \
-                                 (SELECT (jsonb_array_elements_text($2::jsonb))::bigint)",
-                            ),
-                            values.clone(),
-                        ))
-                        .all(self.conn())
-                        .await?,
-                    )
-                })
-                .await?
             } else {
-                self.retry("get_users_active_quests", || async {
-                    Ok::<_, DbError>(
-                        user_quests::Entity::find()
-                            .filter(condition.clone())
-                            .all(self.conn())
-                            .await?,
-                    )
-                })
+                self.member_rows::<user_quests::Entity>(
+                    "get_users_active_quests",
+                    (user_quests::Column::GuildId, user_quests::Column::UserId),
+                    &with_quests,
+                    Some((user_quests::Column::QuestId, &ids)),
+                )
                 .await?
             };
             let mut by_member = progress_by_member(rows);
@@ -294,27 +243,15 @@ impl Db {
         let mut found = HashMap::new();
         for chunk in chunks(wanted) {
             let rows = self
-                .retry("earned_achievement_ids", || async {
-                    if self.is_postgres() {
-                        user_achievements::Model::find_by_statement(Statement::from_sql_and_values(
-                            DbBackend::Postgres,
-                            members_join("user_achievements", ""),
-                            [members_json(&chunk)],
-                        ))
-                        .all(self.conn())
-                        .await
-                    } else {
-                        user_achievements::Entity::find()
-                            .filter(members_of(
-                                user_achievements::Column::GuildId,
-                                user_achievements::Column::UserId,
-                                &chunk,
-                            ))
-                            .all(self.conn())
-                            .await
-                    }
-                    .map_err(DbError::from)
-                })
+                .member_rows::<user_achievements::Entity>(
+                    "earned_achievement_ids",
+                    (
+                        user_achievements::Column::GuildId,
+                        user_achievements::Column::UserId,
+                    ),
+                    &chunk,
+                    None,
+                )
                 .await?;
             let mut held: HashMap<MemberKey, Vec<i64>> = HashMap::new();
             for r in rows {
@@ -334,6 +271,55 @@ impl Db {
             }
         }
         Ok(found)
+    }
+}
+
+impl Db {
+    /// The rows of `E` (a table keyed by guild and user) of `chunk`'s members, and only
+    /// those of `quests` (quest column, ids) when given: on PostgreSQL the fixed-text join of
+    /// [`members_join`], elsewhere [`members_of`].
+    async fn member_rows<E>(
+        &self,
+        op: &'static str,
+        (guild, user): (E::Column, E::Column),
+        chunk: &[(&str, &[String])],
+        quests: Option<(E::Column, &[i64])>,
+    ) -> Result<Vec<E::Model>, DbError>
+    where
+        E: EntityTrait,
+        E::Model: FromQueryResult + Send + Sync,
+    {
+        if self.is_postgres() {
+            let mut values = vec![members_json(chunk)];
+            let mut filter = "";
+            if let Some((_, ids)) = quests {
+                values.push(serde_json::Value::from(ids.to_vec()).into());
+                filter =
+                    " WHERE t.quest_id IN (SELECT (jsonb_array_elements_text($2::jsonb))::bigint)";
+            }
+            let sql = members_join(E::default().table_name(), filter);
+            self.retry(op, || async {
+                Ok::<_, DbError>(
+                    E::Model::find_by_statement(Statement::from_sql_and_values(
+                        DbBackend::Postgres,
+                        sql.clone(),
+                        values.clone(),
+                    ))
+                    .all(self.conn())
+                    .await?,
+                )
+            })
+            .await
+        } else {
+            let mut condition = Condition::all().add(members_of(guild, user, chunk));
+            if let Some((column, ids)) = quests {
+                condition = condition.add(column.is_in(ids.iter().copied()));
+            }
+            self.retry(op, || async {
+                Ok::<_, DbError>(E::find().filter(condition.clone()).all(self.conn()).await?)
+            })
+            .await
+        }
     }
 }
 
