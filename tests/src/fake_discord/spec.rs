@@ -1,30 +1,18 @@
-//! Checks recorded REST calls against Discord's own OpenAPI description
-//! (`../shared/discord-api-spec/openapi.json`, or `QUESTLINE_DISCORD_SPEC`), plus the rules
-//! the spec leaves loose: message content length, command names, option and command counts.
+//! Checks recorded REST calls against Discord's own OpenAPI description (vendored in
+//! `tests/discord-api-spec/`, MIT-licensed, trimmed by its `trim.py` to every operation and
+//! the request-body schemas), plus the rules the spec leaves loose: message content length,
+//! command names, option and command counts.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
 use super::Call;
 
-/// The spec file: `QUESTLINE_DISCORD_SPEC`, or the shared copy beside the repository.
-pub fn spec_path() -> PathBuf {
-    if let Ok(p) = std::env::var("QUESTLINE_DISCORD_SPEC") {
-        return PathBuf::from(p);
-    }
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    // <repo>/tests → <repo>/.. /shared/discord-api-spec (the worktrees' shared folder).
-    for up in [manifest.join("../../shared"), PathBuf::from("/work/shared")] {
-        let p = up.join("discord-api-spec/openapi.json");
-        if p.exists() {
-            return p;
-        }
-    }
-    manifest.join("../../shared/discord-api-spec/openapi.json")
-}
+/// Discord's OpenAPI description, compiled into the test support so no file outside the
+/// repository is ever read.
+const OPENAPI: &str = include_str!("../../discord-api-spec/openapi.json");
 
 /// Discord's OpenAPI description, compiled lazily per operation.
 pub struct Spec {
@@ -42,16 +30,9 @@ fn template_matches(template: &[String], path: &[&str]) -> bool {
 }
 
 impl Spec {
-    /// Loads the spec; panics with the path when it is missing (the tests need it).
+    /// Parses the vendored spec.
     pub fn load() -> Spec {
-        let path = spec_path();
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!(
-                "Discord's OpenAPI spec not found at {} ({e}); set QUESTLINE_DISCORD_SPEC",
-                path.display()
-            )
-        });
-        let doc: Value = serde_json::from_str(&text).expect("openapi.json is JSON");
+        let doc: Value = serde_json::from_str(OPENAPI).expect("the vendored openapi.json is JSON");
         let paths = doc["paths"]
             .as_object()
             .expect("spec has paths")
