@@ -36,7 +36,7 @@ fn main() {
         // The workspace's `wasm` profile (opt-level 3, stripped).
         let wasm = wasm_build::build_components(
             &root.join("Cargo.toml"),
-            &out_dir.join("wasm-target"),
+            &wasm_build::shared_target_dir(&out_dir, "wasm-plugins"),
             "wasm",
             &plugins,
         );

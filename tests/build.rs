@@ -23,7 +23,7 @@ fn main() {
     let names = wasm_build::crate_dirs(&fixtures);
     let paths = wasm_build::build_components(
         &fixtures.join("Cargo.toml"),
-        &out_dir.join("wasm-target"),
+        &wasm_build::shared_target_dir(&out_dir, "wasm-fixtures"),
         "release",
         &names,
     );

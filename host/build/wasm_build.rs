@@ -1,9 +1,12 @@
 //! Shared by `host/build.rs` and `tests/build.rs`: run a nested `cargo build` for
 //! `wasm32-wasip2` the way wasmtime's test-programs and Spin's test components do.
 //!
-//! The nested build gets its own target directory (no lock waits on the outer build), and
-//! wrappers and flags meant for the outer build (clippy, coverage, RUSTFLAGS) are not passed
-//! down: components are built plainly.
+//! The nested build gets a target directory of its own inside the outer one (no lock waits
+//! on the outer build), shared by every profile of the outer build: a debug build, a release
+//! build and clippy all find the components already built. It stays inside the outer cargo's
+//! jobserver (`CARGO_MAKEFLAGS` is passed down), so the two builds together never run more
+//! compilers than `-j` allows. Wrappers and flags meant for the outer build (clippy,
+//! coverage, RUSTFLAGS) are not passed down: components are built plainly.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -42,8 +45,6 @@ pub fn build_components(
         "RUSTC_WORKSPACE_WRAPPER",
         "CARGO_BUILD_RUSTC_WRAPPER",
         "CLIPPY_ARGS",
-        "CARGO_MAKEFLAGS",
-        "MAKEFLAGS",
     ] {
         cmd.env_remove(var);
     }
@@ -70,6 +71,17 @@ pub fn build_components(
             wasm
         })
         .collect()
+}
+
+/// Where the nested build of `name` goes: `<outer target dir>/<name>`, found from the build
+/// script's `OUT_DIR` (`<target>/[<triple>/]<profile>/build/<pkg>-<hash>/out`) as the nearest
+/// ancestor holding cargo's `CACHEDIR.TAG`; `OUT_DIR/<name>` if there is none.
+pub fn shared_target_dir(out_dir: &Path, name: &str) -> PathBuf {
+    out_dir
+        .ancestors()
+        .find(|dir| dir.join("CACHEDIR.TAG").is_file())
+        .unwrap_or(out_dir)
+        .join(name)
 }
 
 /// The directories under `dir` that hold a crate (`Cargo.toml`), by name, sorted. Each
