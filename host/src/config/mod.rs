@@ -249,23 +249,25 @@ mod tests {
             .collect()
     }
 
-    /// The first ```toml block of the README.
-    fn readme_example() -> &'static str {
-        let readme = include_str!("../../../README.md");
-        let start = readme
+    /// The first ```toml block of docs/configuration.md: the configuration reference.
+    fn reference_example() -> &'static str {
+        let page = include_str!("../../../docs/configuration.md");
+        let start = page
             .find("```toml\n")
-            .expect("README has a ```toml example")
+            .expect("docs/configuration.md has a ```toml reference block")
             + "```toml\n".len();
-        let len = readme[start..].find("```").expect("the example is closed");
-        &readme[start..start + len]
+        let len = page[start..]
+            .find("```")
+            .expect("the reference block in docs/configuration.md is closed");
+        &page[start..start + len]
     }
 
-    /// The README's configuration example is what operators copy: it must stay valid as keys
+    /// docs/configuration.md's reference is what operators copy: it must stay valid as keys
     /// are added, renamed or removed (unknown keys are rejected).
     #[test]
-    fn readme_example_parses() {
-        let config = Config::from_sources(readme_example(), "README", no_env())
-            .expect("README example parses");
+    fn reference_example_parses() {
+        let config = Config::from_sources(reference_example(), "docs/configuration.md", no_env())
+            .expect("the docs/configuration.md reference parses");
         assert_eq!(config.engine.default_xp_plugin, "mee6-xp");
         assert!(
             config
@@ -276,13 +278,15 @@ mod tests {
         );
     }
 
-    /// One source of truth: the README's reference is `questline config example`.
+    /// One source of truth: docs/configuration.md's reference is `questline config example`.
     #[test]
-    fn readme_example_is_the_config_example() {
+    fn reference_example_is_the_config_example() {
         assert_eq!(
-            readme_example(),
+            reference_example(),
             EXAMPLE,
-            "README's configuration reference differs from host/src/config/example.toml; paste `questline config example` into README.md"
+            "the reference in docs/configuration.md differs from host/src/config/example.toml; \
+             regenerate it: paste the output of `questline config example` between the \
+             ```toml fences of docs/configuration.md"
         );
     }
 
