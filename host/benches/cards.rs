@@ -38,7 +38,7 @@ fn bench(c: &mut Criterion) {
         ..PluginsConfig::default()
     };
     let host = PluginHost::new(&plugins_cfg, Arc::new(MemoryKv::new())).expect("plugin host");
-    for (name, err) in host.load_bundled() {
+    for (name, err) in host.load_bundled(questline::bundled::BUNDLED) {
         eprintln!("bundled plugin {name} failed to load: {err}");
     }
     let ctx = CallContext::new(1, 1_700_000_000_000, 0);

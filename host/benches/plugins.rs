@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use questline::plugins::bundled::BUNDLED;
+use questline::bundled::BUNDLED;
 use questline::plugins::{
     AchievementDef, Activity, ActivityKind, CallContext, CardData, CheckInput, CommandInvocation,
     Difficulty, MemberRun, MemberStats, MemoryKv, MessageDetails, PluginHost, PluginKind,
@@ -280,7 +280,7 @@ fn wasmtime_noop(c: &mut Criterion) {
 fn benches(c: &mut Criterion) {
     let tmp = tempfile::tempdir().unwrap();
     let host = host(tmp.path());
-    for (name, err) in host.load_bundled() {
+    for (name, err) in host.load_bundled(questline::bundled::BUNDLED) {
         eprintln!("bundled plugin {name} failed to load: {err}");
     }
     let extra_bytes = std::env::var_os("QUESTLINE_BENCH_PLUGIN")

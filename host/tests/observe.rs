@@ -7,8 +7,9 @@ use std::time::Duration;
 use questline::backup::schedule::HousekeepingCounters;
 use questline::db::{DatabaseConfig, Db};
 use questline::engine::EngineCounters;
-use questline::observe::{Heartbeat, ObserveSources, start};
+use questline::observe::{ObserveSources, start};
 use questline::plugins::{MemoryKv, PluginHost, PluginsConfig};
+use questline_metrics::Heartbeat;
 
 async fn get(url: String) -> (u16, String, String) {
     let resp = reqwest::get(&url).await.expect("request");
@@ -67,7 +68,7 @@ async fn healthz_and_metrics_report_the_real_state() {
         Arc::new(MemoryKv::new()),
     )
     .expect("plugin host");
-    let mee6 = questline::plugins::bundled::BUNDLED
+    let mee6 = questline::bundled::BUNDLED
         .iter()
         .find(|b| b.name == "mee6-xp")
         .expect("mee6-xp is bundled");
@@ -126,7 +127,7 @@ async fn healthz_and_metrics_report_the_real_state() {
     server.stop().await;
 
     // A gateway with no shard connected makes the bot unhealthy; one connected shard is fine.
-    let gateway = questline::observe::GatewayStatus::default();
+    let gateway = questline_metrics::GatewayStatus::default();
     let with_gateway = ObserveSources {
         gateway: Some(gateway.clone()),
         ..sources.clone()

@@ -39,7 +39,7 @@ fn bundled_host() -> (PluginHost, tempfile::TempDir) {
         ..PluginsConfig::default()
     };
     let host = PluginHost::new(&cfg, Arc::new(MemoryKv::new())).expect("plugin host");
-    let failures = host.load_bundled();
+    let failures = host.load_bundled(questline::bundled::BUNDLED);
     assert!(failures.is_empty(), "bundled plugins failed: {failures:?}");
     (host, dir)
 }

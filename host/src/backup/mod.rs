@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Problem;
 use crate::db::{DatabaseConfig, Db, DbError, redact_url};
+use crate::problem::Problem;
 
 const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
 const PGDUMP_MAGIC: &[u8] = b"PGDMP";
@@ -81,7 +81,7 @@ pub fn parse_every(spec: &str) -> Result<Duration, String> {
 /// Parses an interval in the console's duration syntax (d, h, m, s; combinable), at least
 /// `min`.
 pub fn parse_interval(spec: &str, min: Duration) -> Result<Duration, String> {
-    let d = crate::console::input::parse_duration(spec.trim()).map_err(|e| e.to_string())?;
+    let d = questline_text::parse_duration(spec.trim()).map_err(|e| e.to_string())?;
     if d < min {
         return Err(format!("`{spec}` is shorter than {} s", min.as_secs()));
     }

@@ -1,7 +1,7 @@
 //! The throughput benchmark (`questline bench`, `cargo bench -p questline --bench pipeline`):
 //! a seeded activity mix ([`workload`]) through the real engine (`Engine::start`, `submit`,
 //! `flush`) with the bundled plugins into a real database, once batched and once with one
-//! transaction per event (the spec's design: the same engine with `batch_max_events = 1`),
+//! transaction per event (the same engine with `batch_max_events = 1`),
 //! next to the database's own single-row update ceiling measured in the same run.
 //!
 //! Every run gets a fresh database (a temporary SQLite file, or a `ql_bench_<random>`
@@ -456,7 +456,7 @@ pub async fn run_pipeline(
 ) -> Result<RunReport, BenchError> {
     let kv = Arc::new(crate::engine::DbKv::new(db.clone()));
     let plugins = PluginHost::new(&opts.plugins, kv).map_err(EngineError::from)?;
-    for (name, err) in plugins.load_bundled() {
+    for (name, err) in plugins.load_bundled(crate::bundled::BUNDLED) {
         tracing::error!(plugin = %name, error = %err, "bundled plugin unavailable");
     }
     let clock = ManualClock::new(workload.start);

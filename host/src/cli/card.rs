@@ -123,7 +123,7 @@ fn render(config: &Config, cards: &CardsConfig, args: RenderArgs) -> anyhow::Res
 fn host(config: &Config, plugin: Option<&Path>) -> anyhow::Result<PluginHost> {
     let host = PluginHost::new(&config.plugins, Arc::new(MemoryKv::new()))
         .context("cannot start the plugin runtime")?;
-    for (name, err) in host.load_bundled() {
+    for (name, err) in host.load_bundled(crate::bundled::BUNDLED) {
         eprintln!("warning: bundled plugin {name} failed to load: {err}");
     }
     if let Err(err) = host.load_dir() {

@@ -61,7 +61,7 @@ fn host(config: &Config) -> anyhow::Result<PluginHost> {
 
 fn list(config: &Config) -> anyhow::Result<ExitCode> {
     let host = host(config)?;
-    host.load_bundled();
+    host.load_bundled(crate::bundled::BUNDLED);
     if let Err(err) = host.load_dir() {
         eprintln!("warning: {err}");
     }

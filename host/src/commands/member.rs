@@ -8,10 +8,10 @@ use crate::cards::{
     CardDataBuilder, CardPrefs, ImageKind, available_styles, check_url, normalize_color,
     render_card, styles::style_names, validate_style,
 };
-use crate::console::session::{bar, human};
 use crate::db::CardSettings;
 use crate::engine::wit::{cycle_name, parse_cycle};
 use crate::plugins::CallContext;
+use questline_text::{bar, time_left};
 
 /// Leaderboard rows per page.
 pub const PAGE_SIZE: u64 = 10;
@@ -20,11 +20,9 @@ impl Commands {
     /// `(XP into the current level, XP the level spans)` on the guild's curve.
     pub(crate) async fn progress(&self, guild: u64, xp: i64) -> Result<(i64, i64), CommandError> {
         let cfg = self.db.get_server_config(&guild.to_string()).await?;
-        let plugin = cfg
-            .xp_formula_plugin
-            .unwrap_or_else(|| self.default_xp_plugin.clone());
         let engine = self.engine.get().await;
         let engine = engine.as_ref().ok_or(CommandError::Closed)?;
+        let plugin = engine.pipeline().xp_plugin_for(guild, &cfg);
         let table = engine
             .pipeline()
             .plugin_cache()
@@ -51,7 +49,7 @@ pub async fn rank(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
     let prefs =
         c.db.get_card_settings(&gid, &target.to_string())
             .await?
-            .map(|s| CardPrefs::from(&s))
+            .map(|s| card_prefs(&s))
             .unwrap_or_default();
     let cfg = c.db.get_server_config(&gid).await?;
     // The member's `/card background`, fetched through the checked, cached image client; a
@@ -140,7 +138,7 @@ pub async fn quests(c: &Commands, req: &Request) -> Result<Reply, CommandError> 
             .as_ref()
             .map_or((0, false), |p| (p.progress, p.completed));
         let left = match engine.pipeline().quests().quest_expiry(&q.quest).await? {
-            Some(e) if e > now => human(e - now),
+            Some(e) if e > now => time_left(e - now),
             Some(_) => "ended".to_string(),
             None => "no time limit".to_string(),
         };
@@ -267,4 +265,16 @@ pub async fn privacy(c: &Commands, req: &Request) -> Result<Reply, CommandError>
     } else {
         "You are hidden from the leaderboard and /rank. You still earn XP; `/privacy leaderboard on` lists you again."
     }))
+}
+
+/// A member's stored card settings as the card builder takes them.
+pub(crate) fn card_prefs(row: &crate::db::CardSettings) -> CardPrefs {
+    CardPrefs {
+        background_url: row.background_url.clone(),
+        primary_color: row.primary_color.clone(),
+        secondary_color: row.secondary_color.clone(),
+        border_color: row.border_color.clone(),
+        text_color: row.text_color.clone(),
+        card_style: row.card_style.clone(),
+    }
 }

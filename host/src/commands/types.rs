@@ -297,9 +297,7 @@ pub fn fit_to(text: String, max: usize) -> String {
     if text.chars().count() <= max {
         return text;
     }
-    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
+    questline_text::truncate_chars(&text, max)
 }
 
 /// Why a command did not do what was asked. The text is shown to the member.

@@ -17,7 +17,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use super::check::{Problem, describe, leaves, type_mismatch};
+use super::check::{describe, leaves, type_mismatch};
+use crate::problem::Problem;
 
 /// Conventional variables and the key each sets (when that key exists).
 const ALIASES: &[(&str, &str)] = &[

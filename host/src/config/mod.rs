@@ -3,7 +3,7 @@
 //!
 //! Sources, weakest first: built-in defaults, the TOML file (`--config FILE`,
 //! `QUESTLINE_CONFIG`, or `./questline.toml` when present), the conventional `DATABASE_URL`
-//! and `DISCORD_TOKEN`, then `QUESTLINE_<SECTION>_<KEY>` variables (see [`env`]). Every
+//! and `DISCORD_TOKEN`, then `QUESTLINE_<SECTION>_<KEY>` variables (see [`env`](mod@env)). Every
 //! problem (unknown key, wrong type, out-of-range value) is reported by key, with the value
 //! and what is allowed, before anything starts (see [`check`]).
 //!
@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 use crate::db::DatabaseConfig;
 use crate::plugins::PluginsConfig;
 
-pub use check::{Problem, check_text};
+pub use crate::problem::Problem;
+pub use check::check_text;
 
 /// The complete, commented example printed by `questline config example`.
 pub const EXAMPLE: &str = include_str!("example.toml");

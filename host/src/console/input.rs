@@ -135,7 +135,9 @@ fn parse_directive(rest: &str) -> Result<ConsoleInput, InputError> {
                 what: "a duration",
                 example: ":advance 1d",
             })?;
-            parse_duration(spec).map(ConsoleInput::Advance)
+            questline_text::parse_duration(spec)
+                .map(ConsoleInput::Advance)
+                .map_err(|_| InputError::BadDuration(spec.to_owned()))
         }
         "react" => {
             let member = words.next().ok_or(InputError::MissingArgument {
@@ -187,36 +189,6 @@ fn parse_voice_state(raw: &str) -> Result<VoiceState, InputError> {
         "undeafen" => VoiceState::Undeafen,
         _ => return Err(InputError::BadVoiceState(raw.to_owned())),
     })
-}
-
-/// Parses `1d`, `90m`, `1h30m`, `45s` (at most 10 years, so the clock cannot overflow).
-pub fn parse_duration(spec: &str) -> Result<Duration, InputError> {
-    let bad = || InputError::BadDuration(spec.to_owned());
-    let mut total: u64 = 0;
-    let mut number = String::new();
-    for c in spec.chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let unit = match c.to_ascii_lowercase() {
-            'd' => 86_400,
-            'h' => 3_600,
-            'm' => 60,
-            's' => 1,
-            _ => return Err(bad()),
-        };
-        let n: u64 = number.parse().map_err(|_| bad())?;
-        total = n
-            .checked_mul(unit)
-            .and_then(|s| total.checked_add(s))
-            .ok_or_else(bad)?;
-        number.clear();
-    }
-    if !number.is_empty() || total == 0 || total > 10 * 365 * 86_400 {
-        return Err(bad());
-    }
-    Ok(Duration::from_secs(total))
 }
 
 #[cfg(test)]

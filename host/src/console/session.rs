@@ -166,7 +166,7 @@ impl Session {
             .get_card_settings(&GUILD.to_string(), &user.to_string())
             .await
         {
-            Ok(Some(settings)) => CardPrefs::from(&settings),
+            Ok(Some(settings)) => crate::commands::member::card_prefs(&settings),
             Ok(None) => CardPrefs::default(),
             Err(e) => return format!("  ! rank card not drawn: {e}\n"),
         };
@@ -593,9 +593,7 @@ impl Session {
             return Ok(format!("  {member} has no XP yet\n"));
         };
         let cfg = self.db.get_server_config(&gid).await?;
-        let plugin = cfg
-            .xp_formula_plugin
-            .unwrap_or_else(|| "mee6-xp".to_string());
+        let plugin = self.engine.pipeline().xp_plugin_for(GUILD, &cfg);
         let table = self
             .engine
             .pipeline()
@@ -620,7 +618,7 @@ impl Session {
             rank.total,
             rank.level,
             rank.level,
-            bar(into, span, 20),
+            questline_text::bar(into, span, 20),
             rank.xp
         ))
     }
@@ -678,7 +676,7 @@ impl Session {
                 .quest_expiry(&q.quest)
                 .await?;
             let left = match expires {
-                Some(e) if e > now => human(e - now),
+                Some(e) if e > now => questline_text::time_left(e - now),
                 Some(_) => "ended".to_string(),
                 None => "no time limit".to_string(),
             };
@@ -688,7 +686,7 @@ impl Session {
                 "  {} {:<32} {} {}/{} · {} XP{} · {} · {}",
                 if done { "✅" } else { "▫️" },
                 q.quest.name,
-                bar(shown, q.quest.requirement_value, 10),
+                questline_text::bar(shown, q.quest.requirement_value, 10),
                 shown,
                 q.quest.requirement_value,
                 q.quest.reward_xp,
@@ -791,33 +789,5 @@ impl Session {
         }
         out.push_str(rest);
         out
-    }
-}
-
-/// A text progress bar.
-pub fn bar(value: i64, max: i64, width: usize) -> String {
-    let filled = if max <= 0 {
-        width
-    } else {
-        usize::try_from((value.clamp(0, max) as i128 * width as i128 / max as i128) as i64)
-            .unwrap_or(0)
-    };
-    format!(
-        "[{}{}]",
-        "█".repeat(filled),
-        "░".repeat(width - filled.min(width))
-    )
-}
-
-/// `3d 4h`, `5h 10m`, `12m`.
-pub fn human(d: chrono::Duration) -> String {
-    let mins = d.num_minutes();
-    let (days, hours, m) = (mins / 1440, (mins % 1440) / 60, mins % 60);
-    if days > 0 {
-        format!("{days}d {hours}h left")
-    } else if hours > 0 {
-        format!("{hours}h {m}m left")
-    } else {
-        format!("{m}m left")
     }
 }

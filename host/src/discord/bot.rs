@@ -235,7 +235,7 @@ impl Bot {
         // start-up here, before the gateway connects.
         // Scheduled backups and cache purges, when configured.
         let housekeeping = Housekeeping::from_config(db.clone(), config);
-        let gateway = crate::observe::GatewayStatus::default();
+        let gateway = questline_metrics::GatewayStatus::default();
         let observe_sources = ObserveSources {
             housekeeping: Some(housekeeping.counters.clone()),
             gateway: Some(gateway.clone()),
@@ -298,12 +298,6 @@ impl Bot {
     /// The effect sender's counters.
     pub fn effects(&self) -> SinkSnapshot {
         self.sink.counters()
-    }
-
-    /// The engine's counters (zeros after shutdown).
-    pub async fn engine_counters(&self) -> CounterSnapshot {
-        let engine = self.state.engine.get().await;
-        engine.as_ref().map(|e| e.counters()).unwrap_or_default()
     }
 
     /// Waits until every activity submitted so far is committed and its effects are sent.

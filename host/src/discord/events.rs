@@ -102,7 +102,7 @@ impl FrontState {
 pub struct Handler {
     pub state: Arc<FrontState>,
     /// Shards connected, for `/healthz`.
-    pub gateway: crate::observe::GatewayStatus,
+    pub gateway: questline_metrics::GatewayStatus,
 }
 
 fn time_of(ts: &serenity::model::Timestamp) -> DateTime<Utc> {

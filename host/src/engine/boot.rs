@@ -20,7 +20,7 @@ pub async fn open(
     let db = Db::connect(database).await?;
     let kv = Arc::new(DbKv::new(db.clone()));
     let host = PluginHost::new(plugins, kv)?;
-    for (name, err) in host.load_bundled() {
+    for (name, err) in host.load_bundled(crate::bundled::BUNDLED) {
         tracing::error!(plugin = %name, error = %err, "bundled plugin unavailable");
     }
     if load_dir {

@@ -34,11 +34,6 @@ impl DbKv {
             handle: Handle::current(),
         }
     }
-
-    /// With an explicit runtime handle.
-    pub fn with_handle(db: Db, handle: Handle) -> Self {
-        Self { db, handle }
-    }
 }
 
 fn to_kv_error(err: DbError) -> KvError {

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 
-use crate::observe::histogram::{Durations, Sizes};
+use questline_metrics::histogram::{Durations, Sizes};
 
 /// Live counters, shared by the engine's task and whoever reads them.
 #[derive(Debug, Default)]

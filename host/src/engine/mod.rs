@@ -8,7 +8,6 @@
 //! [`template`], [`voice`].
 
 pub mod activity;
-pub mod admin;
 pub mod announce;
 pub mod boot;
 pub mod clock;
@@ -19,6 +18,7 @@ pub mod effects;
 pub mod error;
 mod guild_batch;
 pub mod kv;
+pub mod manual_xp;
 pub mod metrics;
 pub mod pipeline;
 pub mod plugin_cache;
@@ -31,12 +31,12 @@ pub mod voice;
 pub mod wit;
 
 pub use activity::{Activity, ActivityKind};
-pub use admin::{MAX_MANUAL_XP, XpAdjusted, XpChange};
 pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use config::{EngineConfig, QuestCounts};
 pub use effects::{CollectingSink, Effect, EffectSink, NullSink};
 pub use error::EngineError;
 pub use kv::DbKv;
+pub use manual_xp::{MAX_MANUAL_XP, XpAdjusted, XpChange};
 pub use metrics::{CounterSnapshot, EngineCounters};
 pub use pipeline::{BatchReport, EngineDeps, Pipeline};
 pub use plugin_commands::{CommandCall, CommandOutcome, MAX_PLUGIN_GRANT, PluginCommand};

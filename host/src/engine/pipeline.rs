@@ -1,5 +1,5 @@
 //! The batch processor: resolves activities (replays dropped, voice changes turned into
-//! seconds), groups them by guild, has each guild's share computed ([`super::guild_batch`])
+//! seconds), groups them by guild, has each guild's share computed (`guild_batch/`)
 //! and commits all of them in one transaction (one commit per batch, not per guild); effects
 //! are released only after that commit. If the combined commit fails, guilds are committed
 //! one by one, so one guild's bad data cannot hold the others back.
@@ -28,8 +28,8 @@ use super::quests::QuestManager;
 use super::voice::{VoiceCredit, VoiceTracker};
 use super::wit::{Event, Work, ms};
 use crate::db::Db;
-use crate::observe::Heartbeat;
 use crate::plugins::PluginHost;
+use questline_metrics::Heartbeat;
 
 /// How many guilds of a batch are prepared at once (see [`Pipeline::process_events`]).
 const PREPARE_CONCURRENCY: usize = 4;

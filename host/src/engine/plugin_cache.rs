@@ -16,6 +16,26 @@ use super::error::EngineError;
 use crate::db::{Db, LevelCurve, PluginSettings};
 use crate::plugins::{CallContext, PluginHost, PluginKind};
 
+/// The xp-formula plugin a guild uses: `chosen` (its own setting, or an import's) when that
+/// plugin is loaded, else `default` (`[engine] default_xp_plugin`), with a warning. Every
+/// front, the engine, the commands, the console, imports and `db verify`, asks here, so they
+/// all level a guild on the same curve.
+pub fn xp_formula_for(
+    plugins: &PluginHost,
+    guild: u64,
+    chosen: Option<&str>,
+    default: &str,
+) -> String {
+    match chosen {
+        Some(name) if name == default || plugins.info(name).is_some() => name.to_owned(),
+        Some(name) => {
+            tracing::warn!(guild, plugin = %name, fallback = %default, "guild's xp formula plugin is not loaded; using the default");
+            default.to_owned()
+        }
+        None => default.to_owned(),
+    }
+}
+
 /// A level table as the repository's [`LevelCurve`].
 #[derive(Debug, Clone)]
 pub struct TableCurve(pub Arc<LevelTable>);

@@ -9,8 +9,8 @@
 
 use std::collections::BTreeMap;
 
-use super::admin::XpAdjusted;
 use super::error::EngineError;
+use super::manual_xp::XpAdjusted;
 use super::pipeline::Pipeline;
 use super::wit::{ms, stats};
 use crate::db::ManualXp;

@@ -138,15 +138,15 @@ impl Engine {
 
     /// The pipeline (QuestManager, plugin caches) for read-only views such as `/quests`.
     /// A moderator's XP change, applied and audited at once (not queued); see
-    /// [`super::admin`].
+    /// [`super::manual_xp`].
     pub async fn adjust_xp(
         &self,
         guild: u64,
         user: u64,
-        change: super::admin::XpChange,
+        change: super::manual_xp::XpChange,
         actor: u64,
         reason: Option<String>,
-    ) -> Result<super::admin::XpAdjusted, EngineError> {
+    ) -> Result<super::manual_xp::XpAdjusted, EngineError> {
         self.pipeline
             .adjust_xp(guild, user, change, actor, reason)
             .await
@@ -167,7 +167,7 @@ impl Engine {
 
     /// The quest scheduler's heartbeat (`/healthz`): running until the engine's task ends,
     /// beaten after every successful run of due resets.
-    pub fn heartbeat(&self) -> crate::observe::Heartbeat {
+    pub fn heartbeat(&self) -> questline_metrics::Heartbeat {
         self.pipeline.heartbeat().clone()
     }
 
@@ -182,7 +182,7 @@ impl Engine {
 }
 
 /// Marks the scheduler stopped when the engine's task ends, however it ends (a panic too).
-struct StopOnDrop(crate::observe::Heartbeat);
+struct StopOnDrop(questline_metrics::Heartbeat);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {

@@ -50,7 +50,7 @@ pub fn render_level_up(template: &str, vars: &LevelUpVars<'_>) -> String {
         }
     }
     out.push_str(rest);
-    truncate_chars(&out, MAX_MESSAGE_CHARS)
+    questline_text::truncate_chars(&out, MAX_MESSAGE_CHARS)
 }
 
 fn substitute(key: &str, vars: &LevelUpVars<'_>) -> Option<String> {
@@ -63,16 +63,6 @@ fn substitute(key: &str, vars: &LevelUpVars<'_>) -> Option<String> {
         "guild" => vars.guild_name.to_owned(),
         _ => return None,
     })
-}
-
-/// Cuts `text` to at most `max` characters, ending with `…` when it was cut.
-pub fn truncate_chars(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 #[cfg(test)]

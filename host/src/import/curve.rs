@@ -1,9 +1,9 @@
 //! The guild's XP curve for importers and `db verify`: the level table of the guild's
-//! xp-formula plugin (`server_config.xp_formula_plugin`, else `[engine] default_xp_plugin`)
+//! xp-formula plugin (chosen by [`xp_formula_for`], like everywhere else)
 //! under the guild's plugin configuration, exactly as the engine computes it.
 
 use crate::db::Db;
-use crate::engine::plugin_cache::{PluginCache, TableCurve};
+use crate::engine::plugin_cache::{PluginCache, TableCurve, xp_formula_for};
 use crate::plugins::PluginHost;
 
 /// The curve of `guild`; `plugin` overrides the guild's choice (e.g. the plugin named in a
@@ -18,14 +18,11 @@ pub async fn guild_curve(
     let gid: u64 = guild
         .parse()
         .map_err(|_| super::ImportError::Curve(format!("guild id `{guild}` is not a number")))?;
-    let name = match plugin {
-        Some(p) => p.to_string(),
-        None => db
-            .get_server_config(guild)
-            .await?
-            .xp_formula_plugin
-            .unwrap_or_else(|| default_plugin.to_string()),
+    let chosen = match plugin {
+        Some(p) => Some(p.to_string()),
+        None => db.get_server_config(guild).await?.xp_formula_plugin,
     };
+    let name = xp_formula_for(plugins, gid, chosen.as_deref(), default_plugin);
     let cache = PluginCache::new(plugins.clone(), db.clone());
     let table = cache
         .level_table(gid, &name, chrono::Utc::now().timestamp_millis())

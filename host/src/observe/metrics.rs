@@ -5,11 +5,11 @@
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::histogram::HistogramSnapshot;
 use crate::backup::schedule::HousekeepingCounters;
 use crate::db::{CacheCounters, CacheStats};
 use crate::engine::{CounterSnapshot, EngineCounters};
 use crate::plugins::{PluginCallStats, PluginState, PluginStatus};
+use questline_metrics::histogram::HistogramSnapshot;
 
 /// Microseconds per second: durations are kept in µs, exposed in seconds (dividing, so a
 /// bound prints as `0.00005`, not a float artefact).
@@ -360,7 +360,7 @@ mod tests {
 
     #[test]
     fn histograms_are_cumulative_in_seconds() {
-        let h = crate::observe::histogram::Histogram::new(&[50, 1_000]);
+        let h = questline_metrics::histogram::Histogram::new(&[50, 1_000]);
         for us in [10, 50, 700, 3_000_000] {
             h.record(us);
         }

@@ -7,16 +7,15 @@
 //! from the counters the subsystems already keep (no second bookkeeping to drift).
 
 pub mod health;
-pub mod histogram;
 pub mod logging;
 pub mod metrics;
 pub mod server;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Problem;
+use crate::problem::Problem;
 
-pub use health::{GatewayStatus, HealthReport, Heartbeat};
+pub use health::HealthReport;
 pub use server::{ObserveError, ObserveServer, ObserveSources, start};
 
 /// `[observe]` section.

@@ -12,7 +12,9 @@ use axum::routing::get;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::health::{GatewayStatus, HealthInputs, Heartbeat, check};
+use questline_metrics::{GatewayStatus, Heartbeat};
+
+use super::health::{HealthInputs, check};
 use super::metrics::Exposition;
 use crate::backup::schedule::HousekeepingCounters;
 use crate::db::Db;

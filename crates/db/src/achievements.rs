@@ -1,0 +1,278 @@
+//! Achievement definitions and grants. Granting is idempotent: the unique
+//! (guild_id, user_id, achievement_id) constraint plus `ON CONFLICT DO NOTHING` means a grant
+//! racing another grant of the same achievement awards its XP exactly once.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, Set, Statement, TransactionTrait,
+};
+use serde::Serialize;
+
+use super::batch::MemberDelta;
+use super::entities::{achievements, user_achievements};
+use super::error::DbError;
+use super::levels::{LevelCurve, XpOutcome, apply_member_delta};
+use super::{Db, check_id};
+
+/// A newly granted achievement and the XP its reward gave.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AchievementGrant {
+    pub guild_id: String,
+    pub user_id: String,
+    pub achievement_id: i64,
+    pub reward_xp: i64,
+    pub xp: XpOutcome,
+}
+
+impl Db {
+    /// Creates an achievement definition; `created_at` comes from the caller's clock.
+    // The definition's columns plus the caller's time; a struct would only rename them.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_achievement(
+        &self,
+        guild_id: &str,
+        name: &str,
+        description: &str,
+        requirement_type: &str,
+        requirement_value: i64,
+        reward_xp: i64,
+        created_at: DateTime<Utc>,
+    ) -> Result<achievements::Model, DbError> {
+        check_id("guild_id", guild_id)?;
+        if name.trim().is_empty() || name.len() > 200 {
+            return Err(DbError::invalid("name", "must be 1 to 200 characters"));
+        }
+        if requirement_type.trim().is_empty() {
+            return Err(DbError::invalid("requirement_type", "cannot be empty"));
+        }
+        if requirement_value < 0 || reward_xp < 0 {
+            return Err(DbError::invalid(
+                "requirement_value/reward_xp",
+                "cannot be negative",
+            ));
+        }
+        let created = self
+            .retry("create_achievement", || async {
+                let model = achievements::ActiveModel {
+                    id: NotSet,
+                    guild_id: Set(guild_id.to_string()),
+                    name: Set(name.to_string()),
+                    description: Set(description.to_string()),
+                    requirement_type: Set(requirement_type.to_string()),
+                    requirement_value: Set(requirement_value),
+                    reward_xp: Set(reward_xp),
+                    badge_url: Set(None),
+                    created_at: Set(created_at),
+                };
+                Ok::<_, DbError>(model.insert(self.conn()).await?)
+            })
+            .await;
+        self.caches().definitions_changed(guild_id);
+        created
+    }
+
+    /// The guild's achievement definitions.
+    pub async fn list_achievements(
+        &self,
+        guild_id: &str,
+    ) -> Result<Vec<achievements::Model>, DbError> {
+        self.cached_list(
+            &self.caches().achievements,
+            guild_id,
+            "list_achievements",
+            || async {
+                Ok(achievements::Entity::find()
+                    .filter(achievements::Column::GuildId.eq(guild_id))
+                    .order_by_asc(achievements::Column::Id)
+                    .all(self.conn())
+                    .await?)
+            },
+        )
+        .await
+    }
+
+    /// Deletes achievement `achievement_id` of the guild and every member's record of having
+    /// earned it, in one transaction (no member keeps a grant of an achievement that no
+    /// longer exists, and a failure leaves both in place). XP already rewarded is kept: it
+    /// was earned. Returns how many members had it, or `None` when the guild has no such
+    /// achievement.
+    pub async fn delete_achievement(
+        &self,
+        guild_id: &str,
+        achievement_id: i64,
+    ) -> Result<Option<u64>, DbError> {
+        check_id("guild_id", guild_id)?;
+        let deleted = self
+            .retry("delete_achievement", || async {
+                let txn = self.conn().begin().await?;
+                // Members' records first (the foreign key cascades on PostgreSQL but SQLite may
+                // run without foreign keys, and the count is the answer), limited to an
+                // achievement of this guild; then the definition, whose count says whether it
+                // existed. Both are writes, so SQLite takes its write lock at once.
+                let earned = txn
+                    .execute(Statement::from_sql_and_values(
+                        txn.get_database_backend(),
+                        "DELETE FROM user_achievements WHERE guild_id = $1 AND achievement_id IN \
+                     (SELECT id FROM achievements WHERE id = $2 AND guild_id = $1)",
+                        vec![guild_id.into(), achievement_id.into()],
+                    ))
+                    .await?
+                    .rows_affected();
+                let removed = achievements::Entity::delete_many()
+                    .filter(achievements::Column::Id.eq(achievement_id))
+                    .filter(achievements::Column::GuildId.eq(guild_id))
+                    .exec(&txn)
+                    .await?
+                    .rows_affected;
+                if removed == 0 {
+                    txn.rollback().await?;
+                    return Ok::<_, DbError>(None);
+                }
+                txn.commit().await?;
+                Ok(Some(earned))
+            })
+            .await;
+        self.caches().definitions_changed(guild_id);
+        deleted
+    }
+
+    /// The achievement ids each of `user_ids` holds in the guild, in one query per 500
+    /// members (the engine asks for every member of a batch at once instead of once each).
+    pub async fn earned_achievement_ids(
+        &self,
+        guild_id: &str,
+        user_ids: &[String],
+    ) -> Result<std::collections::HashMap<String, Vec<i64>>, DbError> {
+        let cache = &self.caches().held_achievements;
+        let (hits, missing, generation) = cache.members(guild_id, user_ids);
+        let mut out: std::collections::HashMap<String, Vec<i64>> = hits
+            .into_iter()
+            .filter(|(_, held)| !held.is_empty())
+            .map(|(user, held)| (user, (*held).clone()))
+            .collect();
+        if !missing.is_empty() {
+            let loaded = self
+                .load_held(&vec![(guild_id.to_string(), missing)], generation)
+                .await?;
+            out.extend(
+                loaded
+                    .into_iter()
+                    .filter(|(_, held)| !held.is_empty())
+                    .map(|((_, user), held)| (user, held)),
+            );
+        }
+        Ok(out)
+    }
+
+    /// Achievements the member earned, with when, oldest first.
+    pub async fn get_user_achievements(
+        &self,
+        guild_id: &str,
+        user_id: &str,
+    ) -> Result<Vec<(user_achievements::Model, achievements::Model)>, DbError> {
+        let rows = self
+            .retry("get_user_achievements", || async {
+                Ok::<_, DbError>(
+                    user_achievements::Entity::find()
+                        .filter(user_achievements::Column::GuildId.eq(guild_id))
+                        .filter(user_achievements::Column::UserId.eq(user_id))
+                        .order_by_asc(user_achievements::Column::EarnedAt)
+                        .find_also_related(achievements::Entity)
+                        .all(self.conn())
+                        .await?,
+                )
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(ua, a)| a.map(|a| (ua, a)))
+            .collect())
+    }
+
+    /// Grants an achievement (earned at `at`) and its `reward_xp`. `None` if the member
+    /// already had it.
+    pub async fn grant_achievement(
+        &self,
+        guild_id: &str,
+        user_id: &str,
+        achievement_id: i64,
+        at: DateTime<Utc>,
+        curve: &dyn LevelCurve,
+    ) -> Result<Option<AchievementGrant>, DbError> {
+        check_id("guild_id", guild_id)?;
+        check_id("user_id", user_id)?;
+        let grant = self
+            .retry("grant_achievement", || async {
+                let txn = self.conn().begin().await?;
+                let grant = apply_grant(&txn, guild_id, user_id, achievement_id, at, curve).await?;
+                txn.commit().await?;
+                Ok::<_, DbError>(grant)
+            })
+            .await?;
+        self.caches().member_changed(guild_id, user_id);
+        Ok(grant)
+    }
+}
+
+/// Grants inside the caller's transaction.
+pub(crate) async fn apply_grant<C: ConnectionTrait>(
+    c: &C,
+    guild_id: &str,
+    user_id: &str,
+    achievement_id: i64,
+    at: DateTime<Utc>,
+    curve: &dyn LevelCurve,
+) -> Result<Option<AchievementGrant>, DbError> {
+    let Some(reward_xp) = insert_grant(c, guild_id, user_id, achievement_id, at).await? else {
+        return Ok(None);
+    };
+    let reward = MemberDelta {
+        xp: reward_xp,
+        ..MemberDelta::new(guild_id, user_id)
+    };
+    let xp = apply_member_delta(c, &reward, curve).await?;
+    Ok(Some(AchievementGrant {
+        guild_id: guild_id.to_string(),
+        user_id: user_id.to_string(),
+        achievement_id,
+        reward_xp,
+        xp,
+    }))
+}
+
+/// Records the grant unless the member already holds it, and returns the achievement's
+/// `reward_xp` if this call granted it. The XP is the caller's to apply (a batch applies all
+/// its rewards in one statement).
+pub(crate) async fn insert_grant<C: ConnectionTrait>(
+    c: &C,
+    guild_id: &str,
+    user_id: &str,
+    achievement_id: i64,
+    at: DateTime<Utc>,
+) -> Result<Option<i64>, DbError> {
+    // The write comes first so that, on SQLite, the transaction takes the write lock at
+    // once instead of upgrading a read lock later (which fails with SQLITE_BUSY under
+    // concurrency rather than waiting).
+    let inserted = c
+        .execute(Statement::from_sql_and_values(
+            c.get_database_backend(),
+            "INSERT INTO user_achievements (guild_id, user_id, achievement_id, earned_at) \
+             SELECT $1, $2, id, $4 FROM achievements WHERE id = $3 AND guild_id = $1 \
+             ON CONFLICT (guild_id, user_id, achievement_id) DO NOTHING",
+            vec![
+                guild_id.into(),
+                user_id.into(),
+                achievement_id.into(),
+                at.into(),
+            ],
+        ))
+        .await?
+        .rows_affected();
+    let achievement = achievements::Entity::find_by_id(achievement_id)
+        .one(c)
+        .await?
+        .filter(|a| a.guild_id == guild_id)
+        .ok_or_else(|| DbError::not_found(format!("achievement {achievement_id} in this guild")))?;
+    Ok((inserted > 0).then_some(achievement.reward_xp))
+}

@@ -1,0 +1,466 @@
+//! Members' XP, levels and activity counters; leaderboards; guild export/import.
+//!
+//! XP and counters only change through single atomic statements or transactions that start
+//! by locking the member's row (`INSERT ... ON CONFLICT DO UPDATE`), so concurrent awards
+//! never lose an update on either backend. XP is clamped at 0: taking away more XP than a
+//! member has leaves them at 0 rather than failing, because moderators expect "remove 500 XP"
+//! to work on a member who has 300.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    Statement, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+use super::batch::MemberDelta;
+use super::entities::levels;
+use super::error::DbError;
+use super::{Db, check_id};
+
+/// The XP curve: owned by a plugin, passed in by the engine for each award.
+pub trait LevelCurve: Send + Sync {
+    /// The level a member with `xp` total XP has. Negative results are treated as 0.
+    fn level_for_xp(&self, xp: i64) -> i32;
+}
+
+/// What an XP change did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct XpOutcome {
+    pub old_xp: i64,
+    pub new_xp: i64,
+    pub old_level: i32,
+    pub new_level: i32,
+}
+
+impl XpOutcome {
+    pub fn leveled_up(&self) -> bool {
+        self.new_level > self.old_level
+    }
+}
+
+/// The activity counters of `levels`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityCounter {
+    Messages,
+    VoiceTimeSeconds,
+    TotalMessages,
+    TotalReactions,
+    CommandsUsed,
+}
+
+impl ActivityCounter {
+    /// The column name (trusted: from this enum only, never from input).
+    pub fn column(self) -> &'static str {
+        match self {
+            Self::Messages => "messages",
+            Self::VoiceTimeSeconds => "voice_time_seconds",
+            Self::TotalMessages => "total_messages",
+            Self::TotalReactions => "total_reactions",
+            Self::CommandsUsed => "commands_used",
+        }
+    }
+
+    /// Parses the data model's counter names (`messages`, `voice_time_seconds`, ...).
+    pub fn parse(name: &str) -> Result<Self, DbError> {
+        Ok(match name {
+            "messages" => Self::Messages,
+            "voice_time_seconds" => Self::VoiceTimeSeconds,
+            "total_messages" => Self::TotalMessages,
+            "total_reactions" => Self::TotalReactions,
+            "commands_used" => Self::CommandsUsed,
+            other => {
+                return Err(DbError::invalid(
+                    "counter",
+                    format!(
+                        "`{other}` is not a counter; use messages, voice_time_seconds, total_messages, total_reactions or commands_used"
+                    ),
+                ));
+            }
+        })
+    }
+}
+
+/// One leaderboard line.
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult, Serialize)]
+pub struct LeaderboardEntry {
+    /// 1-based; members with equal XP share a rank.
+    pub rank: i64,
+    pub user_id: String,
+    pub xp: i64,
+    pub level: i32,
+}
+
+/// A member's position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MemberRank {
+    pub rank: i64,
+    /// Visible members of the guild.
+    pub total: i64,
+    pub xp: i64,
+    pub level: i32,
+}
+
+/// A `levels` row without its id: the export/import format of a guild.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LevelRecord {
+    pub user_id: String,
+    pub xp: i64,
+    pub level: i32,
+    #[serde(default)]
+    pub messages: i64,
+    #[serde(default)]
+    pub voice_time_seconds: i64,
+    #[serde(default)]
+    pub total_messages: i64,
+    #[serde(default)]
+    pub total_reactions: i64,
+    #[serde(default)]
+    pub commands_used: i64,
+    #[serde(default)]
+    pub last_message_time: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub hidden: bool,
+}
+
+impl Db {
+    /// A member's level row, or `None` if they never earned anything (cached).
+    pub async fn get_user_level(
+        &self,
+        guild_id: &str,
+        user_id: &str,
+    ) -> Result<Option<levels::Model>, DbError> {
+        let key = (guild_id.to_string(), user_id.to_string());
+        let cache = &self.caches().user_stats;
+        if let Some(hit) = cache.get(&key) {
+            return Ok(hit.map(|m| (*m).clone()));
+        }
+        let generation = cache.generation();
+        let row = self
+            .retry("get_user_level", || async {
+                levels::Entity::find()
+                    .filter(levels::Column::GuildId.eq(guild_id))
+                    .filter(levels::Column::UserId.eq(user_id))
+                    .one(self.conn())
+                    .await
+                    .map_err(DbError::from)
+            })
+            .await?;
+        cache.insert_if_fresh(key, row.clone().map(Arc::new), generation);
+        Ok(row)
+    }
+
+    /// Several members' rows of one guild (`None` for a member without one), from the cache
+    /// where possible and with one query per 500 misses otherwise: the engine reads every
+    /// member of a batch at once instead of one round trip each.
+    pub async fn get_user_levels(
+        &self,
+        guild_id: &str,
+        user_ids: &[String],
+    ) -> Result<HashMap<String, Option<levels::Model>>, DbError> {
+        let cache = &self.caches().user_stats;
+        let (hits, missing, generation) = cache.members(guild_id, user_ids);
+        let mut found: HashMap<String, Option<levels::Model>> = hits
+            .into_iter()
+            .map(|(user, hit)| (user, hit.map(|m| (*m).clone())))
+            .collect();
+        if !missing.is_empty() {
+            let loaded = self
+                .load_levels(&vec![(guild_id.to_string(), missing)], generation)
+                .await?;
+            found.extend(loaded.into_iter().map(|((_, user), row)| (user, row)));
+        }
+        Ok(found)
+    }
+
+    /// Adds `xp_amount` (may be negative; the result is clamped at 0) and recomputes the
+    /// level with `curve`, atomically.
+    pub async fn award_xp(
+        &self,
+        guild_id: &str,
+        user_id: &str,
+        xp_amount: i64,
+        curve: &dyn LevelCurve,
+    ) -> Result<XpOutcome, DbError> {
+        check_id("guild_id", guild_id)?;
+        check_id("user_id", user_id)?;
+        let delta = MemberDelta {
+            xp: xp_amount,
+            ..MemberDelta::new(guild_id, user_id)
+        };
+        let outcome = self
+            .retry("award_xp", || async {
+                let txn = self.conn().begin().await?;
+                let outcome = apply_member_delta(&txn, &delta, curve).await?;
+                txn.commit().await?;
+                Ok::<_, DbError>(outcome)
+            })
+            .await?;
+        self.caches().member_changed(guild_id, user_id);
+        Ok(outcome)
+    }
+
+    /// Adds `increment` to one counter in one atomic statement and returns the new value.
+    /// A result below 0 is rejected by the schema ([`DbError::Constraint`]); nothing changes.
+    pub async fn update_activity_counter(
+        &self,
+        guild_id: &str,
+        user_id: &str,
+        counter: ActivityCounter,
+        increment: i64,
+    ) -> Result<i64, DbError> {
+        check_id("guild_id", guild_id)?;
+        check_id("user_id", user_id)?;
+        let col = counter.column();
+        let sql = format!(
+            "INSERT INTO levels (guild_id, user_id, {col}) VALUES ($1, $2, $3) \
+             ON CONFLICT (guild_id, user_id) DO UPDATE SET {col} = levels.{col} + excluded.{col} \
+             RETURNING {col}"
+        );
+        let value = self
+            .retry("update_activity_counter", || async {
+                let row = self
+                    .conn()
+                    .query_one(self.stmt(
+                        &sql,
+                        vec![guild_id.into(), user_id.into(), increment.into()],
+                    ))
+                    .await?
+                    .ok_or_else(|| DbError::Other("upsert returned no row".into()))?;
+                Ok::<_, DbError>(row.try_get::<i64>("", col)?)
+            })
+            .await?;
+        self.caches().member_changed(guild_id, user_id);
+        Ok(value)
+    }
+
+    /// Hides a member from leaderboards and ranks (privacy opt-out), or shows them again.
+    pub async fn set_member_hidden(
+        &self,
+        guild_id: &str,
+        user_id: &str,
+        hidden: bool,
+    ) -> Result<(), DbError> {
+        check_id("guild_id", guild_id)?;
+        check_id("user_id", user_id)?;
+        self.retry("set_member_hidden", || async {
+            self.conn()
+                .execute(self.stmt(
+                    "INSERT INTO levels (guild_id, user_id, hidden) VALUES ($1, $2, $3) \
+                     ON CONFLICT (guild_id, user_id) DO UPDATE SET hidden = excluded.hidden",
+                    vec![guild_id.into(), user_id.into(), hidden.into()],
+                ))
+                .await?;
+            Ok::<_, DbError>(())
+        })
+        .await?;
+        self.caches().member_changed(guild_id, user_id);
+        Ok(())
+    }
+
+    /// One page of the guild leaderboard (hidden members excluded), highest XP first.
+    /// `page` is 0-based.
+    pub async fn leaderboard_page(
+        &self,
+        guild_id: &str,
+        page: u64,
+        page_size: u64,
+    ) -> Result<Vec<LeaderboardEntry>, DbError> {
+        if page_size == 0 || page_size > 100 {
+            return Err(DbError::invalid("page_size", "must be 1..=100"));
+        }
+        let offset = page.saturating_mul(page_size);
+        let offset = i64::try_from(offset).map_err(|_| DbError::invalid("page", "too large"))?;
+        self.retry("leaderboard_page", || async {
+            let stmt = self.stmt(
+                "SELECT RANK() OVER (ORDER BY xp DESC) AS rank, user_id, xp, level FROM levels \
+                 WHERE guild_id = $1 AND hidden = $2 ORDER BY xp DESC, user_id ASC LIMIT $3 OFFSET $4",
+                vec![
+                    guild_id.into(),
+                    false.into(),
+                    (page_size as i64).into(),
+                    offset.into(),
+                ],
+            );
+            Ok(LeaderboardEntry::find_by_statement(stmt)
+                .all(self.conn())
+                .await?)
+        })
+        .await
+    }
+
+    /// A member's rank among visible members; `None` if unknown or hidden.
+    pub async fn member_rank(
+        &self,
+        guild_id: &str,
+        user_id: &str,
+    ) -> Result<Option<MemberRank>, DbError> {
+        let Some(me) = self.get_user_level(guild_id, user_id).await? else {
+            return Ok(None);
+        };
+        if me.hidden {
+            return Ok(None);
+        }
+        self.retry("member_rank", || async {
+            let row = self
+                .conn()
+                .query_one(self.stmt(
+                    "SELECT \
+                       (SELECT COUNT(*) FROM levels WHERE guild_id = $1 AND hidden = $2 AND xp > $3) AS ahead, \
+                       (SELECT COUNT(*) FROM levels WHERE guild_id = $1 AND hidden = $2) AS total",
+                    vec![guild_id.into(), false.into(), me.xp.into()],
+                ))
+                .await?
+                .ok_or_else(|| DbError::Other("count returned no row".into()))?;
+            Ok(Some(MemberRank {
+                rank: row.try_get::<i64>("", "ahead")? + 1,
+                total: row.try_get::<i64>("", "total")?,
+                xp: me.xp,
+                level: me.level,
+            }))
+        })
+        .await
+    }
+
+    /// Every `levels` row of a guild (for backups and moving between backends).
+    pub async fn export_guild_levels(&self, guild_id: &str) -> Result<Vec<LevelRecord>, DbError> {
+        let rows = self
+            .retry("export_guild_levels", || async {
+                Ok::<_, DbError>(
+                    levels::Entity::find()
+                        .filter(levels::Column::GuildId.eq(guild_id))
+                        .order_by_asc(levels::Column::UserId)
+                        .all(self.conn())
+                        .await?,
+                )
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|m| LevelRecord {
+                user_id: m.user_id,
+                xp: m.xp,
+                level: m.level,
+                messages: m.messages,
+                voice_time_seconds: m.voice_time_seconds,
+                total_messages: m.total_messages,
+                total_reactions: m.total_reactions,
+                commands_used: m.commands_used,
+                last_message_time: m.last_message_time,
+                hidden: m.hidden,
+            })
+            .collect())
+    }
+
+    /// Upserts `records` into the guild in one transaction: either all rows are written
+    /// (replacing existing values) or none. Returns the number of rows written.
+    pub async fn import_guild_levels(
+        &self,
+        guild_id: &str,
+        records: &[LevelRecord],
+    ) -> Result<u64, DbError> {
+        check_id("guild_id", guild_id)?;
+        for r in records {
+            check_id("user_id", &r.user_id)?;
+            if r.xp < 0 || r.level < 0 {
+                return Err(DbError::invalid(
+                    "levels",
+                    format!("member {} has negative xp or level", r.user_id),
+                ));
+            }
+        }
+        let written = self
+            .retry("import_guild_levels", || async {
+                let txn = self.conn().begin().await?;
+                for r in records {
+                    txn.execute(Statement::from_sql_and_values(
+                        txn.get_database_backend(),
+                        "INSERT INTO levels (guild_id, user_id, xp, level, messages, voice_time_seconds, \
+                           total_messages, total_reactions, commands_used, last_message_time, hidden) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                         ON CONFLICT (guild_id, user_id) DO UPDATE SET xp = excluded.xp, level = excluded.level, \
+                           messages = excluded.messages, voice_time_seconds = excluded.voice_time_seconds, \
+                           total_messages = excluded.total_messages, total_reactions = excluded.total_reactions, \
+                           commands_used = excluded.commands_used, last_message_time = excluded.last_message_time, \
+                           hidden = excluded.hidden",
+                        vec![
+                            guild_id.into(),
+                            r.user_id.as_str().into(),
+                            r.xp.into(),
+                            r.level.into(),
+                            r.messages.into(),
+                            r.voice_time_seconds.into(),
+                            r.total_messages.into(),
+                            r.total_reactions.into(),
+                            r.commands_used.into(),
+                            r.last_message_time.into(),
+                            r.hidden.into(),
+                        ],
+                    ))
+                    .await?;
+                }
+                txn.commit().await?;
+                Ok::<_, DbError>(records.len() as u64)
+            })
+            .await?;
+        self.caches().all_changed();
+        Ok(written)
+    }
+}
+
+/// Applies one member's counter and XP deltas inside the caller's transaction.
+///
+/// The first statement upserts the counters with the XP gain ([`super::bulk::folded_xp`])
+/// and returns the row's XP and level while holding its row lock (PostgreSQL) or the write
+/// lock (SQLite), so the read-modify-write below cannot interleave with another transaction
+/// on the same member. The second runs only if the level (or an XP loss) changes the row.
+pub(crate) async fn apply_member_delta<C: ConnectionTrait>(
+    c: &C,
+    d: &MemberDelta,
+    curve: &dyn LevelCurve,
+) -> Result<XpOutcome, DbError> {
+    let backend: DbBackend = c.get_database_backend();
+    let row = c
+        .query_one(Statement::from_sql_and_values(
+            backend,
+            super::bulk::counter_upsert("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", "xp, level"),
+            super::bulk::counter_values(d),
+        ))
+        .await?
+        .ok_or_else(|| DbError::Other("upsert returned no row".into()))?;
+    let stored_xp: i64 = row.try_get("", "xp")?;
+    let old_level: i32 = row.try_get("", "level")?;
+    let (old_xp, new_xp) = super::bulk::xp_change(stored_xp, d.xp, super::bulk::folded_xp(d.xp));
+    if d.xp == 0 {
+        return Ok(XpOutcome {
+            old_xp,
+            new_xp,
+            old_level,
+            new_level: old_level,
+        });
+    }
+    let new_level = curve.level_for_xp(new_xp).max(0);
+    if (new_xp, new_level) != (stored_xp, old_level) {
+        c.execute(Statement::from_sql_and_values(
+            backend,
+            "UPDATE levels SET xp = $1, level = $2 WHERE guild_id = $3 AND user_id = $4",
+            vec![
+                new_xp.into(),
+                new_level.into(),
+                d.guild_id.as_str().into(),
+                d.user_id.as_str().into(),
+            ],
+        ))
+        .await?;
+    }
+    Ok(XpOutcome {
+        old_xp,
+        new_xp,
+        old_level,
+        new_level,
+    })
+}

@@ -1,0 +1,186 @@
+//! Moderators' manual XP changes (`/xp add|remove|set|reset`, the console's `:xp`).
+//!
+//! They go through the same curve and role rules as earned XP, but not through the activity
+//! queue: a moderator expects the answer to say what happened, and the change is applied and
+//! audited in one transaction by the repository ([`crate::db::Db::apply_manual_xp`]). Role changes are
+//! released to the effect sink after that commit, like every other effect. Reaching a higher
+//! level grants the reward roles; losing levels removes them only when the guild enabled
+//! `demote_on_xp_loss`, which is the behaviour MEE6 users know.
+
+use chrono::{DateTime, Utc};
+
+use super::announce::role_changes;
+use super::effects::Effect;
+use super::error::EngineError;
+use super::pipeline::Pipeline;
+use super::plugin_cache::TableCurve;
+use super::wit::ms;
+use crate::db::entities::server_config;
+use crate::db::{ManualXp, NewAuditEntry, XpOutcome};
+
+/// The largest amount one change may add, remove or set: far above any real member (level
+/// 100 on MEE6's curve is ~1.9 M XP) and far below `i64` overflow when summed.
+pub const MAX_MANUAL_XP: i64 = 1_000_000_000;
+
+/// What a moderator asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XpChange {
+    Add(i64),
+    Remove(i64),
+    Set(i64),
+    /// Back to 0 XP (counters and history are kept).
+    Reset,
+}
+
+impl XpChange {
+    /// Checks the amount: 1..=[`MAX_MANUAL_XP`] for add/remove, 0..= for set.
+    pub fn validate(self) -> Result<ManualXp, EngineError> {
+        let bad = |what: &str, v: i64| {
+            EngineError::InvalidInput(format!(
+                "{what} {v} XP is not allowed: give a whole number from {} to {MAX_MANUAL_XP}",
+                if what == "set to" { 0 } else { 1 }
+            ))
+        };
+        Ok(match self {
+            Self::Add(v) if (1..=MAX_MANUAL_XP).contains(&v) => ManualXp::Delta(v),
+            Self::Add(v) => return Err(bad("adding", v)),
+            Self::Remove(v) if (1..=MAX_MANUAL_XP).contains(&v) => ManualXp::Delta(-v),
+            Self::Remove(v) => return Err(bad("removing", v)),
+            Self::Set(v) if (0..=MAX_MANUAL_XP).contains(&v) => ManualXp::Set(v),
+            Self::Set(v) => return Err(bad("set to", v)),
+            Self::Reset => ManualXp::Set(0),
+        })
+    }
+}
+
+/// What a manual change did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct XpAdjusted {
+    pub outcome: XpOutcome,
+    /// Reward roles given and taken away (also released to the effect sink).
+    pub roles_added: Vec<u64>,
+    pub roles_removed: Vec<u64>,
+}
+
+impl Pipeline {
+    /// The xp-formula plugin a guild uses ([`super::plugin_cache::xp_formula_for`]).
+    pub(crate) fn xp_plugin_for(&self, guild: u64, cfg: &server_config::Model) -> String {
+        super::plugin_cache::xp_formula_for(
+            &self.plugins,
+            guild,
+            cfg.xp_formula_plugin.as_deref(),
+            &self.config.default_xp_plugin,
+        )
+    }
+
+    /// Applies and audits a manual XP change; see the module docs.
+    pub async fn adjust_xp(
+        &self,
+        guild: u64,
+        user: u64,
+        change: XpChange,
+        actor: u64,
+        reason: Option<String>,
+    ) -> Result<XpAdjusted, EngineError> {
+        let manual = change.validate()?;
+        let adjusted = self
+            .apply_manual(guild, user, manual, actor.to_string(), reason)
+            .await?;
+        tracing::info!(
+            guild,
+            user,
+            actor,
+            ?change,
+            old_xp = adjusted.outcome.old_xp,
+            new_xp = adjusted.outcome.new_xp,
+            "manual XP change"
+        );
+        Ok(adjusted)
+    }
+
+    /// Applies an already validated change for `actor` (a user id, or `plugin:NAME`),
+    /// audited, with role effects after the commit.
+    pub(crate) async fn apply_manual(
+        &self,
+        guild: u64,
+        user: u64,
+        manual: ManualXp,
+        actor: String,
+        reason: Option<String>,
+    ) -> Result<XpAdjusted, EngineError> {
+        let now: DateTime<Utc> = self.clock.now();
+        let gid = guild.to_string();
+        let cfg = self.db.get_server_config(&gid).await?;
+        let plugin = self.xp_plugin_for(guild, &cfg);
+        let curve = TableCurve(self.cache.level_table(guild, &plugin, ms(now)).await?);
+        let reason = reason.unwrap_or_default();
+        let entry = NewAuditEntry {
+            guild_id: gid.clone(),
+            actor_id: actor,
+            target_id: user.to_string(),
+            delta: 0,
+            reason: reason.chars().take(500).collect(),
+            created_at: now,
+        };
+        let outcome = self.db.apply_manual_xp(manual, &entry, &curve).await?;
+        let (added, removed) = if outcome.new_level > outcome.old_level
+            || (cfg.demote_on_xp_loss && outcome.new_level < outcome.old_level)
+        {
+            let table = self.db.list_level_roles(&gid).await?;
+            role_changes(&table, outcome.old_level, outcome.new_level)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let mut effects = Vec::new();
+        let level = |l: i32| u32::try_from(l).unwrap_or(0);
+        for (role, at) in &added {
+            effects.push(Effect::RoleAdd {
+                guild,
+                user,
+                role: *role,
+                level: level(*at),
+            });
+        }
+        for (role, at) in &removed {
+            effects.push(Effect::RoleRemove {
+                guild,
+                user,
+                role: *role,
+                level: level(*at),
+            });
+        }
+        if !effects.is_empty() {
+            self.sink.release(effects);
+        }
+        Ok(XpAdjusted {
+            outcome,
+            roles_added: added.into_iter().map(|(r, _)| r).collect(),
+            roles_removed: removed.into_iter().map(|(r, _)| r).collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_bounded() {
+        assert_eq!(XpChange::Add(5).validate().unwrap(), ManualXp::Delta(5));
+        assert_eq!(XpChange::Remove(5).validate().unwrap(), ManualXp::Delta(-5));
+        assert_eq!(XpChange::Set(0).validate().unwrap(), ManualXp::Set(0));
+        assert_eq!(XpChange::Reset.validate().unwrap(), ManualXp::Set(0));
+        for bad in [
+            XpChange::Add(0),
+            XpChange::Add(-3),
+            XpChange::Add(MAX_MANUAL_XP + 1),
+            XpChange::Remove(-1),
+            XpChange::Remove(i64::MAX),
+            XpChange::Set(-1),
+            XpChange::Set(i64::MAX),
+        ] {
+            let err = bad.validate().unwrap_err().to_string();
+            assert!(err.contains("whole number"), "{bad:?}: {err}");
+        }
+    }
+}
