@@ -1,0 +1,117 @@
+//! `/config show` and `/config set`: the guild's settings, each value checked before it is
+//! stored (channels against the guild's channels, card styles against the loaded styles).
+
+use crate::commands::Commands;
+use crate::commands::defs::CONFIG_SETTINGS;
+use crate::commands::types::{CommandError, Reply, Request, fit_to};
+use crate::db::ServerSetting;
+use crate::plugins::PluginKind;
+
+fn shown(v: &Option<String>) -> String {
+    match v {
+        Some(s) if !s.is_empty() => fit_to(s.clone(), 300),
+        _ => "(not set)".to_string(),
+    }
+}
+
+fn channel_shown(v: &Option<String>) -> String {
+    match v {
+        Some(s) if !s.is_empty() => format!("<#{s}>"),
+        _ => "(where the member was active)".to_string(),
+    }
+}
+
+pub(super) async fn show(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
+    let cfg = c.db.get_server_config(&req.guild.to_string()).await?;
+    let out = format!(
+        "⚙️ **Questline settings**\n\
+         xp_rate: {}\nlevel_up_message: {}\nlevel_up_channel: {}\nquest_channel: {}\n\
+         achievement_channel: {}\nquest_reset_hour: {} (UTC)\nquest_reset_day: {} (0 = Monday)\n\
+         cooldowns: {}\nxp_formula_plugin: {}\ncard_style: {}\ndemote_on_xp_loss: {}",
+        cfg.xp_rate,
+        shown(&cfg.level_up_message),
+        channel_shown(&cfg.level_up_channel),
+        channel_shown(&cfg.quest_channel),
+        channel_shown(&cfg.achievement_channel),
+        cfg.quest_reset_hour,
+        cfg.quest_reset_day,
+        cfg.cooldowns
+            .as_ref()
+            .map_or("(defaults)".to_string(), |v| fit_to(v.to_string(), 300)),
+        cfg.xp_formula_plugin
+            .clone()
+            .unwrap_or_else(|| format!("{} (default)", c.default_xp_plugin)),
+        shown(&cfg.card_style),
+        cfg.demote_on_xp_loss,
+    );
+    Ok(Reply::private(out))
+}
+
+/// A channel given as `<#id>` or a bare id.
+fn channel_id(value: &str) -> Option<u64> {
+    let v = value.trim();
+    let v = v
+        .strip_prefix("<#")
+        .and_then(|v| v.strip_suffix('>'))
+        .unwrap_or(v);
+    v.parse::<u64>().ok().filter(|id| *id > 0)
+}
+
+pub(super) async fn set(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
+    let setting = req.need("setting", req.string("setting"))?;
+    if !CONFIG_SETTINGS.contains(&setting) {
+        return Err(CommandError::Usage(format!(
+            "`{setting}` is not a setting; one of: {}",
+            CONFIG_SETTINGS.join(", ")
+        )));
+    }
+    let raw = req.string("value").unwrap_or("").trim().to_string();
+    let value = match setting {
+        "level_up_channel" | "quest_channel" | "achievement_channel" | "afk_channel"
+            if !raw.is_empty() =>
+        {
+            let id = channel_id(&raw).ok_or_else(|| {
+                CommandError::Usage(format!(
+                    "`{}` is not a channel: mention it (#channel) or give its id",
+                    fit_to(raw.clone(), 100)
+                ))
+            })?;
+            crate::commands::guild::check_channel(c, req.guild, id, setting).await?;
+            id.to_string()
+        }
+        "xp_formula_plugin" if !raw.is_empty() => {
+            let loaded = c.plugins.plugins_with_kind(PluginKind::XpFormula);
+            if !loaded.iter().any(|p| p == &raw) {
+                return Err(CommandError::Usage(format!(
+                    "no XP formula plugin named `{raw}` is loaded; loaded: {}",
+                    loaded.join(", ")
+                )));
+            }
+            raw
+        }
+        "level_up_message" if raw.chars().count() > 1_500 => {
+            return Err(CommandError::Usage(
+                "a level-up message may be at most 1500 characters (it must fit in one Discord message with names filled in)".into(),
+            ));
+        }
+        _ => raw,
+    };
+    let parsed =
+        ServerSetting::parse(setting, &value).map_err(|e| CommandError::Usage(e.to_string()))?;
+    c.db.update_server_config(&req.guild.to_string(), parsed)
+        .await
+        .map_err(|e| match e {
+            crate::db::DbError::Invalid { .. } => CommandError::Usage(e.to_string()),
+            other => CommandError::Db(other),
+        })?;
+    let note = if setting == "reset_on_leave" {
+        " (Questline sees members leave only when the bot runs with `[discord] members_intent = true` and the Server Members Intent enabled in the developer portal.)"
+    } else {
+        ""
+    };
+    Ok(Reply::private(if value.is_empty() {
+        format!("`{setting}` cleared (back to the default).{note}")
+    } else {
+        format!("`{setting}` is now `{}`.{note}", fit_to(value, 200))
+    }))
+}
