@@ -1,0 +1,233 @@
+//! One guild's share of a batch: counters, XP, quest progress and achievements computed in
+//! memory from the cached state, then committed in ONE transaction; effects are built from
+//! what the commit reports (so a concurrent writer's changes are reflected, and rewards that
+//! the database found already given are not announced).
+//!
+//! Plugin calls: the guild's xp-formula plugin gets every activity of the batch in one call
+//! (repeated only for the members whose cooldown chain the first answers changed, which is
+//! rare); each quest plugin once per batch, with its quests and every member's activities in
+//! order (the plugin folds them); achievement plugins once per batch.
+
+//!
+//! [`Pipeline::prepare_guild`] runs the phases in order, each in its own module: the members'
+//! stored state ([`members`]), quest progress ([`quest_phase`]), XP ([`xp_phase`]) and
+//! achievements on the members' final stats ([`achievement_phase`]).
+
+mod achievement_phase;
+mod members;
+mod quest_phase;
+mod xp_phase;
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use super::effects::Effect;
+use super::error::EngineError;
+use super::metrics::EngineCounters;
+use super::pipeline::Pipeline;
+use super::plugin_cache::TableCurve;
+use super::schedule::ResetSettings;
+use super::wit::{Event, mix, ms};
+use crate::db::entities::{quests, server_config};
+use crate::db::{ActivityBatch, MemberDelta};
+use crate::plugins::{MemberStats, QuestProgress};
+
+/// What a member has on a quest they have not started.
+const NO_PROGRESS: QuestProgress = QuestProgress {
+    progress: 0,
+    quest_specific_progress: 0,
+    completed: false,
+};
+
+/// A member's running state within the batch.
+pub(crate) struct Member {
+    pub(crate) stats: MemberStats,
+    pub(crate) delta: MemberDelta,
+    /// Indices into the guild's events, in order.
+    pub(crate) events: Vec<usize>,
+    pub(crate) last_channel: u64,
+    pub(crate) name: Option<String>,
+    /// quest id -> progress (from the database, then as plugins answer).
+    pub(crate) progress: HashMap<i64, QuestProgress>,
+    /// Active multipliers: (multiplier, until).
+    pub(crate) multipliers: Vec<(f64, Option<DateTime<Utc>>, DateTime<Utc>)>,
+}
+
+/// What every phase of one guild's preparation reads, and the count of plugin calls made so
+/// far (each call's random stream is seeded from it, so a simulation with a fixed seed is
+/// reproducible).
+struct Round<'a> {
+    guild: u64,
+    gid: String,
+    events: &'a [Event],
+    now: DateTime<Utc>,
+    base_seed: u64,
+    calls: u64,
+}
+
+impl Round<'_> {
+    /// The seed of the next plugin call's random stream.
+    fn next_seed(&mut self) -> u64 {
+        self.calls += 1;
+        mix(self.base_seed ^ self.calls)
+    }
+}
+
+/// One guild's share of a batch, computed with the plugins and ready to commit.
+pub(crate) struct PreparedGuild {
+    guild: u64,
+    cfg: server_config::Model,
+    members: BTreeMap<u64, Member>,
+    active: Vec<quests::Model>,
+    batch: ActivityBatch,
+    curve: TableCurve,
+}
+
+/// What one commit lane did: its guilds, in order, and their effects, or the error that
+/// kept the whole lane from committing.
+pub(crate) struct CommittedLane {
+    pub(crate) guilds: Vec<u64>,
+    pub(crate) effects: Result<Vec<Vec<Effect>>, EngineError>,
+}
+
+impl Pipeline {
+    /// Computes and commits one guild's share alone, and builds its effects.
+    pub(crate) async fn process_guild(
+        &self,
+        guild: u64,
+        events: &[Event],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Effect>, EngineError> {
+        let prepared = self.prepare_guild(guild, events, now).await?;
+        let mut lanes = self.commit_guilds(vec![(prepared, events)], 1).await;
+        match lanes.pop() {
+            Some(lane) => Ok(lane.effects?.pop().unwrap_or_default()),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Commits the prepared guilds in at most `lanes` transactions that run side by side
+    /// (one commit per lane instead of one per guild; see [`crate::db::Db::apply_in_lanes`]),
+    /// then builds each committed guild's effects from what its commit did. A lane whose
+    /// commit failed committed nothing: its guilds come back with the error, to be retried.
+    /// Effects that cannot be built after a commit are logged and skipped: the changes are
+    /// stored, and retrying would apply them twice.
+    pub(crate) async fn commit_guilds(
+        &self,
+        mut parts: Vec<(PreparedGuild, &[Event])>,
+        lanes: usize,
+    ) -> Vec<CommittedLane> {
+        let batches: Vec<(ActivityBatch, &dyn crate::db::LevelCurve)> = parts
+            .iter_mut()
+            .map(|(p, _)| {
+                (
+                    std::mem::take(&mut p.batch),
+                    &p.curve as &dyn crate::db::LevelCurve,
+                )
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        let results = self.db.apply_in_lanes(batches, lanes).await;
+        EngineCounters::add_elapsed(&self.counters.commit_ns, started);
+        let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.counters.commit_latency.record(us);
+        self.counters.commit_seconds.record(us);
+        let mut out = Vec::with_capacity(results.len());
+        for (range, result) in results {
+            let guilds: Vec<u64> = parts[range.clone()].iter().map(|(p, _)| p.guild).collect();
+            let outcomes = match result {
+                Ok(o) => o,
+                Err(e) => {
+                    out.push(CommittedLane {
+                        guilds,
+                        effects: Err(e.into()),
+                    });
+                    continue;
+                }
+            };
+            let mut all = Vec::with_capacity(range.len());
+            for ((p, events), outcome) in parts[range].iter().zip(outcomes) {
+                match self
+                    .announce(p.guild, &p.cfg, events, &p.members, &p.active, outcome)
+                    .await
+                {
+                    Ok(effects) => all.push(effects),
+                    Err(e) => {
+                        EngineCounters::add(&self.counters.announce_failures, 1);
+                        tracing::error!(guild = p.guild, error = %e, "batch committed but its effects could not be built; nothing announced for it");
+                        all.push(Vec::new());
+                    }
+                }
+            }
+            out.push(CommittedLane {
+                guilds,
+                effects: Ok(all),
+            });
+        }
+        out
+    }
+
+    /// Computes one guild's share of a batch (counters, XP, quest progress, achievements)
+    /// with the plugins; nothing is written.
+    pub(crate) async fn prepare_guild(
+        &self,
+        guild: u64,
+        events: &[Event],
+        now: DateTime<Utc>,
+    ) -> Result<PreparedGuild, EngineError> {
+        let gid = guild.to_string();
+        let cfg = self.db.get_server_config(&gid).await?;
+        let settings = ResetSettings::new(
+            i64::from(cfg.quest_reset_hour),
+            i64::from(cfg.quest_reset_day),
+        )?;
+        let xp_plugin = self.xp_plugin_for(guild, &cfg);
+        let table = self.cache.level_table(guild, &xp_plugin, ms(now)).await?;
+        let curve = TableCurve(table.clone());
+        let mut round = Round {
+            guild,
+            gid,
+            events,
+            now,
+            base_seed: mix(self.seed ^ events.first().map_or(0, |e| e.seq).rotate_left(17) ^ guild),
+            calls: 0,
+        };
+
+        let active = self.db.get_guild_active_quests(&round.gid, None).await?;
+        let mut members = self.load_members(&round.gid, events).await?;
+        let (before, after) = members::running_stats(events, &members);
+        let quest_progress = self
+            .advance_quests(&mut round, &active, &settings, &after, &mut members)
+            .await?;
+        let xp = self
+            .compute_xp(&round, &xp_plugin, &before, &members, cfg.xp_rate)
+            .await;
+        xp_phase::apply_xp(events, &xp, &mut members);
+        let achievements = self
+            .check_achievements(&mut round, &table, &members)
+            .await?;
+
+        // What the transaction will write.
+        let batch = ActivityBatch {
+            members: members.values().map(|m| m.delta.clone()).collect(),
+            quest_progress: quest_progress.into_values().collect(),
+            achievements,
+            audit: Vec::new(),
+        };
+        Ok(PreparedGuild {
+            guild,
+            cfg,
+            members,
+            active,
+            batch,
+            curve,
+        })
+    }
+
+    /// Accounts one plugin call that started at `started` (for `plugin_ns` per event).
+    fn plugin_time(&self, started: std::time::Instant) {
+        EngineCounters::add_elapsed(&self.counters.plugin_ns, started);
+        EngineCounters::add(&self.counters.plugin_calls, 1);
+    }
+}
