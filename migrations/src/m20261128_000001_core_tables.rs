@@ -1,13 +1,13 @@
-//! The eight tables of the data model (`shared/spec/database.md`), with exactly its table and
+//! The eight tables of the data model (`docs/schema.md`), with exactly its table and
 //! column names.
 //!
-//! Deliberate widenings over the spec, because real data outgrows them:
+//! Deliberate widenings over the original data model, because real data outgrows them:
 //! - every `id` is `BIGSERIAL`/`BIGINT` (quests get a new row per reset, so ids grow forever);
 //! - XP, `requirement_value`, `reward_xp`, progress and every activity counter are `BIGINT`
 //!   (a busy member's voice seconds or a large guild's XP totals exceed 2^31 within years);
 //! - `level` stays 32-bit (it is derived from XP by a plugin curve and is small).
 //!
-//! Constraints the spec implies but does not state are added here: one `levels` and one
+//! Constraints the data model implies but does not state are added here: one `levels` and one
 //! `cards` row per member, one grant per achievement and member, one progress row per member
 //! and quest instance (a reset creates a new `quests` row, so old progress stays attached to
 //! the old instance), foreign keys with `ON DELETE CASCADE` (deleting a definition deletes its
@@ -474,7 +474,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
 
-        // cards: the spec gives no id; the member is the key.
+        // cards: no id of their own; the member is the key.
         manager
             .create_table(
                 Table::create()

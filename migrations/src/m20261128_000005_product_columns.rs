@@ -1,4 +1,4 @@
-//! Product columns beyond the spec, kept apart from the spec's tables so the spec mapping in
+//! Product columns beyond the eight core tables, kept apart from them so the core mapping in
 //! the first migration stays one-to-one:
 //! - `server_config.xp_formula_plugin` (text, null): which plugin's XP curve the guild uses;
 //!   null means the bundled default.

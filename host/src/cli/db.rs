@@ -148,7 +148,9 @@ async fn verify(config: &Config, fix: bool, guild: Option<String>) -> anyhow::Re
         },
         changed
     );
-    println!("members' reward roles live in Discord: run /sync in a guild to repair role holdings");
+    println!(
+        "members' reward roles live in Discord and are not checked here; the bot gives and takes them as levels change"
+    );
     db.close().await?;
     Ok(if remaining == 0 {
         ExitCode::SUCCESS
