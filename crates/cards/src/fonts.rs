@@ -1,7 +1,7 @@
 //! The bundled fonts: the only fonts the renderer knows.
 //!
 //! Loading the machine's fonts would make a card look different on every host and break the
-//! golden-image tests, so the font database holds exactly the files under `host/assets/fonts/`,
+//! golden-image tests, so the font database holds exactly the files under `crates/cards/assets/fonts/`,
 //! compiled into the binary, and every generic family (`sans-serif`, `serif`, ...) maps to them.
 
 use std::sync::{Arc, OnceLock};
