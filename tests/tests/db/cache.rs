@@ -1,12 +1,11 @@
 //! Caches (read-after-write, TTL expiry, counters) and `safe_db_operation`.
-mod db_support;
 
 use questline_tests::both_backends;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use db_support::{G, SqrtCurve};
+use crate::support::{G, SqrtCurve};
 use questline::db::{DbError, RetryPolicy, ServerSetting, safe_db_operation};
 use sea_orm::{ConnectionTrait, DbErr, Statement};
 

@@ -1,11 +1,10 @@
 //! No lost updates: 1,000 concurrent awards end with exact sums on both backends.
-mod db_support;
 
 use questline_tests::both_backends;
 
 use std::sync::Arc;
 
-use db_support::{G, SqrtCurve};
+use crate::support::{G, SqrtCurve};
 use futures::future::join_all;
 
 both_backends! {

@@ -1,9 +1,8 @@
 //! Migrations, the resulting schema, the schema-version guard, and constraints.
-mod db_support;
 
 use questline_tests::both_backends;
 
-use db_support::{Backend, G, SqrtCurve, TestDb};
+use crate::support::{Backend, G, SqrtCurve, TestDb};
 use questline::db::{ActivityCounter, Db, DbError, NewQuest};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 

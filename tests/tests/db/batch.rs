@@ -1,13 +1,12 @@
 //! The set-based batch write (`db/bulk.rs` under `Db::apply_batch`): batches larger than one
 //! statement's chunk, rewards paid through the XP ledger, merged duplicates, the write-through
 //! cache, and cache changes reaching another process (LISTEN/NOTIFY on PostgreSQL).
-mod db_support;
 
 use questline_tests::both_backends;
 
 use std::time::{Duration, Instant};
 
-use db_support::{Backend, G, SqrtCurve};
+use crate::support::{Backend, G, SqrtCurve};
 use questline::db::{
     ActivityBatch, LevelCurve, MemberDelta, NewQuest, QuestProgressUpdate, ServerSetting,
 };

@@ -1,5 +1,5 @@
 //! What the repository tests share beyond [`questline_tests::testdb`]: a simple curve and a
-//! guild id. (Included with `mod db_support;`.)
+//! guild id. (The `db` test binary's `support` module.)
 #![allow(dead_code)]
 
 #[allow(unused_imports)]

@@ -2,11 +2,10 @@
 //! (PostgreSQL through `pg_dump`/`pg_restore`), the running bot's scheduled backups are
 //! written whole and pruned to `keep`, and scheduled cache purges make outside changes
 //! visible.
-mod db_support;
 
 use std::time::{Duration, Instant};
 
-use db_support::*;
+use crate::support::*;
 use questline::backup::schedule::{BackupSchedule, Housekeeping};
 use questline::backup::{restore, scheduled_backups, write};
 use questline_tests::both_backends;

@@ -1,8 +1,7 @@
 //! Operators' tooling on both backends: imports in one transaction, the Questline export
 //! round trip, privacy download and erasure, consistency checks and repairs, housekeeping.
-mod db_support;
 
-use db_support::{Backend, G, SqrtCurve};
+use crate::support::{Backend, G, SqrtCurve};
 use questline::db::{ImportMode, LevelCurve, NewAuditEntry, NewQuest, QuestProgressUpdate};
 use questline::import::{Format, apply, parse};
 use questline_tests::both_backends;

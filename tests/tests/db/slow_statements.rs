@@ -1,12 +1,12 @@
 //! `[database] slow_statement_ms`: statements slower than the threshold are logged at WARN
-//! with their duration and the threshold, on both backends. (Its own test binary: the log
-//! capture is the process-wide subscriber.)
-mod db_support;
+//! with their duration and the threshold, on both backends. (The log capture is the
+//! process-wide subscriber, so it also sees the rest of the `db` binary's tests; the threshold
+//! in each line tells this test's statements from theirs.)
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use db_support::*;
+use crate::support::*;
 use questline_tests::both_backends;
 
 /// Everything logged at WARN or above in this process.

@@ -1,9 +1,8 @@
 //! The repository functions, on both backends.
-mod db_support;
 
 use questline_tests::both_backends;
 
-use db_support::{G, SqrtCurve};
+use crate::support::{G, SqrtCurve};
 use questline::db::{
     AchievementAward, ActivityBatch, ActivityCounter, CardSettings, DbError, LevelRecord,
     MemberDelta, NewAuditEntry, NewQuest, PluginSettings, QuestProgressUpdate, ServerSetting,

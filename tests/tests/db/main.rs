@@ -1,0 +1,14 @@
+//! The repository on both backends (`both_backends!`): schema and migrations, the repository
+//! functions, batch writes, caches, concurrency, operators' tooling, backups and slow-statement
+//! logging. One test binary; run a part with e.g. `cargo test -p questline-tests --test db batch::`.
+
+mod support;
+
+mod backup;
+mod batch;
+mod cache;
+mod concurrency;
+mod ops;
+mod repository;
+mod schema;
+mod slow_statements;
