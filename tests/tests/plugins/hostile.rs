@@ -1,11 +1,9 @@
 //! Hostile plugins are contained: each gets a clear, typed error, its instance is discarded,
 //! and the host goes on serving other plugins (checked after every hostile call).
 
-mod plugin_support;
-
 use std::time::{Duration, Instant};
 
-use plugin_support::*;
+use crate::support::*;
 use questline::plugins::{PluginError, PluginHost, PluginState};
 use questline_tests::fixtures;
 

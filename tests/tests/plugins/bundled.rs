@@ -1,9 +1,7 @@
 //! The bundled plugins load through the real runtime, and the MEE6 curve matches the
 //! published table (through the compiled `mee6-xp` component).
 
-mod plugin_support;
-
-use plugin_support::*;
+use crate::support::*;
 use questline::plugins::{PluginKind, PluginSource, PluginState};
 
 #[test]

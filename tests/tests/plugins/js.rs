@@ -7,13 +7,13 @@
 //! sources, so later runs reuse it; its wasmtime compilation is cached by the host's own
 //! compile cache. Without `node_modules` the test fails under `CI=true` and prints a notice
 //! otherwise, like the PostgreSQL variants.
-mod plugin_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::support;
 use questline::plugins::{
     Activity, ActivityKind, CallContext, MemoryKv, MessageDetails, PluginHost, PluginKind,
     PluginsConfig, ReactionDetails, VoiceDetails, XpContext,
@@ -107,7 +107,7 @@ fn item(kind: ActivityKind, since: Option<i64>, rate: f64) -> XpContext {
             at: 1_700_000_000_000,
             kind,
         },
-        stats: plugin_support::stats(),
+        stats: support::stats(),
         seconds_since_last_award: since,
         xp_rate: rate,
     }

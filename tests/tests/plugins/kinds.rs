@@ -1,9 +1,7 @@
 //! Every kind through the real GOOD fixture component, and the host imports it uses (kv,
 //! config, clock, seeded random, log), as the engine will call them.
 
-mod plugin_support;
-
-use plugin_support::*;
+use crate::support::*;
 use questline::plugins::{
     AchievementDef, CallContext, CardData, CheckInput, CommandInvocation, Difficulty, Intent,
     MemberRun, PluginError, PluginKind, ProgressStep, QuestCategory, QuestDef, QuestProgress,

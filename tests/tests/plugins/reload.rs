@@ -3,14 +3,12 @@
 //! deleting a file unloads it; a file overrides a bundled plugin of the same name; compiled
 //! artifacts are cached and a corrupt cache entry is recompiled.
 
-mod plugin_support;
-
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use plugin_support::*;
+use crate::support::*;
 use questline::plugins::{CacheOutcome, PluginError, PluginHost, PluginSource, PluginState};
 use questline_tests::fixtures;
 

@@ -1,4 +1,5 @@
-// Shared helpers for the plugin integration tests (included with `mod`).
+// Shared helpers for the plugin integration tests: the `plugins` test binary's `support`
+// module, also included by the `engine` binary (the observability endpoint's plugin calls).
 #![allow(dead_code)]
 
 use std::path::Path;
