@@ -2,10 +2,8 @@
 //! bounds, the cooldown, levels against the MEE6 table, multi-level jumps, replays, role
 //! rewards.
 
-mod engine_support;
-
+use crate::support::*;
 use chrono::Duration;
-use engine_support::*;
 use questline::db::ServerSetting;
 use questline::engine::Effect;
 

@@ -2,12 +2,10 @@
 //! nothing and loses nothing (its events are retried), and the queue applies backpressure
 //! and counts every drop.
 
-mod engine_support;
-
 use std::sync::Arc;
 
+use crate::support::*;
 use chrono::Duration;
-use engine_support::*;
 use questline::engine::{CollectingSink, Effect, Engine, EngineDeps, EngineError, ManualClock};
 use sea_orm::ConnectionTrait;
 

@@ -2,11 +2,9 @@
 //! PostgreSQL stores every event, batched and per event, and the verification catches a
 //! counter that does not match what was sent.
 
-mod engine_support;
-
 use std::time::Duration;
 
-use engine_support::*;
+use crate::support::*;
 use questline::bench::{self, BenchOptions, Mode, Workload, WorkloadSpec, verify};
 use questline::db::{ActivityCounter, Db};
 

@@ -1,10 +1,8 @@
 //! Achievements with the real `core-achievements` plugin: defaults seeded for a new guild,
 //! each earned once, reward XP in the same transaction.
 
-mod engine_support;
-
+use crate::support::*;
 use chrono::Duration;
-use engine_support::*;
 use questline::engine::Effect;
 
 both_backends! {

@@ -3,12 +3,10 @@
 //! daily / weekly / monthly resets across boundaries with a controlled clock, including
 //! restarts.
 
-mod engine_support;
-
 use std::collections::BTreeMap;
 
+use crate::support::*;
 use chrono::Duration;
-use engine_support::*;
 use questline::db::{NewQuest, ServerSetting};
 use questline::engine::Effect;
 

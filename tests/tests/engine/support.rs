@@ -1,4 +1,4 @@
-//! Shared support for the engine tests: a fresh database per test on SQLite (temp file) and
+//! Shared support for the engine tests (the `engine` test binary's `support` module): a fresh database per test on SQLite (temp file) and
 //! PostgreSQL (a fresh `ql_test_<random>` database, dropped afterwards), and an engine
 //! pipeline over it with the real bundled plugins and a controlled clock.
 //!

@@ -1,12 +1,11 @@
 //! The `/healthz` and `/metrics` endpoint over a real engine, database and bundled plugins,
 //! scraped over HTTP the way a monitor or Prometheus would.
-mod engine_support;
-mod plugin_support;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use engine_support::*;
+use crate::plugin_support;
+use crate::support::*;
 use questline::db::ServerSetting;
 use questline::engine::{Engine, EngineDeps, ManualClock, NullSink, boot};
 use questline::observe::{ObserveSources, start};

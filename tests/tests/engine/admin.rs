@@ -4,12 +4,10 @@
 //! and quest resets claimed by exactly one of two engines sharing a database, including the
 //! start-up catch-up of every guild the database knows.
 
-mod engine_support;
-
 use std::collections::BTreeSet;
 
+use crate::support::*;
 use chrono::Duration;
-use engine_support::*;
 use questline::db::ServerSetting;
 use questline::engine::{
     Activity, ActivityKind, CommandCall, CommandOutcome, Effect, EngineError, VoiceChange, XpChange,
