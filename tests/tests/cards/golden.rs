@@ -3,15 +3,13 @@
 //! per-pixel tolerance.
 //!
 //! After an intended change to a style, regenerate the references and look at them:
-//!   QUESTLINE_BLESS=1 cargo test -p questline-tests --test card_golden
+//!   QUESTLINE_BLESS=1 cargo test -p questline-tests --test cards golden::
 //! then commit `tests/golden/*.png`.
-
-mod card_support;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use card_support::*;
+use crate::support::*;
 use questline::cards::styles::{available_styles, render_card_blocking};
 use questline::cards::{CardRenderer, CardsConfig};
 use questline::plugins::{CallContext, MemoryKv, PluginHost, PluginsConfig};
@@ -55,7 +53,7 @@ fn check_golden(name: &str, png: &[u8]) {
     }
     let reference = std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
-            "missing golden image {} ({e}); generate it with QUESTLINE_BLESS=1 cargo test -p questline-tests --test card_golden",
+            "missing golden image {} ({e}); generate it with QUESTLINE_BLESS=1 cargo test -p questline-tests --test cards golden::",
             path.display()
         )
     });

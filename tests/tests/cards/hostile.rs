@@ -2,15 +2,13 @@
 //! are not fetched or read, limits apply, and the member gets the fallback card with a clear
 //! error.
 
-mod card_support;
-
 /// Recognises the error a case must produce.
 type Expect = fn(&CardError) -> bool;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use card_support::*;
+use crate::support::*;
 use questline::cards::styles::{available_styles, render_card_blocking, style_names};
 use questline::cards::{CardData, CardError, CardRenderer, CardsConfig, validate_style};
 use questline::plugins::{CallContext, MemoryKv, PluginHost, PluginsConfig};

@@ -1,4 +1,5 @@
-// Shared helpers for the rank-card integration tests (included with `mod`).
+// Shared helpers for the rank-card integration tests: the `cards` test binary's `support`
+// module, also included by the `discord` binary (`/rank`).
 #![allow(dead_code)]
 
 use std::io::Cursor;

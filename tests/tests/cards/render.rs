@@ -1,14 +1,12 @@
 //! The renderer contains plugin SVG: nothing outside the card data is loaded, limits apply,
 //! and every failure still yields a PNG (the fallback card).
 
-mod card_support;
-
 /// Recognises the error a case must produce.
 type Expect = fn(&CardError) -> bool;
 
 use std::time::Duration;
 
-use card_support::*;
+use crate::support::*;
 use questline::cards::{CardData, CardError, CardRenderer, CardsConfig, ImageKind, embed_image};
 
 fn renderer() -> CardRenderer {

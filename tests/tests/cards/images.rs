@@ -2,11 +2,9 @@
 //! flag lets http reach 127.0.0.1; everything else is the production path (allow-list, size
 //! cap while streaming, timeout, decode limits, cache).
 
-mod card_support;
-
 use std::time::Duration;
 
-use card_support::*;
+use crate::support::*;
 use questline::cards::{CardsConfig, ImageError, ImageFetcher, ImageKind};
 
 #[tokio::test]
