@@ -3,7 +3,7 @@
 //! protocol for serenity 0.12.5: HELLO, IDENTIFY → READY + GUILD_CREATE, heartbeats, RESUME.
 //!
 //! Events are built from the JSON fixtures in `tests/discord-fixtures/` (which
-//! `discord_fixtures.rs` checks serenity deserializes, none falling back to `Unknown`), with
+//! `tests/tests/discord/fixtures.rs` checks serenity deserializes, none falling back to `Unknown`), with
 //! ids and fields patched per scenario by [`events`]. Every REST call the bot makes can be
 //! checked against Discord's OpenAPI description with [`spec::Spec`].
 

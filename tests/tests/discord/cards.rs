@@ -1,10 +1,9 @@
 //! `/rank` draws the member's `/card background`: fetched by the bot through its checked image
 //! client (here from a loopback server the test config allows), and the card changes with it.
-mod card_support;
 
 use std::time::Duration;
 
-use card_support::{Reply, picture, serve};
+use crate::card_support::{Reply, picture, serve};
 use questline_tests::fake_discord::harness::{start_bot_with, test_config};
 use questline_tests::fake_discord::{ALICE, FakeDiscord, GENERAL, GUILD, events};
 use serde_json::json;
