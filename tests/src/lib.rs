@@ -1,4 +1,4 @@
-//! Test support for Questline's integration tests (`tests/tests/*.rs`): fresh databases on
+//! Test support for Questline's integration tests (`tests/tests/<area>/`, one test binary per area): fresh databases on
 //! both backends ([`testdb`], [`both_backends!`]), fixture plugin components and the fake
 //! Discord.
 
