@@ -204,7 +204,7 @@ impl PluginHost {
             &loaded.pre,
             &loaded.indices,
             rt.new_state(loaded.name.clone()),
-            rt.deadline_ticks,
+            rt.cfg.call_timeout_ms,
         )
         .map(drop)
         .map_err(|e| PluginError::Instantiate {

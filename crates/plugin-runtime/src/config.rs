@@ -17,7 +17,8 @@ pub struct PluginsConfig {
     pub hot_reload: bool,
     /// Quiet period before a burst of file events is acted on, in milliseconds.
     pub debounce_ms: u64,
-    /// Wall-clock limit of one plugin call, in milliseconds (epoch interruption).
+    /// CPU-time limit of one plugin call, in milliseconds: the plugin's own work, so a busy
+    /// machine does not stop a plugin that stays within it (see `cpu_budget`).
     pub call_timeout_ms: u64,
     /// Linear-memory limit of one plugin instance, in MiB.
     pub memory_limit_mib: u64,

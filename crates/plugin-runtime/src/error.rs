@@ -6,7 +6,9 @@ use std::path::PathBuf;
 /// What can go wrong loading or calling a plugin.
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {
-    #[error("plugin `{plugin}` ran longer than its {limit_ms} ms limit and was stopped")]
+    #[error(
+        "plugin `{plugin}` used more than its {limit_ms} ms of CPU time in one call and was stopped"
+    )]
     Timeout { plugin: String, limit_ms: u64 },
 
     #[error(

@@ -16,13 +16,12 @@ use super::pool::{Exports, instantiate};
 use super::runtime::Runtime;
 use super::state::{CallContext, HostState};
 
-/// Wall-clock time a call is given per item of a batch-shaped call, on top of
-/// `call_timeout_ms`: a formula answering for 1,000 activities does 1,000 times the work of
-/// one, and on a loaded 2-core machine a fixed 50 ms cut such calls short (losing a whole
-/// batch's XP). A hostile plugin is still stopped: 1,000 items add 100 ms.
+/// CPU time a call is given per item of a batch-shaped call, on top of `call_timeout_ms`: a
+/// formula answering for 1,000 activities does 1,000 times the work of one. A hostile
+/// plugin is still stopped: 1,000 items add 100 ms.
 pub(crate) const PER_ITEM_ALLOWANCE_US: u64 = 100;
 
-/// The wall-clock limit of a call with `items` inputs, in milliseconds.
+/// The CPU-time limit of a call with `items` inputs, in milliseconds.
 pub(crate) fn limit_ms(cfg: &PluginsConfig, items: usize) -> u64 {
     let extra = (items as u64).saturating_mul(PER_ITEM_ALLOWANCE_US) / 1_000;
     cfg.call_timeout_ms.saturating_add(extra)
@@ -40,7 +39,7 @@ pub(crate) fn classify(
     {
         return PluginError::Timeout {
             plugin: plugin.to_owned(),
-            limit_ms: cfg.call_timeout_ms,
+            limit_ms: state.cpu.limit_ms(),
         };
     }
     if state.limiter.memory_refused {
@@ -154,7 +153,7 @@ fn run<R>(
             &plugin.pre,
             &plugin.indices,
             rt.new_state(plugin.name.clone()),
-            rt.deadline_ticks,
+            rt.cfg.call_timeout_ms,
         )
         .map_err(|e| {
             let message = describe(&e);
@@ -165,20 +164,10 @@ fn run<R>(
         })?,
     };
     slot.store.data_mut().begin_call(ctx);
-    let extra_ms = limit_ms(&rt.cfg, items) - rt.cfg.call_timeout_ms;
-    let tick_ms = (super::wasmtime_setup::EPOCH_TICK.as_millis() as u64).max(1);
-    slot.store
-        .set_epoch_deadline(rt.deadline_ticks + extra_ms.div_ceil(tick_ms));
+    slot.store.data_mut().arm(limit_ms(&rt.cfg, items));
+    slot.store.set_epoch_deadline(1);
     match f(&mut slot.store, &slot.exports) {
         Ok(value) => Ok((value, slot)),
-        Err(err) => Err(
-            match classify(&plugin.name, &rt.cfg, slot.store.data(), err) {
-                PluginError::Timeout { plugin, .. } => PluginError::Timeout {
-                    plugin,
-                    limit_ms: limit_ms(&rt.cfg, items),
-                },
-                other => other,
-            },
-        ),
+        Err(err) => Err(classify(&plugin.name, &rt.cfg, slot.store.data(), err)),
     }
 }

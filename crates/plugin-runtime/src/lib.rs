@@ -2,12 +2,12 @@
 //!
 //! Every policy of the bot is a plugin. [`PluginHost`] loads them (bundled in the binary, and
 //! `.wasm` files from the plugin directory, which override bundled ones of the same name),
-//! hot-reloads the directory, and calls them under limits: wall-clock (epoch interruption),
+//! hot-reloads the directory, and calls them under limits: CPU time per call (checked at epoch ticks),
 //! memory, tables and instances, bounded output, WASI without filesystem, network or
 //! environment. A misbehaving plugin yields a typed [`PluginError`] and loses its instance;
 //! one that keeps failing is quarantined by a circuit breaker. The host keeps running.
 //!
-//! Module map: [`config`](PluginsConfig) · `wasmtime_setup` (the wasmtime Engine and Linker, epoch ticker) ·
+//! Module map: [`config`](PluginsConfig) · `wasmtime_setup` (the wasmtime Engine and Linker, epoch ticker) · `cpu_budget` (call limits in CPU time) ·
 //! `bindings` (the single `bindgen!`) · `state` (per-store state and host imports) ·
 //! `kv` · `output` (stdout/stderr to tracing) · `cache` (compiled artifacts on disk) ·
 //! `loader` (checks) · `pool` (ready instances) · `invoke` (one guarded call) · `stats` (calls, failures, durations per plugin) · `calls`
@@ -19,6 +19,7 @@ pub mod bundled;
 mod cache;
 mod calls;
 mod config;
+mod cpu_budget;
 mod error;
 mod host;
 mod invoke;

@@ -155,11 +155,12 @@ pub(crate) fn load(
         &pre,
         &indices,
         rt.new_state(placeholder.clone()),
-        rt.deadline_ticks,
+        rt.cfg.call_timeout_ms,
     )
     .map_err(|e| incompatible(format!("it cannot be instantiated: {}", describe(&e))))?;
     slot.store.data_mut().begin_call(&CallContext::default());
-    slot.store.set_epoch_deadline(rt.deadline_ticks);
+    slot.store.data_mut().arm(rt.cfg.call_timeout_ms);
+    slot.store.set_epoch_deadline(1);
     let info = slot
         .exports
         .metadata

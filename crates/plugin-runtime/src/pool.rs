@@ -8,6 +8,7 @@ use wasmtime::Store;
 use wasmtime::component::{Instance, InstancePre};
 
 use super::bindings::{achievement_check, card_style, commands, metadata, quest_type, xp_formula};
+use super::cpu_budget::on_epoch_tick;
 use super::state::HostState;
 
 /// Export indices resolved once per component; `None` when the kind is not exported.
@@ -73,16 +74,19 @@ pub(crate) struct Slot {
     pub(crate) exports: Exports,
 }
 
-/// Instantiates a fresh slot from the pre-instantiated component.
+/// Instantiates a fresh slot from the pre-instantiated component; its start-up runs under a
+/// budget of `limit_ms` milliseconds of CPU time, like a call.
 pub(crate) fn instantiate(
     pre: &InstancePre<HostState>,
     indices: &KindIndices,
     state: HostState,
-    deadline_ticks: u64,
+    limit_ms: u64,
 ) -> wasmtime::Result<Slot> {
     let mut store = Store::new(pre.engine(), state);
     store.limiter(|s| &mut s.limiter);
-    store.set_epoch_deadline(deadline_ticks);
+    store.epoch_deadline_callback(on_epoch_tick);
+    store.data_mut().arm(limit_ms);
+    store.set_epoch_deadline(1);
     let instance = pre.instantiate(&mut store)?;
     let exports = indices.load(&mut store, &instance)?;
     Ok(Slot { store, exports })

@@ -20,7 +20,6 @@ pub(crate) struct Runtime {
     pub(crate) cfg: PluginsConfig,
     pub(crate) kv: Arc<dyn KvStore>,
     pub(crate) cache: CompileCache,
-    pub(crate) deadline_ticks: u64,
     /// Calls, failures and durations per plugin (`/metrics`).
     pub(crate) stats: CallStats,
 }
@@ -35,7 +34,6 @@ impl Runtime {
             wasmtime_setup::compatibility_key(&engine),
         );
         Ok(Self {
-            deadline_ticks: wasmtime_setup::deadline_ticks(cfg.call_timeout_ms),
             engine,
             linker,
             cfg: cfg.clone(),

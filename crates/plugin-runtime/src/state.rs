@@ -11,6 +11,7 @@ use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{clock, config, kv as wit_kv, log, random, types};
 use super::config::PluginsConfig;
+use super::cpu_budget::CpuBudget;
 use super::kv::{self, KvError, KvStore};
 use super::output::{OutputBudget, TracingOutput};
 
@@ -97,6 +98,8 @@ pub(crate) struct HostState {
     output: Arc<OutputBudget>,
     log_lines_left: u32,
     max_log_lines: u32,
+    /// The current call's CPU-time budget, read by the epoch callback.
+    pub(crate) cpu: CpuBudget,
 }
 
 impl HostState {
@@ -134,7 +137,14 @@ impl HostState {
             output,
             log_lines_left: cfg.max_log_lines,
             max_log_lines: cfg.max_log_lines,
+            cpu: CpuBudget::start(cfg.call_timeout_ms),
         }
+    }
+
+    /// Starts a budget of `limit_ms` milliseconds of CPU time for what runs next on this
+    /// thread (a call, or an instance's start-up).
+    pub(crate) fn arm(&mut self, limit_ms: u64) {
+        self.cpu = CpuBudget::start(limit_ms);
     }
 
     /// Prepares the store for a call: its context, a fresh random stream and fresh budgets.

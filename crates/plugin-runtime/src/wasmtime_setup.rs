@@ -1,5 +1,5 @@
-//! The one wasmtime [`Engine`] and [`Linker`] of the host, and the epoch ticker that bounds
-//! every call's wall-clock time.
+//! The one wasmtime [`Engine`] and [`Linker`] of the host, and the epoch ticker whose ticks
+//! are when a call's CPU-time budget is looked at ([`super::cpu_budget`]).
 
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
@@ -12,15 +12,8 @@ use super::config::PluginsConfig;
 use super::error::{PluginError, describe};
 use super::state::HostState;
 
-/// Interval between epoch ticks; call deadlines are counted in ticks.
+/// Interval between epoch ticks: how often a running call's CPU time is looked at.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(2);
-
-/// Epoch ticks for a wall-clock limit (at least two, so a tick landing right after the
-/// deadline is set does not cut a call short).
-pub(crate) fn deadline_ticks(timeout_ms: u64) -> u64 {
-    let tick_ms = EPOCH_TICK.as_millis() as u64;
-    (timeout_ms.div_ceil(tick_ms)).max(2)
-}
 
 fn wasmtime_config(cfg: &PluginsConfig, pooling: bool) -> wasmtime::Config {
     let mut config = wasmtime::Config::new();
@@ -94,16 +87,4 @@ pub(crate) fn compatibility_key(engine: &Engine) -> String {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
     format!("{:016x}", hasher.finish())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn deadline_ticks_round_up() {
-        assert_eq!(deadline_ticks(50), 25);
-        assert_eq!(deadline_ticks(51), 26);
-        assert_eq!(deadline_ticks(0), 2);
-    }
 }

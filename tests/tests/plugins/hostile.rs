@@ -37,7 +37,12 @@ fn infinite_loop_times_out() {
             matches!(&err, PluginError::Timeout { plugin, limit_ms: 50 } if *plugin == bad),
             "{err:?}"
         );
-        assert!(took < Duration::from_millis(1000), "stopped after {took:?}");
+        // 50 ms of CPU time: stopped within a second or two of wall time even while the
+        // other tests of this binary share the cores.
+        assert!(
+            took < Duration::from_millis(2_000),
+            "stopped after {took:?}"
+        );
         assert!(err.to_string().contains("50 ms"), "{err}");
         good_still_serves(&t.host, &good);
     }
