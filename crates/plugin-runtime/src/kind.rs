@@ -6,6 +6,11 @@ use std::str::FromStr;
 
 use super::bindings::types;
 
+/// The highest level a level curve must cover (MEE6 level 1,000 needs ~1.7 billion XP, far
+/// beyond any real server); xp-formulas are checked up to it at load, and the engine's level
+/// tables end there.
+pub const MAX_LEVEL: u32 = 1000;
+
 /// The kinds of plugin; a component implements the interface of each kind it declares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PluginKind {

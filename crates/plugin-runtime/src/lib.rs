@@ -40,7 +40,7 @@ pub use calls::{MAX_INTENTS, MAX_LIST_ITEMS, MAX_SVG_BYTES, MAX_TEXT_BYTES};
 pub use config::PluginsConfig;
 pub use error::PluginError;
 pub use host::{PluginHost, PluginReport};
-pub use kind::{PluginInfo, PluginKind, PluginSource, valid_plugin_name};
+pub use kind::{MAX_LEVEL, PluginInfo, PluginKind, PluginSource, valid_plugin_name};
 pub use kv::{KV_MAX_KEY_BYTES, KV_MAX_KEYS, KV_MAX_VALUE_BYTES, KvError, KvStore, MemoryKv};
 pub use loader::{CONTRACT, LoadStats};
 pub use registry::{PluginState, PluginStatus};

@@ -12,7 +12,7 @@ use super::breaker::Breaker;
 use super::cache::{CacheOutcome, sha256_hex};
 use super::error::{PluginError, describe};
 use super::invoke::classify;
-use super::kind::{PluginInfo, PluginKind, PluginSource, valid_plugin_name};
+use super::kind::{MAX_LEVEL, PluginInfo, PluginKind, PluginSource, valid_plugin_name};
 use super::pool::{KindIndices, Pool, instantiate};
 use super::runtime::Runtime;
 use super::state::{CallContext, HostState};
@@ -170,6 +170,14 @@ pub(crate) fn load(
             incompatible(format!("its metadata call failed: {err}"))
         })?;
     let info = check_info(info, &indices)?;
+    if let Some(curve) = &slot.exports.xp_formula {
+        check_curve(&mut slot.store, curve, rt.cfg.call_timeout_ms).map_err(|reason| {
+            incompatible(format!(
+                "its level curve is unusable: {reason} (total-xp-for-level must answer 0 for \
+                 level 0 and strictly more for every level up to {MAX_LEVEL})"
+            ))
+        })?;
+    }
     let name: Arc<str> = Arc::from(info.name.as_str());
     // The probing instance was tagged with a placeholder name; discard it rather than let
     // later calls log under the wrong name.
@@ -196,6 +204,41 @@ pub(crate) fn load(
             total: started.elapsed(),
         },
     ))
+}
+
+/// Asks an xp-formula for its whole curve, each level under the call limit, and checks it is
+/// usable: 0 at level 0, strictly increasing up to [`MAX_LEVEL`] (or until it reaches
+/// `i64::MAX`). A formula that fails here would fail every guild's level table at run time,
+/// so it is refused at load and, on a hot reload, the working version keeps serving.
+fn check_curve(
+    store: &mut wasmtime::Store<HostState>,
+    curve: &xp_formula::Guest,
+    limit_ms: u64,
+) -> Result<(), String> {
+    let mut previous: Option<i64> = None;
+    for level in 0..=MAX_LEVEL {
+        store.data_mut().begin_call(&CallContext::default());
+        store.data_mut().arm(limit_ms);
+        store.set_epoch_deadline(1);
+        let total = curve
+            .call_total_xp_for_level(&mut *store, level)
+            .map_err(|e| format!("level {level}: {}", describe(&e)))?;
+        match previous {
+            None if total != 0 => return Err(format!("level 0 needs {total} XP")),
+            Some(prev) if total <= prev => {
+                return Err(format!(
+                    "level {level} needs {total} XP, level {} needed {prev}",
+                    level - 1
+                ));
+            }
+            _ => {}
+        }
+        if total == i64::MAX {
+            break;
+        }
+        previous = Some(total);
+    }
+    Ok(())
 }
 
 fn exported_kinds(indices: &KindIndices) -> Vec<PluginKind> {

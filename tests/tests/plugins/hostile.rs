@@ -261,3 +261,19 @@ async fn hostile_calls_do_not_disturb_concurrent_good_calls() {
     }
     hostile.await.unwrap();
 }
+
+#[test]
+fn a_formula_whose_curve_is_unusable_is_refused_at_load() {
+    let t = host();
+    let bytes = std::fs::read(fixtures::BAD_CURVE).expect("fixture built");
+    let err = t
+        .host
+        .load_bundled_bytes("fixture", &bytes)
+        .expect_err("a flat curve cannot level anyone");
+    let message = err.to_string();
+    assert!(
+        message.contains("level curve is unusable")
+            && message.contains("level 6 needs 500 XP, level 5 needed 500"),
+        "{message}"
+    );
+}
