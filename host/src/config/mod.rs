@@ -182,6 +182,18 @@ impl Config {
             "at least 1",
         );
         rule(
+            e.max_xp_per_activity >= 1,
+            "engine.max_xp_per_activity",
+            e.max_xp_per_activity.to_string(),
+            "at least 1 (XP one activity may earn at most)",
+        );
+        rule(
+            e.max_reward_xp >= 0,
+            "engine.max_reward_xp",
+            e.max_reward_xp.to_string(),
+            "0 or more (XP a plugin's quest or achievement may reward at most)",
+        );
+        rule(
             !e.default_xp_plugin.is_empty(),
             "engine.default_xp_plugin",
             "\"\"".into(),

@@ -2,6 +2,7 @@
 //! were crossed), role rewards, quest completions and achievements. Built from the
 //! repository's [`BatchOutcome`], i.e. from what the transaction really did.
 
+use super::ceiling::clamp_reward;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::DateTime;
@@ -258,7 +259,13 @@ impl Pipeline {
                                     &t.description,
                                     &t.requirement_type,
                                     t.requirement_value,
-                                    t.reward_xp,
+                                    clamp_reward(
+                                        t.reward_xp,
+                                        self.config.max_reward_xp,
+                                        plugin,
+                                        "achievement",
+                                        &self.counters,
+                                    ),
                                     now,
                                 )
                                 .await?;

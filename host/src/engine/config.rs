@@ -19,8 +19,15 @@ pub struct EngineConfig {
     /// each on its own connection); 0 = one per core of this machine, at most 4. Raise it
     /// when PostgreSQL runs on a bigger machine than the bot. SQLite always uses one.
     pub commit_lanes: usize,
-    /// XP formula used when a guild has not chosen one (`server_config.xp_formula_plugin`).
+    /// XP formula used when a guild has not chosen one (`server_config.xp_formula_plugin`),
+    /// and for a batch whose guild's own formula has an unusable level curve.
     pub default_xp_plugin: String,
+    /// The most XP one activity may earn, whatever the formula answers; larger answers are
+    /// clamped, logged and counted (`questline_engine_xp_clamped_total`).
+    pub max_xp_per_activity: i64,
+    /// The most XP a quest or achievement that a plugin defines may reward (admins' own are
+    /// limited by their commands); larger rewards are clamped, logged and counted.
+    pub max_reward_xp: i64,
     /// How many times a batch whose commit failed is retried (after the repository's own
     /// retries) before its events are counted as failed.
     pub commit_attempts: u32,
@@ -64,6 +71,8 @@ impl Default for EngineConfig {
             batch_max_wait_ms: 10,
             commit_lanes: 0,
             default_xp_plugin: "mee6-xp".to_string(),
+            max_xp_per_activity: 10_000,
+            max_reward_xp: 1_000_000,
             commit_attempts: 3,
             tick_secs: 60,
             dedupe_ttl_secs: 900,

@@ -5,9 +5,8 @@
 //! engine asks the plugin once for a table of thresholds and then finds levels by binary
 //! search, instead of a wasm call per lookup.
 
-/// The highest level the engine tracks; far beyond any real server (MEE6 level 1,000 needs
-/// ~1.7 billion XP).
-pub const MAX_LEVEL: u32 = 1000;
+/// The highest level the engine tracks: the one plugins' curves are checked up to at load.
+pub const MAX_LEVEL: u32 = crate::plugins::MAX_LEVEL;
 
 /// Thresholds `total[L]` = total XP needed for level `L`, with `total[0] = 0`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +59,12 @@ impl LevelTable {
             }
         }
         Ok(Self { totals })
+    }
+
+    /// A table of level 0 alone, for a batch that changes no XP because no curve was usable
+    /// (the commit never looks a level up then).
+    pub fn level_zero_only() -> Self {
+        Self { totals: vec![0] }
     }
 
     /// The level reached with `xp` total XP.

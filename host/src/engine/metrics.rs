@@ -23,6 +23,15 @@ pub struct EngineCounters {
     pub failed_events: AtomicU64,
     /// Plugin calls that failed (the batch continues with no XP/progress from that call).
     pub plugin_failures: AtomicU64,
+    /// Plugin answers above the configured ceilings (XP per activity, quest and achievement
+    /// rewards), clamped.
+    pub xp_clamped: AtomicU64,
+    /// Guild batches whose guild's XP formula had an unusable level curve and that used the
+    /// default formula instead.
+    pub curve_fallbacks: AtomicU64,
+    /// Activities committed with their counters only (no XP, quest progress or
+    /// achievements) because no level curve was usable for their guild.
+    pub xp_skipped: AtomicU64,
     /// QuestManager errors (the next tick tries again).
     pub quest_errors: AtomicU64,
     pub level_ups: AtomicU64,
@@ -63,6 +72,9 @@ pub struct CounterSnapshot {
     pub commit_failures: u64,
     pub failed_events: u64,
     pub plugin_failures: u64,
+    pub xp_clamped: u64,
+    pub curve_fallbacks: u64,
+    pub xp_skipped: u64,
     pub quest_errors: u64,
     pub level_ups: u64,
     pub quests_completed: u64,
@@ -91,6 +103,9 @@ impl EngineCounters {
             commit_failures: g(&self.commit_failures),
             failed_events: g(&self.failed_events),
             plugin_failures: g(&self.plugin_failures),
+            xp_clamped: g(&self.xp_clamped),
+            curve_fallbacks: g(&self.curve_fallbacks),
+            xp_skipped: g(&self.xp_skipped),
             quest_errors: g(&self.quest_errors),
             level_ups: g(&self.level_ups),
             quests_completed: g(&self.quests_completed),

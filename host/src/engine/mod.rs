@@ -10,6 +10,7 @@
 pub mod activity;
 pub mod announce;
 pub mod boot;
+mod ceiling;
 pub mod clock;
 pub mod config;
 pub mod curve;

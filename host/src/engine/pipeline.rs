@@ -96,6 +96,7 @@ impl Pipeline {
             deps.plugins.clone(),
             cache.clone(),
             config.quests,
+            (config.max_reward_xp, counters.clone()),
         );
         let seed = config.seed.unwrap_or_else(rand::random);
         let lanes = commit_lanes(config.commit_lanes);

@@ -16,12 +16,14 @@
 //! another cycle that share a `quest_type`. New quests are stamped with the engine's clock.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
+use super::ceiling::clamp_reward;
 use super::config::QuestCounts;
 use super::error::EngineError;
+use super::metrics::EngineCounters;
 use super::plugin_cache::PluginCache;
 use super::schedule::{Cycle, ResetSettings};
 use super::wit::{
@@ -83,6 +85,9 @@ pub struct QuestManager {
     plugins: PluginHost,
     cache: PluginCache,
     counts: QuestCounts,
+    /// `[engine] max_reward_xp`: the most a generated quest may reward.
+    max_reward_xp: i64,
+    counters: Arc<EngineCounters>,
     known: tokio::sync::Mutex<HashMap<String, KnownGuild>>,
     periods: Mutex<HashMap<String, HashMap<Cycle, DateTime<Utc>>>>,
 }
@@ -96,12 +101,22 @@ fn generated_key(cycle: Cycle) -> String {
 }
 
 impl QuestManager {
-    pub fn new(db: Db, plugins: PluginHost, cache: PluginCache, counts: QuestCounts) -> Self {
+    /// `rewards`: `[engine] max_reward_xp` and the counters that count clamped rewards.
+    pub fn new(
+        db: Db,
+        plugins: PluginHost,
+        cache: PluginCache,
+        counts: QuestCounts,
+        rewards: (i64, Arc<EngineCounters>),
+    ) -> Self {
+        let (max_reward_xp, counters) = rewards;
         Self {
             db,
             plugins,
             cache,
             counts,
+            max_reward_xp,
+            counters,
             known: tokio::sync::Mutex::new(HashMap::new()),
             periods: Mutex::new(HashMap::new()),
         }
@@ -484,7 +499,13 @@ impl QuestManager {
                     quest_type: category_name(t.quest_type).to_string(),
                     requirement_type,
                     requirement_value: t.requirement_value,
-                    reward_xp: t.reward_xp,
+                    reward_xp: clamp_reward(
+                        t.reward_xp,
+                        self.max_reward_xp,
+                        plugin,
+                        "quest",
+                        &self.counters,
+                    ),
                     reward_multiplier: Some(t.reward_multiplier),
                     difficulty: Some(difficulty_name(t.difficulty).to_string()),
                     refresh_cycle: Some(cycle_name(cycle).to_string()),

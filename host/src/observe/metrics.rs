@@ -49,7 +49,7 @@ impl Exposition {
 
     /// The engine's counters (`questline_engine_*_total`).
     pub fn engine(&mut self, c: &CounterSnapshot) {
-        let rows: [(&str, u64, &str); 14] = [
+        let rows: [(&str, u64, &str); 17] = [
             (
                 "submitted",
                 c.submitted,
@@ -85,6 +85,21 @@ impl Exposition {
                 "plugin_failures",
                 c.plugin_failures,
                 "Plugin calls that failed.",
+            ),
+            (
+                "xp_clamped",
+                c.xp_clamped,
+                "Plugin XP answers and rewards above the configured ceilings, clamped.",
+            ),
+            (
+                "curve_fallbacks",
+                c.curve_fallbacks,
+                "Guild batches that used the default XP formula because the guild's curve was unusable.",
+            ),
+            (
+                "xp_skipped",
+                c.xp_skipped,
+                "Activities committed with counters only because no level curve was usable.",
             ),
             ("quest_errors", c.quest_errors, "QuestManager errors."),
             ("level_ups", c.level_ups, "Level-ups."),

@@ -19,9 +19,11 @@ mod quest_phase;
 mod xp_phase;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use super::curve::LevelTable;
 use super::effects::Effect;
 use super::error::EngineError;
 use super::metrics::EngineCounters;
@@ -182,9 +184,7 @@ impl Pipeline {
             i64::from(cfg.quest_reset_hour),
             i64::from(cfg.quest_reset_day),
         )?;
-        let xp_plugin = self.xp_plugin_for(guild, &cfg);
-        let table = self.cache.level_table(guild, &xp_plugin, ms(now)).await?;
-        let curve = TableCurve(table.clone());
+        let formula = self.usable_formula(guild, &cfg, ms(now)).await?;
         let mut round = Round {
             guild,
             gid,
@@ -197,16 +197,29 @@ impl Pipeline {
         let active = self.db.get_guild_active_quests(&round.gid, None).await?;
         let mut members = self.load_members(&round.gid, events).await?;
         let (before, after) = members::running_stats(events, &members);
-        let quest_progress = self
-            .advance_quests(&mut round, &active, &settings, &after, &mut members)
-            .await?;
-        let xp = self
-            .compute_xp(&round, &xp_plugin, &before, &members, cfg.xp_rate)
-            .await;
-        xp_phase::apply_xp(events, &xp, &mut members);
-        let achievements = self
-            .check_achievements(&mut round, &table, &members)
-            .await?;
+        let (curve, quest_progress, achievements) = match formula {
+            Some((xp_plugin, table)) => {
+                let quest_progress = self
+                    .advance_quests(&mut round, &active, &settings, &after, &mut members)
+                    .await?;
+                let xp = self
+                    .compute_xp(&round, &xp_plugin, &before, &members, cfg.xp_rate)
+                    .await;
+                xp_phase::apply_xp(events, &xp, &mut members);
+                let achievements = self
+                    .check_achievements(&mut round, &table, &members)
+                    .await?;
+                (TableCurve(table), quest_progress, achievements)
+            }
+            None => {
+                // No curve to level anyone on: the activities' counters are stored, and the
+                // XP, progress and achievements they would have earned are skipped (counted).
+                EngineCounters::add(&self.counters.xp_skipped, events.len() as u64);
+                xp_phase::apply_xp(events, &vec![0; events.len()], &mut members);
+                let flat = Arc::new(LevelTable::level_zero_only());
+                (TableCurve(flat), BTreeMap::new(), Vec::new())
+            }
+        };
 
         // What the transaction will write.
         let batch = ActivityBatch {
@@ -223,6 +236,42 @@ impl Pipeline {
             batch,
             curve,
         })
+    }
+
+    /// The guild's XP formula and its level table. A formula whose curve is unusable (not
+    /// strictly increasing under the guild's settings, failing, timing out, not loaded)
+    /// gives way to `[engine] default_xp_plugin` for this batch; when that is unusable too,
+    /// `None`: the batch then commits its activities' counters and awards nothing. Both are
+    /// logged and counted, and neither loses an activity. A database error is returned, so the
+    /// batch is retried as a whole.
+    async fn usable_formula(
+        &self,
+        guild: u64,
+        cfg: &server_config::Model,
+        now_ms: i64,
+    ) -> Result<Option<(String, Arc<LevelTable>)>, EngineError> {
+        let chosen = self.xp_plugin_for(guild, cfg);
+        let failure = match self.cache.level_table(guild, &chosen, now_ms).await {
+            Ok(table) => return Ok(Some((chosen, table))),
+            Err(e @ (EngineError::Db(_) | EngineError::Internal(_))) => return Err(e),
+            Err(e) => e,
+        };
+        let default = &self.config.default_xp_plugin;
+        if chosen != *default {
+            match self.cache.level_table(guild, default, now_ms).await {
+                Ok(table) => {
+                    EngineCounters::add(&self.counters.curve_fallbacks, 1);
+                    tracing::warn!(guild, plugin = %chosen, fallback = %default, error = %failure, "the guild's XP formula has no usable level curve; this batch uses the default formula");
+                    return Ok(Some((default.clone(), table)));
+                }
+                Err(e @ (EngineError::Db(_) | EngineError::Internal(_))) => return Err(e),
+                Err(e) => {
+                    tracing::error!(guild, plugin = %default, error = %e, "the default XP formula has no usable level curve either");
+                }
+            }
+        }
+        tracing::error!(guild, plugin = %chosen, error = %failure, "no usable level curve: activities are stored with their counters only (no XP, quest progress or achievements); fix or replace the XP formula");
+        Ok(None)
     }
 
     /// Accounts one plugin call that started at `started` (for `plugin_ns` per event).

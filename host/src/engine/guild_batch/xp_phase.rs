@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::{Member, Round};
+use crate::engine::ceiling::clamp_activity_xp;
 use crate::engine::metrics::EngineCounters;
 use crate::engine::pipeline::Pipeline;
 use crate::engine::wit::{Event, Work, mix, ms};
@@ -67,9 +68,15 @@ impl Pipeline {
             let answer = self.plugins.xp_for_activities(plugin, &ctx, items).await;
             self.plugin_time(started);
             match answer {
-                Ok(xp) => {
+                Ok(mut xp) => {
+                    clamp_activity_xp(
+                        &mut xp,
+                        self.config.max_xp_per_activity,
+                        plugin,
+                        &self.counters,
+                    );
                     for (&i, x) in todo.iter().zip(xp) {
-                        results[i] = x.max(0);
+                        results[i] = x;
                     }
                 }
                 Err(e) => {

@@ -1,0 +1,86 @@
+//! What a misbehaving XP formula cannot do: lose a guild's activity (a formula whose level
+//! curve is unusable under the guild's settings gives way to the default formula, and when
+//! no curve is usable at all the activities are still stored with their counters), or award
+//! unbounded XP (answers are clamped to `[engine] max_xp_per_activity`). Each is counted.
+
+use chrono::Duration;
+use questline::db::ServerSetting;
+use questline::engine::EngineConfig;
+use questline_tests::fixtures;
+use serde_json::json;
+
+use crate::support::*;
+
+/// The fixture formula whose answers and curve follow its settings.
+const ODD: &str = "fixture-odd-formula";
+
+/// Loads the fixture, makes it the guild's formula and gives it `settings`.
+async fn use_odd_formula(h: &Harness, settings: serde_json::Value) {
+    let bytes = std::fs::read(fixtures::ODD_FORMULA).expect("fixture built");
+    h.plugins
+        .load_bundled_bytes("fixture", &bytes)
+        .expect("the fixture loads: its curve is fine with no settings");
+    let choose = ServerSetting::parse("xp_formula_plugin", ODD).expect("setting");
+    h.db.update_server_config(GID, choose)
+        .await
+        .expect("choose formula");
+    h.pipeline
+        .plugin_cache()
+        .store_settings(GUILD, ODD, None, Some(settings))
+        .await
+        .expect("settings");
+}
+
+/// Three messages a minute apart from member 7; every batch must commit.
+async fn three_messages(h: &mut Harness) {
+    let start = h.pipeline.now();
+    for i in 0..3 {
+        let report = h
+            .batch(vec![msg(
+                7,
+                100 + i,
+                start + Duration::seconds(61 * i as i64),
+            )])
+            .await;
+        assert_eq!((report.committed_guilds, report.failed_guilds), (1, 0));
+    }
+}
+
+both_backends! {
+    async fn an_unusable_curve_falls_back_to_the_default_formula(t) {
+        let mut h = Harness::new(&t, engine_config(), at("2026-01-05T10:00:00Z")).await;
+        h.no_default_achievements().await;
+        use_odd_formula(&h, json!({"flat_curve": true})).await;
+        three_messages(&mut h).await;
+        let row = h.db.get_user_level(GID, "7").await.expect("read").expect("member stored");
+        assert_eq!(row.total_messages, 3);
+        assert!((45..=75).contains(&row.xp), "mee6-xp's 15 to 25 per message: {}", row.xp);
+        assert_eq!(h.pipeline.counters().snapshot().curve_fallbacks, 3);
+    }
+}
+
+both_backends! {
+    async fn with_no_usable_curve_the_counters_are_still_stored(t) {
+        let config = EngineConfig { default_xp_plugin: ODD.into(), ..engine_config() };
+        let mut h = Harness::new(&t, config, at("2026-01-05T10:00:00Z")).await;
+        h.no_default_achievements().await;
+        use_odd_formula(&h, json!({"flat_curve": true})).await;
+        three_messages(&mut h).await;
+        let row = h.db.get_user_level(GID, "7").await.expect("read").expect("member stored");
+        assert_eq!((row.total_messages, row.xp, row.level), (3, 0, 0));
+        let counters = h.pipeline.counters().snapshot();
+        assert_eq!((counters.xp_skipped, counters.failed_events), (3, 0));
+    }
+}
+
+both_backends! {
+    async fn xp_answers_above_the_ceiling_are_clamped(t) {
+        let mut h = Harness::new(&t, engine_config(), at("2026-01-05T10:00:00Z")).await;
+        h.no_default_achievements().await;
+        use_odd_formula(&h, json!({"xp": i64::MAX})).await;
+        three_messages(&mut h).await;
+        let ceiling = EngineConfig::default().max_xp_per_activity;
+        assert_eq!(h.xp(7).await, 3 * ceiling);
+        assert_eq!(h.pipeline.counters().snapshot().xp_clamped, 3);
+    }
+}
