@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, Set, Statement, TransactionTrait,
+    QueryOrder, Set, Statement,
 };
 use serde::Serialize;
 
@@ -105,7 +105,7 @@ impl Db {
         check_id("guild_id", guild_id)?;
         let deleted = self
             .retry("delete_achievement", || async {
-                let txn = self.conn().begin().await?;
+                let txn = self.begin_write().await?;
                 // Members' records first (the foreign key cascades on PostgreSQL but SQLite may
                 // run without foreign keys, and the count is the answer), limited to an
                 // achievement of this guild; then the definition, whose count says whether it
@@ -204,7 +204,7 @@ impl Db {
         check_id("user_id", user_id)?;
         let grant = self
             .retry("grant_achievement", || async {
-                let txn = self.conn().begin().await?;
+                let txn = self.begin_write().await?;
                 let grant = apply_grant(&txn, guild_id, user_id, achievement_id, at, curve).await?;
                 txn.commit().await?;
                 Ok::<_, DbError>(grant)

@@ -8,8 +8,6 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 
-use sea_orm::TransactionTrait;
-
 use super::batch::MemberDelta;
 use super::entities::xp_audit_log;
 use super::error::DbError;
@@ -81,7 +79,7 @@ impl Db {
         }
         let outcome = self
             .retry("apply_manual_xp", || async {
-                let txn = self.conn().begin().await?;
+                let txn = self.begin_write().await?;
                 let delta = match change {
                     ManualXp::Delta(d) => d,
                     ManualXp::Set(target) => {

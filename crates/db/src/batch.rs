@@ -3,7 +3,7 @@
 //! commit succeeded. Either the whole batch is applied or nothing is.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 use serde::Serialize;
 
 use std::collections::HashMap;
@@ -216,7 +216,7 @@ impl Db {
     /// One transaction over `parts`, retried as a whole on a transient error.
     async fn commit_parts(&self, parts: &[Part<'_>]) -> Result<Applied, DbError> {
         self.retry("apply_batch", || async {
-            let txn = self.conn().begin().await?;
+            let txn = self.begin_write().await?;
             let mut outcomes = Vec::with_capacity(parts.len());
             let mut rows = Vec::new();
             let mut progress = Vec::new();

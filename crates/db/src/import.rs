@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
-    TransactionTrait, Value,
+    Value,
 };
 use serde::Serialize;
 
@@ -119,7 +119,7 @@ impl Db {
         }
         let counts = self
             .retry("import_guild", || async {
-                let txn = self.conn().begin().await?;
+                let txn = self.begin_write().await?;
                 let counts = import_in(&txn, guild, data, mode, curve, progress).await?;
                 txn.commit().await?;
                 Ok::<_, DbError>(counts)

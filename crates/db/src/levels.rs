@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    Statement, TransactionTrait,
+    Statement,
 };
 use serde::{Deserialize, Serialize};
 
@@ -194,7 +194,7 @@ impl Db {
         };
         let outcome = self
             .retry("award_xp", || async {
-                let txn = self.conn().begin().await?;
+                let txn = self.begin_write().await?;
                 let outcome = apply_member_delta(&txn, &delta, curve).await?;
                 txn.commit().await?;
                 Ok::<_, DbError>(outcome)
@@ -375,7 +375,7 @@ impl Db {
         }
         let written = self
             .retry("import_guild_levels", || async {
-                let txn = self.conn().begin().await?;
+                let txn = self.begin_write().await?;
                 for r in records {
                     txn.execute(Statement::from_sql_and_values(
                         txn.get_database_backend(),

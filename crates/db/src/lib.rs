@@ -120,6 +120,24 @@ impl Db {
         &self.inner.conn
     }
 
+    /// Starts a transaction that will write. On SQLite it takes the write lock before it
+    /// reads anything, waiting for it up to `sqlite_busy_timeout_ms`, as `BEGIN IMMEDIATE`
+    /// does: a transaction that read first and then writes after another connection
+    /// committed fails at once with SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out,
+    /// so an operator's import would fail while the bot writes. SeaORM 1.1 has no way to say
+    /// `BEGIN IMMEDIATE`, so the transaction's first statement is a write that changes no row
+    /// (SQLite takes the lock, and retries through the busy handler, for the first statement
+    /// of a transaction exactly as for `BEGIN IMMEDIATE`). PostgreSQL needs nothing.
+    async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction, DbError> {
+        use sea_orm::{ConnectionTrait, TransactionTrait};
+        let txn = self.conn().begin().await?;
+        if self.backend() == DbBackend::Sqlite {
+            txn.execute_unprepared("UPDATE seaql_migrations SET version = version WHERE 0")
+                .await?;
+        }
+        Ok(txn)
+    }
+
     fn caches(&self) -> &Caches {
         &self.inner.caches
     }

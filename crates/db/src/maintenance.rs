@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use serde::Serialize;
 
 use super::Db;
@@ -144,7 +144,7 @@ impl Db {
     pub async fn repair_inconsistencies(&self) -> Result<Vec<Finding>, DbError> {
         let out = self
             .retry("repair_inconsistencies", || async {
-                let txn = self.conn().begin().await?;
+                let txn = self.begin_write().await?;
                 let mut out = Vec::new();
                 for check in CHECKS {
                     let rows = txn
@@ -226,7 +226,7 @@ impl Db {
     pub async fn fix_levels(&self, guild: &str, fixes: &[LevelMismatch]) -> Result<u64, DbError> {
         let fixed = self
             .retry("fix_levels", || async {
-                let txn = self.conn().begin().await?;
+                let txn = self.begin_write().await?;
                 let mut n = 0;
                 for f in fixes {
                     n += txn

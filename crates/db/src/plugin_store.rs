@@ -8,7 +8,7 @@
 use chrono::Utc;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement, TransactionTrait,
+    QuerySelect, Statement,
 };
 
 use super::entities::{plugin_kv, plugin_settings};
@@ -84,7 +84,7 @@ impl Db {
             // Write first, then check the quota and roll back if this write broke it: on
             // SQLite this takes the write lock up front (no read-to-write upgrade), and on
             // both backends the count sees our own insert.
-            let txn = self.conn().begin().await?;
+            let txn = self.begin_write().await?;
             txn.execute(Statement::from_sql_and_values(
                 txn.get_database_backend(),
                 "INSERT INTO plugin_kv (guild_id, plugin, key, value, updated_at) VALUES ($1, $2, $3, $4, $5) \

@@ -7,9 +7,7 @@
 //! `deleted-user` on deletion. Plugin key-value data is keyed by plugins, not by member, so
 //! it is outside what the host can attribute.
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
 use serde::Serialize;
 
 use super::entities::{
@@ -126,7 +124,7 @@ impl Db {
         check_id("user_id", user)?;
         let deleted = self
             .retry("delete_member_data", || async {
-                let txn = self.conn().begin().await?;
+                let txn = self.begin_write().await?;
                 let run = |sql: &'static str| exec_member(&txn, sql, guild, user);
                 let out = MemberDeletion {
                     user_quests: run("DELETE FROM user_quests WHERE guild_id = $1 AND user_id = $2")

@@ -13,7 +13,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    Statement, TransactionTrait,
+    Statement,
 };
 
 use super::entities::quests;
@@ -75,7 +75,7 @@ impl Db {
         }
         let outcome = self
             .retry("reset_quest_cycle", || async {
-                let txn = self.conn().begin().await?;
+                let txn = self.begin_write().await?;
                 if !claim(&txn, reset).await? {
                     txn.rollback().await?;
                     return Ok::<_, DbError>(CycleResetOutcome::AlreadyDone);

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, Set, Statement, TransactionTrait,
+    QueryOrder, Set, Statement,
 };
 use serde::Serialize;
 
@@ -304,7 +304,7 @@ impl Db {
         update.validate()?;
         let done = self
             .retry("upsert_quest_progress", || async {
-                let txn = self.conn().begin().await?;
+                let txn = self.begin_write().await?;
                 let done = apply_progress(&txn, update, curve).await?;
                 txn.commit().await?;
                 Ok::<_, DbError>(done)

@@ -3,10 +3,7 @@
 use std::sync::Arc;
 
 use sea_orm::sea_query::{Expr, SimpleExpr};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, Statement,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, Statement};
 
 use super::entities::server_config::{self, Column};
 use super::error::DbError;
@@ -210,7 +207,7 @@ impl Db {
         let (column, value) = setting.column_value();
         let row = self
             .retry("update_server_config", || async {
-                let txn = self.conn().begin().await?;
+                let txn = self.begin_write().await?;
                 txn.execute(Statement::from_sql_and_values(
                     txn.get_database_backend(),
                     "INSERT INTO server_config (guild_id) VALUES ($1) ON CONFLICT (guild_id) DO NOTHING",

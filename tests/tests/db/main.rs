@@ -12,3 +12,4 @@ mod ops;
 mod repository;
 mod schema;
 mod slow_statements;
+mod write_lock;
