@@ -137,11 +137,23 @@ impl Summary {
 }
 
 pub async fn run(config: &Config, args: SimulateArgs) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(&args.events)
+    let bytes = std::fs::read(&args.events)
         .with_context(|| format!("cannot read the events file {}", args.events.display()))?;
     let mut summary = Summary::default();
     let mut activities: Vec<(u64, Activity)> = Vec::new();
-    for (i, line) in text.lines().enumerate() {
+    // Line by line as bytes, so a line that is not UTF-8 is one malformed line (named, and
+    // the rest still replayed), not an unreadable file.
+    for (i, raw) in bytes.split(|b| *b == b'\n').enumerate() {
+        let Ok(line) = std::str::from_utf8(raw) else {
+            summary.malformed += 1;
+            eprintln!(
+                "{}:{}: skipped: not UTF-8 text; save the file as UTF-8",
+                args.events.display(),
+                i + 1
+            );
+            continue;
+        };
+        let line = line.strip_suffix('\r').unwrap_or(line);
         if line.trim().is_empty() {
             continue;
         }

@@ -325,7 +325,7 @@ impl Session {
 
     async fn advance(&mut self, d: std::time::Duration) -> Result<String, EngineError> {
         let by = chrono::Duration::from_std(d).map_err(|e| EngineError::Internal(e.to_string()))?;
-        let now = self.clock.advance(by);
+        let now = self.clock.advance(by)?;
         let _ = self
             .db
             .kv_set(

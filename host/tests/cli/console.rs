@@ -232,3 +232,26 @@ fn a_seeded_simulation_replays_exactly_and_reports_malformed_lines() {
         "quests generated"
     );
 }
+
+#[test]
+fn an_events_line_that_is_not_utf8_is_named_and_skipped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = "{\"t\":\"2026-01-05T10:00:00Z\",\"kind\":\"message\",\"guild\":\"1\",\"channel\":\"10\",\"user\":\"100\",\"id\":\"1\",\"length\":20}\n";
+    let mut events = good.as_bytes().to_vec();
+    events.extend_from_slice(b"{\"t\":\"\xff\xfe\"}\n");
+    events.extend_from_slice(good.replace("\"id\":\"1\"", "\"id\":\"2\"").as_bytes());
+    std::fs::write(dir.path().join("events.jsonl"), events).expect("write events");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("s.db").display());
+    let out = questline(dir.path())
+        .args(["--database", &url, "simulate", "--events", "events.jsonl"])
+        .output()
+        .expect("run simulate");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("events.jsonl:2: skipped: not UTF-8"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("events:              2"), "{stdout}");
+}
