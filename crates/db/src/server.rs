@@ -8,9 +8,9 @@ use sea_orm::{
     TransactionTrait,
 };
 
+use super::Db;
 use super::entities::server_config::{self, Column};
 use super::error::DbError;
-use super::{Db, check_id};
 
 /// One setting and its new value (`update_server_config(guild, setting, value)`,
 /// typed so a value can only go to a column of its type).
@@ -177,7 +177,8 @@ impl ServerSetting {
 
 impl Db {
     /// The guild's configuration; defaults if it never changed a setting (cached).
-    pub async fn get_server_config(&self, guild_id: &str) -> Result<server_config::Model, DbError> {
+    pub async fn get_server_config(&self, guild: u64) -> Result<server_config::Model, DbError> {
+        let guild_id: &str = &guild.to_string();
         let cache = &self.caches().server_config;
         let key = guild_id.to_string();
         if let Some(hit) = cache.get(&key) {
@@ -202,10 +203,10 @@ impl Db {
     /// Changes one setting (creating the guild's row with defaults first if needed).
     pub async fn update_server_config(
         &self,
-        guild_id: &str,
+        guild: u64,
         setting: ServerSetting,
     ) -> Result<server_config::Model, DbError> {
-        check_id("guild_id", guild_id)?;
+        let guild_id: &str = &guild.to_string();
         setting.validate()?;
         let (column, value) = setting.column_value();
         let row = self
@@ -255,12 +256,12 @@ impl Db {
     }
 
     /// Channel for level-up announcements (`None`: announce where the member spoke).
-    pub async fn get_level_up_channel(&self, guild_id: &str) -> Result<Option<String>, DbError> {
-        Ok(self.get_server_config(guild_id).await?.level_up_channel)
+    pub async fn get_level_up_channel(&self, guild: u64) -> Result<Option<String>, DbError> {
+        Ok(self.get_server_config(guild).await?.level_up_channel)
     }
 
     /// Channel for quest notifications.
-    pub async fn get_quest_channel(&self, guild_id: &str) -> Result<Option<String>, DbError> {
-        Ok(self.get_server_config(guild_id).await?.quest_channel)
+    pub async fn get_quest_channel(&self, guild: u64) -> Result<Option<String>, DbError> {
+        Ok(self.get_server_config(guild).await?.quest_channel)
     }
 }

@@ -35,9 +35,9 @@ both_backends! {
         let start = at("2026-01-05T10:00:00Z");
         let h = Harness::new(&t, engine_config(), start).await;
         h.no_default_achievements().await;
-        h.db.add_level_role(GID, "901", 1, true).await.expect("role");
-        h.db.add_level_role(GID, "905", 5, false).await.expect("role");
-        h.db.add_level_role(GID, "910", 10, false).await.expect("role");
+        h.db.add_level_role(GID, 901, 1, true).await.expect("role");
+        h.db.add_level_role(GID, 905, 5, false).await.expect("role");
+        h.db.add_level_role(GID, 910, 10, false).await.expect("role");
 
         // Add: straight to level 10 (MEE6: 4,675 XP): the stacked role and the top reward.
         let done = h.pipeline.adjust_xp(GUILD, 7, XpChange::Add(mee6_total(10)), 1, Some("event prize".into())).await.expect("add");
@@ -173,7 +173,7 @@ both_backends! {
             a(8, 500, ActivityKind::Voice(VoiceChange::Leave)),
         ])
         .await;
-        for user in ["7", "8"] {
+        for user in [7, 8] {
             let row = h.db.get_user_level(GID, user).await.expect("row").expect("exists");
             assert_eq!(row.voice_time_seconds, 200, "member {user}: only the time outside the AFK channel");
         }
@@ -217,7 +217,7 @@ both_backends! {
         for g in [GUILD, 43] {
             h.pipeline.ensure_guild(g).await.expect("first quests");
         }
-        let before_43 = h.db.get_guild_active_quests("43", None).await.expect("active");
+        let before_43 = h.db.get_guild_active_quests(43, None).await.expect("active");
         let (db, plugins) = (h.db.clone(), h.plugins.clone());
         drop(h);
         // The bot was down over a daily boundary and starts without being told any guild.
@@ -234,7 +234,7 @@ both_backends! {
         )
         .await
         .expect("start");
-        let after_43 = db.get_guild_active_quests("43", None).await.expect("active");
+        let after_43 = db.get_guild_active_quests(43, None).await.expect("active");
         let old: Vec<i64> = before_43.iter().filter(|q| q.refresh_cycle == "daily").map(|q| q.id).collect();
         let new: Vec<i64> = after_43.iter().filter(|q| q.refresh_cycle == "daily").map(|q| q.id).collect();
         assert_eq!(new.len(), 3);

@@ -80,7 +80,7 @@ both_backends! {
         assert_eq!(ups, 2, "announced after the commit: {effects:?}");
         // The replay memory still drops a replay of the retried message.
         h.batch(vec![msg(7, 1, start + Duration::seconds(200))]).await;
-        let row = h.db.get_user_level(GID, "7").await.expect("row").expect("exists");
+        let row = h.db.get_user_level(GID, 7).await.expect("row").expect("exists");
         assert_eq!(row.total_messages, 1);
     }
 }
@@ -107,7 +107,7 @@ both_backends! {
         engine.flush().await.expect("flush");
         let mut total = 0;
         for u in 100..105 {
-            total += h.db.get_user_level(GID, &u.to_string()).await.expect("row").expect("exists").total_messages;
+            total += h.db.get_user_level(GID, u).await.expect("row").expect("exists").total_messages;
         }
         assert_eq!(total, 50);
         // `try_submit` refuses on a full queue, and every refusal is counted.
@@ -155,7 +155,7 @@ both_backends! {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         let mut stored = 0;
         while std::time::Instant::now() < deadline {
-            stored = h.db.get_user_level(GID, "300").await.expect("row").map_or(0, |r| r.total_messages);
+            stored = h.db.get_user_level(GID, 300).await.expect("row").map_or(0, |r| r.total_messages);
             if stored == 3 {
                 break;
             }

@@ -12,7 +12,7 @@ use questline::engine::Effect;
 
 fn chatter(reward_multiplier: f64) -> NewQuest {
     NewQuest {
-        guild_id: GID.to_string(),
+        guild_id: GID,
         name: "Say three things".into(),
         description: "Send 3 messages".into(),
         quest_type: "daily".into(),
@@ -44,7 +44,7 @@ both_backends! {
         let quest = h.db.create_quest(chatter(1.0)).await.expect("quest");
         // Messages 1 and 2 (with a replay of 1), then 3 replayed twice across batches.
         h.batch(vec![msg(7, 1, start), msg(7, 1, start), msg(7, 2, start + Duration::seconds(5))]).await;
-        let uq = h.db.get_user_active_quests(GID, "7").await.expect("quests");
+        let uq = h.db.get_user_active_quests(GID, 7).await.expect("quests");
         let p = uq[0].progress.clone().expect("row created on first progress");
         assert_eq!(p.progress, 2);
         assert!(!p.completed);
@@ -56,7 +56,7 @@ both_backends! {
         assert_eq!(completions(&effects), vec![(7, quest.id)]);
         // Messages 3 and 4 are in cooldown: the only XP is the reward.
         assert_eq!(h.xp(7).await - before, 100);
-        let uq = h.db.get_user_active_quests(GID, "7").await.expect("quests");
+        let uq = h.db.get_user_active_quests(GID, 7).await.expect("quests");
         let p = uq[0].progress.clone().expect("row");
         assert!(p.completed && p.completed_at.is_some());
     }
@@ -119,7 +119,7 @@ both_backends! {
             (0..5).map(|i| msg(7, i + 1, start + Duration::seconds(61 * i as i64))).collect();
         h.batch(messages).await;
         assert_eq!(completions(&h.effects()), vec![(7, quest.id)]);
-        let uq = h.db.get_user_active_quests(GID, "7").await.expect("quests");
+        let uq = h.db.get_user_active_quests(GID, 7).await.expect("quests");
         let p = uq[0].progress.clone().expect("row");
         assert_eq!((p.progress, p.completed), (3, true));
         assert_eq!(p.completed_at, Some(start + Duration::seconds(122)), "dated by message 3");

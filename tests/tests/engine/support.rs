@@ -23,7 +23,7 @@ pub use questline_tests::testdb::*;
 
 /// The guild the tests use.
 pub const GUILD: u64 = 42;
-pub const GID: &str = "42";
+pub const GID: u64 = 42;
 pub const CHANNEL: u64 = 10;
 
 pub fn at(s: &str) -> DateTime<Utc> {
@@ -150,7 +150,7 @@ impl Harness {
 
     pub async fn xp(&self, user: u64) -> i64 {
         self.db
-            .get_user_level(GID, &user.to_string())
+            .get_user_level(GID, user)
             .await
             .expect("level")
             .map_or(0, |m| m.xp)
