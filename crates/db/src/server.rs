@@ -235,9 +235,10 @@ impl Db {
         Ok(row)
     }
 
-    /// Every guild the database knows (a config row, a quest or a member), sorted: what
-    /// start-up walks to apply quest resets missed while the bot was down.
-    pub async fn list_guilds(&self) -> Result<Vec<String>, DbError> {
+    /// Every guild the database knows (a config row, a quest or a member), sorted by the
+    /// stored text: what start-up walks to apply quest resets missed while the bot was down.
+    /// A stored id that is not a number is left out: it cannot be a Discord guild.
+    pub async fn list_guilds(&self) -> Result<Vec<u64>, DbError> {
         #[derive(FromQueryResult)]
         struct Row {
             guild_id: String,
@@ -250,7 +251,11 @@ impl Db {
             ))
             .all(self.conn())
             .await?;
-            Ok::<_, DbError>(rows.into_iter().map(|r| r.guild_id).collect())
+            Ok::<_, DbError>(
+                rows.into_iter()
+                    .filter_map(|r| r.guild_id.parse().ok())
+                    .collect(),
+            )
         })
         .await
     }
