@@ -89,7 +89,9 @@ async fn verify(config: &Config, fix: bool, guild: Option<String>) -> anyhow::Re
     for g in &guilds {
         // Stored guild ids are text; one that is not a number cannot have a curve.
         let Ok(guild) = g.parse::<u64>() else {
-            println!("guild {g}: levels not checked: guild id `{g}` is not a number");
+            println!(
+                "guild {g}: levels not checked: the guild's XP curve is unavailable: guild id `{g}` is not a number"
+            );
             remaining += 1;
             continue;
         };
