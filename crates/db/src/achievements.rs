@@ -9,17 +9,19 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use super::Db;
 use super::batch::MemberDelta;
 use super::entities::{achievements, user_achievements};
 use super::error::DbError;
 use super::levels::{LevelCurve, XpOutcome, apply_member_delta};
-use super::{Db, check_id};
 
 /// A newly granted achievement and the XP its reward gave.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AchievementGrant {
-    pub guild_id: String,
-    pub user_id: String,
+    #[serde(serialize_with = "crate::id_text")]
+    pub guild_id: u64,
+    #[serde(serialize_with = "crate::id_text")]
+    pub user_id: u64,
     pub achievement_id: i64,
     pub reward_xp: i64,
     pub xp: XpOutcome,
@@ -31,7 +33,7 @@ impl Db {
     #[allow(clippy::too_many_arguments)]
     pub async fn create_achievement(
         &self,
-        guild_id: &str,
+        guild: u64,
         name: &str,
         description: &str,
         requirement_type: &str,
@@ -39,7 +41,7 @@ impl Db {
         reward_xp: i64,
         created_at: DateTime<Utc>,
     ) -> Result<achievements::Model, DbError> {
-        check_id("guild_id", guild_id)?;
+        let guild_id: &str = &guild.to_string();
         if name.trim().is_empty() || name.len() > 200 {
             return Err(DbError::invalid("name", "must be 1 to 200 characters"));
         }
@@ -73,10 +75,8 @@ impl Db {
     }
 
     /// The guild's achievement definitions.
-    pub async fn list_achievements(
-        &self,
-        guild_id: &str,
-    ) -> Result<Vec<achievements::Model>, DbError> {
+    pub async fn list_achievements(&self, guild: u64) -> Result<Vec<achievements::Model>, DbError> {
+        let guild_id: &str = &guild.to_string();
         self.cached_list(
             &self.caches().achievements,
             guild_id,
@@ -99,10 +99,10 @@ impl Db {
     /// achievement.
     pub async fn delete_achievement(
         &self,
-        guild_id: &str,
+        guild: u64,
         achievement_id: i64,
     ) -> Result<Option<u64>, DbError> {
-        check_id("guild_id", guild_id)?;
+        let guild_id: &str = &guild.to_string();
         let deleted = self
             .retry("delete_achievement", || async {
                 let txn = self.begin_write().await?;
@@ -137,16 +137,17 @@ impl Db {
         deleted
     }
 
-    /// The achievement ids each of `user_ids` holds in the guild, in one query per 500
+    /// The achievement ids each of `users` holds in the guild, in one query per 500
     /// members (the engine asks for every member of a batch at once instead of once each).
     pub async fn earned_achievement_ids(
         &self,
-        guild_id: &str,
-        user_ids: &[String],
-    ) -> Result<std::collections::HashMap<String, Vec<i64>>, DbError> {
+        guild: u64,
+        users: &[u64],
+    ) -> Result<std::collections::HashMap<u64, Vec<i64>>, DbError> {
+        let guild_id: &str = &guild.to_string();
         let cache = &self.caches().held_achievements;
-        let (hits, missing, generation) = cache.members(guild_id, user_ids);
-        let mut out: std::collections::HashMap<String, Vec<i64>> = hits
+        let (hits, missing, generation) = cache.members(guild_id, users);
+        let mut out: std::collections::HashMap<u64, Vec<i64>> = hits
             .into_iter()
             .filter(|(_, held)| !held.is_empty())
             .map(|(user, held)| (user, (*held).clone()))
@@ -156,10 +157,7 @@ impl Db {
                 .load_held(&vec![(guild_id.to_string(), missing)], generation)
                 .await?;
             out.extend(
-                loaded
-                    .into_iter()
-                    .filter(|(_, held)| !held.is_empty())
-                    .map(|((_, user), held)| (user, held)),
+                super::quests::by_user_id(users, loaded).filter(|(_, held)| !held.is_empty()),
             );
         }
         Ok(out)
@@ -168,9 +166,11 @@ impl Db {
     /// Achievements the member earned, with when, oldest first.
     pub async fn get_user_achievements(
         &self,
-        guild_id: &str,
-        user_id: &str,
+        guild: u64,
+        user: u64,
     ) -> Result<Vec<(user_achievements::Model, achievements::Model)>, DbError> {
+        let guild_id: &str = &guild.to_string();
+        let user_id: &str = &user.to_string();
         let rows = self
             .retry("get_user_achievements", || async {
                 Ok::<_, DbError>(
@@ -194,18 +194,18 @@ impl Db {
     /// already had it.
     pub async fn grant_achievement(
         &self,
-        guild_id: &str,
-        user_id: &str,
+        guild: u64,
+        user: u64,
         achievement_id: i64,
         at: DateTime<Utc>,
         curve: &dyn LevelCurve,
     ) -> Result<Option<AchievementGrant>, DbError> {
-        check_id("guild_id", guild_id)?;
-        check_id("user_id", user_id)?;
+        let guild_id: &str = &guild.to_string();
+        let user_id: &str = &user.to_string();
         let grant = self
             .retry("grant_achievement", || async {
                 let txn = self.begin_write().await?;
-                let grant = apply_grant(&txn, guild_id, user_id, achievement_id, at, curve).await?;
+                let grant = apply_grant(&txn, guild, user, achievement_id, at, curve).await?;
                 txn.commit().await?;
                 Ok::<_, DbError>(grant)
             })
@@ -218,23 +218,24 @@ impl Db {
 /// Grants inside the caller's transaction.
 pub(crate) async fn apply_grant<C: ConnectionTrait>(
     c: &C,
-    guild_id: &str,
-    user_id: &str,
+    guild: u64,
+    user: u64,
     achievement_id: i64,
     at: DateTime<Utc>,
     curve: &dyn LevelCurve,
 ) -> Result<Option<AchievementGrant>, DbError> {
-    let Some(reward_xp) = insert_grant(c, guild_id, user_id, achievement_id, at).await? else {
+    let (guild_id, user_id) = (guild.to_string(), user.to_string());
+    let Some(reward_xp) = insert_grant(c, &guild_id, &user_id, achievement_id, at).await? else {
         return Ok(None);
     };
     let reward = MemberDelta {
         xp: reward_xp,
-        ..MemberDelta::new(guild_id, user_id)
+        ..MemberDelta::new(guild, user)
     };
     let xp = apply_member_delta(c, &reward, curve).await?;
     Ok(Some(AchievementGrant {
-        guild_id: guild_id.to_string(),
-        user_id: user_id.to_string(),
+        guild_id: guild,
+        user_id: user,
         achievement_id,
         reward_xp,
         xp,

@@ -26,10 +26,11 @@ pub enum ManualXp {
 /// One manual XP change to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAuditEntry {
-    pub guild_id: String,
-    /// Who made the change (a moderator's user id, or `system:<what>`).
+    pub guild_id: u64,
+    /// Who made the change (a moderator's user id, or `system:<what>`): text, not a
+    /// snowflake, since plugins and the system act too.
     pub actor_id: String,
-    pub target_id: String,
+    pub target_id: u64,
     pub delta: i64,
     pub reason: String,
     /// When the change was made, from the caller's clock (not the wall clock).
@@ -38,9 +39,7 @@ pub struct NewAuditEntry {
 
 impl NewAuditEntry {
     pub(crate) fn validate(&self) -> Result<(), DbError> {
-        check_id("guild_id", &self.guild_id)?;
         check_id("actor_id", &self.actor_id)?;
-        check_id("target_id", &self.target_id)?;
         if self.reason.len() > 1_000 {
             return Err(DbError::invalid("reason", "at most 1000 bytes"));
         }
@@ -87,7 +86,7 @@ impl Db {
                         // difference below cannot race a concurrent award.
                         let now = apply_member_delta(
                             &txn,
-                            &MemberDelta::new(&entry.guild_id, &entry.target_id),
+                            &MemberDelta::new(entry.guild_id, entry.target_id),
                             curve,
                         )
                         .await?;
@@ -98,7 +97,7 @@ impl Db {
                     &txn,
                     &MemberDelta {
                         xp: delta,
-                        ..MemberDelta::new(&entry.guild_id, &entry.target_id)
+                        ..MemberDelta::new(entry.guild_id, entry.target_id)
                     },
                     curve,
                 )
@@ -113,17 +112,18 @@ impl Db {
             })
             .await?;
         self.caches()
-            .member_changed(&entry.guild_id, &entry.target_id);
+            .member_changed(&entry.guild_id.to_string(), &entry.target_id.to_string());
         Ok(outcome)
     }
 
     /// The guild's most recent entries, newest first; `before_id` pages backwards.
     pub async fn list_audit(
         &self,
-        guild_id: &str,
+        guild: u64,
         limit: u64,
         before_id: Option<i64>,
     ) -> Result<Vec<xp_audit_log::Model>, DbError> {
+        let guild_id: &str = &guild.to_string();
         self.retry("list_audit", || async {
             let mut q =
                 xp_audit_log::Entity::find().filter(xp_audit_log::Column::GuildId.eq(guild_id));
@@ -150,9 +150,9 @@ pub(crate) async fn apply_audit<C: ConnectionTrait>(
         "INSERT INTO xp_audit_log (guild_id, actor_id, target_id, delta, reason, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
         vec![
-            e.guild_id.as_str().into(),
+            e.guild_id.to_string().into(),
             e.actor_id.as_str().into(),
-            e.target_id.as_str().into(),
+            e.target_id.to_string().into(),
             e.delta.into(),
             e.reason.as_str().into(),
             e.created_at.into(),

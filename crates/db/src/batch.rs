@@ -9,20 +9,20 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::Db;
 use super::achievements::AchievementGrant;
 use super::audit::{NewAuditEntry, apply_audit};
 use super::bulk;
 use super::entities::{levels, user_quests};
 use super::error::DbError;
 use super::levels::{LevelCurve, XpOutcome};
-use super::{Db, check_id};
 
 /// One member's accumulated changes. Counters are increments (a negative increment that
 /// would take a counter below 0 fails the whole batch); `xp` is a delta clamped at 0.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemberDelta {
-    pub guild_id: String,
-    pub user_id: String,
+    pub guild_id: u64,
+    pub user_id: u64,
     pub xp: i64,
     pub messages: i64,
     pub voice_time_seconds: i64,
@@ -35,10 +35,10 @@ pub struct MemberDelta {
 
 impl MemberDelta {
     /// An all-zero delta for a member, to fill with `..MemberDelta::new(g, u)`.
-    pub fn new(guild_id: &str, user_id: &str) -> Self {
+    pub fn new(guild_id: u64, user_id: u64) -> Self {
         Self {
-            guild_id: guild_id.to_string(),
-            user_id: user_id.to_string(),
+            guild_id,
+            user_id,
             ..Self::default()
         }
     }
@@ -59,8 +59,8 @@ impl MemberDelta {
 /// if, it was not completed before.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuestProgressUpdate {
-    pub guild_id: String,
-    pub user_id: String,
+    pub guild_id: u64,
+    pub user_id: u64,
     pub quest_id: i64,
     pub progress: Option<i64>,
     pub quest_specific_progress: Option<i64>,
@@ -74,8 +74,8 @@ pub struct QuestProgressUpdate {
 /// One achievement to grant in a batch (skipped if the member already holds it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AchievementAward {
-    pub guild_id: String,
-    pub user_id: String,
+    pub guild_id: u64,
+    pub user_id: u64,
     pub achievement_id: i64,
     /// Stored as `earned_at`; from the caller's clock, not the wall clock.
     pub at: DateTime<Utc>,
@@ -84,8 +84,10 @@ pub struct AchievementAward {
 /// A quest completed by this write, with the XP its reward gave.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct QuestCompletion {
-    pub guild_id: String,
-    pub user_id: String,
+    #[serde(serialize_with = "crate::id_text")]
+    pub guild_id: u64,
+    #[serde(serialize_with = "crate::id_text")]
+    pub user_id: u64,
     pub quest_id: i64,
     pub reward_xp: i64,
     pub xp: XpOutcome,
@@ -106,11 +108,24 @@ pub struct ActivityBatch {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct BatchOutcome {
     /// One entry per distinct member of `members`, in (guild, user) order.
-    pub members: Vec<(String, String, XpOutcome)>,
+    #[serde(serialize_with = "members_text")]
+    pub members: Vec<(u64, u64, XpOutcome)>,
     /// Quests that became completed (rewards included in the XP totals).
     pub completed_quests: Vec<QuestCompletion>,
     /// Achievements newly granted (not those already held).
     pub granted_achievements: Vec<AchievementGrant>,
+}
+
+/// [`BatchOutcome::members`] with the ids as text (see [`crate::id_text`]).
+fn members_text<S: serde::Serializer>(
+    members: &[(u64, u64, XpOutcome)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_seq(
+        members
+            .iter()
+            .map(|(g, u, xp)| (g.to_string(), u.to_string(), xp)),
+    )
 }
 
 impl Db {
@@ -206,7 +221,7 @@ impl Db {
             {
                 caches
                     .held_achievements
-                    .invalidate(&(grant.guild_id.clone(), grant.user_id.clone()));
+                    .invalidate(&(grant.guild_id.to_string(), grant.user_id.to_string()));
             }
         }
         self.write_through(rows, progress, stats_generation, progress_generation);
@@ -289,14 +304,19 @@ fn balanced_ranges(parts: &[Part<'_>], lanes: usize) -> Vec<std::ops::Range<usiz
     out
 }
 
+/// Sorts members by (guild, user) compared as the stored text, not as numbers: the order
+/// rows are locked in and outcomes are listed in stays what it was with text ids, and
+/// matches [`XpLedger::changed`]'s (which sorts stored rows).
+fn sort_members(members: &mut [MemberDelta]) {
+    members.sort_by_cached_key(|d| (d.guild_id.to_string(), d.user_id.to_string()));
+}
+
 /// Validates `batch` and returns its members sorted by (guild, user), duplicates merged.
 fn merged_members(batch: &ActivityBatch) -> Result<Vec<MemberDelta>, DbError> {
     let mut members: Vec<MemberDelta> = Vec::with_capacity(batch.members.len());
     let mut sorted = batch.members.clone();
-    sorted.sort_by(|a, b| (&a.guild_id, &a.user_id).cmp(&(&b.guild_id, &b.user_id)));
+    sort_members(&mut sorted);
     for d in sorted {
-        check_id("guild_id", &d.guild_id)?;
-        check_id("user_id", &d.user_id)?;
         match members.last_mut() {
             Some(last) if last.guild_id == d.guild_id && last.user_id == d.user_id => {
                 last.merge(&d)
@@ -306,10 +326,6 @@ fn merged_members(batch: &ActivityBatch) -> Result<Vec<MemberDelta>, DbError> {
     }
     for p in &batch.quest_progress {
         p.validate()?;
-    }
-    for a in &batch.achievements {
-        check_id("guild_id", &a.guild_id)?;
-        check_id("user_id", &a.user_id)?;
     }
     for e in &batch.audit {
         e.validate()?;
@@ -331,13 +347,13 @@ type Part<'c> = (Vec<MemberDelta>, ActivityBatch, &'c dyn LevelCurve);
 /// Splits `parts` into runs that [`apply_in`] can apply together: all of them when no guild
 /// appears in two parts (what the engine sends: one part per guild), otherwise one by one.
 fn disjoint_groups(parts: &[Part<'_>]) -> Vec<std::ops::Range<usize>> {
-    let mut owner: HashMap<&str, usize> = HashMap::new();
+    let mut owner: HashMap<u64, usize> = HashMap::new();
     for (i, (members, batch, _)) in parts.iter().enumerate() {
         let guilds = members
             .iter()
-            .map(|d| d.guild_id.as_str())
-            .chain(batch.quest_progress.iter().map(|u| u.guild_id.as_str()))
-            .chain(batch.achievements.iter().map(|a| a.guild_id.as_str()));
+            .map(|d| d.guild_id)
+            .chain(batch.quest_progress.iter().map(|u| u.guild_id))
+            .chain(batch.achievements.iter().map(|a| a.guild_id));
         for g in guilds {
             if *owner.entry(g).or_insert(i) != i {
                 return (0..parts.len()).map(|i| i..i + 1).collect();
@@ -358,29 +374,27 @@ fn disjoint_groups(parts: &[Part<'_>]) -> Vec<std::ops::Range<usize>> {
 /// leaves it (for the caches).
 async fn apply_in<C: ConnectionTrait>(txn: &C, parts: &[Part<'_>]) -> Result<Applied, DbError> {
     let mut outs: Vec<BatchOutcome> = vec![BatchOutcome::default(); parts.len()];
-    let mut curves: HashMap<String, &dyn LevelCurve> = HashMap::new();
+    let mut curves: HashMap<u64, &dyn LevelCurve> = HashMap::new();
     let mut all_members: Vec<MemberDelta> = Vec::new();
     for (members, batch, curve) in parts {
         let guilds = members
             .iter()
-            .map(|d| &d.guild_id)
-            .chain(batch.quest_progress.iter().map(|u| &u.guild_id))
-            .chain(batch.achievements.iter().map(|a| &a.guild_id));
+            .map(|d| d.guild_id)
+            .chain(batch.quest_progress.iter().map(|u| u.guild_id))
+            .chain(batch.achievements.iter().map(|a| a.guild_id));
         for g in guilds {
-            curves.entry(g.clone()).or_insert(*curve);
+            curves.entry(g).or_insert(*curve);
         }
         all_members.extend(members.iter().cloned());
     }
     // One lock order for every member of the transaction.
-    all_members.sort_by(|a, b| (&a.guild_id, &a.user_id).cmp(&(&b.guild_id, &b.user_id)));
+    sort_members(&mut all_members);
     let mut ledger = XpLedger::new(curves);
     ledger.extend(bulk::upsert_counters(txn, &all_members).await?);
     for (i, (members, _, _)) in parts.iter().enumerate() {
         for d in members {
-            let xp = ledger.add(&d.guild_id, &d.user_id, d.xp, bulk::folded_xp(d.xp))?;
-            outs[i]
-                .members
-                .push((d.guild_id.clone(), d.user_id.clone(), xp));
+            let xp = ledger.add(d.guild_id, d.user_id, d.xp, bulk::folded_xp(d.xp))?;
+            outs[i].members.push((d.guild_id, d.user_id, xp));
         }
     }
 
@@ -394,12 +408,12 @@ async fn apply_in<C: ConnectionTrait>(txn: &C, parts: &[Part<'_>]) -> Result<App
                 .map(move |u| (i, u))
         })
         .collect();
-    let mut rewards_due: Vec<(usize, String, String, i64, i64)> = Vec::new();
+    let mut rewards_due: Vec<(usize, u64, u64, i64, i64)> = Vec::new();
     let mut progress_rows: Vec<user_quests::Model> = Vec::new();
     if !tagged.is_empty() {
-        let named: Vec<(i64, &str)> = tagged
+        let named: Vec<(i64, u64)> = tagged
             .iter()
-            .map(|(_, u)| (u.quest_id, u.guild_id.as_str()))
+            .map(|(_, u)| (u.quest_id, u.guild_id))
             .collect();
         let quests = bulk::rewards(txn, bulk::RewardTable::Quests, &named).await?;
         let updates: Vec<QuestProgressUpdate> = tagged.iter().map(|(_, u)| u.clone()).collect();
@@ -407,7 +421,7 @@ async fn apply_in<C: ConnectionTrait>(txn: &C, parts: &[Part<'_>]) -> Result<App
         let done: Vec<_> = tagged
             .iter()
             .filter(|(_, u)| u.complete)
-            .map(|(_, u)| (u.guild_id.as_str(), u.user_id.as_str(), u.quest_id, u.at))
+            .map(|(_, u)| (u.guild_id, u.user_id, u.quest_id, u.at))
             .collect();
         if !done.is_empty() {
             // The completed rows supersede the ones written just before (found by row id,
@@ -425,15 +439,10 @@ async fn apply_in<C: ConnectionTrait>(txn: &C, parts: &[Part<'_>]) -> Result<App
                 }
             }
             for (i, u) in tagged.iter().filter(|(_, u)| u.complete) {
-                if flipped.contains(&(u.guild_id.clone(), u.user_id.clone(), u.quest_id)) {
+                let key = (u.guild_id.to_string(), u.user_id.to_string(), u.quest_id);
+                if flipped.contains(&key) {
                     let reward = quests.get(&u.quest_id).map_or(0, |(_, xp)| *xp);
-                    rewards_due.push((
-                        *i,
-                        u.guild_id.clone(),
-                        u.user_id.clone(),
-                        u.quest_id,
-                        reward,
-                    ));
+                    rewards_due.push((*i, u.guild_id, u.user_id, u.quest_id, reward));
                 }
             }
         }
@@ -443,13 +452,9 @@ async fn apply_in<C: ConnectionTrait>(txn: &C, parts: &[Part<'_>]) -> Result<App
     // Members who earn a reward without activity of their own in this batch.
     let missing: Vec<MemberDelta> = rewards_due
         .iter()
-        .map(|(_, g, u, _, _)| (g.as_str(), u.as_str()))
-        .chain(
-            grants
-                .iter()
-                .map(|(_, a, _)| (a.guild_id.as_str(), a.user_id.as_str())),
-        )
-        .filter(|(g, u)| !ledger.holds(g, u))
+        .map(|(_, g, u, _, _)| (*g, *u))
+        .chain(grants.iter().map(|(_, a, _)| (a.guild_id, a.user_id)))
+        .filter(|(g, u)| !ledger.holds(*g, *u))
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .map(|(g, u)| MemberDelta::new(g, u))
@@ -460,7 +465,7 @@ async fn apply_in<C: ConnectionTrait>(txn: &C, parts: &[Part<'_>]) -> Result<App
     // Per member, quest rewards come before achievement rewards, each in list order; members
     // of different parts are distinct, so the order across parts does not matter.
     for (i, guild_id, user_id, quest_id, reward_xp) in rewards_due {
-        let xp = ledger.add(&guild_id, &user_id, reward_xp, 0)?;
+        let xp = ledger.add(guild_id, user_id, reward_xp, 0)?;
         outs[i].completed_quests.push(QuestCompletion {
             guild_id,
             user_id,
@@ -470,10 +475,10 @@ async fn apply_in<C: ConnectionTrait>(txn: &C, parts: &[Part<'_>]) -> Result<App
         });
     }
     for (i, a, reward_xp) in grants {
-        let xp = ledger.add(&a.guild_id, &a.user_id, reward_xp, 0)?;
+        let xp = ledger.add(a.guild_id, a.user_id, reward_xp, 0)?;
         outs[i].granted_achievements.push(AchievementGrant {
-            guild_id: a.guild_id.clone(),
-            user_id: a.user_id.clone(),
+            guild_id: a.guild_id,
+            user_id: a.user_id,
             achievement_id: a.achievement_id,
             reward_xp,
             xp,
@@ -505,30 +510,27 @@ async fn apply_grants<'p, C: ConnectionTrait>(
     if awards.is_empty() {
         return Ok(Vec::new());
     }
-    let named: Vec<(i64, &str)> = awards
+    let named: Vec<(i64, u64)> = awards
         .iter()
-        .map(|(_, a)| (a.achievement_id, a.guild_id.as_str()))
+        .map(|(_, a)| (a.achievement_id, a.guild_id))
         .collect();
     let known = bulk::rewards(txn, bulk::RewardTable::Achievements, &named).await?;
     // Each award once, its first listing (whose time is stored as `earned_at`).
     let mut seen = std::collections::HashSet::new();
     let rows: Vec<_> = awards
         .iter()
-        .map(|(_, a)| {
-            (
-                a.guild_id.as_str(),
-                a.user_id.as_str(),
-                a.achievement_id,
-                a.at,
-            )
-        })
+        .map(|(_, a)| (a.guild_id, a.user_id, a.achievement_id, a.at))
         .filter(|(g, u, id, _)| seen.insert((*g, *u, *id)))
         .collect();
     let mut inserted = bulk::insert_grants(txn, &rows).await?;
     let mut granted = Vec::new();
     for (i, a) in awards {
         // `remove`: the first listing of an award takes it, a repeat gets nothing.
-        if inserted.remove(&(a.guild_id.clone(), a.user_id.clone(), a.achievement_id)) {
+        if inserted.remove(&(
+            a.guild_id.to_string(),
+            a.user_id.to_string(),
+            a.achievement_id,
+        )) {
             let reward = known.get(&a.achievement_id).map_or(0, |(_, xp)| *xp);
             granted.push((i, a, reward));
         }
@@ -539,10 +541,10 @@ async fn apply_grants<'p, C: ConnectionTrait>(
 /// Progress updates with each (guild, user, quest) once, in first-seen order: later values
 /// win, and a completion anywhere counts (at the time of the first one).
 fn merged_progress(updates: &[QuestProgressUpdate]) -> Vec<QuestProgressUpdate> {
-    let mut index: HashMap<(&str, &str, i64), usize> = HashMap::new();
+    let mut index: HashMap<(u64, u64, i64), usize> = HashMap::new();
     let mut merged: Vec<QuestProgressUpdate> = Vec::with_capacity(updates.len());
     for u in updates {
-        let key = (u.guild_id.as_str(), u.user_id.as_str(), u.quest_id);
+        let key = (u.guild_id, u.user_id, u.quest_id);
         match index.get(&key) {
             Some(&i) => {
                 let m = &mut merged[i];
@@ -570,11 +572,11 @@ struct XpLedger<'c> {
     /// XP and level as stored, to write only what changed.
     stored: HashMap<(String, String), (i64, i32)>,
     /// Each guild's level curve.
-    curves: HashMap<String, &'c dyn LevelCurve>,
+    curves: HashMap<u64, &'c dyn LevelCurve>,
 }
 
 impl<'c> XpLedger<'c> {
-    fn new(curves: HashMap<String, &'c dyn LevelCurve>) -> Self {
+    fn new(curves: HashMap<u64, &'c dyn LevelCurve>) -> Self {
         Self {
             rows: HashMap::new(),
             stored: HashMap::new(),
@@ -589,7 +591,7 @@ impl<'c> XpLedger<'c> {
         }
     }
 
-    fn holds(&self, guild_id: &str, user_id: &str) -> bool {
+    fn holds(&self, guild_id: u64, user_id: u64) -> bool {
         self.rows
             .contains_key(&(guild_id.to_string(), user_id.to_string()))
     }
@@ -599,8 +601,8 @@ impl<'c> XpLedger<'c> {
     /// gain, which the counters upsert adds: [`bulk::folded_xp`]; 0 for rewards).
     fn add(
         &mut self,
-        guild_id: &str,
-        user_id: &str,
+        guild_id: u64,
+        user_id: u64,
         delta: i64,
         added: i64,
     ) -> Result<XpOutcome, DbError> {
@@ -613,7 +615,7 @@ impl<'c> XpLedger<'c> {
         if delta != 0 {
             let curve = self
                 .curves
-                .get(guild_id)
+                .get(&guild_id)
                 .ok_or_else(|| DbError::Other(format!("no level curve for guild {guild_id}")))?;
             row.xp = new_xp;
             row.level = curve.level_for_xp(row.xp).max(0);

@@ -223,8 +223,8 @@ pub(crate) const COUNTER_COLUMNS: usize = 9;
 /// [`counter_upsert`].
 pub(crate) fn counter_values(d: &MemberDelta) -> [Value; COUNTER_COLUMNS] {
     [
-        d.guild_id.as_str().into(),
-        d.user_id.as_str().into(),
+        d.guild_id.to_string().into(),
+        d.user_id.to_string().into(),
         folded_xp(d.xp).into(),
         d.messages.into(),
         d.voice_time_seconds.into(),
@@ -283,7 +283,7 @@ pub(crate) enum RewardTable {
 pub(crate) async fn rewards<C: ConnectionTrait>(
     c: &C,
     table: RewardTable,
-    named: &[(i64, &str)],
+    named: &[(i64, u64)],
 ) -> Result<HashMap<i64, (String, i64)>, DbError> {
     // A trusted constant, never input.
     let (table, what) = match table {
@@ -318,7 +318,7 @@ pub(crate) async fn rewards<C: ConnectionTrait>(
         }
     }
     for (id, guild) in named {
-        if found.get(id).is_none_or(|(g, _)| g != guild) {
+        if found.get(id).is_none_or(|(g, _)| *g != guild.to_string()) {
             return Err(DbError::not_found(format!("{what} {id} in this guild")));
         }
     }
@@ -415,8 +415,8 @@ pub(crate) async fn write_progress<C: ConnectionTrait>(
 /// A progress update's values, in the column order of [`progress_insert`]'s source.
 fn progress_values(u: &QuestProgressUpdate) -> [Value; 6] {
     [
-        u.guild_id.as_str().into(),
-        u.user_id.as_str().into(),
+        u.guild_id.to_string().into(),
+        u.user_id.to_string().into(),
         u.quest_id.into(),
         u.progress.into(),
         u.quest_specific_progress.into(),
@@ -443,14 +443,19 @@ fn progress_insert(source: &str, on_conflict: &str) -> String {
 /// exactly once.
 pub(crate) async fn complete_quests<C: ConnectionTrait>(
     c: &C,
-    done: &[(&str, &str, i64, DateTime<Utc>)],
+    done: &[(u64, u64, i64, DateTime<Utc>)],
 ) -> Result<Vec<user_quests::Model>, DbError> {
     let backend = c.get_database_backend();
     let mut flipped = Vec::with_capacity(done.len());
     for chunk in done.chunks(chunk_rows(c)) {
         let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
         for (g, u, q, at) in chunk {
-            values.extend([(*g).into(), (*u).into(), (*q).into(), (*at).into()]);
+            values.extend([
+                g.to_string().into(),
+                u.to_string().into(),
+                (*q).into(),
+                (*at).into(),
+            ]);
         }
         // An upsert whose update only fires on rows not completed yet (and returns only
         // those), not `UPDATE ... FROM (VALUES ...)`: that join becomes a sequential scan of
@@ -481,7 +486,7 @@ pub(crate) async fn complete_quests<C: ConnectionTrait>(
 /// ones this call recorded: only those earn the reward. Duplicates are recorded once.
 pub(crate) async fn insert_grants<C: ConnectionTrait>(
     c: &C,
-    grants: &[(&str, &str, i64, DateTime<Utc>)],
+    grants: &[(u64, u64, i64, DateTime<Utc>)],
 ) -> Result<HashSet<(String, String, i64)>, DbError> {
     #[derive(FromQueryResult)]
     struct Row {
@@ -494,7 +499,12 @@ pub(crate) async fn insert_grants<C: ConnectionTrait>(
     for chunk in grants.chunks(chunk_rows(c)) {
         let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
         for (g, u, a, at) in chunk {
-            values.extend([(*g).into(), (*u).into(), (*a).into(), (*at).into()]);
+            values.extend([
+                g.to_string().into(),
+                u.to_string().into(),
+                (*a).into(),
+                (*at).into(),
+            ]);
         }
         let sql = format!(
             "INSERT INTO user_achievements (guild_id, user_id, achievement_id, earned_at) \

@@ -195,20 +195,22 @@ where
 pub(crate) type MemberKey = (String, String);
 
 impl<V: Clone + Send + Sync + 'static> TtlCache<MemberKey, V> {
-    /// Bulk reads of one guild's members: the cached entries, the members to load (sorted,
-    /// deduplicated) and the generation to store what is loaded with.
+    /// Bulk reads of one guild's members: the cached entries (by user id), the members to
+    /// load (as the stored text, sorted, deduplicated) and the generation to store what is
+    /// loaded with.
     pub(crate) fn members(
         &self,
         guild_id: &str,
-        user_ids: &[String],
-    ) -> (Vec<(String, V)>, Vec<String>, u64) {
+        users: &[u64],
+    ) -> (Vec<(u64, V)>, Vec<String>, u64) {
         let generation = self.generation();
-        let mut hits = Vec::with_capacity(user_ids.len());
+        let mut hits = Vec::with_capacity(users.len());
         let mut missing = Vec::new();
-        for user in user_ids {
-            match self.get(&(guild_id.to_string(), user.clone())) {
-                Some(hit) => hits.push((user.clone(), hit)),
-                None => missing.push(user.clone()),
+        for &user in users {
+            let user_id = user.to_string();
+            match self.get(&(guild_id.to_string(), user_id.clone())) {
+                Some(hit) => hits.push((user, hit)),
+                None => missing.push(user_id),
             }
         }
         missing.sort_unstable();

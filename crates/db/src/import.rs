@@ -15,10 +15,10 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use super::Db;
 use super::entities::{levels, server_config};
 use super::error::DbError;
 use super::levels::LevelCurve;
-use super::{Db, check_id};
 
 /// Members written per statement.
 const CHUNK: usize = 400;
@@ -46,7 +46,8 @@ pub struct ImportedCounters {
 /// One member to import. Only total XP is required; the level is always recomputed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ImportedMember {
-    pub user_id: String,
+    #[serde(serialize_with = "crate::id_text")]
+    pub user_id: u64,
     pub xp: i64,
     pub counters: Option<ImportedCounters>,
     pub last_message_time: Option<DateTime<Utc>>,
@@ -56,7 +57,8 @@ pub struct ImportedMember {
 /// A level role (MEE6 role rewards, Questline exports).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ImportedRole {
-    pub role_id: String,
+    #[serde(serialize_with = "crate::id_text")]
+    pub role_id: u64,
     pub level: i32,
     pub is_stacked: bool,
 }
@@ -90,24 +92,20 @@ impl Db {
     /// number of members written so far after every chunk.
     pub async fn import_guild(
         &self,
-        guild: &str,
+        guild: u64,
         data: ImportData<'_>,
         mode: ImportMode,
         curve: &dyn LevelCurve,
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<ImportCounts, DbError> {
-        check_id("guild_id", guild)?;
+        let guild: &str = &guild.to_string();
         for m in data.members {
-            check_id("user_id", &m.user_id)?;
             if m.xp < 0 {
                 return Err(DbError::invalid(
                     "xp",
                     format!("member {} has negative XP ({})", m.user_id, m.xp),
                 ));
             }
-        }
-        for r in data.roles {
-            check_id("role_id", &r.role_id)?;
         }
         if let Some(cfg) = data.server_config
             && cfg.guild_id != guild
@@ -136,7 +134,8 @@ impl Db {
 
     /// Members of the guild with XP: whom an import would overwrite or add to (a member
     /// who only used a command has a row but nothing to lose).
-    pub async fn count_guild_members_with_xp(&self, guild: &str) -> Result<u64, DbError> {
+    pub async fn count_guild_members_with_xp(&self, guild: u64) -> Result<u64, DbError> {
+        let guild: &str = &guild.to_string();
         self.retry("count_guild_members_with_xp", || async {
             let row = self
                 .conn()
@@ -152,7 +151,8 @@ impl Db {
     }
 
     /// How many members the guild has stored.
-    pub async fn count_guild_members(&self, guild: &str) -> Result<u64, DbError> {
+    pub async fn count_guild_members(&self, guild: u64) -> Result<u64, DbError> {
+        let guild: &str = &guild.to_string();
         self.retry("count_guild_members", || async {
             let row = self
                 .conn()
@@ -198,7 +198,7 @@ async fn import_in<C: ConnectionTrait>(
         );
         let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 11);
         for (i, m) in chunk.iter().enumerate() {
-            let old = existing.get(&m.user_id);
+            let old = existing.get(&m.user_id.to_string());
             let row = combine(guild, old, m, mode, curve);
             match old {
                 None => counts.created += 1,
@@ -259,7 +259,7 @@ async fn import_in<C: ConnectionTrait>(
              ON CONFLICT (guild_id, role_id) DO UPDATE SET level = excluded.level, is_stacked = excluded.is_stacked",
             vec![
                 guild.into(),
-                r.role_id.as_str().into(),
+                r.role_id.to_string().into(),
                 r.level.into(),
                 r.is_stacked.into(),
             ],
@@ -316,7 +316,7 @@ fn combine(
     let base = old.cloned().unwrap_or(levels::Model {
         id: 0,
         guild_id: guild.to_string(),
-        user_id: m.user_id.clone(),
+        user_id: m.user_id.to_string(),
         xp: 0,
         level: 0,
         messages: 0,

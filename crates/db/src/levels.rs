@@ -127,13 +127,28 @@ pub struct LevelRecord {
     pub hidden: bool,
 }
 
+impl LevelRecord {
+    /// The member's Discord id. `user_id` stays the stored text (this is the export format,
+    /// where ids are strings); a stored id that is not a number is reported, not guessed.
+    pub fn user(&self) -> Result<u64, DbError> {
+        self.user_id.parse().map_err(|_| {
+            DbError::invalid(
+                "user_id",
+                format!("stored member id `{}` is not a Discord id", self.user_id),
+            )
+        })
+    }
+}
+
 impl Db {
     /// A member's level row, or `None` if they never earned anything (cached).
     pub async fn get_user_level(
         &self,
-        guild_id: &str,
-        user_id: &str,
+        guild: u64,
+        user: u64,
     ) -> Result<Option<levels::Model>, DbError> {
+        let guild_id: &str = &guild.to_string();
+        let user_id: &str = &user.to_string();
         let key = (guild_id.to_string(), user_id.to_string());
         let cache = &self.caches().user_stats;
         if let Some(hit) = cache.get(&key) {
@@ -159,12 +174,13 @@ impl Db {
     /// member of a batch at once instead of one round trip each.
     pub async fn get_user_levels(
         &self,
-        guild_id: &str,
-        user_ids: &[String],
-    ) -> Result<HashMap<String, Option<levels::Model>>, DbError> {
+        guild: u64,
+        users: &[u64],
+    ) -> Result<HashMap<u64, Option<levels::Model>>, DbError> {
+        let guild_id: &str = &guild.to_string();
         let cache = &self.caches().user_stats;
-        let (hits, missing, generation) = cache.members(guild_id, user_ids);
-        let mut found: HashMap<String, Option<levels::Model>> = hits
+        let (hits, missing, generation) = cache.members(guild_id, users);
+        let mut found: HashMap<u64, Option<levels::Model>> = hits
             .into_iter()
             .map(|(user, hit)| (user, hit.map(|m| (*m).clone())))
             .collect();
@@ -172,7 +188,7 @@ impl Db {
             let loaded = self
                 .load_levels(&vec![(guild_id.to_string(), missing)], generation)
                 .await?;
-            found.extend(loaded.into_iter().map(|((_, user), row)| (user, row)));
+            found.extend(super::quests::by_user_id(users, loaded));
         }
         Ok(found)
     }
@@ -181,16 +197,16 @@ impl Db {
     /// level with `curve`, atomically.
     pub async fn award_xp(
         &self,
-        guild_id: &str,
-        user_id: &str,
+        guild: u64,
+        user: u64,
         xp_amount: i64,
         curve: &dyn LevelCurve,
     ) -> Result<XpOutcome, DbError> {
-        check_id("guild_id", guild_id)?;
-        check_id("user_id", user_id)?;
+        let guild_id: &str = &guild.to_string();
+        let user_id: &str = &user.to_string();
         let delta = MemberDelta {
             xp: xp_amount,
-            ..MemberDelta::new(guild_id, user_id)
+            ..MemberDelta::new(guild, user)
         };
         let outcome = self
             .retry("award_xp", || async {
@@ -208,13 +224,13 @@ impl Db {
     /// A result below 0 is rejected by the schema ([`DbError::Constraint`]); nothing changes.
     pub async fn update_activity_counter(
         &self,
-        guild_id: &str,
-        user_id: &str,
+        guild: u64,
+        user: u64,
         counter: ActivityCounter,
         increment: i64,
     ) -> Result<i64, DbError> {
-        check_id("guild_id", guild_id)?;
-        check_id("user_id", user_id)?;
+        let guild_id: &str = &guild.to_string();
+        let user_id: &str = &user.to_string();
         let col = counter.column();
         let sql = format!(
             "INSERT INTO levels (guild_id, user_id, {col}) VALUES ($1, $2, $3) \
@@ -241,12 +257,12 @@ impl Db {
     /// Hides a member from leaderboards and ranks (privacy opt-out), or shows them again.
     pub async fn set_member_hidden(
         &self,
-        guild_id: &str,
-        user_id: &str,
+        guild: u64,
+        user: u64,
         hidden: bool,
     ) -> Result<(), DbError> {
-        check_id("guild_id", guild_id)?;
-        check_id("user_id", user_id)?;
+        let guild_id: &str = &guild.to_string();
+        let user_id: &str = &user.to_string();
         self.retry("set_member_hidden", || async {
             self.conn()
                 .execute(self.stmt(
@@ -266,10 +282,11 @@ impl Db {
     /// `page` is 0-based.
     pub async fn leaderboard_page(
         &self,
-        guild_id: &str,
+        guild: u64,
         page: u64,
         page_size: u64,
     ) -> Result<Vec<LeaderboardEntry>, DbError> {
+        let guild_id: &str = &guild.to_string();
         if page_size == 0 || page_size > 100 {
             return Err(DbError::invalid("page_size", "must be 1..=100"));
         }
@@ -294,12 +311,9 @@ impl Db {
     }
 
     /// A member's rank among visible members; `None` if unknown or hidden.
-    pub async fn member_rank(
-        &self,
-        guild_id: &str,
-        user_id: &str,
-    ) -> Result<Option<MemberRank>, DbError> {
-        let Some(me) = self.get_user_level(guild_id, user_id).await? else {
+    pub async fn member_rank(&self, guild: u64, user: u64) -> Result<Option<MemberRank>, DbError> {
+        let guild_id: &str = &guild.to_string();
+        let Some(me) = self.get_user_level(guild, user).await? else {
             return Ok(None);
         };
         if me.hidden {
@@ -327,7 +341,8 @@ impl Db {
     }
 
     /// Every `levels` row of a guild (for backups and moving between backends).
-    pub async fn export_guild_levels(&self, guild_id: &str) -> Result<Vec<LevelRecord>, DbError> {
+    pub async fn export_guild_levels(&self, guild: u64) -> Result<Vec<LevelRecord>, DbError> {
+        let guild_id: &str = &guild.to_string();
         let rows = self
             .retry("export_guild_levels", || async {
                 Ok::<_, DbError>(
@@ -360,10 +375,10 @@ impl Db {
     /// (replacing existing values) or none. Returns the number of rows written.
     pub async fn import_guild_levels(
         &self,
-        guild_id: &str,
+        guild: u64,
         records: &[LevelRecord],
     ) -> Result<u64, DbError> {
-        check_id("guild_id", guild_id)?;
+        let guild_id: &str = &guild.to_string();
         for r in records {
             check_id("user_id", &r.user_id)?;
             if r.xp < 0 || r.level < 0 {
@@ -451,8 +466,8 @@ pub(crate) async fn apply_member_delta<C: ConnectionTrait>(
             vec![
                 new_xp.into(),
                 new_level.into(),
-                d.guild_id.as_str().into(),
-                d.user_id.as_str().into(),
+                d.guild_id.to_string().into(),
+                d.user_id.to_string().into(),
             ],
         ))
         .await?;

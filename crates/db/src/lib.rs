@@ -179,6 +179,16 @@ impl Db {
     }
 }
 
+/// Discord ids (snowflakes) are `u64` in this crate's API and TEXT in the schema: each
+/// function converts them once, to their decimal text, before they reach SQL or the caches.
+///
+/// Serializes a Discord id as its decimal text (`#[serde(serialize_with = "crate::id_text")]`):
+/// what the stored columns hold and what JSON consumers (reports, `--json` output) got when
+/// ids were strings; JavaScript numbers cannot hold every snowflake either.
+pub(crate) fn id_text<S: serde::Serializer>(id: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(id)
+}
+
 /// Rejects empty or oversized Discord snowflakes/identifiers before they reach SQL.
 pub(crate) fn check_id(field: &'static str, value: &str) -> Result<(), DbError> {
     if value.is_empty() || value.len() > 64 {

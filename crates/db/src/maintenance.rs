@@ -189,9 +189,10 @@ impl Db {
     /// Members of `guild` whose stored level is not what `curve` gives for their XP.
     pub async fn find_level_mismatches(
         &self,
-        guild: &str,
+        guild: u64,
         curve: &dyn LevelCurve,
     ) -> Result<Vec<LevelMismatch>, DbError> {
+        let guild: &str = &guild.to_string();
         let rows = self
             .retry("find_level_mismatches", || async {
                 Ok::<_, DbError>(
@@ -223,7 +224,8 @@ impl Db {
 
     /// Sets the expected levels, in one transaction. A member whose XP changed since the
     /// check is left alone (the engine recomputed their level anyway). Returns rows fixed.
-    pub async fn fix_levels(&self, guild: &str, fixes: &[LevelMismatch]) -> Result<u64, DbError> {
+    pub async fn fix_levels(&self, guild: u64, fixes: &[LevelMismatch]) -> Result<u64, DbError> {
+        let guild: &str = &guild.to_string();
         let fixed = self
             .retry("fix_levels", || async {
                 let txn = self.begin_write().await?;

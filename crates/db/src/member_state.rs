@@ -101,8 +101,13 @@ impl Db {
     /// table and chunk for all guilds. The engine calls it once per batch; what it loads is
     /// what the per-guild reads ([`Db::get_user_levels`], [`Db::get_users_active_quests`],
     /// [`Db::earned_achievement_ids`]) then find.
-    pub async fn prefetch_members(&self, members: &[(String, Vec<String>)]) -> Result<(), DbError> {
+    pub async fn prefetch_members(&self, members: &[(u64, Vec<u64>)]) -> Result<(), DbError> {
         let caches = self.caches();
+        // The caches are keyed by the stored text of the ids.
+        let members: Vec<(String, Vec<String>)> = members
+            .iter()
+            .map(|(g, users)| (g.to_string(), users.iter().map(u64::to_string).collect()))
+            .collect();
         let missing = |cache_has: &dyn Fn(&MemberKey) -> bool| -> Wanted {
             members
                 .iter()

@@ -11,9 +11,9 @@ use sea_orm::{
     QuerySelect, Statement,
 };
 
+use super::Db;
 use super::entities::{plugin_kv, plugin_settings};
 use super::error::DbError;
-use super::{Db, check_id};
 
 pub const KV_MAX_KEY_BYTES: usize = 128;
 pub const KV_MAX_VALUE_BYTES: usize = 64 * 1024;
@@ -35,10 +35,11 @@ fn check_plugin(plugin: &str) -> Result<(), DbError> {
 impl Db {
     pub async fn kv_get(
         &self,
-        guild_id: &str,
+        guild: u64,
         plugin: &str,
         key: &str,
     ) -> Result<Option<Vec<u8>>, DbError> {
+        let guild_id: &str = &guild.to_string();
         self.retry("kv_get", || async {
             Ok::<_, DbError>(
                 plugin_kv::Entity::find_by_id((
@@ -57,12 +58,12 @@ impl Db {
     /// Stores `value` under `key`, enforcing the size limits and the key quota.
     pub async fn kv_set(
         &self,
-        guild_id: &str,
+        guild: u64,
         plugin: &str,
         key: &str,
         value: &[u8],
     ) -> Result<(), DbError> {
-        check_id("guild_id", guild_id)?;
+        let guild_id: &str = &guild.to_string();
         check_plugin(plugin)?;
         if key.is_empty() {
             return Err(DbError::invalid("key", "cannot be empty"));
@@ -117,12 +118,8 @@ impl Db {
     }
 
     /// Deletes `key`. Returns whether it existed.
-    pub async fn kv_delete(
-        &self,
-        guild_id: &str,
-        plugin: &str,
-        key: &str,
-    ) -> Result<bool, DbError> {
+    pub async fn kv_delete(&self, guild: u64, plugin: &str, key: &str) -> Result<bool, DbError> {
+        let guild_id: &str = &guild.to_string();
         self.retry("kv_delete", || async {
             let res = plugin_kv::Entity::delete_by_id((
                 guild_id.to_string(),
@@ -139,10 +136,11 @@ impl Db {
     /// Keys of a plugin in a guild that start with `prefix`, sorted.
     pub async fn kv_list_keys(
         &self,
-        guild_id: &str,
+        guild: u64,
         plugin: &str,
         prefix: &str,
     ) -> Result<Vec<String>, DbError> {
+        let guild_id: &str = &guild.to_string();
         let keys: Vec<String> = self
             .retry("kv_list_keys", || async {
                 Ok::<_, DbError>(
@@ -165,9 +163,10 @@ impl Db {
     /// A plugin's settings in a guild; `None` if never set (the plugin's defaults apply).
     pub async fn get_plugin_settings(
         &self,
-        guild_id: &str,
+        guild: u64,
         plugin: &str,
     ) -> Result<Option<PluginSettings>, DbError> {
+        let guild_id: &str = &guild.to_string();
         let row = self
             .retry("get_plugin_settings", || async {
                 Ok::<_, DbError>(
@@ -194,11 +193,11 @@ impl Db {
     /// Sets a plugin's switch and configuration in a guild.
     pub async fn set_plugin_settings(
         &self,
-        guild_id: &str,
+        guild: u64,
         plugin: &str,
         settings: &PluginSettings,
     ) -> Result<(), DbError> {
-        check_id("guild_id", guild_id)?;
+        let guild_id: &str = &guild.to_string();
         check_plugin(plugin)?;
         let config = settings.config.to_string();
         if config.len() > KV_MAX_VALUE_BYTES {

@@ -10,11 +10,11 @@
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
 use serde::Serialize;
 
+use super::Db;
 use super::entities::{
     achievements, cards, levels, quests, user_achievements, user_quests, xp_audit_log,
 };
 use super::error::DbError;
-use super::{Db, check_id};
 
 /// Everything stored about one member of one guild.
 #[derive(Debug, Clone, Serialize)]
@@ -57,9 +57,9 @@ impl MemberDeletion {
 
 impl Db {
     /// The member's data (a privacy "download" request).
-    pub async fn member_data(&self, guild: &str, user: &str) -> Result<MemberData, DbError> {
-        check_id("guild_id", guild)?;
-        check_id("user_id", user)?;
+    pub async fn member_data(&self, guild: u64, user: u64) -> Result<MemberData, DbError> {
+        let guild: &str = &guild.to_string();
+        let user: &str = &user.to_string();
         self.retry("member_data", || async {
             let c = self.conn();
             let levels = levels::Entity::find()
@@ -117,11 +117,11 @@ impl Db {
     /// transaction.
     pub async fn delete_member_data(
         &self,
-        guild: &str,
-        user: &str,
+        guild: u64,
+        user: u64,
     ) -> Result<MemberDeletion, DbError> {
-        check_id("guild_id", guild)?;
-        check_id("user_id", user)?;
+        let guild: &str = &guild.to_string();
+        let user: &str = &user.to_string();
         let deleted = self
             .retry("delete_member_data", || async {
                 let txn = self.begin_write().await?;

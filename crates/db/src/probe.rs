@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DbBackend, FromQueryResult};
 use serde::Serialize;
 
+use super::Db;
 use super::error::{DbError, redact_url};
-use super::{Db, check_id};
 
 /// Guild id of the probe's rows (not a Discord snowflake, so it never collides with a real
 /// guild's rows).
@@ -178,16 +178,10 @@ impl Db {
         })
     }
 
-    /// Sums of the stored counters of `guild_ids`, straight from the table (no cache).
-    pub async fn stored_counter_totals(
-        &self,
-        guild_ids: &[String],
-    ) -> Result<CounterTotals, DbError> {
+    /// Sums of the stored counters of `guilds`, straight from the table (no cache).
+    pub async fn stored_counter_totals(&self, guilds: &[u64]) -> Result<CounterTotals, DbError> {
         let mut totals = CounterTotals::default();
-        for chunk in guild_ids.chunks(500) {
-            for g in chunk {
-                check_id("guild_id", g)?;
-            }
+        for chunk in guilds.chunks(500) {
             let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
                 "SELECT CAST(COUNT(*) AS BIGINT) AS members, \
@@ -198,7 +192,7 @@ impl Db {
                  FROM levels WHERE guild_id IN ({})",
                 placeholders.join(", ")
             );
-            let values = chunk.iter().map(|g| g.as_str().into()).collect();
+            let values = chunk.iter().map(|g| g.to_string().into()).collect();
             let part = CounterTotals::find_by_statement(self.stmt(&sql, values))
                 .one(self.conn())
                 .await?

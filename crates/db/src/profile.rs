@@ -4,9 +4,9 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::NotSet, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 
+use super::Db;
 use super::entities::{cards, roles};
 use super::error::DbError;
-use super::{Db, check_id};
 
 /// A member's rank-card customisation; `None` fields use the guild/style default.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,9 +62,11 @@ impl Db {
     /// The member's card settings, `None` when never customised.
     pub async fn get_card_settings(
         &self,
-        guild_id: &str,
-        user_id: &str,
+        guild: u64,
+        user: u64,
     ) -> Result<Option<CardSettings>, DbError> {
+        let guild_id: &str = &guild.to_string();
+        let user_id: &str = &user.to_string();
         let row = self
             .retry("get_card_settings", || async {
                 Ok::<_, DbError>(
@@ -87,12 +89,12 @@ impl Db {
     /// Replaces the member's card settings.
     pub async fn set_card_settings(
         &self,
-        guild_id: &str,
-        user_id: &str,
+        guild: u64,
+        user: u64,
         settings: &CardSettings,
     ) -> Result<(), DbError> {
-        check_id("guild_id", guild_id)?;
-        check_id("user_id", user_id)?;
+        let guild_id: &str = &guild.to_string();
+        let user_id: &str = &user.to_string();
         settings.validate()?;
         self.retry("set_card_settings", || async {
             let model = cards::ActiveModel {
@@ -126,11 +128,9 @@ impl Db {
     }
 
     /// Back to defaults. Returns whether there was anything to reset.
-    pub async fn reset_card_settings(
-        &self,
-        guild_id: &str,
-        user_id: &str,
-    ) -> Result<bool, DbError> {
+    pub async fn reset_card_settings(&self, guild: u64, user: u64) -> Result<bool, DbError> {
+        let guild_id: &str = &guild.to_string();
+        let user_id: &str = &user.to_string();
         self.retry("reset_card_settings", || async {
             let res = cards::Entity::delete_by_id((guild_id.to_string(), user_id.to_string()))
                 .exec(self.conn())
@@ -140,16 +140,16 @@ impl Db {
         .await
     }
 
-    /// Makes `role_id` the reward for reaching `level` (replacing its previous level).
+    /// Makes `role` the reward for reaching `level` (replacing its previous level).
     pub async fn add_level_role(
         &self,
-        guild_id: &str,
-        role_id: &str,
+        guild: u64,
+        role: u64,
         level: i32,
         is_stacked: bool,
     ) -> Result<(), DbError> {
-        check_id("guild_id", guild_id)?;
-        check_id("role_id", role_id)?;
+        let guild_id: &str = &guild.to_string();
+        let role_id: &str = &role.to_string();
         if level < 0 {
             return Err(DbError::invalid("level", "cannot be negative"));
         }
@@ -178,7 +178,9 @@ impl Db {
     }
 
     /// Removes a level role. Returns whether it existed.
-    pub async fn remove_level_role(&self, guild_id: &str, role_id: &str) -> Result<bool, DbError> {
+    pub async fn remove_level_role(&self, guild: u64, role: u64) -> Result<bool, DbError> {
+        let guild_id: &str = &guild.to_string();
+        let role_id: &str = &role.to_string();
         let removed = self
             .retry("remove_level_role", || async {
                 let res = roles::Entity::delete_many()
@@ -194,7 +196,8 @@ impl Db {
     }
 
     /// The guild's level roles, lowest level first.
-    pub async fn list_level_roles(&self, guild_id: &str) -> Result<Vec<roles::Model>, DbError> {
+    pub async fn list_level_roles(&self, guild: u64) -> Result<Vec<roles::Model>, DbError> {
+        let guild_id: &str = &guild.to_string();
         self.cached_list(
             &self.caches().level_roles,
             guild_id,

@@ -16,15 +16,15 @@ use sea_orm::{
     Statement,
 };
 
+use super::Db;
 use super::entities::quests;
 use super::error::DbError;
 use super::quests::NewQuest;
-use super::{Db, check_id};
 
 /// One refresh cycle's reset, as the quest manager planned it.
 #[derive(Debug, Clone)]
 pub struct CycleReset {
-    pub guild_id: String,
+    pub guild_id: u64,
     /// The `plugin_kv` namespace and keys where the cycle's state lives.
     pub namespace: String,
     pub period_key: String,
@@ -62,7 +62,6 @@ impl Db {
         &self,
         reset: &CycleReset,
     ) -> Result<CycleResetOutcome, DbError> {
-        check_id("guild_id", &reset.guild_id)?;
         let mut validated = Vec::new();
         for q in reset.recreate.iter().chain(&reset.generate) {
             if q.guild_id != reset.guild_id {
@@ -85,7 +84,7 @@ impl Db {
                 } else {
                     quests::Entity::update_many()
                         .col_expr(quests::Column::Active, false.into())
-                        .filter(quests::Column::GuildId.eq(reset.guild_id.as_str()))
+                        .filter(quests::Column::GuildId.eq(reset.guild_id.to_string()))
                         .filter(quests::Column::Active.eq(true))
                         .filter(quests::Column::Id.is_in(reset.deactivate.iter().copied()))
                         .exec(&txn)
@@ -116,7 +115,8 @@ impl Db {
         if let CycleResetOutcome::Applied { created, .. } = &outcome {
             touched.extend(created.iter().map(|q| q.id));
         }
-        self.caches().quests_changed(&reset.guild_id, &touched);
+        self.caches()
+            .quests_changed(&reset.guild_id.to_string(), &touched);
         Ok(outcome)
     }
 }
@@ -133,7 +133,7 @@ async fn claim(txn: &DatabaseTransaction, r: &CycleReset) -> Result<bool, DbErro
                 vec![
                     r.new_period.clone().into(),
                     r.at.into(),
-                    r.guild_id.as_str().into(),
+                    r.guild_id.to_string().into(),
                     r.namespace.as_str().into(),
                     r.period_key.as_str().into(),
                     old.clone().into(),
@@ -147,7 +147,7 @@ async fn claim(txn: &DatabaseTransaction, r: &CycleReset) -> Result<bool, DbErro
                 "INSERT INTO plugin_kv (guild_id, plugin, key, value, updated_at) \
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (guild_id, plugin, key) DO NOTHING",
                 vec![
-                    r.guild_id.as_str().into(),
+                    r.guild_id.to_string().into(),
                     r.namespace.as_str().into(),
                     r.period_key.as_str().into(),
                     r.new_period.clone().into(),
@@ -171,7 +171,7 @@ async fn put(
         "INSERT INTO plugin_kv (guild_id, plugin, key, value, updated_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (guild_id, plugin, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
         vec![
-            r.guild_id.as_str().into(),
+            r.guild_id.to_string().into(),
             r.namespace.as_str().into(),
             key.into(),
             value.into(),

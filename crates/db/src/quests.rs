@@ -13,11 +13,11 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use super::Db;
 use super::batch::{MemberDelta, QuestCompletion, QuestProgressUpdate};
 use super::entities::{quests, user_quests};
 use super::error::DbError;
 use super::levels::{LevelCurve, apply_member_delta};
-use super::{Db, check_id};
 
 pub const QUEST_TYPES: [&str; 5] = ["daily", "weekly", "special", "event", "challenge"];
 pub const REFRESH_CYCLES: [&str; 4] = ["daily", "weekly", "monthly", "once"];
@@ -32,7 +32,7 @@ pub const REQUIREMENT_TYPES: [&str; 4] = [
 /// Arguments of [`Db::create_quest`] (`None` picks the column's default; see `docs/schema.md`).
 #[derive(Debug, Clone)]
 pub struct NewQuest {
-    pub guild_id: String,
+    pub guild_id: u64,
     pub name: String,
     pub description: String,
     pub quest_type: String,
@@ -86,7 +86,7 @@ impl NewQuest {
         let (difficulty, refresh_cycle, multiplier) = validated;
         quests::ActiveModel {
             id: NotSet,
-            guild_id: Set(self.guild_id.clone()),
+            guild_id: Set(self.guild_id.to_string()),
             name: Set(self.name.clone()),
             description: Set(self.description.clone()),
             quest_type: Set(self.quest_type.clone()),
@@ -102,7 +102,6 @@ impl NewQuest {
     }
 
     pub(crate) fn validate(&self) -> Result<(String, String, f64), DbError> {
-        check_id("guild_id", &self.guild_id)?;
         if self.name.trim().is_empty() || self.name.len() > 200 {
             return Err(DbError::invalid("name", "must be 1 to 200 characters"));
         }
@@ -193,9 +192,10 @@ impl Db {
     /// The guild's active quests, optionally of one type (cached per guild).
     pub async fn get_guild_active_quests(
         &self,
-        guild_id: &str,
+        guild: u64,
         quest_type: Option<&str>,
     ) -> Result<Vec<quests::Model>, DbError> {
+        let guild_id: &str = &guild.to_string();
         let all = self.active_quests(guild_id).await?;
         Ok(all
             .iter()
@@ -234,9 +234,11 @@ impl Db {
     /// The guild's active quests with the member's progress on each (cached per member).
     pub async fn get_user_active_quests(
         &self,
-        guild_id: &str,
-        user_id: &str,
+        guild: u64,
+        user: u64,
     ) -> Result<Vec<UserQuest>, DbError> {
+        let guild_id: &str = &guild.to_string();
+        let user_id: &str = &user.to_string();
         let key = (guild_id.to_string(), user_id.to_string());
         let cache = &self.caches().user_quests;
         if let Some(hit) = cache.get(&key) {
@@ -275,12 +277,13 @@ impl Db {
     /// plus one query per 500 misses.
     pub async fn get_users_active_quests(
         &self,
-        guild_id: &str,
-        user_ids: &[String],
-    ) -> Result<HashMap<String, Vec<UserQuest>>, DbError> {
+        guild: u64,
+        users: &[u64],
+    ) -> Result<HashMap<u64, Vec<UserQuest>>, DbError> {
+        let guild_id: &str = &guild.to_string();
         let cache = &self.caches().user_quests;
-        let (hits, missing, generation) = cache.members(guild_id, user_ids);
-        let mut found: HashMap<String, Vec<UserQuest>> = hits
+        let (hits, missing, generation) = cache.members(guild_id, users);
+        let mut found: HashMap<u64, Vec<UserQuest>> = hits
             .into_iter()
             .map(|(user, hit)| (user, (*hit).clone()))
             .collect();
@@ -290,7 +293,7 @@ impl Db {
         let loaded = self
             .load_progress(&vec![(guild_id.to_string(), missing)], generation)
             .await?;
-        found.extend(loaded.into_iter().map(|((_, user), view)| (user, view)));
+        found.extend(by_user_id(users, loaded));
         Ok(found)
     }
 
@@ -310,10 +313,9 @@ impl Db {
                 Ok::<_, DbError>(done)
             })
             .await?;
-        self.caches()
-            .progress_changed(&update.guild_id, &update.user_id);
-        self.caches()
-            .member_changed(&update.guild_id, &update.user_id);
+        let (guild_id, user_id) = (update.guild_id.to_string(), update.user_id.to_string());
+        self.caches().progress_changed(&guild_id, &user_id);
+        self.caches().member_changed(&guild_id, &user_id);
         Ok(done)
     }
 
@@ -321,16 +323,15 @@ impl Db {
     /// `None` if it was already completed. Fails with NotFound for an unknown quest.
     pub async fn award_quest_rewards(
         &self,
-        guild_id: &str,
-        user_id: &str,
+        guild: u64,
+        user: u64,
         quest_id: i64,
         at: DateTime<Utc>,
         curve: &dyn LevelCurve,
     ) -> Result<Option<QuestCompletion>, DbError> {
-        check_id("user_id", user_id)?;
         let update = QuestProgressUpdate {
-            guild_id: guild_id.to_string(),
-            user_id: user_id.to_string(),
+            guild_id: guild,
+            user_id: user,
             quest_id,
             progress: None,
             quest_specific_progress: None,
@@ -344,9 +345,10 @@ impl Db {
     /// Deactivates the guild's active quests (of one type, or all). Returns how many.
     pub async fn mark_quests_inactive(
         &self,
-        guild_id: &str,
+        guild: u64,
         quest_type: Option<&str>,
     ) -> Result<u64, DbError> {
+        let guild_id: &str = &guild.to_string();
         if let Some(t) = quest_type {
             one_of("quest_type", t, &QUEST_TYPES)?;
         }
@@ -378,8 +380,8 @@ impl Db {
     /// This is what a reset uses: ending one refresh cycle's quests must not end another
     /// cycle's quests that happen to share a `quest_type` (which [`Self::mark_quests_inactive`]
     /// would).
-    pub async fn deactivate_quests(&self, guild_id: &str, ids: &[i64]) -> Result<u64, DbError> {
-        check_id("guild_id", guild_id)?;
+    pub async fn deactivate_quests(&self, guild: u64, ids: &[i64]) -> Result<u64, DbError> {
+        let guild_id: &str = &guild.to_string();
         if ids.is_empty() {
             return Ok(0);
         }
@@ -404,9 +406,9 @@ impl Db {
     /// The guild's quest reset hour and day (defaults when never configured).
     pub async fn get_quest_reset_settings(
         &self,
-        guild_id: &str,
+        guild: u64,
     ) -> Result<QuestResetSettings, DbError> {
-        let config = self.get_server_config(guild_id).await?;
+        let config = self.get_server_config(guild).await?;
         Ok(QuestResetSettings {
             quest_reset_hour: config.quest_reset_hour,
             quest_reset_day: config.quest_reset_day,
@@ -414,10 +416,20 @@ impl Db {
     }
 }
 
+/// Loaded members' values keyed by the user ids asked for (`users`): the loaders key them
+/// by the stored text, which is each id's decimal form.
+pub(crate) fn by_user_id<V>(
+    users: &[u64],
+    loaded: HashMap<(String, String), V>,
+) -> impl Iterator<Item = (u64, V)> {
+    let ids: HashMap<String, u64> = users.iter().map(|u| (u.to_string(), *u)).collect();
+    loaded
+        .into_iter()
+        .filter_map(move |((_, user), v)| ids.get(&user).map(|id| (*id, v)))
+}
+
 impl QuestProgressUpdate {
     pub(crate) fn validate(&self) -> Result<(), DbError> {
-        check_id("guild_id", &self.guild_id)?;
-        check_id("user_id", &self.user_id)?;
         if self.progress.is_some_and(|p| p < 0)
             || self.quest_specific_progress.is_some_and(|p| p < 0)
         {
@@ -446,8 +458,8 @@ pub(crate) async fn apply_progress<C: ConnectionTrait>(
                quest_specific_progress = COALESCE($5, user_quests.quest_specific_progress), \
                expires_at = COALESCE($7, user_quests.expires_at)",
             vec![
-                u.guild_id.as_str().into(),
-                u.user_id.as_str().into(),
+                u.guild_id.to_string().into(),
+                u.user_id.to_string().into(),
                 u.quest_id.into(),
                 u.progress.into(),
                 u.quest_specific_progress.into(),
@@ -475,8 +487,8 @@ pub(crate) async fn apply_progress<C: ConnectionTrait>(
             vec![
                 true.into(),
                 now.into(),
-                u.guild_id.as_str().into(),
-                u.user_id.as_str().into(),
+                u.guild_id.to_string().into(),
+                u.user_id.to_string().into(),
                 u.quest_id.into(),
                 false.into(),
             ],
@@ -492,12 +504,12 @@ pub(crate) async fn apply_progress<C: ConnectionTrait>(
         .ok_or_else(|| DbError::not_found(format!("quest {}", u.quest_id)))?;
     let reward = MemberDelta {
         xp: quest.reward_xp,
-        ..MemberDelta::new(&u.guild_id, &u.user_id)
+        ..MemberDelta::new(u.guild_id, u.user_id)
     };
     let xp = apply_member_delta(c, &reward, curve).await?;
     Ok(Some(QuestCompletion {
-        guild_id: u.guild_id.clone(),
-        user_id: u.user_id.clone(),
+        guild_id: u.guild_id,
+        user_id: u.user_id,
         quest_id: u.quest_id,
         reward_xp: quest.reward_xp,
         xp,

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, Statement};
 
+use super::Db;
 use super::entities::server_config::{self, Column};
 use super::error::DbError;
-use super::{Db, check_id};
 
 /// One setting and its new value (`update_server_config(guild, setting, value)`,
 /// typed so a value can only go to a column of its type).
@@ -174,7 +174,8 @@ impl ServerSetting {
 
 impl Db {
     /// The guild's configuration; defaults if it never changed a setting (cached).
-    pub async fn get_server_config(&self, guild_id: &str) -> Result<server_config::Model, DbError> {
+    pub async fn get_server_config(&self, guild: u64) -> Result<server_config::Model, DbError> {
+        let guild_id: &str = &guild.to_string();
         let cache = &self.caches().server_config;
         let key = guild_id.to_string();
         if let Some(hit) = cache.get(&key) {
@@ -199,10 +200,10 @@ impl Db {
     /// Changes one setting (creating the guild's row with defaults first if needed).
     pub async fn update_server_config(
         &self,
-        guild_id: &str,
+        guild: u64,
         setting: ServerSetting,
     ) -> Result<server_config::Model, DbError> {
-        check_id("guild_id", guild_id)?;
+        let guild_id: &str = &guild.to_string();
         setting.validate()?;
         let (column, value) = setting.column_value();
         let row = self
@@ -231,9 +232,10 @@ impl Db {
         Ok(row)
     }
 
-    /// Every guild the database knows (a config row, a quest or a member), sorted: what
-    /// start-up walks to apply quest resets missed while the bot was down.
-    pub async fn list_guilds(&self) -> Result<Vec<String>, DbError> {
+    /// Every guild the database knows (a config row, a quest or a member), sorted by the
+    /// stored text: what start-up walks to apply quest resets missed while the bot was down.
+    /// A stored id that is not a number is left out: it cannot be a Discord guild.
+    pub async fn list_guilds(&self) -> Result<Vec<u64>, DbError> {
         #[derive(FromQueryResult)]
         struct Row {
             guild_id: String,
@@ -246,18 +248,22 @@ impl Db {
             ))
             .all(self.conn())
             .await?;
-            Ok::<_, DbError>(rows.into_iter().map(|r| r.guild_id).collect())
+            Ok::<_, DbError>(
+                rows.into_iter()
+                    .filter_map(|r| r.guild_id.parse().ok())
+                    .collect(),
+            )
         })
         .await
     }
 
     /// Channel for level-up announcements (`None`: announce where the member spoke).
-    pub async fn get_level_up_channel(&self, guild_id: &str) -> Result<Option<String>, DbError> {
-        Ok(self.get_server_config(guild_id).await?.level_up_channel)
+    pub async fn get_level_up_channel(&self, guild: u64) -> Result<Option<String>, DbError> {
+        Ok(self.get_server_config(guild).await?.level_up_channel)
     }
 
     /// Channel for quest notifications.
-    pub async fn get_quest_channel(&self, guild_id: &str) -> Result<Option<String>, DbError> {
-        Ok(self.get_server_config(guild_id).await?.quest_channel)
+    pub async fn get_quest_channel(&self, guild: u64) -> Result<Option<String>, DbError> {
+        Ok(self.get_server_config(guild).await?.quest_channel)
     }
 }

@@ -417,8 +417,7 @@ async fn seed_achievements(
     let cache = engine.pipeline().plugin_cache();
     for (plugin, _) in cache.achievement_plugins().await {
         for &guild in guilds {
-            let gid = guild.to_string();
-            if !db.list_achievements(&gid).await?.is_empty() {
+            if !db.list_achievements(guild).await?.is_empty() {
                 continue;
             }
             let ctx: CallContext = cache.context(guild, &plugin, ms(now), 0).await?;
@@ -428,7 +427,7 @@ async fn seed_achievements(
                 .map_err(EngineError::from)?;
             for t in templates {
                 db.create_achievement(
-                    &gid,
+                    guild,
                     &t.name,
                     &t.description,
                     &t.requirement_type,

@@ -88,8 +88,7 @@ pub async fn verify(
     workload: &Workload,
     counters: &CounterSnapshot,
 ) -> Result<Verification, DbError> {
-    let guilds: Vec<String> = workload.guild_ids.iter().map(u64::to_string).collect();
-    let stored = db.stored_counter_totals(&guilds).await?;
+    let stored = db.stored_counter_totals(&workload.guild_ids).await?;
     Ok(compare(workload.expected, stored, counters))
 }
 

@@ -79,7 +79,7 @@ async fn verify(config: &Config, fix: bool, guild: Option<String>) -> anyhow::Re
         })?;
     let guilds = match guild {
         Some(g) => {
-            super::check_guild(&g)?;
+            super::parse_guild(&g)?;
             vec![g]
         }
         None => db.guilds_with_members().await?,
@@ -87,8 +87,16 @@ async fn verify(config: &Config, fix: bool, guild: Option<String>) -> anyhow::Re
     let mut remaining = 0u64;
     let mut changed = 0u64;
     for g in &guilds {
+        // Stored guild ids are text; one that is not a number cannot have a curve.
+        let Ok(guild) = g.parse::<u64>() else {
+            println!(
+                "guild {g}: levels not checked: the guild's XP curve is unavailable: guild id `{g}` is not a number"
+            );
+            remaining += 1;
+            continue;
+        };
         let (curve, plugin) =
-            match guild_curve(&db, &plugins, &config.engine.default_xp_plugin, g, None).await {
+            match guild_curve(&db, &plugins, &config.engine.default_xp_plugin, guild, None).await {
                 Ok(c) => c,
                 Err(e) => {
                     println!("guild {g}: levels not checked: {e}");
@@ -96,7 +104,7 @@ async fn verify(config: &Config, fix: bool, guild: Option<String>) -> anyhow::Re
                     continue;
                 }
             };
-        let mismatches = db.find_level_mismatches(g, &curve).await?;
+        let mismatches = db.find_level_mismatches(guild, &curve).await?;
         if mismatches.is_empty() {
             continue;
         }
@@ -114,7 +122,7 @@ async fn verify(config: &Config, fix: bool, guild: Option<String>) -> anyhow::Re
             println!("  ... and {} more", mismatches.len() - 10);
         }
         if fix {
-            let n = db.fix_levels(g, &mismatches).await?;
+            let n = db.fix_levels(guild, &mismatches).await?;
             println!("  fixed {n} levels");
             changed += n;
             remaining += mismatches.len() as u64 - n;

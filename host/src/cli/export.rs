@@ -19,14 +19,14 @@ pub struct ExportArgs {
 }
 
 pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<ExitCode> {
-    super::check_guild(&args.guild)?;
+    let guild = super::parse_guild(&args.guild)?;
     let db = Db::connect(&config.database).await.with_context(|| {
         format!(
             "cannot open the database at {}",
             crate::db::redact_url(&config.database.url)
         )
     })?;
-    let value = export_guild(&db, &args.guild).await?;
+    let value = export_guild(&db, guild).await?;
     println!("{}", serde_json::to_string_pretty(&value)?);
     Ok(ExitCode::SUCCESS)
 }

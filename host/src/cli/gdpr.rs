@@ -44,8 +44,9 @@ pub async fn run(config: &Config, args: GdprArgs) -> anyhow::Result<ExitCode> {
     })?;
     match args.action {
         GdprAction::Download { guild, user, out } => {
-            super::check_guild(&guild)?;
-            let data = db.member_data(&guild, &user).await?;
+            let data = db
+                .member_data(super::parse_guild(&guild)?, super::parse_user(&user)?)
+                .await?;
             let json = serde_json::to_string_pretty(&data)?;
             match out {
                 Some(path) => {
@@ -57,8 +58,9 @@ pub async fn run(config: &Config, args: GdprArgs) -> anyhow::Result<ExitCode> {
             }
         }
         GdprAction::Delete { guild, user } => {
-            super::check_guild(&guild)?;
-            let d = db.delete_member_data(&guild, &user).await?;
+            let d = db
+                .delete_member_data(super::parse_guild(&guild)?, super::parse_user(&user)?)
+                .await?;
             if d.total() == 0 {
                 println!("nothing stored about member {user} in guild {guild}");
             } else {

@@ -34,7 +34,7 @@ pub struct ImportArgs {
 }
 
 pub async fn run(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCode> {
-    super::check_guild(&args.guild)?;
+    let guild = super::parse_guild(&args.guild)?;
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let plan = parse(args.format, &bytes)
@@ -59,7 +59,7 @@ pub async fn run(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCode> 
                 crate::db::redact_url(&config.database.url)
             )
         })?;
-    let existing = db.count_guild_members(&args.guild).await?;
+    let existing = db.count_guild_members(guild).await?;
     let mode = match (args.overwrite, args.add) {
         (true, _) => ImportMode::Overwrite,
         (_, true) => ImportMode::Add,
@@ -77,7 +77,7 @@ pub async fn run(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCode> 
         &db,
         &plugins,
         &config.engine.default_xp_plugin,
-        &args.guild,
+        guild,
         override_plugin.as_deref(),
     )
     .await?;
@@ -100,7 +100,7 @@ pub async fn run(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCode> 
         let bar = bar.clone();
         move |n: u64| bar.set_position(n)
     };
-    let summary = apply(&db, &args.guild, &plan, mode, &curve, &progress).await;
+    let summary = apply(&db, guild, &plan, mode, &curve, &progress).await;
     bar.finish_and_clear();
     let summary = summary.context("the import was rolled back")?;
     print!("{summary}");

@@ -110,12 +110,24 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Rejects a `--guild` that is not a Discord id before anything is opened.
-pub(crate) fn check_guild(guild: &str) -> anyhow::Result<()> {
-    if guild.is_empty() || guild.len() > 20 || !guild.chars().all(|c| c.is_ascii_digit()) {
-        anyhow::bail!("--guild must be a numeric guild id, e.g. --guild 1");
+/// Parses a `--guild` into the Discord id the database API takes, rejecting anything else
+/// before anything is opened.
+pub(crate) fn parse_guild(guild: &str) -> anyhow::Result<u64> {
+    parse_id(guild)
+        .ok_or_else(|| anyhow::anyhow!("--guild must be a numeric guild id, e.g. --guild 1"))
+}
+
+/// Parses a `--user` into a Discord id, like [`parse_guild`].
+pub(crate) fn parse_user(user: &str) -> anyhow::Result<u64> {
+    parse_id(user).ok_or_else(|| anyhow::anyhow!("--user must be a numeric user id, e.g. --user 1"))
+}
+
+/// Digits only (no sign, no spaces) that fit a snowflake.
+fn parse_id(id: &str) -> Option<u64> {
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
+        return None;
     }
-    Ok(())
+    id.parse().ok()
 }
 
 fn run(cli: Cli, level: &str) -> anyhow::Result<ExitCode> {

@@ -57,8 +57,8 @@ pub async fn import(c: &Commands, req: &Request) -> Result<Reply, CommandError> 
     if file.size > MAX_IMPORT_BYTES {
         return Err(CommandError::Usage(too_large(file.size)));
     }
-    let gid = req.guild.to_string();
-    let existing = c.db.count_guild_members_with_xp(&gid).await?;
+    let gid = req.guild;
+    let existing = c.db.count_guild_members_with_xp(gid).await?;
     let mode = match req.string("mode") {
         Some("overwrite") => ImportMode::Overwrite,
         Some("add") => ImportMode::Add,
@@ -99,12 +99,12 @@ pub async fn import(c: &Commands, req: &Request) -> Result<Reply, CommandError> 
         &c.db,
         &c.plugins,
         &c.default_xp_plugin,
-        &gid,
+        gid,
         override_plugin.as_deref(),
     )
     .await
     .map_err(|e| CommandError::Usage(format!("nothing was imported: {e}")))?;
-    let summary = apply(&c.db, &gid, &plan, mode, &curve, &|_: u64| {})
+    let summary = apply(&c.db, gid, &plan, mode, &curve, &|_: u64| {})
         .await
         .map_err(|e| CommandError::Usage(format!("the import was rolled back: {e}")))?;
     tracing::info!(guild = req.guild, actor = req.user, %format, imported = summary.imported, skipped = summary.skipped.len(), "import from Discord");
@@ -123,8 +123,8 @@ fn too_large(size: u64) -> String {
 
 /// `/export`: the guild as Questline's JSON export, attached (admins only).
 pub async fn export(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
-    let gid = req.guild.to_string();
-    let value = export_guild(&c.db, &gid).await?;
+    let gid = req.guild;
+    let value = export_guild(&c.db, gid).await?;
     let members = value["members"].as_array().map_or(0, Vec::len);
     let bytes = serde_json::to_vec_pretty(&value)
         .map_err(|e| CommandError::Usage(format!("the export could not be written: {e}")))?;
@@ -143,10 +143,10 @@ pub async fn export(c: &Commands, req: &Request) -> Result<Reply, CommandError> 
 
 /// `/gdpr download|delete`: the invoking member's own data on this server.
 pub async fn gdpr(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
-    let (gid, uid) = (req.guild.to_string(), req.user.to_string());
+    let (gid, uid) = (req.guild, req.user);
     match req.subcommand.as_deref() {
         Some("download") => {
-            let data = c.db.member_data(&gid, &uid).await?;
+            let data = c.db.member_data(gid, uid).await?;
             let bytes = serde_json::to_vec_pretty(&data)
                 .map_err(|e| CommandError::Usage(format!("your data could not be written: {e}")))?;
             if bytes.len() > MAX_UPLOAD_BYTES {
@@ -165,7 +165,7 @@ pub async fn gdpr(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
                     "this erases your XP, level, quest progress, achievements and card on this server for good: run `/gdpr delete confirm:True` to go ahead".into(),
                 ));
             }
-            let d = c.db.delete_member_data(&gid, &uid).await?;
+            let d = c.db.delete_member_data(gid, uid).await?;
             tracing::info!(
                 guild = req.guild,
                 user = req.user,

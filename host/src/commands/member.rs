@@ -19,7 +19,7 @@ pub const PAGE_SIZE: u64 = 10;
 impl Commands {
     /// `(XP into the current level, XP the level spans)` on the guild's curve.
     pub(crate) async fn progress(&self, guild: u64, xp: i64) -> Result<(i64, i64), CommandError> {
-        let cfg = self.db.get_server_config(&guild.to_string()).await?;
+        let cfg = self.db.get_server_config(guild).await?;
         let engine = self.engine.get().await;
         let engine = engine.as_ref().ok_or(CommandError::Closed)?;
         let plugin = engine.pipeline().xp_plugin_for(guild, &cfg);
@@ -35,9 +35,9 @@ impl Commands {
 /// `/rank [member]`: a rank card (PNG) and a one-line summary.
 pub async fn rank(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
     let target = req.user("member").unwrap_or(req.user);
-    let gid = req.guild.to_string();
+    let gid = req.guild;
     let name = req.name_of(target);
-    let Some(rank) = c.db.member_rank(&gid, &target.to_string()).await? else {
+    let Some(rank) = c.db.member_rank(gid, target).await? else {
         return Ok(Reply::private(if target == req.user {
             "You have no XP yet (or you hid yourself with `/privacy leaderboard off`). Chat a little and try again!".to_string()
         } else {
@@ -47,11 +47,11 @@ pub async fn rank(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
     let (into, span) = c.progress(req.guild, rank.xp).await?;
     let level = u32::try_from(rank.level).unwrap_or(0);
     let prefs =
-        c.db.get_card_settings(&gid, &target.to_string())
+        c.db.get_card_settings(gid, target)
             .await?
             .map(|s| card_prefs(&s))
             .unwrap_or_default();
-    let cfg = c.db.get_server_config(&gid).await?;
+    let cfg = c.db.get_server_config(gid).await?;
     // The member's `/card background`, fetched through the checked, cached image client; a
     // failure is logged and the card renders without it.
     let background = match &c.images {
@@ -97,7 +97,7 @@ pub async fn leaderboard(c: &Commands, req: &Request) -> Result<Reply, CommandEr
     }
     let page = page as u64;
     let rows =
-        c.db.leaderboard_page(&req.guild.to_string(), page - 1, PAGE_SIZE)
+        c.db.leaderboard_page(req.guild, page - 1, PAGE_SIZE)
             .await?;
     if rows.is_empty() {
         return Ok(Reply::private(if page == 1 {
@@ -119,10 +119,8 @@ pub async fn leaderboard(c: &Commands, req: &Request) -> Result<Reply, CommandEr
 
 /// `/quests`: active quests with progress bars and time left.
 pub async fn quests(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
-    let gid = req.guild.to_string();
-    let list =
-        c.db.get_user_active_quests(&gid, &req.user.to_string())
-            .await?;
+    let gid = req.guild;
+    let list = c.db.get_user_active_quests(gid, req.user).await?;
     if list.is_empty() {
         return Ok(Reply::private(
             "No active quests right now; new ones arrive at the next reset.",
@@ -137,7 +135,12 @@ pub async fn quests(c: &Commands, req: &Request) -> Result<Reply, CommandError> 
             .progress
             .as_ref()
             .map_or((0, false), |p| (p.progress, p.completed));
-        let left = match engine.pipeline().quests().quest_expiry(&q.quest).await? {
+        let left = match engine
+            .pipeline()
+            .quests()
+            .quest_expiry(gid, &q.quest)
+            .await?
+        {
             Some(e) if e > now => time_left(e - now),
             Some(_) => "ended".to_string(),
             None => "no time limit".to_string(),
@@ -162,11 +165,9 @@ pub async fn quests(c: &Commands, req: &Request) -> Result<Reply, CommandError> 
 /// `/achievements [member]`.
 pub async fn achievements(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
     let target = req.user("member").unwrap_or(req.user);
-    let gid = req.guild.to_string();
-    let earned =
-        c.db.get_user_achievements(&gid, &target.to_string())
-            .await?;
-    let all = c.db.list_achievements(&gid).await?;
+    let gid = req.guild;
+    let earned = c.db.get_user_achievements(gid, target).await?;
+    let all = c.db.list_achievements(gid).await?;
     let mut out = format!(
         "🎖️ **{}** · {} of {} achievements\n",
         fit_to(req.name_of(target), 100),
@@ -188,12 +189,9 @@ pub async fn achievements(c: &Commands, req: &Request) -> Result<Reply, CommandE
 
 /// `/card style|color|background|reset`.
 pub async fn card(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
-    let gid = req.guild.to_string();
-    let uid = req.user.to_string();
-    let mut settings: CardSettings =
-        c.db.get_card_settings(&gid, &uid)
-            .await?
-            .unwrap_or_default();
+    let gid = req.guild;
+    let uid = req.user;
+    let mut settings: CardSettings = c.db.get_card_settings(gid, uid).await?.unwrap_or_default();
     let what = match req.subcommand.as_deref() {
         Some("style") => {
             let wanted = req.need("name", req.string("name"))?.to_string();
@@ -232,7 +230,7 @@ pub async fn card(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
             "background image".to_string()
         }
         Some("reset") => {
-            c.db.reset_card_settings(&gid, &uid).await?;
+            c.db.reset_card_settings(gid, uid).await?;
             return Ok(Reply::private("Your rank card is back to the default."));
         }
         _ => {
@@ -241,7 +239,7 @@ pub async fn card(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
             ));
         }
     };
-    c.db.set_card_settings(&gid, &uid, &settings).await?;
+    c.db.set_card_settings(gid, uid, &settings).await?;
     Ok(Reply::private(format!(
         "Saved your card's {what}. See it with /rank."
     )))
@@ -258,8 +256,7 @@ pub async fn privacy(c: &Commands, req: &Request) -> Result<Reply, CommandError>
             )));
         }
     };
-    c.db.set_member_hidden(&req.guild.to_string(), &req.user.to_string(), !show)
-        .await?;
+    c.db.set_member_hidden(req.guild, req.user, !show).await?;
     Ok(Reply::private(if show {
         "You are listed on the leaderboard again."
     } else {

@@ -117,7 +117,7 @@ impl Session {
     /// The clock a session should start from (saved by an earlier session, or now).
     pub async fn saved_clock(db: &Db) -> OffsetClock {
         let saved = db
-            .kv_get(&GUILD.to_string(), ENGINE_KV, CLOCK_KEY)
+            .kv_get(GUILD, ENGINE_KV, CLOCK_KEY)
             .await
             .ok()
             .flatten()
@@ -161,11 +161,7 @@ impl Session {
         let Some(cards) = &self.cards else {
             return String::new();
         };
-        let prefs = match self
-            .db
-            .get_card_settings(&GUILD.to_string(), &user.to_string())
-            .await
-        {
+        let prefs = match self.db.get_card_settings(GUILD, user).await {
             Ok(Some(settings)) => crate::commands::member::card_prefs(&settings),
             Ok(None) => CardPrefs::default(),
             Err(e) => return format!("  ! rank card not drawn: {e}\n"),
@@ -200,7 +196,7 @@ impl Session {
             let _ = self
                 .db
                 .kv_set(
-                    &GUILD.to_string(),
+                    GUILD,
                     ENGINE_KV,
                     &format!("console.name.{id}"),
                     name.as_bytes(),
@@ -216,7 +212,7 @@ impl Session {
         }
         let stored = self
             .db
-            .kv_get(&GUILD.to_string(), ENGINE_KV, &format!("console.name.{id}"))
+            .kv_get(GUILD, ENGINE_KV, &format!("console.name.{id}"))
             .await
             .ok()
             .flatten()
@@ -328,12 +324,7 @@ impl Session {
         let now = self.clock.advance(by)?;
         let _ = self
             .db
-            .kv_set(
-                &GUILD.to_string(),
-                ENGINE_KV,
-                CLOCK_KEY,
-                now.to_rfc3339().as_bytes(),
-            )
+            .kv_set(GUILD, ENGINE_KV, CLOCK_KEY, now.to_rfc3339().as_bytes())
             .await;
         let mut out = format!("  ⏩ clock: {}\n", now.format("%Y-%m-%d %H:%M UTC (%A)"));
         self.engine.flush().await?;
@@ -588,11 +579,11 @@ impl Session {
 
     async fn rank(&mut self, member: &str) -> Result<String, EngineError> {
         let user = member_id(member);
-        let gid = GUILD.to_string();
-        let Some(rank) = self.db.member_rank(&gid, &user.to_string()).await? else {
+        let gid = GUILD;
+        let Some(rank) = self.db.member_rank(gid, user).await? else {
             return Ok(format!("  {member} has no XP yet\n"));
         };
-        let cfg = self.db.get_server_config(&gid).await?;
+        let cfg = self.db.get_server_config(gid).await?;
         let plugin = self.engine.pipeline().xp_plugin_for(GUILD, &cfg);
         let table = self
             .engine
@@ -624,10 +615,7 @@ impl Session {
     }
 
     async fn leaderboard(&mut self, page: u64) -> Result<String, EngineError> {
-        let rows = self
-            .db
-            .leaderboard_page(&GUILD.to_string(), page - 1, 10)
-            .await?;
+        let rows = self.db.leaderboard_page(GUILD, page - 1, 10).await?;
         if rows.is_empty() {
             return Ok(format!("  leaderboard page {page} is empty\n"));
         }
@@ -645,16 +633,13 @@ impl Session {
     }
 
     async fn quests(&mut self, member: &str) -> Result<String, EngineError> {
-        let gid = GUILD.to_string();
+        let gid = GUILD;
         let user = if member.is_empty() {
             0
         } else {
             member_id(member)
         };
-        let list = self
-            .db
-            .get_user_active_quests(&gid, &user.to_string())
-            .await?;
+        let list = self.db.get_user_active_quests(gid, user).await?;
         if list.is_empty() {
             return Ok("  no active quests\n".to_string());
         }
@@ -673,7 +658,7 @@ impl Session {
                 .engine
                 .pipeline()
                 .quests()
-                .quest_expiry(&q.quest)
+                .quest_expiry(gid, &q.quest)
                 .await?;
             let left = match expires {
                 Some(e) if e > now => questline_text::time_left(e - now),
@@ -703,12 +688,12 @@ impl Session {
     }
 
     async fn achievements(&mut self, member: &str) -> Result<String, EngineError> {
-        let gid = GUILD.to_string();
+        let gid = GUILD;
         let earned = self
             .db
-            .get_user_achievements(&gid, &member_id(member).to_string())
+            .get_user_achievements(gid, member_id(member))
             .await?;
-        let all = self.db.list_achievements(&gid).await?;
+        let all = self.db.list_achievements(gid).await?;
         let mut out = format!(
             "  🎖️ achievements of {member}: {} of {}\n",
             earned.len(),

@@ -290,10 +290,10 @@ impl EventHandler for Handler {
         if user.bot || !self.state.accepting.load(Ordering::Acquire) {
             return;
         }
-        let (gid, uid) = (guild.get().to_string(), user.id.get().to_string());
+        let (gid, uid) = (guild.get(), user.id.get());
         let db = &self.state.commands.db;
-        match db.get_server_config(&gid).await {
-            Ok(cfg) if cfg.reset_on_leave => match db.delete_member_data(&gid, &uid).await {
+        match db.get_server_config(gid).await {
+            Ok(cfg) if cfg.reset_on_leave => match db.delete_member_data(gid, uid).await {
                 Ok(d) => {
                     tracing::info!(guild = %gid, user = %uid, rows = d.total(), "member left; data reset (reset_on_leave)")
                 }

@@ -342,7 +342,7 @@ impl Sender {
                     message,
                     ..
                 } => {
-                    let cfg = self.db.get_server_config(&guild.to_string()).await;
+                    let cfg = self.db.get_server_config(guild).await;
                     let target = cfg
                         .as_ref()
                         .map_or(channel, |c| channel_or(&c.level_up_channel, channel));
@@ -354,7 +354,7 @@ impl Sender {
                     message,
                     ..
                 } => {
-                    let cfg = self.db.get_server_config(&guild.to_string()).await;
+                    let cfg = self.db.get_server_config(guild).await;
                     let target = cfg
                         .as_ref()
                         .map_or(channel, |c| channel_or(&c.quest_channel, channel));
@@ -366,7 +366,7 @@ impl Sender {
                     message,
                     ..
                 } => {
-                    let cfg = self.db.get_server_config(&guild.to_string()).await;
+                    let cfg = self.db.get_server_config(guild).await;
                     let target = cfg
                         .as_ref()
                         .map_or(channel, |c| channel_or(&c.achievement_channel, channel));

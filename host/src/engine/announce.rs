@@ -80,7 +80,6 @@ impl Pipeline {
         active: &[quests::Model],
         outcome: BatchOutcome,
     ) -> Result<Vec<Effect>, EngineError> {
-        let gid = guild.to_string();
         let guild_name = events
             .iter()
             .find_map(|e| e.guild_name.clone())
@@ -88,26 +87,24 @@ impl Pipeline {
         // Per member: first and last XP outcome, in the order the transaction applied them.
         let mut first: HashMap<u64, XpOutcome> = HashMap::new();
         let mut last: HashMap<u64, XpOutcome> = HashMap::new();
-        let mut note = |user: &str, xp: XpOutcome| {
-            if let Ok(u) = user.parse::<u64>() {
-                first.entry(u).or_insert(xp);
-                last.insert(u, xp);
-            }
+        let mut note = |user: u64, xp: XpOutcome| {
+            first.entry(user).or_insert(xp);
+            last.insert(user, xp);
         };
         for (_, u, xp) in &outcome.members {
-            note(u, *xp);
+            note(*u, *xp);
         }
         for c in &outcome.completed_quests {
-            note(&c.user_id, c.xp);
+            note(c.user_id, c.xp);
         }
         for g in &outcome.granted_achievements {
-            note(&g.user_id, g.xp);
+            note(g.user_id, g.xp);
         }
         let any_level_change = first
             .iter()
             .any(|(u, f)| last.get(u).is_some_and(|l| l.new_level != f.old_level));
         let role_table = if any_level_change {
-            self.db.list_level_roles(&gid).await?
+            self.db.list_level_roles(guild).await?
         } else {
             Vec::new()
         };
@@ -177,7 +174,7 @@ impl Pipeline {
             for c in outcome
                 .completed_quests
                 .iter()
-                .filter(|c| c.user_id == user.to_string())
+                .filter(|c| c.user_id == *user)
             {
                 let quest = active.iter().find(|q| q.id == c.quest_id);
                 let qname =
@@ -206,10 +203,10 @@ impl Pipeline {
             let grants: Vec<_> = outcome
                 .granted_achievements
                 .iter()
-                .filter(|g| g.user_id == user.to_string())
+                .filter(|g| g.user_id == *user)
                 .collect();
             if !grants.is_empty() {
-                let defs = self.db.list_achievements(&gid).await?;
+                let defs = self.db.list_achievements(guild).await?;
                 for g in grants {
                     let aname = defs.iter().find(|a| a.id == g.achievement_id).map_or_else(
                         || format!("achievement {}", g.achievement_id),
@@ -234,16 +231,15 @@ impl Pipeline {
     /// process per guild; a guild that has any achievement is left as its admins made it).
     pub(crate) async fn seed_achievements(
         &self,
-        gid: &str,
         guild: u64,
         plugins: &[(String, Vec<String>)],
         now: DateTime<Utc>,
     ) -> Result<(), EngineError> {
         let mut seeded = self.achievements_seeded.lock().await;
-        if seeded.contains(gid) {
+        if seeded.contains(&guild) {
             return Ok(());
         }
-        if self.db.list_achievements(gid).await?.is_empty() {
+        if self.db.list_achievements(guild).await?.is_empty() {
             for (plugin, _) in plugins {
                 let ctx = self
                     .cache
@@ -254,7 +250,7 @@ impl Pipeline {
                         for t in list {
                             self.db
                                 .create_achievement(
-                                    gid,
+                                    guild,
                                     &t.name,
                                     &t.description,
                                     &t.requirement_type,
@@ -277,7 +273,7 @@ impl Pipeline {
                 }
             }
         }
-        seeded.insert(gid.to_string());
+        seeded.insert(guild);
         Ok(())
     }
 }

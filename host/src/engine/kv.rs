@@ -52,19 +52,19 @@ fn to_kv_error(err: DbError) -> KvError {
 impl KvStore for DbKv {
     fn get(&self, plugin: &str, guild: u64, key: &str) -> Result<Option<Vec<u8>>, KvError> {
         self.handle
-            .block_on(self.db.kv_get(&guild.to_string(), plugin, key))
+            .block_on(self.db.kv_get(guild, plugin, key))
             .map_err(to_kv_error)
     }
 
     fn set(&self, plugin: &str, guild: u64, key: &str, value: Vec<u8>) -> Result<(), KvError> {
         self.handle
-            .block_on(self.db.kv_set(&guild.to_string(), plugin, key, &value))
+            .block_on(self.db.kv_set(guild, plugin, key, &value))
             .map_err(to_kv_error)
     }
 
     fn delete(&self, plugin: &str, guild: u64, key: &str) -> Result<(), KvError> {
         self.handle
-            .block_on(self.db.kv_delete(&guild.to_string(), plugin, key))
+            .block_on(self.db.kv_delete(guild, plugin, key))
             .map(drop)
             .map_err(to_kv_error)
     }

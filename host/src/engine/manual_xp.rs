@@ -109,15 +109,14 @@ impl Pipeline {
         reason: Option<String>,
     ) -> Result<XpAdjusted, EngineError> {
         let now: DateTime<Utc> = self.clock.now();
-        let gid = guild.to_string();
-        let cfg = self.db.get_server_config(&gid).await?;
+        let cfg = self.db.get_server_config(guild).await?;
         let plugin = self.xp_plugin_for(guild, &cfg);
         let curve = TableCurve(self.cache.level_table(guild, &plugin, ms(now)).await?);
         let reason = reason.unwrap_or_default();
         let entry = NewAuditEntry {
-            guild_id: gid.clone(),
+            guild_id: guild,
             actor_id: actor,
-            target_id: user.to_string(),
+            target_id: user,
             delta: 0,
             reason: reason.chars().take(500).collect(),
             created_at: now,
@@ -126,7 +125,7 @@ impl Pipeline {
         let (added, removed) = if outcome.new_level > outcome.old_level
             || (cfg.demote_on_xp_loss && outcome.new_level < outcome.old_level)
         {
-            let table = self.db.list_level_roles(&gid).await?;
+            let table = self.db.list_level_roles(guild).await?;
             role_changes(&table, outcome.old_level, outcome.new_level)
         } else {
             (Vec::new(), Vec::new())

@@ -81,7 +81,7 @@ pub struct Pipeline {
     voice: Mutex<VoiceTracker>,
     /// Events of guilds whose commit failed, retried first in the next batch.
     retry: Mutex<Vec<Event>>,
-    pub(crate) achievements_seeded: tokio::sync::Mutex<HashSet<String>>,
+    pub(crate) achievements_seeded: tokio::sync::Mutex<HashSet<u64>>,
     /// Beaten after every successful quest-scheduler run (`/healthz`).
     heartbeat: Heartbeat,
     /// [`commit_lanes`], read once (finding the core count reads cgroup files).
@@ -245,15 +245,12 @@ impl Pipeline {
         }
         // The members' stored state, for every guild at once (a handful of statements, not
         // three per guild); a failure here only means each guild reads its own.
-        let members: Vec<(String, Vec<String>)> = by_guild
+        let members: Vec<(u64, Vec<u64>)> = by_guild
             .iter()
             .map(|(guild, events)| {
                 let users: std::collections::BTreeSet<u64> =
                     events.iter().map(|e| e.user).collect();
-                (
-                    guild.to_string(),
-                    users.into_iter().map(|u| u.to_string()).collect(),
-                )
+                (*guild, users.into_iter().collect())
             })
             .collect();
         if let Err(e) = self.db.prefetch_members(&members).await {
@@ -386,7 +383,7 @@ impl Pipeline {
         guilds.dedup();
         let mut out = HashMap::with_capacity(guilds.len());
         for g in guilds {
-            let afk = match self.db.get_server_config(&g.to_string()).await {
+            let afk = match self.db.get_server_config(g).await {
                 Ok(cfg) => cfg.afk_channel.as_deref().and_then(|c| c.parse().ok()),
                 Err(e) => {
                     tracing::warn!(guild = g, error = %e, "cannot read the guild's AFK channel; voice time there counts this time");
@@ -464,7 +461,7 @@ impl Pipeline {
         guild: u64,
         now: DateTime<Utc>,
     ) -> Result<Vec<super::quests::ResetReport>, EngineError> {
-        let reports = self.quests.ensure_guild(&guild.to_string(), now).await?;
+        let reports = self.quests.ensure_guild(guild, now).await?;
         let resets = reports
             .iter()
             .filter(|r| !r.created.is_empty() || r.deactivated > 0)
@@ -482,7 +479,7 @@ impl Pipeline {
     ) -> Result<Vec<super::quests::ForcedReset>, EngineError> {
         let out = self
             .quests
-            .force_reset(&guild.to_string(), cycles, self.clock.now())
+            .force_reset(guild, cycles, self.clock.now())
             .await?;
         let applied = out
             .iter()

@@ -95,10 +95,7 @@ impl PluginCache {
         if let Some(hit) = self.settings.get(&key).await {
             return Ok(hit);
         }
-        let stored = self
-            .db
-            .get_plugin_settings(&guild.to_string(), plugin)
-            .await?;
+        let stored = self.db.get_plugin_settings(guild, plugin).await?;
         let value = match stored {
             Some(s) => GuildPluginSettings {
                 enabled: s.enabled,
@@ -123,8 +120,7 @@ impl PluginCache {
         enabled: Option<bool>,
         config: Option<serde_json::Value>,
     ) -> Result<GuildPluginSettings, EngineError> {
-        let gid = guild.to_string();
-        let current = self.db.get_plugin_settings(&gid, plugin).await;
+        let current = self.db.get_plugin_settings(guild, plugin).await;
         // A stored configuration that no longer parses is replaced, not a dead end.
         let current = match (current, &config) {
             (Ok(c), _) => c,
@@ -137,7 +133,7 @@ impl PluginCache {
                 .or_else(|| current.map(|c| c.config))
                 .unwrap_or_else(|| serde_json::json!({})),
         };
-        self.db.set_plugin_settings(&gid, plugin, &next).await?;
+        self.db.set_plugin_settings(guild, plugin, &next).await?;
         self.settings.invalidate(&(guild, plugin.to_string())).await;
         Ok(GuildPluginSettings {
             enabled: next.enabled,

@@ -116,8 +116,7 @@ impl Pipeline {
             ))));
         }
         let now = self.clock.now();
-        let gid = call.guild.to_string();
-        let row = self.db.get_user_level(&gid, &call.user.to_string()).await?;
+        let row = self.db.get_user_level(call.guild, call.user).await?;
         let ctx = self
             .cache
             .context(call.guild, &cmd.plugin, ms(now), self.seed ^ call.user)

@@ -43,7 +43,7 @@ pub const RESETTING: [Cycle; 3] = [Cycle::Daily, Cycle::Weekly, Cycle::Monthly];
 /// One reset (or first generation) that happened.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResetReport {
-    pub guild: String,
+    pub guild: u64,
     pub cycle: Cycle,
     pub period_start: DateTime<Utc>,
     /// Quests made inactive.
@@ -88,8 +88,8 @@ pub struct QuestManager {
     /// `[engine] max_reward_xp`: the most a generated quest may reward.
     max_reward_xp: i64,
     counters: Arc<EngineCounters>,
-    known: tokio::sync::Mutex<HashMap<String, KnownGuild>>,
-    periods: Mutex<HashMap<String, HashMap<Cycle, DateTime<Utc>>>>,
+    known: tokio::sync::Mutex<HashMap<u64, KnownGuild>>,
+    periods: Mutex<HashMap<u64, HashMap<Cycle, DateTime<Utc>>>>,
 }
 
 fn period_key(cycle: Cycle) -> String {
@@ -135,36 +135,38 @@ impl QuestManager {
     /// known after [`Self::ensure_guild`]; `None` for `once`.
     pub fn expires_at(
         &self,
-        guild: &str,
+        guild: u64,
         cycle: Cycle,
         settings: &ResetSettings,
     ) -> Option<DateTime<Utc>> {
         let periods = self.periods.lock().unwrap_or_else(|p| p.into_inner());
-        let start = periods.get(guild)?.get(&cycle).copied()?;
+        let start = periods.get(&guild)?.get(&cycle).copied()?;
         settings.next_reset(cycle, start)
     }
 
-    /// The expiry of `quest` (by its refresh cycle) in `guild`.
+    /// The expiry of `quest` (by its refresh cycle) in `guild` (the quest's guild).
     pub async fn quest_expiry(
         &self,
+        guild: u64,
         quest: &quests::Model,
     ) -> Result<Option<DateTime<Utc>>, EngineError> {
         let cycle = parse_cycle(&quest.refresh_cycle);
         if cycle == Cycle::Once {
             return Ok(None);
         }
-        let cfg = self.db.get_server_config(&quest.guild_id).await?;
+        let cfg = self.db.get_server_config(guild).await?;
         let settings = ResetSettings::new(
             i64::from(cfg.quest_reset_hour),
             i64::from(cfg.quest_reset_day),
         )?;
-        Ok(self.expires_at(&quest.guild_id, cycle, &settings))
+        Ok(self.expires_at(guild, cycle, &settings))
     }
 
-    /// Guilds seen so far.
-    pub async fn known_guilds(&self) -> Vec<String> {
-        let mut g: Vec<String> = self.known.lock().await.keys().cloned().collect();
-        g.sort();
+    /// Guilds seen so far, in the order of their ids' text (the order resets have always
+    /// run in).
+    pub async fn known_guilds(&self) -> Vec<u64> {
+        let mut g: Vec<u64> = self.known.lock().await.keys().copied().collect();
+        g.sort_by_cached_key(u64::to_string);
         g
     }
 
@@ -172,7 +174,7 @@ impl QuestManager {
     pub async fn run_due(&self, now: DateTime<Utc>) -> Result<Vec<ResetReport>, EngineError> {
         let mut out = Vec::new();
         for guild in self.known_guilds().await {
-            out.extend(self.ensure_guild(&guild, now).await?);
+            out.extend(self.ensure_guild(guild, now).await?);
         }
         Ok(out)
     }
@@ -181,7 +183,7 @@ impl QuestManager {
     /// first time, and applies due resets. Cheap when nothing is due (in-memory check).
     pub async fn ensure_guild(
         &self,
-        guild: &str,
+        guild: u64,
         now: DateTime<Utc>,
     ) -> Result<Vec<ResetReport>, EngineError> {
         let cfg = self.db.get_server_config(guild).await?;
@@ -191,8 +193,8 @@ impl QuestManager {
         )?;
         // One guild at a time: two batches must not both decide a reset is due.
         let mut known = self.known.lock().await;
-        let first_sight = !known.contains_key(guild);
-        if let Some(k) = known.get(guild)
+        let first_sight = !known.contains_key(&guild);
+        if let Some(k) = known.get(&guild)
             && k.settings == settings
             && RESETTING
                 .iter()
@@ -244,7 +246,7 @@ impl QuestManager {
                 } => {
                     tracing::info!(guild, cycle = cycle_name(cycle), period = %want, created = created.len(), deactivated, "quests reset");
                     reports.push(ResetReport {
-                        guild: guild.to_string(),
+                        guild,
                         cycle,
                         period_start: want,
                         deactivated,
@@ -265,8 +267,8 @@ impl QuestManager {
         self.periods
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(guild.to_string(), periods.clone());
-        known.insert(guild.to_string(), KnownGuild { settings, periods });
+            .insert(guild, periods.clone());
+        known.insert(guild, KnownGuild { settings, periods });
         Ok(reports)
     }
 
@@ -282,7 +284,7 @@ impl QuestManager {
     /// gets [`ForcedReset::AlreadyDone`] instead of resetting twice.
     pub async fn force_reset(
         &self,
-        guild: &str,
+        guild: u64,
         cycles: &[Cycle],
         now: DateTime<Utc>,
     ) -> Result<Vec<ForcedReset>, EngineError> {
@@ -327,7 +329,7 @@ impl QuestManager {
                         "quests reset by an admin"
                     );
                     out.push(ForcedReset::Applied(ResetReport {
-                        guild: guild.to_string(),
+                        guild,
                         cycle,
                         period_start: want,
                         deactivated,
@@ -336,7 +338,7 @@ impl QuestManager {
                 }
                 CycleResetOutcome::AlreadyDone => out.push(ForcedReset::AlreadyDone(cycle)),
             }
-            if let Some(k) = known.get_mut(guild) {
+            if let Some(k) = known.get_mut(&guild) {
                 k.periods.insert(cycle, want);
             }
         }
@@ -345,14 +347,14 @@ impl QuestManager {
 
     fn plan_base(
         &self,
-        guild: &str,
+        guild: u64,
         cycle: Cycle,
         stored: Option<Vec<u8>>,
         period: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> CycleReset {
         CycleReset {
-            guild_id: guild.to_string(),
+            guild_id: guild,
             namespace: ENGINE_KV.to_string(),
             period_key: period_key(cycle),
             generated_key: generated_key(cycle),
@@ -372,7 +374,7 @@ impl QuestManager {
     #[allow(clippy::too_many_arguments)]
     async fn plan_reset(
         &self,
-        guild: &str,
+        guild: u64,
         cycle: Cycle,
         stored: Option<Vec<u8>>,
         period: DateTime<Utc>,
@@ -390,7 +392,7 @@ impl QuestManager {
             .iter()
             .filter(|q| !generated.contains(&q.id))
             .map(|q| NewQuest {
-                guild_id: guild.to_string(),
+                guild_id: guild,
                 name: q.name.clone(),
                 description: q.description.clone(),
                 quest_type: q.quest_type.clone(),
@@ -416,7 +418,7 @@ impl QuestManager {
     /// period for scheduled resets, so a redone reset picks the same quests.
     async fn pick(
         &self,
-        guild: &str,
+        guild: u64,
         cycle: Cycle,
         seed_at: DateTime<Utc>,
         now: DateTime<Utc>,
@@ -425,18 +427,17 @@ impl QuestManager {
         if want == 0 {
             return Vec::new();
         }
-        let gid = guild.parse::<u64>().unwrap_or(0);
         let mut templates: Vec<(String, QuestTemplate)> = Vec::new();
         for (plugin, _) in self.cache.quest_plugins().await {
             // A plugin the guild switched off (`/plugins disable`) offers no new quests.
-            if let Ok(s) = self.cache.settings(gid, &plugin).await
+            if let Ok(s) = self.cache.settings(guild, &plugin).await
                 && !s.enabled
             {
                 continue;
             }
-            let ctx = match self.cache.context(gid, &plugin, ms(now), 0).await {
+            let ctx = match self.cache.context(guild, &plugin, ms(now), 0).await {
                 Ok(c) => c,
-                Err(_) => CallContext::new(gid, ms(now), 0),
+                Err(_) => CallContext::new(guild, ms(now), 0),
             };
             match self
                 .plugins
@@ -453,7 +454,7 @@ impl QuestManager {
                 }
             }
         }
-        let mut seed = mix(hash_str(guild) ^ (ms(seed_at) as u64));
+        let mut seed = mix(hash_str(&guild.to_string()) ^ (ms(seed_at) as u64));
         let order = [Difficulty::Easy, Difficulty::Medium, Difficulty::Hard];
         let mut picked: Vec<usize> = Vec::new();
         for i in 0..want {
@@ -493,7 +494,7 @@ impl QuestManager {
                     format!("plugin:{plugin}:{}", t.requirement_type)
                 };
                 NewQuest {
-                    guild_id: guild.to_string(),
+                    guild_id: guild,
                     name: t.name.clone(),
                     description: t.description.clone(),
                     quest_type: category_name(t.quest_type).to_string(),

@@ -52,13 +52,7 @@ impl Engine {
         // Resets missed while the bot was down: every guild the database knows, plus the
         // ones the front names. A guild whose catch-up fails is retried on its next
         // activity rather than keeping the bot from starting.
-        let mut all: Vec<u64> = pipeline
-            .db
-            .list_guilds()
-            .await?
-            .iter()
-            .filter_map(|g| g.parse().ok())
-            .collect();
+        let mut all: Vec<u64> = pipeline.db.list_guilds().await?;
         all.extend_from_slice(guilds);
         all.sort_unstable();
         all.dedup();

@@ -12,20 +12,17 @@ pub async fn guild_curve(
     db: &Db,
     plugins: &PluginHost,
     default_plugin: &str,
-    guild: &str,
+    guild: u64,
     plugin: Option<&str>,
 ) -> Result<(TableCurve, String), super::ImportError> {
-    let gid: u64 = guild
-        .parse()
-        .map_err(|_| super::ImportError::Curve(format!("guild id `{guild}` is not a number")))?;
     let chosen = match plugin {
         Some(p) => Some(p.to_string()),
         None => db.get_server_config(guild).await?.xp_formula_plugin,
     };
-    let name = xp_formula_for(plugins, gid, chosen.as_deref(), default_plugin);
+    let name = xp_formula_for(plugins, guild, chosen.as_deref(), default_plugin);
     let cache = PluginCache::new(plugins.clone(), db.clone());
     let table = cache
-        .level_table(gid, &name, chrono::Utc::now().timestamp_millis())
+        .level_table(guild, &name, chrono::Utc::now().timestamp_millis())
         .await
         .map_err(|e| super::ImportError::Curve(format!("plugin `{name}`: {e}")))?;
     Ok((TableCurve(table), name))

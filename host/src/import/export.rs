@@ -8,12 +8,13 @@ use serde_json::{Value, json};
 use crate::db::{Db, DbError};
 
 /// The guild as a JSON value.
-pub async fn export_guild(db: &Db, guild: &str) -> Result<Value, DbError> {
+pub async fn export_guild(db: &Db, guild: u64) -> Result<Value, DbError> {
     let levels = db.export_guild_levels(guild).await?;
     let mut members = Vec::new();
     for m in levels {
+        let user = m.user()?;
         let quests: Vec<Value> = db
-            .get_user_active_quests(guild, &m.user_id)
+            .get_user_active_quests(guild, user)
             .await?
             .into_iter()
             .filter_map(|q| {
@@ -29,7 +30,7 @@ pub async fn export_guild(db: &Db, guild: &str) -> Result<Value, DbError> {
             })
             .collect();
         let achievements: Vec<Value> = db
-            .get_user_achievements(guild, &m.user_id)
+            .get_user_achievements(guild, user)
             .await?
             .into_iter()
             .map(|(ua, a)| json!({ "id": a.id, "name": a.name, "reward_xp": a.reward_xp, "earned_at": ua.earned_at }))
@@ -60,7 +61,8 @@ pub async fn export_guild(db: &Db, guild: &str) -> Result<Value, DbError> {
     Ok(json!({
         "format": crate::import::QUESTLINE_FORMAT_TAG,
         "version": 1,
-        "guild": guild,
+        // Text, as the guild id always was in this format.
+        "guild": guild.to_string(),
         "members": members,
         "roles": roles,
         "quests": quests,

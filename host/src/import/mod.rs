@@ -107,7 +107,7 @@ impl ImportPlan {
         let mut seen = HashSet::new();
         let mut skipped = Vec::new();
         self.members.retain(|m| {
-            let fresh = seen.insert(m.user_id.clone());
+            let fresh = seen.insert(m.user_id);
             if !fresh {
                 skipped.push(Skipped {
                     row: format!("member {}", m.user_id),
@@ -118,7 +118,7 @@ impl ImportPlan {
         });
         let mut seen = HashSet::new();
         self.roles.retain(|r| {
-            let fresh = seen.insert(r.role_id.clone());
+            let fresh = seen.insert(r.role_id);
             if !fresh {
                 skipped.push(Skipped {
                     row: format!("role {}", r.role_id),
@@ -230,13 +230,14 @@ pub fn parse(format: Format, bytes: &[u8]) -> Result<ImportPlan, ImportError> {
 /// `progress` is told how many members are written so far.
 pub async fn apply(
     db: &Db,
-    guild: &str,
+    guild: u64,
     plan: &ImportPlan,
     mode: ImportMode,
     curve: &dyn LevelCurve,
     progress: &(dyn Fn(u64) + Send + Sync),
 ) -> Result<ImportSummary, ImportError> {
     let config = plan.server_config.clone().map(|mut c| {
+        // A stored row: its id is text.
         c.guild_id = guild.to_string();
         c
     });

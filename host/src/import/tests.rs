@@ -31,19 +31,11 @@ fn mee6_players_rewards_and_messy_rows() {
           ]
         }"#,
     );
-    let ids: Vec<(&str, i64)> = p
-        .members
-        .iter()
-        .map(|m| (m.user_id.as_str(), m.xp))
-        .collect();
-    assert_eq!(ids, [("111", 1200), ("222", 300), ("333", 4675)]);
+    let ids: Vec<(u64, i64)> = p.members.iter().map(|m| (m.user_id, m.xp)).collect();
+    assert_eq!(ids, [(111, 1200), (222, 300), (333, 4675)]);
     assert_eq!(p.members[0].counters.map(|c| c.messages), Some(80));
-    let roles: Vec<(&str, i32)> = p
-        .roles
-        .iter()
-        .map(|r| (r.role_id.as_str(), r.level))
-        .collect();
-    assert_eq!(roles, [("9001", 5), ("9002", 10)]);
+    let roles: Vec<(u64, i32)> = p.roles.iter().map(|r| (r.role_id, r.level)).collect();
+    assert_eq!(roles, [(9001, 5), (9002, 10)]);
     let reasons: Vec<String> = p
         .skipped
         .iter()
@@ -96,7 +88,7 @@ fn polaris_both_shapes() {
         r#"{"users": {"10": {"xp": 500, "cooldown": 1700000000000}, "11": {"xp": "42", "hidden": true}, "x": {"xp": 1}}, "settings": {"enabled": true}}"#,
     );
     assert_eq!(p.members.len(), 2);
-    let hidden = p.members.iter().find(|m| m.user_id == "11").expect("11");
+    let hidden = p.members.iter().find(|m| m.user_id == 11).expect("11");
     assert_eq!((hidden.xp, hidden.hidden), (42, Some(true)));
     assert_eq!(p.skipped.len(), 1);
     assert!(

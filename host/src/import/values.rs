@@ -3,13 +3,14 @@
 
 use serde_json::Value;
 
-/// A Discord snowflake: digits, given as a string or a number.
-pub(crate) fn snowflake(v: Option<&Value>, what: &str) -> Result<String, String> {
+/// A Discord snowflake: digits, given as a string or a number; parsed here, at the edge,
+/// because the database API takes ids as numbers.
+pub(crate) fn snowflake(v: Option<&Value>, what: &str) -> Result<u64, String> {
     let text = match v {
         None | Some(Value::Null) => return Err(format!("no {what}")),
         Some(Value::String(s)) => s.trim().to_string(),
         Some(Value::Number(n)) => match n.as_u64() {
-            Some(u) => u.to_string(),
+            Some(u) => return Ok(u),
             None => return Err(format!("{what} {n} is not a Discord id")),
         },
         Some(other) => return Err(format!("{what} {other} is not a Discord id")),
@@ -17,7 +18,8 @@ pub(crate) fn snowflake(v: Option<&Value>, what: &str) -> Result<String, String>
     if text.is_empty() || text.len() > 20 || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("{what} `{text}` is not a Discord id (digits only)"));
     }
-    Ok(text)
+    text.parse()
+        .map_err(|_| format!("{what} `{text}` is not a Discord id (too large)"))
 }
 
 /// A whole number ≥ 0: an integer, a whole float, or a string of either.
@@ -103,8 +105,9 @@ mod tests {
                 .contains("`lots`")
         );
         assert!(count(None, "xp").unwrap_err().contains("no xp"));
-        assert_eq!(snowflake(Some(&json!(123)), "id"), Ok("123".into()));
-        assert_eq!(snowflake(Some(&json!("  456 ")), "id"), Ok("456".into()));
+        assert_eq!(snowflake(Some(&json!(123)), "id"), Ok(123));
+        assert_eq!(snowflake(Some(&json!("  456 ")), "id"), Ok(456));
+        assert!(snowflake(Some(&json!("18446744073709551616")), "id").is_err());
         assert!(snowflake(Some(&json!("abc")), "id").is_err());
         assert!(snowflake(Some(&json!(-5)), "id").is_err());
         assert!(level(Some(&json!(1001)), "rank").is_err());

@@ -32,7 +32,7 @@ async fn healthz_and_metrics_report_the_real_state() {
     })
     .await
     .expect("db");
-    db.get_user_level("1", "2")
+    db.get_user_level(1, 2)
         .await
         .expect("a cache miss to count");
 

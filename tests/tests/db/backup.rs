@@ -11,7 +11,7 @@ use questline::backup::{restore, scheduled_backups, write};
 use questline_tests::both_backends;
 use sea_orm::ConnectionTrait;
 
-async fn xp(db: &questline::db::Db, user: &str) -> i64 {
+async fn xp(db: &questline::db::Db, user: u64) -> i64 {
     db.get_user_level(G, user)
         .await
         .expect("read")
@@ -29,7 +29,7 @@ both_backends! {
     async fn a_restored_backup_brings_back_the_data_it_holds(t) {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = t.open().await;
-        db.award_xp(G, "1", 1_234, &SqrtCurve).await.expect("award");
+        db.award_xp(G, 1, 1_234, &SqrtCurve).await.expect("award");
         let file = dir.path().join("nested").join(questline::backup::scheduled_name(chrono::Utc::now(), &t.config));
         let size = write(&db, &t.config, &file).await.expect("backup");
         assert!(size > 0);
@@ -38,17 +38,17 @@ both_backends! {
         assert!(write(&db, &t.config, &file).await.is_err());
 
         // Life goes on after the backup: more XP, a new member.
-        db.award_xp(G, "1", 10_000, &SqrtCurve).await.expect("award");
-        db.award_xp(G, "2", 50, &SqrtCurve).await.expect("award");
+        db.award_xp(G, 1, 10_000, &SqrtCurve).await.expect("award");
+        db.award_xp(G, 2, 50, &SqrtCurve).await.expect("award");
         db.close().await.expect("close");
 
         restore(&t.config, &file).await.expect("restore");
         let db = t.open().await;
-        assert_eq!(xp(&db, "1").await, 1_234, "member 1 as in the backup");
-        assert_eq!(db.get_user_level(G, "2").await.expect("read"), None, "member 2 came later");
+        assert_eq!(xp(&db, 1).await, 1_234, "member 1 as in the backup");
+        assert_eq!(db.get_user_level(G, 2).await.expect("read"), None, "member 2 came later");
         // The restored database is a working one: migrations current, writes accepted.
-        db.award_xp(G, "2", 5, &SqrtCurve).await.expect("write after restore");
-        assert_eq!(xp(&db, "2").await, 5);
+        db.award_xp(G, 2, 5, &SqrtCurve).await.expect("write after restore");
+        assert_eq!(xp(&db, 2).await, 5);
         db.close().await.expect("close");
 
         // A file that is not a backup of this backend is refused with the reason; the
@@ -58,7 +58,7 @@ both_backends! {
         let err = restore(&t.config, &junk).await.expect_err("junk refused").to_string();
         assert!(err.contains("junk.bin") && err.contains("not a"), "{err}");
         let db = t.open().await;
-        assert_eq!(xp(&db, "1").await, 1_234);
+        assert_eq!(xp(&db, 1).await, 1_234);
     }
 }
 
@@ -66,7 +66,7 @@ both_backends! {
     async fn scheduled_backups_are_written_whole_and_pruned_to_keep(t) {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = t.open().await;
-        db.award_xp(G, "1", 77, &SqrtCurve).await.expect("award");
+        db.award_xp(G, 1, 77, &SqrtCurve).await.expect("award");
         let housekeeping = Housekeeping::start(
             db.clone(),
             t.config.clone(),
@@ -101,22 +101,22 @@ both_backends! {
 both_backends! {
     async fn scheduled_cache_purges_make_outside_changes_visible(t) {
         let db = t.open().await;
-        db.award_xp(G, "1", 100, &SqrtCurve).await.expect("award");
-        assert_eq!(xp(&db, "1").await, 100);
+        db.award_xp(G, 1, 100, &SqrtCurve).await.expect("award");
+        assert_eq!(xp(&db, 1).await, 100);
         // Another process (or a hand-made fix) changes the row behind this process's cache.
         t.raw()
             .await
             .execute_unprepared(&format!("UPDATE levels SET xp = 999 WHERE guild_id = '{G}' AND user_id = '1'"))
             .await
             .expect("outside update");
-        assert_eq!(xp(&db, "1").await, 100, "served from the cache until purged");
+        assert_eq!(xp(&db, 1).await, 100, "served from the cache until purged");
         let housekeeping = Housekeeping::start(db.clone(), t.config.clone(), None, Some(Duration::from_millis(100)));
         let started = Instant::now();
         while housekeeping.counters.cache_purges.load(std::sync::atomic::Ordering::Relaxed) < 1 {
             assert!(started.elapsed() < Duration::from_secs(10), "a purge within 10 s");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        assert_eq!(xp(&db, "1").await, 999, "the purge dropped the stale entry");
+        assert_eq!(xp(&db, 1).await, 999, "the purge dropped the stale entry");
         // On demand, too (what the console's `:purge-caches` calls).
         t.raw()
             .await
@@ -124,8 +124,8 @@ both_backends! {
             .await
             .expect("outside update");
         housekeeping.stop().await;
-        assert_eq!(xp(&db, "1").await, 999);
+        assert_eq!(xp(&db, 1).await, 999);
         assert!(db.purge_caches() >= 1, "at least the member's entry was dropped");
-        assert_eq!(xp(&db, "1").await, 5);
+        assert_eq!(xp(&db, 1).await, 5);
     }
 }

@@ -12,16 +12,16 @@ use sea_orm::{ConnectionTrait, DbErr, Statement};
 both_backends! {
     async fn writes_are_visible_on_next_read_and_hits_are_counted(t) {
         let db = t.open().await;
-        assert_eq!(db.get_user_level(G, "1").await.unwrap(), None);
-        assert_eq!(db.get_user_level(G, "1").await.unwrap(), None);
+        assert_eq!(db.get_user_level(G, 1).await.unwrap(), None);
+        assert_eq!(db.get_user_level(G, 1).await.unwrap(), None);
         let s = db.cache_stats().user_stats;
         assert_eq!((s.hits, s.misses), (1, 1));
 
-        db.award_xp(G, "1", 10, &SqrtCurve).await.unwrap();
-        assert_eq!(db.get_user_level(G, "1").await.unwrap().unwrap().xp, 10);
-        db.award_xp(G, "1", 5, &SqrtCurve).await.unwrap();
-        assert_eq!(db.get_user_level(G, "1").await.unwrap().unwrap().xp, 15);
-        assert_eq!(db.get_user_level(G, "1").await.unwrap().unwrap().xp, 15);
+        db.award_xp(G, 1, 10, &SqrtCurve).await.unwrap();
+        assert_eq!(db.get_user_level(G, 1).await.unwrap().unwrap().xp, 10);
+        db.award_xp(G, 1, 5, &SqrtCurve).await.unwrap();
+        assert_eq!(db.get_user_level(G, 1).await.unwrap().unwrap().xp, 15);
+        assert_eq!(db.get_user_level(G, 1).await.unwrap().unwrap().xp, 15);
         let s = db.cache_stats().user_stats;
         assert_eq!((s.hits, s.misses, s.entries), (2, 3, 1));
 
@@ -33,19 +33,19 @@ both_backends! {
         assert_eq!((s.hits, s.misses), (1, 2));
 
         let q = db.create_quest(questline::db::NewQuest {
-            guild_id: G.into(), name: "q".into(), description: String::new(), quest_type: "weekly".into(),
+            guild_id: G, name: "q".into(), description: String::new(), quest_type: "weekly".into(),
             requirement_type: "commands_used".into(), requirement_value: 1, reward_xp: 1,
             reward_multiplier: Some(1.5), difficulty: Some("hard".into()), refresh_cycle: None,
             created_at: chrono::Utc::now(),
         }).await.unwrap();
         assert_eq!(db.get_guild_active_quests(G, None).await.unwrap().len(), 1);
-        assert_eq!(db.get_user_active_quests(G, "1").await.unwrap().len(), 1);
+        assert_eq!(db.get_user_active_quests(G, 1).await.unwrap().len(), 1);
         db.get_quest(q.id).await.unwrap();
         db.get_quest(q.id).await.unwrap();
         assert_eq!(db.cache_stats().quest.hits, 1);
         db.mark_quests_inactive(G, None).await.unwrap();
         assert!(db.get_guild_active_quests(G, None).await.unwrap().is_empty());
-        assert!(db.get_user_active_quests(G, "1").await.unwrap().is_empty());
+        assert!(db.get_user_active_quests(G, 1).await.unwrap().is_empty());
         assert!(!db.get_quest(q.id).await.unwrap().unwrap().active);
     }
 }
@@ -76,7 +76,7 @@ both_backends! {
 both_backends! {
     async fn safe_db_operation_does_not_retry_constraint_violations(t) {
         let db = t.open().await;
-        db.update_activity_counter(G, "1", questline::db::ActivityCounter::Messages, 1).await.unwrap();
+        db.update_activity_counter(G, 1, questline::db::ActivityCounter::Messages, 1).await.unwrap();
         let raw = t.raw().await;
         let attempts = AtomicU32::new(0);
         let policy = RetryPolicy { attempts: 5, base_delay: Duration::from_millis(1), max_delay: Duration::from_millis(5) };

@@ -14,7 +14,7 @@ both_backends! {
         let tasks = (0..1_000).map(|i| {
             let db = db.clone();
             let curve = curve.clone();
-            tokio::spawn(async move { db.award_xp(G, "hot", 1 + (i % 3), curve.as_ref()).await })
+            tokio::spawn(async move { db.award_xp(G, 1, 1 + (i % 3), curve.as_ref()).await })
         });
         let mut level_ups = 0;
         for r in join_all(tasks).await {
@@ -23,7 +23,7 @@ both_backends! {
             if out.leveled_up() { level_ups += 1; }
         }
         let expected: i64 = (0..1_000).map(|i| 1 + (i % 3)).sum();
-        let row = db.get_user_level(G, "hot").await.unwrap().unwrap();
+        let row = db.get_user_level(G, 1).await.unwrap().unwrap();
         assert_eq!(row.xp, expected);
         assert_eq!(row.level, (expected as f64 / 100.0).sqrt().floor() as i32);
         // Each level boundary was crossed by exactly one award: outcomes are serialisable.
@@ -37,8 +37,8 @@ both_backends! {
         let tasks = (0..1_000i64).map(|i| {
             let db = db.clone();
             tokio::spawn(async move {
-                let user = format!("u{}", i % 50);
-                db.award_xp(G, &user, i % 7 + 1, &SqrtCurve).await
+                let user = (i % 50) as u64;
+                db.award_xp(G, user, i % 7 + 1, &SqrtCurve).await
             })
         });
         for r in join_all(tasks).await {
@@ -46,7 +46,7 @@ both_backends! {
         }
         for m in 0..50i64 {
             let expected: i64 = (0..1_000i64).filter(|i| i % 50 == m).map(|i| i % 7 + 1).sum();
-            let row = db.get_user_level(G, &format!("u{m}")).await.unwrap().unwrap();
+            let row = db.get_user_level(G, m as u64).await.unwrap().unwrap();
             assert_eq!(row.xp, expected, "member u{m}");
         }
     }
@@ -58,7 +58,7 @@ both_backends! {
         let a = db.create_achievement(G, "Race", "", "level", 1, 10, chrono::Utc::now()).await.unwrap();
         let tasks = (0..50).map(|_| {
             let db = db.clone();
-            tokio::spawn(async move { db.grant_achievement(G, "r", a.id, chrono::Utc::now(), &SqrtCurve).await })
+            tokio::spawn(async move { db.grant_achievement(G, 1, a.id, chrono::Utc::now(), &SqrtCurve).await })
         });
         let granted = join_all(tasks)
             .await
@@ -66,7 +66,7 @@ both_backends! {
             .filter(|r| r.as_ref().expect("task").as_ref().expect("grant").is_some())
             .count();
         assert_eq!(granted, 1);
-        assert_eq!(db.get_user_level(G, "r").await.unwrap().unwrap().xp, 10);
+        assert_eq!(db.get_user_level(G, 1).await.unwrap().unwrap().xp, 10);
     }
 }
 
@@ -79,7 +79,7 @@ both_backends! {
             tokio::spawn(async move {
                 // Each batch lists the same ten members in a different order.
                 let mut members: Vec<MemberDelta> = (0..10)
-                    .map(|m| MemberDelta { xp: 3, messages: 1, ..MemberDelta::new(G, &format!("m{m}")) })
+                    .map(|m| MemberDelta { xp: 3, messages: 1, ..MemberDelta::new(G, m) })
                     .collect();
                 members.rotate_left(b % 10);
                 if b % 2 == 0 {
@@ -92,7 +92,7 @@ both_backends! {
             r.expect("task").expect("batch");
         }
         for m in 0..10 {
-            let row = db.get_user_level(G, &format!("m{m}")).await.unwrap().unwrap();
+            let row = db.get_user_level(G, m).await.unwrap().unwrap();
             assert_eq!((row.xp, row.messages), (120, 40), "member m{m}");
         }
     }

@@ -7,7 +7,7 @@ use questline::import::{Format, apply, parse};
 use questline_tests::both_backends;
 use sea_orm::{ConnectionTrait, Database};
 
-const G2: &str = "100000000000000002";
+const G2: u64 = 100000000000000002;
 
 fn at() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339("2026-01-05T10:00:00Z")
@@ -15,9 +15,9 @@ fn at() -> chrono::DateTime<chrono::Utc> {
         .to_utc()
 }
 
-fn quest(guild: &str) -> NewQuest {
+fn quest(guild: u64) -> NewQuest {
     NewQuest {
-        guild_id: guild.into(),
+        guild_id: guild,
         name: "Daily chat".into(),
         description: "Send messages".into(),
         quest_type: "daily".into(),
@@ -31,10 +31,10 @@ fn quest(guild: &str) -> NewQuest {
     }
 }
 
-fn progress(guild: &str, user: &str, quest_id: i64, complete: bool) -> QuestProgressUpdate {
+fn progress(guild: u64, user: u64, quest_id: i64, complete: bool) -> QuestProgressUpdate {
     QuestProgressUpdate {
-        guild_id: guild.into(),
-        user_id: user.into(),
+        guild_id: guild,
+        user_id: user,
         quest_id,
         progress: Some(3),
         quest_specific_progress: Some(3),
@@ -65,7 +65,7 @@ both_backends!(
             .expect("imports");
         assert_eq!((s.imported, s.counts.created, s.counts.roles), (2, 2, 2));
         assert_eq!(s.counts.total_xp, 14_675);
-        let m = db.get_user_level(G, "11").await.expect("read").expect("row");
+        let m = db.get_user_level(G, 11).await.expect("read").expect("row");
         // Levels come from the curve given, not from the file.
         assert_eq!((m.xp, m.level, m.messages), (4675, SqrtCurve.level_for_xp(4675), 300));
         let roles = db.list_level_roles(G).await.expect("roles");
@@ -77,11 +77,11 @@ both_backends!(
         apply(&db, G, &extra, ImportMode::Add, &SqrtCurve, &no_progress)
             .await
             .expect("adds");
-        assert_eq!(db.get_user_level(G, "11").await.expect("read").expect("row").xp, 4700);
+        assert_eq!(db.get_user_level(G, 11).await.expect("read").expect("row").xp, 4700);
         apply(&db, G, &extra, ImportMode::Overwrite, &SqrtCurve, &no_progress)
             .await
             .expect("overwrites");
-        let m = db.get_user_level(G, "11").await.expect("read").expect("row");
+        let m = db.get_user_level(G, 11).await.expect("read").expect("row");
         assert_eq!((m.xp, m.level), (25, 0));
         assert_eq!(m.messages, 300, "counters the file does not have are kept");
     }
@@ -109,9 +109,9 @@ both_backends!(
             .await
             .expect("rename back");
         assert_eq!(db.count_guild_members(G).await.expect("count"), 1);
-        let m = db.get_user_level(G, "11").await.expect("read").expect("row");
+        let m = db.get_user_level(G, 11).await.expect("read").expect("row");
         assert_eq!(m.xp, 7, "member 11 keeps its XP");
-        assert!(db.get_user_level(G, "12").await.expect("read").is_none());
+        assert!(db.get_user_level(G, 12).await.expect("read").is_none());
     }
 );
 
@@ -122,7 +122,7 @@ both_backends!(
         apply(&db, G, &plan, ImportMode::Overwrite, &SqrtCurve, &no_progress)
             .await
             .expect("imports");
-        db.set_member_hidden(G, "12", true).await.expect("hide");
+        db.set_member_hidden(G, 12, true).await.expect("hide");
         db.update_server_config(G, questline::db::ServerSetting::XpRate(1.5))
             .await
             .expect("config");
@@ -152,24 +152,24 @@ both_backends!(
 both_backends!(
     async fn privacy_download_and_erasure(t) {
         let db = t.open().await;
-        db.award_xp(G, "11", 500, &SqrtCurve).await.expect("xp");
-        db.award_xp(G2, "11", 9, &SqrtCurve).await.expect("other guild");
+        db.award_xp(G, 11, 500, &SqrtCurve).await.expect("xp");
+        db.award_xp(G2, 11, 9, &SqrtCurve).await.expect("other guild");
         let q = db.create_quest(quest(G)).await.expect("quest");
-        db.upsert_quest_progress(&progress(G, "11", q.id, false), &SqrtCurve)
+        db.upsert_quest_progress(&progress(G, 11, q.id, false), &SqrtCurve)
             .await
             .expect("progress");
         let a = db
             .create_achievement(G, "First", "first message", "messages", 1, 5, at())
             .await
             .expect("achievement");
-        db.grant_achievement(G, "11", a.id, at(), &SqrtCurve)
+        db.grant_achievement(G, 11, a.id, at(), &SqrtCurve)
             .await
             .expect("grant");
-        for (actor, target) in [("99", "11"), ("11", "12")] {
+        for (actor, target) in [("99", 11), ("11", 12)] {
             db.append_audit(&NewAuditEntry {
-                guild_id: G.into(),
+                guild_id: G,
                 actor_id: actor.into(),
-                target_id: target.into(),
+                target_id: target,
                 delta: 10,
                 reason: "test".into(),
                 created_at: at(),
@@ -177,7 +177,7 @@ both_backends!(
             .await
             .expect("audit");
         }
-        let data = db.member_data(G, "11").await.expect("download");
+        let data = db.member_data(G, 11).await.expect("download");
         assert_eq!(data.levels.as_ref().map(|l| l.xp), Some(505));
         assert_eq!(data.quests.len(), 1);
         assert_eq!(data.quests[0].1.as_deref(), Some("Daily chat"));
@@ -185,17 +185,17 @@ both_backends!(
         assert_eq!((data.xp_changes_received.len(), data.xp_changes_made.len()), (1, 1));
         serde_json::to_string(&data).expect("serialises");
 
-        let d = db.delete_member_data(G, "11").await.expect("delete");
+        let d = db.delete_member_data(G, 11).await.expect("delete");
         assert_eq!(
             (d.levels, d.user_quests, d.user_achievements, d.audit_received, d.audit_made_anonymised),
             (1, 1, 1, 1, 1)
         );
-        assert!(db.get_user_level(G, "11").await.expect("read").is_none(), "cache invalidated");
-        let after = db.member_data(G, "11").await.expect("download");
+        assert!(db.get_user_level(G, 11).await.expect("read").is_none(), "cache invalidated");
+        let after = db.member_data(G, 11).await.expect("download");
         assert!(after.levels.is_none() && after.quests.is_empty() && after.achievements.is_empty());
         assert!(after.xp_changes_made.is_empty() && after.xp_changes_received.is_empty());
         // Other guilds and other members are untouched.
-        assert_eq!(db.get_user_level(G2, "11").await.expect("read").map(|m| m.xp), Some(9));
+        assert_eq!(db.get_user_level(G2, 11).await.expect("read").map(|m| m.xp), Some(9));
         let audit = db.list_audit(G, 10, None).await.expect("audit");
         assert_eq!(audit.len(), 1, "{audit:?}");
         assert_eq!((audit[0].actor_id.as_str(), audit[0].target_id.as_str()), ("deleted-user", "12"));
@@ -205,7 +205,7 @@ both_backends!(
 both_backends!(
     async fn verify_finds_and_repairs_inconsistencies(t) {
         let db = t.open().await;
-        db.award_xp(G, "11", 400, &SqrtCurve).await.expect("xp");
+        db.award_xp(G, 11, 400, &SqrtCurve).await.expect("xp");
         let clean = db.find_inconsistencies().await.expect("checks");
         assert!(clean.iter().all(|f| f.rows == 0), "{clean:?}");
         assert!(db.find_level_mismatches(G, &SqrtCurve).await.expect("levels").is_empty());
@@ -218,10 +218,10 @@ both_backends!(
         // Stale progress: an unfinished row on a quest that was deactivated; a finished one
         // on the same quest is history and stays.
         let old = db.create_quest(quest(G)).await.expect("quest");
-        db.upsert_quest_progress(&progress(G, "11", old.id, false), &SqrtCurve)
+        db.upsert_quest_progress(&progress(G, 11, old.id, false), &SqrtCurve)
             .await
             .expect("progress");
-        db.upsert_quest_progress(&progress(G, "12", old.id, true), &SqrtCurve)
+        db.upsert_quest_progress(&progress(G, 12, old.id, true), &SqrtCurve)
             .await
             .expect("completed");
         db.deactivate_quests(G, &[old.id]).await.expect("deactivate");
@@ -254,7 +254,7 @@ both_backends!(
         }
         // Progress of a deleted quest (foreign keys off, as in an old or hand-edited database).
         let gone = db.create_quest(quest(G)).await.expect("quest");
-        db.upsert_quest_progress(&progress(G, "14", gone.id, false), &SqrtCurve)
+        db.upsert_quest_progress(&progress(G, 14, gone.id, false), &SqrtCurve)
             .await
             .expect("progress");
         match t.backend {
@@ -293,10 +293,10 @@ both_backends!(
         assert_eq!(repaired.iter().map(|f| f.rows).sum::<u64>(), 4, "{repaired:?}");
         assert!(db.find_inconsistencies().await.expect("checks").iter().all(|f| f.rows == 0));
         assert!(db.find_level_mismatches(G, &SqrtCurve).await.expect("levels").is_empty());
-        assert_eq!(db.get_user_level(G, "11").await.expect("read").map(|m| m.level), Some(2));
-        let history = db.member_data(G, "12").await.expect("data");
+        assert_eq!(db.get_user_level(G, 11).await.expect("read").map(|m| m.level), Some(2));
+        let history = db.member_data(G, 12).await.expect("data");
         assert_eq!(history.quests.len(), 1, "completed progress on an inactive quest is kept");
-        assert_eq!(db.member_data(G, "11").await.expect("data").achievements.len(), 1);
+        assert_eq!(db.member_data(G, 11).await.expect("data").achievements.len(), 1);
     }
 );
 
@@ -304,7 +304,7 @@ both_backends!(
     async fn maintain_runs_and_reports(t) {
         let db = t.open().await;
         db.ping().await.expect("ping");
-        db.award_xp(G, "11", 1, &SqrtCurve).await.expect("xp");
+        db.award_xp(G, 11, 1, &SqrtCurve).await.expect("xp");
         let r = db.maintain().await.expect("maintain");
         assert!(!r.steps.is_empty());
         assert!(r.size_after_bytes.is_some_and(|s| s > 0), "{r:?}");
@@ -320,7 +320,7 @@ both_backends!(
             })
             .await
             .expect("open backup");
-            assert_eq!(copy.get_user_level(G, "11").await.expect("read").map(|m| m.xp), Some(1));
+            assert_eq!(copy.get_user_level(G, 11).await.expect("read").map(|m| m.xp), Some(1));
         } else {
             assert!(db.backup_sqlite_into(std::path::Path::new("/tmp/x.db")).await.is_err());
         }

@@ -200,9 +200,9 @@ both_backends! {
         assert!(db.migration_status().await.unwrap().migrations.iter().all(|m| m.applied));
 
         // The data path works after the round trip.
-        db.award_xp(G, "1", 10, &SqrtCurve).await.expect("award after round trip");
+        db.award_xp(G, 1, 10, &SqrtCurve).await.expect("award after round trip");
         db.migrate_fresh().await.expect("fresh");
-        assert_eq!(db.get_user_level(G, "1").await.unwrap(), None, "fresh drops data");
+        assert_eq!(db.get_user_level(G, 1).await.unwrap(), None, "fresh drops data");
     }
 }
 
@@ -266,7 +266,7 @@ both_backends! {
 
         // Bad enum value: refused by the repository, and by the schema for other writers.
         let bad = NewQuest {
-            guild_id: G.into(),
+            guild_id: G,
             name: "Chat".into(),
             description: String::new(),
             quest_type: "hourly".into(),
@@ -295,21 +295,21 @@ both_backends! {
         assert!(db.get_guild_active_quests(G, None).await.unwrap().is_empty());
 
         // Negative counter: the increment is refused and the stored value is unchanged.
-        db.update_activity_counter(G, "7", ActivityCounter::Messages, 3).await.unwrap();
-        db.award_xp(G, "7", 120, &SqrtCurve).await.unwrap();
+        db.update_activity_counter(G, 7, ActivityCounter::Messages, 3).await.unwrap();
+        db.award_xp(G, 7, 120, &SqrtCurve).await.unwrap();
         let err = db
-            .update_activity_counter(G, "7", ActivityCounter::Messages, -5)
+            .update_activity_counter(G, 7, ActivityCounter::Messages, -5)
             .await
             .expect_err("negative counter");
         assert!(matches!(err, DbError::Constraint { .. }), "{err:?}");
         assert!(err.to_string().contains("cannot be negative"), "{err}");
-        let row = db.get_user_level(G, "7").await.unwrap().unwrap();
+        let row = db.get_user_level(G, 7).await.unwrap().unwrap();
         assert_eq!((row.messages, row.xp, row.level), (3, 120, 1));
 
         // Duplicate achievement grant: idempotent through the repository, refused by the schema.
         let a = db.create_achievement(G, "First words", "", "messages", 1, 25, chrono::Utc::now()).await.unwrap();
-        assert!(db.grant_achievement(G, "7", a.id, chrono::Utc::now(), &SqrtCurve).await.unwrap().is_some());
-        assert!(db.grant_achievement(G, "7", a.id, chrono::Utc::now(), &SqrtCurve).await.unwrap().is_none());
+        assert!(db.grant_achievement(G, 7, a.id, chrono::Utc::now(), &SqrtCurve).await.unwrap().is_some());
+        assert!(db.grant_achievement(G, 7, a.id, chrono::Utc::now(), &SqrtCurve).await.unwrap().is_none());
         let err = raw
             .execute(Statement::from_sql_and_values(
                 backend,
@@ -320,8 +320,8 @@ both_backends! {
             .expect_err("duplicate grant");
         let err = DbError::from(err);
         assert!(err.to_string().contains("each achievement only once"), "{err}");
-        assert_eq!(db.get_user_achievements(G, "7").await.unwrap().len(), 1);
-        assert_eq!(db.get_user_level(G, "7").await.unwrap().unwrap().xp, 145, "reward once");
+        assert_eq!(db.get_user_achievements(G, 7).await.unwrap().len(), 1);
+        assert_eq!(db.get_user_level(G, 7).await.unwrap().unwrap().xp, 145, "reward once");
 
         // Foreign key: progress on a quest that does not exist.
         let err = raw
@@ -366,7 +366,7 @@ async fn in_memory_sqlite_keeps_one_database() {
     let db = Db::connect(&config).await.expect("in-memory");
     let tasks = (0..20).map(|_| {
         let db = db.clone();
-        tokio::spawn(async move { db.award_xp(G, "m", 1, &SqrtCurve).await })
+        tokio::spawn(async move { db.award_xp(G, 1, 1, &SqrtCurve).await })
     });
     for t in futures::future::join_all(tasks).await {
         t.expect("task").expect("award");

@@ -64,14 +64,14 @@ both_backends! {
         captured();
         // An hour: nothing a test does is that slow, so nothing is logged.
         let db = t.open_with(|c| c.slow_statement_ms = 3_600_000).await;
-        db.award_xp(G, "7", 10, &SqrtCurve).await.expect("award");
-        db.get_user_level(G, "7").await.expect("read");
+        db.award_xp(G, 7, 10, &SqrtCurve).await.expect("award");
+        db.get_user_level(G, 7).await.expect("read");
         assert_eq!(slow_lines("3600s"), Vec::<String>::new());
 
         // 0 ms: every statement is over the threshold (the setting for chasing a slow query).
         let db = t.open_with(|c| c.slow_statement_ms = 0).await;
-        db.award_xp(G, "8", 10, &SqrtCurve).await.expect("award");
-        db.get_user_level(G, "8").await.expect("read");
+        db.award_xp(G, 8, 10, &SqrtCurve).await.expect("award");
+        db.get_user_level(G, 8).await.expect("read");
         let lines = slow_lines("0ns");
         assert!(!lines.is_empty(), "no slow-statement line in:\n{}", captured().text());
         assert!(lines.iter().all(|l| l.contains("WARN") && l.contains("elapsed=")), "{lines:?}");

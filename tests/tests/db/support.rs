@@ -16,4 +16,4 @@ impl LevelCurve for SqrtCurve {
     }
 }
 
-pub const G: &str = "100000000000000001";
+pub const G: u64 = 100000000000000001;

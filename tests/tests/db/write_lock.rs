@@ -23,8 +23,7 @@ both_backends! {
             tokio::spawn(async move {
                 let mut writes = 0u32;
                 while !stop.load(Ordering::Relaxed) && writes < 5_000 {
-                    let user = format!("{}", 1_000 + writes % 50);
-                    bot.award_xp(G, &user, 5, &SqrtCurve).await?;
+                    bot.award_xp(G, 1_000 + u64::from(writes % 50), 5, &SqrtCurve).await?;
                     writes += 1;
                 }
                 Ok::<u32, questline::db::DbError>(writes)
@@ -32,8 +31,8 @@ both_backends! {
         };
         let members: Vec<ImportedMember> = (0..200)
             .map(|i| ImportedMember {
-                user_id: format!("{}", 5_000 + i),
-                xp: 100 + i,
+                user_id: 5_000 + i,
+                xp: 100 + i as i64,
                 counters: None,
                 last_message_time: None,
                 hidden: None,
@@ -49,7 +48,7 @@ both_backends! {
         stop.store(true, Ordering::Relaxed);
         let writes = writer.await.expect("task").expect("the bot's writes waited too");
         assert!(writes > 0);
-        let row = operator.get_user_level(G, "5000").await.expect("read").expect("imported");
+        let row = operator.get_user_level(G, 5_000).await.expect("read").expect("imported");
         assert_eq!(row.xp, 15 * 100);
     }
 }

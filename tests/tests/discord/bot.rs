@@ -67,7 +67,7 @@ fn flags(call: &Call) -> u64 {
 async fn xp_of(t: &TestBot, user: u64) -> i64 {
     t.bot
         .db
-        .get_user_level(&GUILD.to_string(), &user.to_string())
+        .get_user_level(GUILD, user)
         .await
         .expect("read level")
         .map_or(0, |m| m.xp)
@@ -443,7 +443,7 @@ async fn shutdown_in_the_middle_of_traffic_loses_no_committed_xp() {
     assert_eq!(report.engine.dropped, 0);
     // Reopen the database: every activity the engine took is there.
     let db = questline::db::Db::connect(&config.database).await.unwrap();
-    let rows = db.export_guild_levels(&GUILD.to_string()).await.unwrap();
+    let rows = db.export_guild_levels(GUILD).await.unwrap();
     let with_xp = rows.iter().filter(|r| r.xp > 0).count() as u64;
     assert_eq!(
         with_xp, report.engine.submitted,
@@ -626,12 +626,7 @@ async fn a_completed_quest_is_announced_in_the_quest_channel() {
         }),
         "the quest was announced outside the quest channel"
     );
-    let uq = t
-        .bot
-        .db
-        .get_user_active_quests(&GUILD.to_string(), &BOB.to_string())
-        .await
-        .unwrap();
+    let uq = t.bot.db.get_user_active_quests(GUILD, BOB).await.unwrap();
     let done = uq
         .iter()
         .find(|q| q.quest.name == "Two words")
@@ -714,12 +709,7 @@ async fn a_member_who_leaves_is_reset_only_where_the_guild_asks_for_it() {
     fake.dispatch("GUILD_MEMBER_REMOVE", events::member_remove(BOB, "bob"));
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let row = t
-            .bot
-            .db
-            .get_user_level(&GUILD.to_string(), &BOB.to_string())
-            .await
-            .unwrap();
+        let row = t.bot.db.get_user_level(GUILD, BOB).await.unwrap();
         if row.is_none() {
             break;
         }
@@ -730,12 +720,7 @@ async fn a_member_who_leaves_is_reset_only_where_the_guild_asks_for_it() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // The audit entry of the change made to him went too; others are untouched.
-    let audit = t
-        .bot
-        .db
-        .list_audit(&GUILD.to_string(), 100, None)
-        .await
-        .unwrap();
+    let audit = t.bot.db.list_audit(GUILD, 100, None).await.unwrap();
     assert!(
         audit.iter().all(|a| a.target_id != BOB.to_string()),
         "{audit:?}"
@@ -767,12 +752,7 @@ async fn channels_and_roles_that_are_not_in_the_guild_are_refused() {
     let text = bad_channel.content().unwrap();
     assert!(text.contains("not a channel of this server"), "{text}");
     assert_eq!(flags(&bad_channel) & EPHEMERAL, EPHEMERAL);
-    let cfg = t
-        .bot
-        .db
-        .get_server_config(&GUILD.to_string())
-        .await
-        .unwrap();
+    let cfg = t.bot.db.get_server_config(GUILD).await.unwrap();
     assert_eq!(cfg.level_up_channel, None, "an unknown channel was stored");
     let bad_role = run_command(
         &fake,
@@ -792,14 +772,7 @@ async fn channels_and_roles_that_are_not_in_the_guild_are_refused() {
     let text = bad_role.content().unwrap();
     assert!(text.contains("not a role of this server"), "{text}");
     assert_eq!(flags(&bad_role) & EPHEMERAL, EPHEMERAL);
-    assert!(
-        t.bot
-            .db
-            .list_level_roles(&GUILD.to_string())
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(t.bot.db.list_level_roles(GUILD).await.unwrap().is_empty());
     // Ids that exist are taken (checked against the guild over REST).
     let ok = run_command(
         &fake,

@@ -49,7 +49,7 @@ async fn rank_draws_the_members_card_background() {
     while t
         .bot
         .db
-        .get_user_level(&GUILD.to_string(), &ALICE.to_string())
+        .get_user_level(GUILD, ALICE)
         .await
         .ok()
         .flatten()

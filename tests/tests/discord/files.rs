@@ -119,7 +119,7 @@ async fn import(
 async fn xp_of(t: &TestBot, user: u64) -> Option<i64> {
     t.bot
         .db
-        .get_user_level(&GUILD.to_string(), &user.to_string())
+        .get_user_level(GUILD, user)
         .await
         .expect("read level")
         .map(|m| m.xp)
@@ -150,7 +150,7 @@ async fn import_export_and_a_members_own_data() {
     t.bot
         .db
         .create_achievement(
-            &GUILD.to_string(),
+            GUILD,
             "Unreachable",
             "",
             "level",

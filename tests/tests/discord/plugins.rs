@@ -97,19 +97,14 @@ async fn a_bundled_plugin_command_is_served() {
     let xp = t
         .bot
         .db
-        .get_user_level(&GUILD.to_string(), &ALICE.to_string())
+        .get_user_level(GUILD, ALICE)
         .await
         .unwrap()
         .map_or(0, |m| m.xp);
     assert!((50..=150).contains(&xp), "daily bonus granted {xp} XP");
     // The grant went through the engine's one plugin-command path: audited as the plugin,
     // not as the member who ran the command.
-    let audit = t
-        .bot
-        .db
-        .list_audit(&GUILD.to_string(), 10, None)
-        .await
-        .unwrap();
+    let audit = t.bot.db.list_audit(GUILD, 10, None).await.unwrap();
     assert_eq!(audit.len(), 1, "{audit:?}");
     assert_eq!(audit[0].actor_id, "plugin:daily-bonus");
     assert_eq!(audit[0].target_id, ALICE.to_string());
@@ -120,7 +115,7 @@ async fn a_bundled_plugin_command_is_served() {
     let after = t
         .bot
         .db
-        .get_user_level(&GUILD.to_string(), &ALICE.to_string())
+        .get_user_level(GUILD, ALICE)
         .await
         .unwrap()
         .map_or(0, |m| m.xp);
@@ -204,7 +199,7 @@ async fn plugins_are_switched_and_configured_per_server() {
     t.bot
         .db
         .create_achievement(
-            &GUILD.to_string(),
+            GUILD,
             "Unreachable",
             "",
             "level",
@@ -217,7 +212,7 @@ async fn plugins_are_switched_and_configured_per_server() {
     let xp = |t: &questline_tests::fake_discord::harness::TestBot| {
         let db = t.bot.db.clone();
         async move {
-            db.get_user_level(&GUILD.to_string(), &ALICE.to_string())
+            db.get_user_level(GUILD, ALICE)
                 .await
                 .unwrap()
                 .map_or(0, |m| m.xp)
@@ -252,7 +247,7 @@ async fn plugins_are_switched_and_configured_per_server() {
     let stored = t
         .bot
         .db
-        .get_plugin_settings(&GUILD.to_string(), "daily-bonus")
+        .get_plugin_settings(GUILD, "daily-bonus")
         .await
         .unwrap()
         .expect("stored");
@@ -329,7 +324,7 @@ async fn plugins_are_switched_and_configured_per_server() {
     let stored = t
         .bot
         .db
-        .get_plugin_settings(&GUILD.to_string(), "daily-bonus")
+        .get_plugin_settings(GUILD, "daily-bonus")
         .await
         .unwrap()
         .expect("stored");

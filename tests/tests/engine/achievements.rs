@@ -10,10 +10,10 @@ both_backends! {
         let start = at("2026-01-05T10:00:00Z");
         let mut h = Harness::new(&t, engine_config(), start).await;
         h.batch(vec![msg(7, 1, start)]).await;
-        let defs = h.db.list_achievements(GID).await.expect("defaults seeded");
+        let defs = h.db.list_achievements(GUILD).await.expect("defaults seeded");
         assert!(defs.len() >= 10, "core-achievements defaults: {}", defs.len());
         let first_words = defs.iter().find(|a| a.name == "First Words").expect("First Words");
-        let earned = h.db.get_user_achievements(GID, "7").await.expect("earned");
+        let earned = h.db.get_user_achievements(GUILD, 7).await.expect("earned");
         assert_eq!(earned.iter().map(|(_, a)| a.id).collect::<Vec<_>>(), vec![first_words.id]);
         let xp = h.xp(7).await;
         assert!((15 + first_words.reward_xp..=25 + first_words.reward_xp).contains(&xp), "reward applied: {xp}");
@@ -31,6 +31,6 @@ both_backends! {
         other.batch(vec![msg(7, 99, start + Duration::seconds(1000))]).await;
         let again: Vec<Effect> = h.effects().into_iter().chain(other.effects()).filter(|e| matches!(e, Effect::AchievementEarned { .. })).collect();
         assert!(again.is_empty(), "{again:?}");
-        assert_eq!(h.db.get_user_achievements(GID, "7").await.expect("earned").len(), 1);
+        assert_eq!(h.db.get_user_achievements(GUILD, 7).await.expect("earned").len(), 1);
     }
 }

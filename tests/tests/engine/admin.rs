@@ -35,9 +35,9 @@ both_backends! {
         let start = at("2026-01-05T10:00:00Z");
         let h = Harness::new(&t, engine_config(), start).await;
         h.no_default_achievements().await;
-        h.db.add_level_role(GID, "901", 1, true).await.expect("role");
-        h.db.add_level_role(GID, "905", 5, false).await.expect("role");
-        h.db.add_level_role(GID, "910", 10, false).await.expect("role");
+        h.db.add_level_role(GUILD, 901, 1, true).await.expect("role");
+        h.db.add_level_role(GUILD, 905, 5, false).await.expect("role");
+        h.db.add_level_role(GUILD, 910, 10, false).await.expect("role");
 
         // Add: straight to level 10 (MEE6: 4,675 XP): the stacked role and the top reward.
         let done = h.pipeline.adjust_xp(GUILD, 7, XpChange::Add(mee6_total(10)), 1, Some("event prize".into())).await.expect("add");
@@ -54,7 +54,7 @@ both_backends! {
 
         // With demotion: setting XP to level 5's total takes the level-10 role away and
         // gives level 5's back (non-stacked rewards follow the level).
-        h.db.update_server_config(GID, ServerSetting::parse("demote_on_xp_loss", "on").expect("setting")).await.expect("demote");
+        h.db.update_server_config(GUILD, ServerSetting::parse("demote_on_xp_loss", "on").expect("setting")).await.expect("demote");
         h.pipeline.adjust_xp(GUILD, 7, XpChange::Set(mee6_total(10)), 1, None).await.expect("set back");
         h.effects();
         let done = h.pipeline.adjust_xp(GUILD, 7, XpChange::Set(mee6_total(5)), 1, None).await.expect("set");
@@ -67,7 +67,7 @@ both_backends! {
         // Removing more than the member has stops at 0 and logs what really changed.
         let done = h.pipeline.adjust_xp(GUILD, 7, XpChange::Remove(1_000_000), 1, None).await.expect("remove all");
         assert_eq!(done.outcome.new_xp, 0);
-        let log = h.db.list_audit(GID, 10, None).await.expect("audit");
+        let log = h.db.list_audit(GUILD, 10, None).await.expect("audit");
         let deltas: Vec<i64> = log.iter().rev().map(|e| e.delta).collect();
         assert_eq!(deltas, vec![mee6_total(10), -4_000, 4_000, mee6_total(5) - mee6_total(10), -mee6_total(5)]);
         assert_eq!(log.last().map(|e| e.reason.as_str()), Some("event prize"));
@@ -79,7 +79,7 @@ both_backends! {
             assert!(matches!(err, EngineError::InvalidInput(_)), "{bad:?}: {err}");
         }
         assert_eq!(h.xp(7).await, 0);
-        assert_eq!(h.db.list_audit(GID, 10, None).await.expect("audit").len(), 5);
+        assert_eq!(h.db.list_audit(GUILD, 10, None).await.expect("audit").len(), 5);
     }
 }
 
@@ -97,7 +97,7 @@ both_backends! {
             r.expect("change");
         }
         // Whatever the order, the audit log explains the final total exactly.
-        let log = h.db.list_audit(GID, 100, None).await.expect("audit");
+        let log = h.db.list_audit(GUILD, 100, None).await.expect("audit");
         assert_eq!(log.len(), 11);
         assert_eq!(log.iter().map(|e| e.delta).sum::<i64>(), h.xp(7).await);
         assert!(h.xp(7).await >= 1_000);
@@ -138,7 +138,7 @@ both_backends! {
             other => panic!("{other:?}"),
         }
         assert_eq!(h.xp(7).await, bonus);
-        let log = h.db.list_audit(GID, 10, None).await.expect("audit");
+        let log = h.db.list_audit(GUILD, 10, None).await.expect("audit");
         assert_eq!(log.len(), 1);
         assert_eq!((log[0].actor_id.as_str(), log[0].delta), ("plugin:daily-bonus", bonus));
         // Unknown commands are not the plugins' business; a disabled plugin says so.
@@ -146,7 +146,7 @@ both_backends! {
         unknown.name = "nope".into();
         assert!(h.pipeline.run_plugin_command(unknown).await.expect("run").is_none());
         let off = questline::db::PluginSettings { enabled: false, config: serde_json::json!({}) };
-        h.db.set_plugin_settings(GID, "daily-bonus", &off).await.expect("disable");
+        h.db.set_plugin_settings(GUILD, "daily-bonus", &off).await.expect("disable");
         let h2 = Harness::with(h.db.clone(), h.plugins.clone(), engine_config(), start + Duration::days(1));
         match h2.pipeline.run_plugin_command(call(8)).await.expect("run").expect("known") {
             CommandOutcome::Refused(msg) => assert!(msg.contains("switched off"), "{msg}"),
@@ -161,7 +161,7 @@ both_backends! {
         let start = at("2026-01-05T10:00:00Z");
         let mut h = Harness::new(&t, engine_config(), start).await;
         h.no_default_achievements().await;
-        h.db.update_server_config(GID, ServerSetting::parse("afk_channel", "<#30>").expect("setting")).await.expect("afk");
+        h.db.update_server_config(GUILD, ServerSetting::parse("afk_channel", "<#30>").expect("setting")).await.expect("afk");
         let a = |user, secs: i64, kind| Activity::new(GUILD, 20, user, start + Duration::seconds(secs), kind);
         h.batch(vec![
             a(7, 0, ActivityKind::Voice(VoiceChange::Join { channel: 30 })),
@@ -173,13 +173,13 @@ both_backends! {
             a(8, 500, ActivityKind::Voice(VoiceChange::Leave)),
         ])
         .await;
-        for user in ["7", "8"] {
-            let row = h.db.get_user_level(GID, user).await.expect("row").expect("exists");
+        for user in [7, 8] {
+            let row = h.db.get_user_level(GUILD, user).await.expect("row").expect("exists");
             assert_eq!(row.voice_time_seconds, 200, "member {user}: only the time outside the AFK channel");
         }
         // A channel id that is not one is refused with what to give instead.
         let general = ServerSetting::parse("afk_channel", "general").expect("parses");
-        let err = h.db.update_server_config(GID, general).await.expect_err("not an id");
+        let err = h.db.update_server_config(GUILD, general).await.expect_err("not an id");
         assert!(err.to_string().contains("numeric id"), "{err}");
     }
 }
@@ -193,7 +193,7 @@ both_backends! {
         let start = at("2026-01-05T10:00:00Z");
         let a = Harness::new(&t, generating(), start).await;
         a.pipeline.ensure_guild(GUILD).await.expect("first quests");
-        let first = a.db.get_guild_active_quests(GID, None).await.expect("active");
+        let first = a.db.get_guild_active_quests(GUILD, None).await.expect("active");
         assert_eq!(first.len(), 5);
         // Two processes wake up after the daily boundary at the same moment.
         let next = at("2026-01-06T00:00:01Z");
@@ -202,7 +202,7 @@ both_backends! {
         let (ra, rb) = tokio::join!(a.pipeline.ensure_guild(GUILD), b.pipeline.ensure_guild(GUILD));
         let (ra, rb) = (ra.expect("a"), rb.expect("b"));
         assert_eq!(ra.len() + rb.len(), 1, "exactly one engine resets the daily quests: {ra:?} {rb:?}");
-        let after = a.db.get_guild_active_quests(GID, None).await.expect("active");
+        let after = a.db.get_guild_active_quests(GUILD, None).await.expect("active");
         let daily: Vec<_> = after.iter().filter(|q| q.refresh_cycle == "daily").collect();
         assert_eq!(daily.len(), 3, "one new set, not two: {after:?}");
         assert!(daily.iter().all(|q| !first.iter().any(|f| f.id == q.id)));
@@ -217,7 +217,7 @@ both_backends! {
         for g in [GUILD, 43] {
             h.pipeline.ensure_guild(g).await.expect("first quests");
         }
-        let before_43 = h.db.get_guild_active_quests("43", None).await.expect("active");
+        let before_43 = h.db.get_guild_active_quests(43, None).await.expect("active");
         let (db, plugins) = (h.db.clone(), h.plugins.clone());
         drop(h);
         // The bot was down over a daily boundary and starts without being told any guild.
@@ -234,7 +234,7 @@ both_backends! {
         )
         .await
         .expect("start");
-        let after_43 = db.get_guild_active_quests("43", None).await.expect("active");
+        let after_43 = db.get_guild_active_quests(43, None).await.expect("active");
         let old: Vec<i64> = before_43.iter().filter(|q| q.refresh_cycle == "daily").map(|q| q.id).collect();
         let new: Vec<i64> = after_43.iter().filter(|q| q.refresh_cycle == "daily").map(|q| q.id).collect();
         assert_eq!(new.len(), 3);

@@ -98,7 +98,7 @@ async fn tamper_add(db: &Db, workload: &Workload, counter: ActivityCounter, by: 
         .iter()
         .find(|a| matches!(a.kind, questline::engine::ActivityKind::Message { .. }))
         .expect("a message");
-    db.update_activity_counter(&a.guild.to_string(), &a.user.to_string(), counter, by)
+    db.update_activity_counter(a.guild, a.user, counter, by)
         .await
         .expect("tamper");
 }
@@ -106,12 +106,11 @@ async fn tamper_add(db: &Db, workload: &Workload, counter: ActivityCounter, by: 
 /// Takes one message away from a member who has some, through the repository's import (an
 /// operator restoring an old backup of one member, say).
 async fn tamper_lose_message(db: &Db, workload: &Workload) {
-    for guild in &workload.guild_ids {
-        let gid = guild.to_string();
-        let rows = db.export_guild_levels(&gid).await.expect("export");
+    for &guild in &workload.guild_ids {
+        let rows = db.export_guild_levels(guild).await.expect("export");
         if let Some(mut r) = rows.into_iter().find(|r| r.total_messages > 0) {
             r.total_messages -= 1;
-            db.import_guild_levels(&gid, &[r]).await.expect("import");
+            db.import_guild_levels(guild, &[r]).await.expect("import");
             return;
         }
     }

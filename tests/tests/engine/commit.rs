@@ -59,7 +59,7 @@ both_backends! {
         let start = at("2026-01-05T10:00:00Z");
         let mut h = Harness::new(&t, engine_config(), start).await;
         h.no_default_achievements().await;
-        h.db.update_server_config(GID, questline::db::ServerSetting::XpRate(100.0)).await.expect("rate");
+        h.db.update_server_config(GUILD, questline::db::ServerSetting::XpRate(100.0)).await.expect("rate");
         break_levels(&t).await;
         let report = h.batch(vec![msg(7, 1, start), msg(8, 2, start)]).await;
         assert_eq!(report.failed_guilds, 1);
@@ -80,7 +80,7 @@ both_backends! {
         assert_eq!(ups, 2, "announced after the commit: {effects:?}");
         // The replay memory still drops a replay of the retried message.
         h.batch(vec![msg(7, 1, start + Duration::seconds(200))]).await;
-        let row = h.db.get_user_level(GID, "7").await.expect("row").expect("exists");
+        let row = h.db.get_user_level(GUILD, 7).await.expect("row").expect("exists");
         assert_eq!(row.total_messages, 1);
     }
 }
@@ -107,7 +107,7 @@ both_backends! {
         engine.flush().await.expect("flush");
         let mut total = 0;
         for u in 100..105 {
-            total += h.db.get_user_level(GID, &u.to_string()).await.expect("row").expect("exists").total_messages;
+            total += h.db.get_user_level(GUILD, u).await.expect("row").expect("exists").total_messages;
         }
         assert_eq!(total, 50);
         // `try_submit` refuses on a full queue, and every refusal is counted.
@@ -155,7 +155,7 @@ both_backends! {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         let mut stored = 0;
         while std::time::Instant::now() < deadline {
-            stored = h.db.get_user_level(GID, "300").await.expect("row").map_or(0, |r| r.total_messages);
+            stored = h.db.get_user_level(GUILD, 300).await.expect("row").map_or(0, |r| r.total_messages);
             if stored == 3 {
                 break;
             }

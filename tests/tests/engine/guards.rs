@@ -21,7 +21,7 @@ async fn use_odd_formula(h: &Harness, settings: serde_json::Value) {
         .load_bundled_bytes("fixture", &bytes)
         .expect("the fixture loads: its curve is fine with no settings");
     let choose = ServerSetting::parse("xp_formula_plugin", ODD).expect("setting");
-    h.db.update_server_config(GID, choose)
+    h.db.update_server_config(GUILD, choose)
         .await
         .expect("choose formula");
     h.pipeline
@@ -52,7 +52,7 @@ both_backends! {
         h.no_default_achievements().await;
         use_odd_formula(&h, json!({"flat_curve": true})).await;
         three_messages(&mut h).await;
-        let row = h.db.get_user_level(GID, "7").await.expect("read").expect("member stored");
+        let row = h.db.get_user_level(GUILD, 7).await.expect("read").expect("member stored");
         assert_eq!(row.total_messages, 3);
         assert!((45..=75).contains(&row.xp), "mee6-xp's 15 to 25 per message: {}", row.xp);
         assert_eq!(h.pipeline.counters().snapshot().curve_fallbacks, 3);
@@ -66,7 +66,7 @@ both_backends! {
         h.no_default_achievements().await;
         use_odd_formula(&h, json!({"flat_curve": true})).await;
         three_messages(&mut h).await;
-        let row = h.db.get_user_level(GID, "7").await.expect("read").expect("member stored");
+        let row = h.db.get_user_level(GUILD, 7).await.expect("read").expect("member stored");
         assert_eq!((row.total_messages, row.xp, row.level), (3, 0, 0));
         let counters = h.pipeline.counters().snapshot();
         assert_eq!((counters.xp_skipped, counters.failed_events), (3, 0));

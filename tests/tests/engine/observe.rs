@@ -110,7 +110,7 @@ both_backends! {
     async fn metrics_count_real_traffic(t) {
         let (db, plugins) = boot::open(&t.config, &plugins_config(), false).await.expect("boot");
         // Every message is worth a level or more.
-        db.update_server_config(GID, ServerSetting::XpRate(1000.0)).await.expect("rate");
+        db.update_server_config(GUILD, ServerSetting::XpRate(1000.0)).await.expect("rate");
         let start_at = at("2026-01-05T10:00:00Z");
         let engine = Engine::start(
             EngineDeps {

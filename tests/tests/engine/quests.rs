@@ -12,7 +12,7 @@ use questline::engine::Effect;
 
 fn chatter(reward_multiplier: f64) -> NewQuest {
     NewQuest {
-        guild_id: GID.to_string(),
+        guild_id: GUILD,
         name: "Say three things".into(),
         description: "Send 3 messages".into(),
         quest_type: "daily".into(),
@@ -44,7 +44,7 @@ both_backends! {
         let quest = h.db.create_quest(chatter(1.0)).await.expect("quest");
         // Messages 1 and 2 (with a replay of 1), then 3 replayed twice across batches.
         h.batch(vec![msg(7, 1, start), msg(7, 1, start), msg(7, 2, start + Duration::seconds(5))]).await;
-        let uq = h.db.get_user_active_quests(GID, "7").await.expect("quests");
+        let uq = h.db.get_user_active_quests(GUILD, 7).await.expect("quests");
         let p = uq[0].progress.clone().expect("row created on first progress");
         assert_eq!(p.progress, 2);
         assert!(!p.completed);
@@ -56,7 +56,7 @@ both_backends! {
         assert_eq!(completions(&effects), vec![(7, quest.id)]);
         // Messages 3 and 4 are in cooldown: the only XP is the reward.
         assert_eq!(h.xp(7).await - before, 100);
-        let uq = h.db.get_user_active_quests(GID, "7").await.expect("quests");
+        let uq = h.db.get_user_active_quests(GUILD, 7).await.expect("quests");
         let p = uq[0].progress.clone().expect("row");
         assert!(p.completed && p.completed_at.is_some());
     }
@@ -119,7 +119,7 @@ both_backends! {
             (0..5).map(|i| msg(7, i + 1, start + Duration::seconds(61 * i as i64))).collect();
         h.batch(messages).await;
         assert_eq!(completions(&h.effects()), vec![(7, quest.id)]);
-        let uq = h.db.get_user_active_quests(GID, "7").await.expect("quests");
+        let uq = h.db.get_user_active_quests(GUILD, 7).await.expect("quests");
         let p = uq[0].progress.clone().expect("row");
         assert_eq!((p.progress, p.completed), (3, true));
         assert_eq!(p.completed_at, Some(start + Duration::seconds(122)), "dated by message 3");
@@ -132,7 +132,7 @@ both_backends! {
 async fn active_by_cycle(h: &Harness) -> BTreeMap<String, Vec<i64>> {
     let mut out: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for q in
-        h.db.get_guild_active_quests(GID, None)
+        h.db.get_guild_active_quests(GUILD, None)
             .await
             .expect("active")
     {
@@ -150,8 +150,8 @@ both_backends! {
         // 2026-01-05 is a Monday. Resets at 06:00 UTC, weeks start on Wednesday (2).
         let start = at("2026-01-05T10:00:00Z");
         let h = Harness::new(&t, generating(), start).await;
-        h.db.update_server_config(GID, ServerSetting::QuestResetHour(6)).await.expect("hour");
-        h.db.update_server_config(GID, ServerSetting::QuestResetDay(2)).await.expect("day");
+        h.db.update_server_config(GUILD, ServerSetting::QuestResetHour(6)).await.expect("hour");
+        h.db.update_server_config(GUILD, ServerSetting::QuestResetDay(2)).await.expect("day");
         h.pipeline.ensure_guild(GUILD).await.expect("first quests");
         let first = active_by_cycle(&h).await;
         assert_eq!(first.get("daily").map(Vec::len), Some(3), "{first:?}");
@@ -238,7 +238,7 @@ both_backends! {
         assert_eq!(completions(&h.effects()).len(), 1);
         h.clock.set(at("2026-01-06T00:00:00Z"));
         h.pipeline.ensure_guild(GUILD).await.expect("reset");
-        let active = h.db.get_guild_active_quests(GID, None).await.expect("active");
+        let active = h.db.get_guild_active_quests(GUILD, None).await.expect("active");
         assert_eq!(active.len(), 1);
         assert_ne!(active[0].id, custom.id, "a new instance");
         assert_eq!(active[0].name, custom.name);
@@ -255,10 +255,10 @@ both_backends! {
     async fn a_reset_ends_only_the_quests_of_its_cycle(t) {
         let start = at("2026-01-05T10:00:00Z");
         let h = Harness::new(&t, generating(), start).await;
-        h.db.update_server_config(GID, ServerSetting::QuestResetHour(6)).await.expect("hour");
+        h.db.update_server_config(GUILD, ServerSetting::QuestResetHour(6)).await.expect("hour");
         h.pipeline.ensure_guild(GUILD).await.expect("first quests");
         let first = active_by_cycle(&h).await;
-        let daily = h.db.get_guild_active_quests(GID, None).await.expect("active");
+        let daily = h.db.get_guild_active_quests(GUILD, None).await.expect("active");
         let daily: Vec<_> = daily.into_iter().filter(|q| q.refresh_cycle == "daily").collect();
         assert_eq!(daily.len(), 3);
         assert!(daily.iter().all(|q| q.created_at == start), "stamped with the engine's clock");

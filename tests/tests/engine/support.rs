@@ -23,7 +23,6 @@ pub use questline_tests::testdb::*;
 
 /// The guild the tests use.
 pub const GUILD: u64 = 42;
-pub const GID: &str = "42";
 pub const CHANNEL: u64 = 10;
 
 pub fn at(s: &str) -> DateTime<Utc> {
@@ -121,7 +120,7 @@ impl Harness {
     pub async fn no_default_achievements(&self) {
         self.db
             .create_achievement(
-                GID,
+                GUILD,
                 "Unreachable",
                 "never",
                 "level",
@@ -150,7 +149,7 @@ impl Harness {
 
     pub async fn xp(&self, user: u64) -> i64 {
         self.db
-            .get_user_level(GID, &user.to_string())
+            .get_user_level(GUILD, user)
             .await
             .expect("level")
             .map_or(0, |m| m.xp)

@@ -23,7 +23,7 @@ both_backends! {
             total = xp;
         }
         assert!(seen.len() > 3, "XP rolls vary: {seen:?}");
-        let row = h.db.get_user_level(GID, "7").await.expect("row").expect("exists");
+        let row = h.db.get_user_level(GUILD, 7).await.expect("row").expect("exists");
         assert_eq!(i64::from(row.level), mee6_level(row.xp), "level {} for {} XP", row.level, row.xp);
         assert_eq!(row.messages, 40);
         assert_eq!(row.total_messages, 40);
@@ -62,7 +62,7 @@ both_backends! {
         .await;
         let gained = h.xp(7).await - first;
         assert!((30..=50).contains(&gained), "two awards expected, got {gained} XP");
-        let row = h.db.get_user_level(GID, "7").await.expect("row").expect("exists");
+        let row = h.db.get_user_level(GUILD, 7).await.expect("row").expect("exists");
         assert_eq!(row.total_messages, 6);
         assert_eq!(row.messages, 3, "messages that earned XP");
         assert_eq!(row.last_message_time, Some(start + Duration::seconds(121)));
@@ -74,14 +74,14 @@ both_backends! {
         let start = at("2026-01-05T10:00:00Z");
         let mut h = Harness::new(&t, engine_config(), start).await;
         h.no_default_achievements().await;
-        h.db.update_server_config(GID, ServerSetting::XpRate(1000.0)).await.expect("rate");
-        h.db.update_server_config(GID, ServerSetting::LevelUpMessage(Some("{user.name} is now {level} in {guild}".into()))).await.expect("msg");
-        h.db.update_server_config(GID, ServerSetting::LevelUpChannel(Some("555".into()))).await.expect("channel");
+        h.db.update_server_config(GUILD, ServerSetting::XpRate(1000.0)).await.expect("rate");
+        h.db.update_server_config(GUILD, ServerSetting::LevelUpMessage(Some("{user.name} is now {level} in {guild}".into()))).await.expect("msg");
+        h.db.update_server_config(GUILD, ServerSetting::LevelUpChannel(Some("555".into()))).await.expect("channel");
         // Level 1 stacked, 2 and 5 not stacked, 1000 unreachable.
-        h.db.add_level_role(GID, "901", 1, true).await.expect("role");
-        h.db.add_level_role(GID, "902", 2, false).await.expect("role");
-        h.db.add_level_role(GID, "905", 5, false).await.expect("role");
-        h.db.add_level_role(GID, "999", 1000, false).await.expect("role");
+        h.db.add_level_role(GUILD, 901, 1, true).await.expect("role");
+        h.db.add_level_role(GUILD, 902, 2, false).await.expect("role");
+        h.db.add_level_role(GUILD, 905, 5, false).await.expect("role");
+        h.db.add_level_role(GUILD, 999, 1000, false).await.expect("role");
         let mut a = msg(7, 1, start).named("alice");
         a.guild_name = Some("Testers".into());
         h.batch(vec![a]).await;
@@ -117,7 +117,7 @@ both_backends! {
         let report = h.batch(vec![msg(7, 1, start), msg(7, 1, start), msg(8, 2, start)]).await;
         assert_eq!(report.deduplicated, 1);
         h.batch(vec![msg(7, 1, start + Duration::seconds(120))]).await;
-        let row = h.db.get_user_level(GID, "7").await.expect("row").expect("exists");
+        let row = h.db.get_user_level(GUILD, 7).await.expect("row").expect("exists");
         assert_eq!(row.total_messages, 1);
         assert!((15..=25).contains(&row.xp));
     }
@@ -140,12 +140,12 @@ both_backends! {
             a(8, 902, ActivityKind::Voice(VoiceChange::Leave)),
         ])
         .await;
-        let seven = h.db.get_user_level(GID, "7").await.expect("row").expect("exists");
+        let seven = h.db.get_user_level(GUILD, 7).await.expect("row").expect("exists");
         assert_eq!(seven.total_reactions, 1, "a replayed reaction counts once");
         assert_eq!(seven.commands_used, 1);
         // Both in voice for 600 s; while 8 was muted, 7 still earned; alone after 8 left.
         assert_eq!(seven.voice_time_seconds, 900);
-        let eight = h.db.get_user_level(GID, "8").await.expect("row").expect("exists");
+        let eight = h.db.get_user_level(GUILD, 8).await.expect("row").expect("exists");
         assert_eq!(eight.voice_time_seconds, 600, "no voice time while muted");
     }
 }

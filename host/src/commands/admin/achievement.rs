@@ -6,7 +6,7 @@ use crate::commands::Commands;
 use crate::commands::types::{CommandError, Reply, Request, fit_to};
 
 pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
-    let gid = req.guild.to_string();
+    let gid = req.guild;
     match req.subcommand.as_deref() {
         Some("create") => {
             let name = req.need("name", req.string("name"))?.trim().to_string();
@@ -29,7 +29,7 @@ pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, Command
                 .unwrap_or_default();
             let a =
                 c.db.create_achievement(
-                    &gid,
+                    gid,
                     &name,
                     &description,
                     requirement,
@@ -48,7 +48,7 @@ pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, Command
             )))
         }
         Some("list") => {
-            let list = c.db.list_achievements(&gid).await?;
+            let list = c.db.list_achievements(gid).await?;
             if list.is_empty() {
                 return Ok(Reply::private("No achievements yet."));
             }
@@ -68,7 +68,7 @@ pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, Command
         }
         Some("delete") => {
             let id = req.need("id", req.integer("id"))?;
-            match c.db.delete_achievement(&gid, id).await? {
+            match c.db.delete_achievement(gid, id).await? {
                 Some(earned) => Ok(Reply::private(format!(
                     "Achievement #{id} deleted; {earned} member(s) no longer list it (XP they got from it is kept)."
                 ))),

@@ -22,7 +22,7 @@ fn channel_shown(v: &Option<String>) -> String {
 }
 
 pub(super) async fn show(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
-    let cfg = c.db.get_server_config(&req.guild.to_string()).await?;
+    let cfg = c.db.get_server_config(req.guild).await?;
     let out = format!(
         "⚙️ **Questline settings**\n\
          xp_rate: {}\nlevel_up_message: {}\nlevel_up_channel: {}\nquest_channel: {}\n\
@@ -98,7 +98,7 @@ pub(super) async fn set(c: &Commands, req: &Request) -> Result<Reply, CommandErr
     };
     let parsed =
         ServerSetting::parse(setting, &value).map_err(|e| CommandError::Usage(e.to_string()))?;
-    c.db.update_server_config(&req.guild.to_string(), parsed)
+    c.db.update_server_config(req.guild, parsed)
         .await
         .map_err(|e| match e {
             crate::db::DbError::Invalid { .. } => CommandError::Usage(e.to_string()),

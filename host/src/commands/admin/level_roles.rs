@@ -6,7 +6,7 @@ use crate::commands::Commands;
 use crate::commands::types::{CommandError, Reply, Request};
 
 pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
-    let gid = req.guild.to_string();
+    let gid = req.guild;
     match req.subcommand.as_deref() {
         Some("add") => {
             let role = req.need("role", req.role("role"))?;
@@ -23,7 +23,7 @@ pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, Command
             }
             crate::commands::guild::check_role(c, req.guild, role).await?;
             let stacked = req.boolean("stacked").unwrap_or(false);
-            c.db.add_level_role(&gid, &role.to_string(), level as i32, stacked)
+            c.db.add_level_role(gid, role, level as i32, stacked)
                 .await?;
             Ok(Reply::private(format!(
                 "<@&{role}> is now given at level {level}{}.",
@@ -36,7 +36,7 @@ pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, Command
         }
         Some("remove") => {
             let role = req.need("role", req.role("role"))?;
-            if c.db.remove_level_role(&gid, &role.to_string()).await? {
+            if c.db.remove_level_role(gid, role).await? {
                 Ok(Reply::private(format!(
                     "<@&{role}> is no longer a level reward (members keep it)."
                 )))
@@ -47,7 +47,7 @@ pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, Command
             }
         }
         Some("list") => {
-            let roles = c.db.list_level_roles(&gid).await?;
+            let roles = c.db.list_level_roles(gid).await?;
             if roles.is_empty() {
                 return Ok(Reply::private(
                     "No level roles yet; add one with /level-roles add.",

@@ -8,7 +8,7 @@ use crate::db::NewQuest;
 use crate::engine::wit::cycle_name;
 
 pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
-    let gid = req.guild.to_string();
+    let gid = req.guild;
     match req.subcommand.as_deref() {
         Some("create") => {
             let name = req.need("name", req.string("name"))?.trim().to_string();
@@ -60,7 +60,7 @@ pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, Command
             )))
         }
         Some("list") => {
-            let list = c.db.get_guild_active_quests(&gid, None).await?;
+            let list = c.db.get_guild_active_quests(gid, None).await?;
             if list.is_empty() {
                 return Ok(Reply::private("No active quests."));
             }
@@ -83,8 +83,8 @@ pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, Command
             let id = req.need("id", req.integer("id"))?;
             let found = c.db.get_quest(id).await?;
             match found {
-                Some(q) if q.guild_id == gid => {
-                    let n = c.db.deactivate_quests(&gid, &[id]).await?;
+                Some(q) if q.guild_id == gid.to_string() => {
+                    let n = c.db.deactivate_quests(gid, &[id]).await?;
                     Ok(Reply::private(if n > 0 {
                         format!("Quest #{id} **{}** ended.", q.name)
                     } else {

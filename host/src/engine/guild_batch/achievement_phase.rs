@@ -24,14 +24,11 @@ impl Pipeline {
         let mut grants = Vec::new();
         let ach_plugins = self.cache.achievement_plugins().await;
         if !ach_plugins.is_empty() {
-            self.seed_achievements(&round.gid, round.guild, &ach_plugins, round.now)
+            self.seed_achievements(round.guild, &ach_plugins, round.now)
                 .await?;
-            let defs = self.db.list_achievements(&round.gid).await?;
-            let user_ids: Vec<String> = members.keys().map(u64::to_string).collect();
-            let held = self
-                .db
-                .earned_achievement_ids(&round.gid, &user_ids)
-                .await?;
+            let defs = self.db.list_achievements(round.guild).await?;
+            let users: Vec<u64> = members.keys().copied().collect();
+            let held = self.db.earned_achievement_ids(round.guild, &users).await?;
             for (plugin, types) in &ach_plugins {
                 // The plugin's achievements, sent once; each member names its candidates by id.
                 let mine: Vec<AchievementDef> = defs
@@ -52,7 +49,7 @@ impl Pipeline {
                 let mut items = Vec::new();
                 let mut users = Vec::new();
                 for (user, m) in members.iter() {
-                    let earned: &[i64] = held.get(&user.to_string()).map_or(&[], Vec::as_slice);
+                    let earned: &[i64] = held.get(user).map_or(&[], Vec::as_slice);
                     let candidates: Vec<i64> = mine
                         .iter()
                         .map(|a| a.id)
@@ -95,8 +92,8 @@ impl Pipeline {
                         for (user, ids) in users.into_iter().zip(answers) {
                             for id in ids {
                                 grants.push(AchievementAward {
-                                    guild_id: round.gid.clone(),
-                                    user_id: user.to_string(),
+                                    guild_id: round.guild,
+                                    user_id: user,
                                     achievement_id: id,
                                     at: round.now,
                                 });

@@ -17,25 +17,23 @@ impl Pipeline {
     /// The batch's members in id order, each with their events' indices.
     pub(super) async fn load_members(
         &self,
-        gid: &str,
+        guild: u64,
         events: &[Event],
     ) -> Result<BTreeMap<u64, Member>, EngineError> {
         // Every member's row and progress in one read each (cache first), not per member.
-        let user_ids: Vec<String> = events
+        let users: Vec<u64> = events
             .iter()
             .map(|e| e.user)
             .collect::<std::collections::BTreeSet<u64>>()
             .into_iter()
-            .map(|u| u.to_string())
             .collect();
-        let mut rows = self.db.get_user_levels(gid, &user_ids).await?;
-        let mut views = self.db.get_users_active_quests(gid, &user_ids).await?;
+        let mut rows = self.db.get_user_levels(guild, &users).await?;
+        let mut views = self.db.get_users_active_quests(guild, &users).await?;
         let mut members: BTreeMap<u64, Member> = BTreeMap::new();
         for (i, e) in events.iter().enumerate() {
             if let std::collections::btree_map::Entry::Vacant(slot) = members.entry(e.user) {
-                let user = e.user.to_string();
-                let row = rows.remove(&user).flatten();
-                let uq = views.remove(&user).unwrap_or_default();
+                let row = rows.remove(&e.user).flatten();
+                let uq = views.remove(&e.user).unwrap_or_default();
                 let mut progress = HashMap::new();
                 let mut multipliers = Vec::new();
                 for q in &uq {
@@ -62,7 +60,7 @@ impl Pipeline {
                 }
                 slot.insert(Member {
                     stats: stats(row.as_ref()),
-                    delta: MemberDelta::new(gid, &e.user.to_string()),
+                    delta: MemberDelta::new(guild, e.user),
                     events: Vec::new(),
                     last_channel: e.channel,
                     name: None,

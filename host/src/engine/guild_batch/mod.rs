@@ -61,7 +61,6 @@ pub(crate) struct Member {
 /// reproducible).
 struct Round<'a> {
     guild: u64,
-    gid: String,
     events: &'a [Event],
     now: DateTime<Utc>,
     base_seed: u64,
@@ -178,8 +177,7 @@ impl Pipeline {
         events: &[Event],
         now: DateTime<Utc>,
     ) -> Result<PreparedGuild, EngineError> {
-        let gid = guild.to_string();
-        let cfg = self.db.get_server_config(&gid).await?;
+        let cfg = self.db.get_server_config(guild).await?;
         let settings = ResetSettings::new(
             i64::from(cfg.quest_reset_hour),
             i64::from(cfg.quest_reset_day),
@@ -187,15 +185,14 @@ impl Pipeline {
         let formula = self.usable_formula(guild, &cfg, ms(now)).await?;
         let mut round = Round {
             guild,
-            gid,
             events,
             now,
             base_seed: mix(self.seed ^ events.first().map_or(0, |e| e.seq).rotate_left(17) ^ guild),
             calls: 0,
         };
 
-        let active = self.db.get_guild_active_quests(&round.gid, None).await?;
-        let mut members = self.load_members(&round.gid, events).await?;
+        let active = self.db.get_guild_active_quests(round.guild, None).await?;
+        let mut members = self.load_members(round.guild, events).await?;
         let (before, after) = members::running_stats(events, &members);
         let (curve, quest_progress, achievements) = match formula {
             Some((xp_plugin, table)) => {

@@ -36,7 +36,7 @@ impl Pipeline {
                 let expires = if cycle == Cycle::Once {
                     None
                 } else {
-                    self.quests.expires_at(&round.gid, cycle, settings)
+                    self.quests.expires_at(round.guild, cycle, settings)
                 };
                 owned.push((q, plugin, kind, expires));
             }
@@ -111,8 +111,8 @@ impl Pipeline {
                     let u = updates
                         .entry((user, q.id))
                         .or_insert_with(|| QuestProgressUpdate {
-                            guild_id: round.gid.clone(),
-                            user_id: user.to_string(),
+                            guild_id: round.guild,
+                            user_id: user,
                             quest_id: q.id,
                             progress: None,
                             quest_specific_progress: None,
