@@ -6,6 +6,17 @@
 
 use super::metrics::EngineCounters;
 
+/// The most XP one activity may earn in a guild: `max_xp_per_activity` at `xp_rate` 1,
+/// scaled up by a higher rate (an admin who sets 1,000× XP means it), never down.
+pub(crate) fn activity_ceiling(max_xp_per_activity: i64, xp_rate: f64) -> i64 {
+    let scaled = max_xp_per_activity as f64 * xp_rate.max(1.0);
+    if scaled.is_finite() && scaled < i64::MAX as f64 {
+        scaled as i64
+    } else {
+        i64::MAX
+    }
+}
+
 /// `values` within `0..=max`, in place; returns how many were above `max`. One log line per
 /// call names the plugin and the largest answer.
 pub(crate) fn clamp_activity_xp(
@@ -78,5 +89,13 @@ mod tests {
             100
         );
         assert_eq!(counters.snapshot().xp_clamped, 3);
+    }
+
+    #[test]
+    fn a_guilds_xp_rate_raises_the_ceiling_and_never_lowers_it() {
+        assert_eq!(activity_ceiling(10_000, 1.0), 10_000);
+        assert_eq!(activity_ceiling(10_000, 0.5), 10_000);
+        assert_eq!(activity_ceiling(10_000, 1_000.0), 10_000_000);
+        assert_eq!(activity_ceiling(10_000, f64::INFINITY), i64::MAX);
     }
 }

@@ -22,8 +22,9 @@ pub struct EngineConfig {
     /// XP formula used when a guild has not chosen one (`server_config.xp_formula_plugin`),
     /// and for a batch whose guild's own formula has an unusable level curve.
     pub default_xp_plugin: String,
-    /// The most XP one activity may earn, whatever the formula answers; larger answers are
-    /// clamped, logged and counted (`questline_engine_xp_clamped_total`).
+    /// The most XP one activity may earn at a guild's `xp_rate` of 1 (a higher rate scales it
+    /// up), whatever the formula answers; larger answers are clamped, logged and counted
+    /// (`questline_engine_xp_clamped_total`).
     pub max_xp_per_activity: i64,
     /// The most XP a quest or achievement that a plugin defines may reward (admins' own are
     /// limited by their commands); larger rewards are clamped, logged and counted.

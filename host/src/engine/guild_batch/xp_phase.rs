@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::{Member, Round};
-use crate::engine::ceiling::clamp_activity_xp;
+use crate::engine::ceiling::{activity_ceiling, clamp_activity_xp};
 use crate::engine::metrics::EngineCounters;
 use crate::engine::pipeline::Pipeline;
 use crate::engine::wit::{Event, Work, mix, ms};
@@ -71,7 +71,7 @@ impl Pipeline {
                 Ok(mut xp) => {
                     clamp_activity_xp(
                         &mut xp,
-                        self.config.max_xp_per_activity,
+                        activity_ceiling(self.config.max_xp_per_activity, xp_rate),
                         plugin,
                         &self.counters,
                     );
