@@ -10,10 +10,10 @@ use sea_orm::{
 use serde::Serialize;
 
 use super::Db;
-use super::batch::MemberDelta;
+use super::changes::{LevelCurve, MemberDelta, XpOutcome};
 use super::entities::{achievements, user_achievements};
 use super::error::DbError;
-use super::levels::{LevelCurve, XpOutcome, apply_member_delta};
+use super::levels::apply_member_delta;
 
 /// A newly granted achievement and the XP its reward gave.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -8,10 +8,10 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 
-use super::batch::MemberDelta;
+use super::changes::{LevelCurve, MemberDelta, XpOutcome};
 use super::entities::xp_audit_log;
 use super::error::DbError;
-use super::levels::{LevelCurve, XpOutcome, apply_member_delta};
+use super::levels::apply_member_delta;
 use super::{Db, check_id};
 
 /// A manual change to a member's total XP.

@@ -13,63 +13,9 @@ use super::Db;
 use super::achievements::AchievementGrant;
 use super::audit::{NewAuditEntry, apply_audit};
 use super::bulk;
+use super::changes::{LevelCurve, MemberDelta, QuestProgressUpdate, XpOutcome};
 use super::entities::{levels, user_quests};
 use super::error::DbError;
-use super::levels::{LevelCurve, XpOutcome};
-
-/// One member's accumulated changes. Counters are increments (a negative increment that
-/// would take a counter below 0 fails the whole batch); `xp` is a delta clamped at 0.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MemberDelta {
-    pub guild_id: u64,
-    pub user_id: u64,
-    pub xp: i64,
-    pub messages: i64,
-    pub voice_time_seconds: i64,
-    pub total_messages: i64,
-    pub total_reactions: i64,
-    pub commands_used: i64,
-    /// Latest message time seen in the window (kept if `None`).
-    pub last_message_time: Option<DateTime<Utc>>,
-}
-
-impl MemberDelta {
-    /// An all-zero delta for a member, to fill with `..MemberDelta::new(g, u)`.
-    pub fn new(guild_id: u64, user_id: u64) -> Self {
-        Self {
-            guild_id,
-            user_id,
-            ..Self::default()
-        }
-    }
-
-    fn merge(&mut self, other: &MemberDelta) {
-        self.xp = self.xp.saturating_add(other.xp);
-        self.messages += other.messages;
-        self.voice_time_seconds += other.voice_time_seconds;
-        self.total_messages += other.total_messages;
-        self.total_reactions += other.total_reactions;
-        self.commands_used += other.commands_used;
-        self.last_message_time = self.last_message_time.max(other.last_message_time);
-    }
-}
-
-/// A member's progress on one quest instance. `None` leaves a value unchanged (0 for a new
-/// row); `complete = true` marks it completed and awards the quest's `reward_xp` if, and only
-/// if, it was not completed before.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QuestProgressUpdate {
-    pub guild_id: u64,
-    pub user_id: u64,
-    pub quest_id: i64,
-    pub progress: Option<i64>,
-    pub quest_specific_progress: Option<i64>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub complete: bool,
-    /// When this happened (stored as `completed_at` on completion), from the caller's clock,
-    /// so a seeded simulation stores the same timestamps every run.
-    pub at: DateTime<Utc>,
-}
 
 /// One achievement to grant in a batch (skipped if the member already holds it).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
 
-use super::batch::{MemberDelta, QuestProgressUpdate};
+use super::changes::{MemberDelta, QuestProgressUpdate};
 use super::entities::{levels, user_quests};
 use super::error::DbError;
 

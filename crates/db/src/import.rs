@@ -16,9 +16,9 @@ use sea_orm::{
 use serde::Serialize;
 
 use super::Db;
+use super::changes::LevelCurve;
 use super::entities::{levels, server_config};
 use super::error::DbError;
-use super::levels::LevelCurve;
 
 /// Members written per statement.
 const CHUNK: usize = 400;

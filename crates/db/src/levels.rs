@@ -16,31 +16,10 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::batch::MemberDelta;
+use super::changes::{LevelCurve, MemberDelta, XpOutcome};
 use super::entities::levels;
 use super::error::DbError;
 use super::{Db, check_id};
-
-/// The XP curve: owned by a plugin, passed in by the engine for each award.
-pub trait LevelCurve: Send + Sync {
-    /// The level a member with `xp` total XP has. Negative results are treated as 0.
-    fn level_for_xp(&self, xp: i64) -> i32;
-}
-
-/// What an XP change did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct XpOutcome {
-    pub old_xp: i64,
-    pub new_xp: i64,
-    pub old_level: i32,
-    pub new_level: i32,
-}
-
-impl XpOutcome {
-    pub fn leveled_up(&self) -> bool {
-        self.new_level > self.old_level
-    }
-}
 
 /// The activity counters of `levels`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -16,6 +16,7 @@ pub mod audit;
 pub mod batch;
 mod bulk;
 pub mod cache;
+mod changes;
 pub mod config;
 pub mod entities;
 pub mod error;
@@ -40,19 +41,15 @@ use sea_orm::{DatabaseConnection, DbBackend, Statement, Value};
 
 pub use achievements::AchievementGrant;
 pub use audit::{ManualXp, NewAuditEntry};
-pub use batch::{
-    AchievementAward, ActivityBatch, BatchOutcome, MemberDelta, QuestCompletion,
-    QuestProgressUpdate,
-};
+pub use batch::{AchievementAward, ActivityBatch, BatchOutcome, QuestCompletion};
 pub use cache::{CacheCounters, CacheStats};
+pub use changes::{LevelCurve, MemberDelta, QuestProgressUpdate, XpOutcome};
 pub use config::{CacheConfig, CacheSettings, DatabaseConfig};
 pub use error::{DbError, redact_url};
 pub use import::{
     ImportCounts, ImportData, ImportMode, ImportedCounters, ImportedMember, ImportedRole,
 };
-pub use levels::{
-    ActivityCounter, LeaderboardEntry, LevelCurve, LevelRecord, MemberRank, XpOutcome,
-};
+pub use levels::{ActivityCounter, LeaderboardEntry, LevelRecord, MemberRank};
 pub use maintenance::{Finding, LevelMismatch, MaintenanceReport};
 pub use plugin_store::{KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, PluginSettings};
 pub use privacy::{MemberData, MemberDeletion};

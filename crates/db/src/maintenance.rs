@@ -13,8 +13,8 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use serde::Serialize;
 
 use super::Db;
+use super::changes::LevelCurve;
 use super::error::DbError;
-use super::levels::LevelCurve;
 
 /// One kind of inconsistency and how many rows have it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -14,10 +14,11 @@ use sea_orm::{
 use serde::Serialize;
 
 use super::Db;
-use super::batch::{MemberDelta, QuestCompletion, QuestProgressUpdate};
+use super::batch::QuestCompletion;
+use super::changes::{LevelCurve, MemberDelta, QuestProgressUpdate};
 use super::entities::{quests, user_quests};
 use super::error::DbError;
-use super::levels::{LevelCurve, apply_member_delta};
+use super::levels::apply_member_delta;
 
 pub const QUEST_TYPES: [&str; 5] = ["daily", "weekly", "special", "event", "challenge"];
 pub const REFRESH_CYCLES: [&str; 4] = ["daily", "weekly", "monthly", "once"];
