@@ -62,13 +62,6 @@ impl BackupConfig {
                 "a duration such as \"1d\", \"6h\" or \"1h30m\" (d, h, m, s), at least 1 minute",
             ));
         }
-        if self.keep == 0 {
-            out.push(Problem::value(
-                "backup.keep",
-                "0",
-                "at least 1 (the newest backup is always kept)",
-            ));
-        }
         out
     }
 }
@@ -392,7 +385,8 @@ mod tests {
             ..BackupConfig::default()
         };
         let keys: Vec<String> = bad.validate().iter().map(|p| p.key.clone()).collect();
-        assert_eq!(keys, vec!["backup.every", "backup.keep"]);
+        // `keep` is range-checked with every number (`config::ranges`).
+        assert_eq!(keys, vec!["backup.every"]);
     }
 
     #[test]

@@ -13,6 +13,7 @@
 
 pub mod check;
 pub mod env;
+pub mod ranges;
 
 use std::path::{Path, PathBuf};
 
@@ -145,78 +146,17 @@ impl Config {
             "a sqlite:PATH?mode=rwc or postgres://user:pass@host/db URL",
         );
         rule(
-            db.max_connections >= 1,
-            "database.max_connections",
-            db.max_connections.to_string(),
-            "at least 1",
-        );
-        rule(
             db.min_connections <= db.max_connections,
             "database.min_connections",
             db.min_connections.to_string(),
             "at most database.max_connections",
         );
-        rule(
-            db.retry_attempts >= 1,
-            "database.retry_attempts",
-            db.retry_attempts.to_string(),
-            "at least 1 (1 = no retries)",
-        );
         let e = &self.engine;
-        rule(
-            e.queue_capacity >= 1,
-            "engine.queue_capacity",
-            e.queue_capacity.to_string(),
-            "at least 1",
-        );
-        rule(
-            e.batch_max_events >= 1,
-            "engine.batch_max_events",
-            e.batch_max_events.to_string(),
-            "at least 1",
-        );
-        rule(
-            e.tick_secs >= 1,
-            "engine.tick_secs",
-            e.tick_secs.to_string(),
-            "at least 1",
-        );
-        rule(
-            e.max_xp_per_activity >= 1,
-            "engine.max_xp_per_activity",
-            e.max_xp_per_activity.to_string(),
-            "at least 1 (XP one activity may earn at most)",
-        );
-        rule(
-            e.max_reward_xp >= 0,
-            "engine.max_reward_xp",
-            e.max_reward_xp.to_string(),
-            "0 or more (XP a plugin's quest or achievement may reward at most)",
-        );
         rule(
             !e.default_xp_plugin.is_empty(),
             "engine.default_xp_plugin",
             "\"\"".into(),
             "the name of an xp-formula plugin, e.g. \"mee6-xp\"",
-        );
-        let p = &self.plugins;
-        rule(
-            p.call_timeout_ms >= 1,
-            "plugins.call_timeout_ms",
-            p.call_timeout_ms.to_string(),
-            "at least 1",
-        );
-        rule(
-            p.memory_limit_mib >= 1,
-            "plugins.memory_limit_mib",
-            p.memory_limit_mib.to_string(),
-            "at least 1",
-        );
-        rule(
-            p.breaker_failures >= 1,
-            "plugins.breaker_failures",
-            p.breaker_failures.to_string(),
-            "at least 1",
         );
         for (i, host) in self.cards.allowed_hosts.iter().enumerate() {
             rule(
@@ -226,12 +166,6 @@ impl Config {
                 "a bare host name such as \"cdn.discordapp.com\" (no scheme, port or path)",
             );
         }
-        rule(
-            self.discord.effect_queue >= 1,
-            "discord.effect_queue",
-            self.discord.effect_queue.to_string(),
-            "at least 1 (10000 is plenty: a queue that fills means Discord is far behind)",
-        );
         if let Some(Err(_)) = crate::backup::cache_purge_interval(db) {
             rule(
                 false,
@@ -240,6 +174,9 @@ impl Config {
                 "a duration such as \"1h\" or \"30m\" (d, h, m, s), at least 1 s",
             );
         }
+        out.extend(ranges::check(
+            &serde_json::to_value(self).unwrap_or(serde_json::Value::Null),
+        ));
         out.extend(self.observe.validate());
         out.extend(self.backup.validate());
         out.extend(self.logging.validate());

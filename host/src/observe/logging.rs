@@ -61,13 +61,6 @@ impl LogConfig {
                 "a plain file name such as \"questline.log\" (the directory is logging.dir)",
             ));
         }
-        if self.keep == 0 {
-            out.push(Problem::value(
-                "logging.keep",
-                "0",
-                "at least 1 (today's file)",
-            ));
-        }
         out
     }
 }
@@ -204,13 +197,14 @@ mod tests {
     }
 
     #[test]
-    fn bad_file_names_and_keep_are_refused() {
+    fn bad_file_names_are_refused() {
         let bad = LogConfig {
             dir: None,
             file: "logs/questline.log".into(),
             keep: 0,
         };
         let keys: Vec<String> = bad.validate().iter().map(|p| p.key.clone()).collect();
-        assert_eq!(keys, vec!["logging.file", "logging.keep"]);
+        // `keep` is range-checked with every number (`config::ranges`).
+        assert_eq!(keys, vec!["logging.file"]);
     }
 }
