@@ -19,7 +19,7 @@ use sea_orm::{
 use super::Db;
 use super::entities::quests;
 use super::error::DbError;
-use super::quests::NewQuest;
+use super::quests::{NewQuest, retire_unfinished_progress};
 
 /// One refresh cycle's reset, as the quest manager planned it.
 #[derive(Debug, Clone)]
@@ -91,6 +91,8 @@ impl Db {
                         .await?
                         .rows_affected
                 };
+                retire_unfinished_progress(&txn, &reset.guild_id.to_string(), &reset.deactivate)
+                    .await?;
                 let mut created = Vec::new();
                 let mut generated_ids = Vec::new();
                 let all = reset.recreate.iter().chain(&reset.generate);

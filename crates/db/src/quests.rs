@@ -30,6 +30,26 @@ pub const REQUIREMENT_TYPES: [&str; 4] = [
     "commands_used",
 ];
 
+/// Deletes the unfinished progress on quests that just ended (they can never complete);
+/// finished progress stays as history. Part of ending quests, so a database is never left
+/// with progress `questline db verify` would call stale.
+pub(crate) async fn retire_unfinished_progress<C: ConnectionTrait>(
+    c: &C,
+    guild_id: &str,
+    quest_ids: &[i64],
+) -> Result<u64, DbError> {
+    if quest_ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(user_quests::Entity::delete_many()
+        .filter(user_quests::Column::GuildId.eq(guild_id))
+        .filter(user_quests::Column::Completed.eq(false))
+        .filter(user_quests::Column::QuestId.is_in(quest_ids.iter().copied()))
+        .exec(c)
+        .await?
+        .rows_affected)
+}
+
 /// Arguments of [`Db::create_quest`] (`None` picks the column's default; see `docs/schema.md`).
 #[derive(Debug, Clone)]
 pub struct NewQuest {
@@ -388,16 +408,18 @@ impl Db {
         }
         let count = self
             .retry("deactivate_quests", || async {
-                Ok::<_, DbError>(
-                    quests::Entity::update_many()
-                        .col_expr(quests::Column::Active, false.into())
-                        .filter(quests::Column::GuildId.eq(guild_id))
-                        .filter(quests::Column::Active.eq(true))
-                        .filter(quests::Column::Id.is_in(ids.iter().copied()))
-                        .exec(self.conn())
-                        .await?
-                        .rows_affected,
-                )
+                let txn = self.begin_write().await?;
+                let ended = quests::Entity::update_many()
+                    .col_expr(quests::Column::Active, false.into())
+                    .filter(quests::Column::GuildId.eq(guild_id))
+                    .filter(quests::Column::Active.eq(true))
+                    .filter(quests::Column::Id.is_in(ids.iter().copied()))
+                    .exec(&txn)
+                    .await?
+                    .rows_affected;
+                retire_unfinished_progress(&txn, guild_id, ids).await?;
+                txn.commit().await?;
+                Ok::<_, DbError>(ended)
             })
             .await?;
         self.caches().quests_changed(guild_id, ids);

@@ -224,7 +224,11 @@ both_backends!(
         db.upsert_quest_progress(&progress(G, 12, old.id, true), &SqrtCurve)
             .await
             .expect("completed");
-        db.deactivate_quests(G, &[old.id]).await.expect("deactivate");
+        // Ending quests retires their unfinished progress, so only a database changed by hand
+        // (or by an older version) has such rows: end this one by hand.
+        raw.execute_unprepared(&format!("UPDATE quests SET active = false WHERE id = {}", old.id))
+            .await
+            .expect("end quest by hand");
         // Progress pointing at another guild's quest.
         let live = db.create_quest(quest(G)).await.expect("quest");
         raw.execute_unprepared(&format!(
@@ -323,6 +327,42 @@ both_backends!(
             assert_eq!(copy.get_user_level(G, 11).await.expect("read").map(|m| m.xp), Some(1));
         } else {
             assert!(db.backup_sqlite_into(std::path::Path::new("/tmp/x.db")).await.is_err());
+        }
+    }
+);
+
+both_backends!(
+    async fn ending_quests_retires_their_unfinished_progress_so_verify_stays_clean(t) {
+        let db = t.open().await;
+        // One quest ended by an admin, one by a cycle's reset; each with an unfinished and a
+        // finished member.
+        let deleted = db.create_quest(quest(G)).await.expect("quest");
+        let daily = db.create_quest(quest(G)).await.expect("quest");
+        for q in [deleted.id, daily.id] {
+            db.upsert_quest_progress(&progress(G, 21, q, false), &SqrtCurve).await.expect("progress");
+            db.upsert_quest_progress(&progress(G, 22, q, true), &SqrtCurve).await.expect("completed");
+        }
+        db.deactivate_quests(G, &[deleted.id]).await.expect("deactivate");
+        let reset = questline::db::CycleReset {
+            guild_id: G,
+            namespace: "questline".into(),
+            period_key: "quests.daily.period".into(),
+            expected_period: None,
+            new_period: b"2026-01-06".to_vec(),
+            generated_key: "quests.daily.generated".into(),
+            deactivate: vec![daily.id],
+            recreate: Vec::new(),
+            generate: Vec::new(),
+            at: at(),
+        };
+        db.reset_quest_cycle(&reset).await.expect("reset");
+        let findings = db.find_inconsistencies().await.expect("checks");
+        assert!(findings.iter().all(|f| f.rows == 0), "{findings:?}");
+        for user in [21, 22] {
+            let data = db.member_data(G, user).await.expect("member data");
+            let kept: Vec<bool> = data.quests.iter().map(|(p, _)| p.completed).collect();
+            // The unfinished rows are gone; the finished ones stay as history.
+            assert_eq!(kept, if user == 22 { vec![true, true] } else { vec![] }, "member {user}");
         }
     }
 );
