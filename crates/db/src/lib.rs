@@ -58,7 +58,7 @@ pub use profile::CardSettings;
 pub use quest_reset::{CycleReset, CycleResetOutcome};
 pub use quests::{NewQuest, QuestResetSettings, UserQuest};
 pub use retry::{RetryPolicy, safe_db_operation};
-pub use schema::{MigrationState, MigrationStatus};
+pub use schema::{CORE_TABLES, MigrationState, MigrationStatus, known_migrations};
 pub use server::ServerSetting;
 
 use cache::Caches;

@@ -223,6 +223,28 @@ fn loopback_without_mode(url: &str, env_names_mode: bool) -> bool {
         || std::net::IpAddr::from_str(host).is_ok_and(|ip| ip.is_loopback())
 }
 
+/// The migrations this binary knows, oldest first (what a backup's `seaql_migrations` rows are
+/// checked against before it is restored).
+pub fn known_migrations() -> Vec<String> {
+    Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_string())
+        .collect()
+}
+
+/// The tables every Questline database has (a backup without them is not one).
+pub const CORE_TABLES: &[&str] = &[
+    "levels",
+    "quests",
+    "user_quests",
+    "server_config",
+    "achievements",
+    "user_achievements",
+    "cards",
+    "roles",
+    "seaql_migrations",
+];
+
 async fn migration_state(conn: &DatabaseConnection) -> Result<MigrationState, DbError> {
     let applied: Vec<String> = Migrator::get_migration_models(conn)
         .await
@@ -230,10 +252,7 @@ async fn migration_state(conn: &DatabaseConnection) -> Result<MigrationState, Db
         .into_iter()
         .map(|m| m.version)
         .collect();
-    let known: Vec<String> = Migrator::migrations()
-        .iter()
-        .map(|m| m.name().to_string())
-        .collect();
+    let known = known_migrations();
     let unknown_applied = applied
         .iter()
         .filter(|a| !known.contains(a))

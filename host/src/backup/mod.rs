@@ -245,6 +245,28 @@ pub async fn restore(config: &DatabaseConfig, file: &Path) -> Result<(), BackupE
             )));
         }
         let file_s = path_str(file)?.to_owned();
+        // Checked before the target is touched: the dump's tables and migrations.
+        let listed = file_s.clone();
+        let (toc, migrations) = tokio::task::spawn_blocking(move || {
+            let toc = run_tool("pg_restore", &["--list", &listed])?;
+            let data = run_tool(
+                "pg_restore",
+                &[
+                    "--data-only",
+                    "--table=seaql_migrations",
+                    "--file=-",
+                    &listed,
+                ],
+            )?;
+            Ok::<_, BackupError>((toc, data))
+        })
+        .await
+        .map_err(|e| BackupError::ToolFailed {
+            tool: "pg_restore",
+            status: "task failed".into(),
+            stderr: e.to_string(),
+        })??;
+        check_pg_dump(&toc, &migrations).map_err(not)?;
         let url = config.url.clone();
         tokio::task::spawn_blocking(move || {
             run_tool(
@@ -299,8 +321,59 @@ async fn probe(file: &Path, base: &DatabaseConfig) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs a PostgreSQL client tool; [`BackupError::ToolMissing`] when it is not installed.
-fn run_tool(tool: &'static str, args: &[&str]) -> Result<(), BackupError> {
+/// Checks a `pg_dump` file's table of contents (`pg_restore --list`) and its
+/// `seaql_migrations` rows (`pg_restore --data-only --table=seaql_migrations`): a Questline
+/// database of a version this binary runs, or the reason it is not.
+fn check_pg_dump(toc: &str, migrations: &str) -> Result<(), String> {
+    let tables: Vec<&str> = toc
+        .lines()
+        .filter(|l| !l.starts_with(';'))
+        .filter_map(|l| {
+            let rest = &l[l.find(" TABLE ")? + " TABLE ".len()..];
+            let mut words = rest.split_whitespace();
+            (words.next()? != "DATA").then_some(())?;
+            words.next()
+        })
+        .collect();
+    let missing: Vec<&str> = crate::db::CORE_TABLES
+        .iter()
+        .copied()
+        .filter(|t| !tables.contains(t))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "it is a pg_dump file, but not of a Questline database (tables {} are missing)",
+            missing.join(", ")
+        ));
+    }
+    // The COPY block's rows: `version<TAB>applied_at`, up to the `\.` that ends it.
+    let applied: Vec<&str> = migrations
+        .lines()
+        .skip_while(|l| !l.starts_with("COPY "))
+        .skip(1)
+        .take_while(|l| *l != "\\.")
+        .filter_map(|l| l.split('\t').next())
+        .collect();
+    if applied.is_empty() {
+        return Err("it is not a Questline database (no migrations applied)".into());
+    }
+    let known = crate::db::known_migrations();
+    let unknown: Vec<&str> = applied
+        .iter()
+        .copied()
+        .filter(|v| !known.iter().any(|k| k == v))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(format!(
+            "it was written by a newer Questline (migrations {unknown:?}); upgrade before restoring it"
+        ));
+    }
+    Ok(())
+}
+
+/// Runs a PostgreSQL client tool and returns what it printed; [`BackupError::ToolMissing`]
+/// when it is not installed.
+fn run_tool(tool: &'static str, args: &[&str]) -> Result<String, BackupError> {
     let output = match std::process::Command::new(tool).args(args).output() {
         Ok(o) => o,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -321,7 +394,7 @@ fn run_tool(tool: &'static str, args: &[&str]) -> Result<(), BackupError> {
             stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
         });
     }
-    Ok(())
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// The scheduled backups in `dir` (`questline-*.sqlite|pgdump`), oldest first.

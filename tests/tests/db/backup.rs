@@ -129,3 +129,48 @@ both_backends! {
         assert_eq!(xp(&db, 1).await, 5);
     }
 }
+
+both_backends! {
+    async fn a_dump_that_is_not_a_questline_database_is_refused_before_anything_changes(t) {
+        // SQLite's restore proves the file on a copy first (tested above); this is about
+        // pg_dump files, whose restore replaces the target's tables.
+        if !matches!(t.backend, Backend::Postgres) {
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = t.open().await;
+        db.award_xp(G, 1, 777, &SqrtCurve).await.expect("award");
+
+        // A dump of one table only: a valid pg_dump file, not a Questline database.
+        let partial = dir.path().join("partial.pgdump");
+        let status = std::process::Command::new("pg_dump")
+            .args(["--format=custom", "--table=plugin_kv", "--file"])
+            .arg(&partial)
+            .args(["--dbname", &t.config.url])
+            .status()
+            .expect("pg_dump runs");
+        assert!(status.success());
+        let err = restore(&t.config, &partial).await.expect_err("refused").to_string();
+        assert!(err.contains("not of a Questline database") && err.contains("levels"), "{err}");
+
+        // A dump from a newer Questline (a migration this binary does not know).
+        let raw = t.raw().await;
+        let future = "m29990101_000001_from_the_future";
+        raw.execute_unprepared(&format!(
+            "INSERT INTO seaql_migrations (version, applied_at) VALUES ('{future}', 0)"
+        ))
+        .await
+        .expect("future migration");
+        let newer = dir.path().join("newer.pgdump");
+        write(&db, &t.config, &newer).await.expect("backup");
+        raw.execute_unprepared(&format!("DELETE FROM seaql_migrations WHERE version = '{future}'"))
+            .await
+            .expect("back to now");
+        let err = restore(&t.config, &newer).await.expect_err("refused").to_string();
+        assert!(err.contains("newer Questline") && err.contains(future), "{err}");
+
+        // Neither touched the database.
+        db.award_xp(G, 1, 1, &SqrtCurve).await.expect("still writable");
+        assert_eq!(xp(&db, 1).await, 778);
+    }
+}
