@@ -35,6 +35,8 @@ pub struct PluginReport {
     pub sha256: String,
     pub size_bytes: usize,
     pub stats: LoadStats,
+    /// Imports the sandbox denies (name, what happens to calls), e.g. `wasi:sockets/tcp`.
+    pub sandboxed_imports: Vec<(String, &'static str)>,
 }
 
 impl std::fmt::Debug for PluginHost {
@@ -194,6 +196,7 @@ impl PluginHost {
             sha256: plugin.sha256.clone(),
             size_bytes: wasm.len(),
             stats,
+            sandboxed_imports: loader::sandboxed_imports(&plugin),
         })
     }
 

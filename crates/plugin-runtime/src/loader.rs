@@ -241,6 +241,30 @@ fn check_curve(
     Ok(())
 }
 
+/// What the sandbox gives a plugin that imports these interfaces: they link, so the plugin
+/// loads, but every call is refused. `plugin check` lists them so an operator knows what a
+/// dropped-in file would try and fail to do. (Every Rust or JavaScript component imports
+/// `wasi:filesystem` and `wasi:cli/environment` for its standard library's start-up; those
+/// find no directory and an empty environment, and are not listed.)
+const SANDBOXED: &[(&str, &str)] = &[("wasi:sockets/", "no network: every socket call is refused")];
+
+/// The component's imports that the sandbox denies, with what happens to them.
+pub(crate) fn sandboxed_imports(plugin: &LoadedPlugin) -> Vec<(String, &'static str)> {
+    let engine = plugin.pre.engine();
+    plugin
+        .pre
+        .component()
+        .component_type()
+        .imports(engine)
+        .filter_map(|(name, _)| {
+            SANDBOXED
+                .iter()
+                .find(|(prefix, _)| name.starts_with(prefix))
+                .map(|(_, what)| (name.to_owned(), *what))
+        })
+        .collect()
+}
+
 fn exported_kinds(indices: &KindIndices) -> Vec<PluginKind> {
     let mut kinds = Vec::new();
     if indices.xp_formula.is_some() {

@@ -47,6 +47,20 @@ pub async fn run(config: &Config, args: ConsoleArgs) -> anyhow::Result<ExitCode>
     let engine = Engine::start(deps, engine_config, &[GUILD])
         .await
         .context("cannot start the engine")?;
+    // Hot reload, as in the running bot: a plugin file dropped into (or changed in) the
+    // plugin directory while the console runs is picked up; a broken one is reported and the
+    // working version keeps serving.
+    let _watcher = if config.plugins.hot_reload {
+        match plugins.start_watching() {
+            Ok(watcher) => Some(watcher),
+            Err(e) => {
+                tracing::warn!(error = %e, "plugin hot reload unavailable");
+                None
+            }
+        }
+    } else {
+        None
+    };
     // `/healthz` and `/metrics` while the console runs, when `[observe] listen` is set.
     let observe = crate::observe::start_configured(
         &config.observe,

@@ -145,6 +145,9 @@ fn check(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
                 report.stats.compile.as_secs_f64() * 1e3,
                 report.stats.cache
             );
+            for (import, what) in &report.sandboxed_imports {
+                println!("  sandboxed:   {import} ({what})");
+            }
             if let Some(bundled) = host.info(&report.info.name) {
                 println!(
                     "  note:        overrides the plugin `{}` {} when dropped into the plugin directory",

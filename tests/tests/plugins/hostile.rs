@@ -1,6 +1,7 @@
 //! Hostile plugins are contained: each gets a clear, typed error, its instance is discarded,
 //! and the host goes on serving other plugins (checked after every hostile call).
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::support::*;
@@ -275,5 +276,32 @@ fn a_formula_whose_curve_is_unusable_is_refused_at_load() {
         message.contains("level curve is unusable")
             && message.contains("level 6 needs 500 XP, level 5 needed 500"),
         "{message}"
+    );
+}
+
+#[test]
+fn check_names_the_imports_the_sandbox_denies() {
+    let t = host();
+    let escape = Path::new(fixtures::WASI_ESCAPE);
+    let report = t
+        .host
+        .check_file(escape)
+        .expect("it loads: the imports link");
+    assert!(
+        report
+            .sandboxed_imports
+            .iter()
+            .any(|(name, what)| name.starts_with("wasi:sockets/") && what.contains("no network")),
+        "{:?}",
+        report.sandboxed_imports
+    );
+    let good = t
+        .host
+        .check_file(Path::new(fixtures::GOOD_V1))
+        .expect("good fixture");
+    assert!(
+        good.sandboxed_imports.is_empty(),
+        "{:?}",
+        good.sandboxed_imports
     );
 }
