@@ -11,6 +11,14 @@ pub enum PluginError {
     )]
     Timeout { plugin: String, limit_ms: u64 },
 
+    /// The plugin's key-value store could not be reached during the call, so its answer was
+    /// computed without its stored state and is not used; the caller retries the work once
+    /// the database is back. Not the plugin's fault.
+    #[error(
+        "plugin `{plugin}` could not reach its key-value store ({reason}); its answer is not used and the work is retried"
+    )]
+    HostUnavailable { plugin: String, reason: String },
+
     #[error(
         "plugin `{plugin}` tried to use more than its {limit_mib} MiB memory limit and was stopped"
     )]
@@ -60,6 +68,12 @@ pub enum PluginError {
 }
 
 impl PluginError {
+    /// Whether the failure is the host's and passes (the database was unreachable): the work
+    /// is to be retried, not done without the plugin.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::HostUnavailable { .. })
+    }
+
     /// Whether this failure counts against the plugin's circuit breaker: the plugin misbehaved,
     /// as opposed to the caller asking for something that is not there.
     pub fn is_plugin_fault(&self) -> bool {

@@ -166,7 +166,16 @@ fn run<R>(
     slot.store.data_mut().begin_call(ctx);
     slot.store.data_mut().arm(limit_ms(&rt.cfg, items));
     slot.store.set_epoch_deadline(1);
-    match f(&mut slot.store, &slot.exports) {
+    let result = f(&mut slot.store, &slot.exports);
+    if let Some(reason) = slot.store.data_mut().store_unavailable.take() {
+        // The instance is fine; its answer was made without the stored state.
+        plugin.pool.put(slot);
+        return Err(PluginError::HostUnavailable {
+            plugin: plugin.name.to_string(),
+            reason,
+        });
+    }
+    match result {
         Ok(value) => Ok((value, slot)),
         Err(err) => Err(classify(&plugin.name, &rt.cfg, slot.store.data(), err)),
     }

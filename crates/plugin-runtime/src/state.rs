@@ -100,6 +100,10 @@ pub(crate) struct HostState {
     max_log_lines: u32,
     /// The current call's CPU-time budget, read by the epoch callback.
     pub(crate) cpu: CpuBudget,
+    /// Why the key-value store could not be reached during this call, if it could not: the
+    /// plugin then answered without its stored state, so the answer is not used (see
+    /// `PluginError::HostUnavailable`).
+    pub(crate) store_unavailable: Option<String>,
 }
 
 impl HostState {
@@ -138,6 +142,7 @@ impl HostState {
             log_lines_left: cfg.max_log_lines,
             max_log_lines: cfg.max_log_lines,
             cpu: CpuBudget::start(cfg.call_timeout_ms),
+            store_unavailable: None,
         }
     }
 
@@ -154,6 +159,7 @@ impl HostState {
         self.output.refill();
         self.log_lines_left = self.max_log_lines;
         self.limiter.memory_refused = false;
+        self.store_unavailable = None;
     }
 }
 
@@ -204,12 +210,22 @@ fn to_wit(err: KvError) -> wit_kv::KvError {
     }
 }
 
+impl HostState {
+    /// `err` as the plugin sees it; an unreachable store is also remembered for the call.
+    fn store_error(&mut self, err: KvError) -> wit_kv::KvError {
+        if let KvError::Unavailable(reason) = &err {
+            self.store_unavailable = Some(reason.clone());
+        }
+        to_wit(err)
+    }
+}
+
 impl wit_kv::Host for HostState {
     fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, wit_kv::KvError> {
         kv::check_key(&key).map_err(to_wit)?;
         self.kv
             .get(&self.plugin, self.call.guild, &key)
-            .map_err(to_wit)
+            .map_err(|e| self.store_error(e))
     }
 
     fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), wit_kv::KvError> {
@@ -217,14 +233,14 @@ impl wit_kv::Host for HostState {
         kv::check_value(&value).map_err(to_wit)?;
         self.kv
             .set(&self.plugin, self.call.guild, &key, value)
-            .map_err(to_wit)
+            .map_err(|e| self.store_error(e))
     }
 
     fn delete(&mut self, key: String) -> Result<(), wit_kv::KvError> {
         kv::check_key(&key).map_err(to_wit)?;
         self.kv
             .delete(&self.plugin, self.call.guild, &key)
-            .map_err(to_wit)
+            .map_err(|e| self.store_error(e))
     }
 }
 

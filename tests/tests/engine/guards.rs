@@ -3,9 +3,13 @@
 //! no curve is usable at all the activities are still stored with their counters), or award
 //! unbounded XP (answers are clamped to `[engine] max_xp_per_activity`). Each is counted.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use chrono::Duration;
-use questline::db::ServerSetting;
+use questline::db::{NewQuest, ServerSetting};
 use questline::engine::EngineConfig;
+use questline::plugins::{KvError, KvStore, MemoryKv, PluginHost};
 use questline_tests::fixtures;
 use serde_json::json;
 
@@ -82,5 +86,82 @@ both_backends! {
         let ceiling = EngineConfig::default().max_xp_per_activity;
         assert_eq!(h.xp(7).await, 3 * ceiling);
         assert_eq!(h.pipeline.counters().snapshot().xp_clamped, 3);
+    }
+}
+
+/// A key-value store that can be switched off, like a database that went away.
+#[derive(Default)]
+struct FlakyKv {
+    inner: MemoryKv,
+    down: AtomicBool,
+}
+
+impl FlakyKv {
+    fn check(&self) -> Result<(), KvError> {
+        if self.down.load(Ordering::SeqCst) {
+            Err(KvError::Unavailable("test: the store is down".into()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl KvStore for FlakyKv {
+    fn get(&self, plugin: &str, guild: u64, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        self.check()?;
+        self.inner.get(plugin, guild, key)
+    }
+    fn set(&self, plugin: &str, guild: u64, key: &str, value: Vec<u8>) -> Result<(), KvError> {
+        self.check()?;
+        self.inner.set(plugin, guild, key, value)
+    }
+    fn delete(&self, plugin: &str, guild: u64, key: &str) -> Result<(), KvError> {
+        self.check()?;
+        self.inner.delete(plugin, guild, key)
+    }
+}
+
+both_backends! {
+    async fn a_store_outage_retries_the_batch_instead_of_losing_quest_progress(t) {
+        let start = at("2026-01-05T10:00:00Z");
+        let kv = Arc::new(FlakyKv::default());
+        let plugins = PluginHost::new(&plugins_config(), kv.clone()).expect("plugin host");
+        assert!(plugins.load_bundled(questline::bundled::BUNDLED).is_empty());
+        let mut h = Harness::with(t.open().await, plugins, engine_config(), start);
+        h.no_default_achievements().await;
+        // Two days in a row completes it; streak-quests keeps the streak in its store.
+        h.db.create_quest(NewQuest {
+            guild_id: GUILD,
+            name: "Two days".into(),
+            description: "Be active two days in a row".into(),
+            quest_type: "daily".into(),
+            requirement_type: "plugin:streak-quests:streak_days".into(),
+            requirement_value: 2,
+            reward_xp: 0,
+            reward_multiplier: None,
+            difficulty: None,
+            refresh_cycle: None,
+            created_at: start,
+        })
+        .await
+        .expect("quest");
+
+        kv.down.store(true, Ordering::SeqCst);
+        let report = h.batch(vec![msg(7, 1, start)]).await;
+        assert_eq!((report.committed_guilds, report.failed_guilds), (0, 1));
+        assert_eq!(h.pipeline.pending_retry(), 1, "the day's activity waits for a retry");
+        assert_eq!(h.db.get_user_level(GUILD, 7).await.expect("read"), None);
+
+        kv.down.store(false, Ordering::SeqCst);
+        let report = h.batch(vec![msg(7, 2, start + Duration::days(1))]).await;
+        assert_eq!((report.committed_guilds, report.failed_guilds), (1, 0));
+        let row = h.db.get_user_level(GUILD, 7).await.expect("read").expect("stored");
+        assert_eq!(row.total_messages, 2, "both days' messages are counted");
+        let data = h.db.member_data(GUILD, 7).await.expect("member data");
+        assert!(
+            data.quests.iter().any(|(p, _)| p.completed),
+            "the streak counted both days: {:?}",
+            data.quests
+        );
     }
 }

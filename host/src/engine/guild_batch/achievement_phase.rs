@@ -100,6 +100,7 @@ impl Pipeline {
                             }
                         }
                     }
+                    Err(e) if e.is_transient() => return Err(e.into()),
                     Err(e) => {
                         EngineCounters::add(&self.counters.plugin_failures, 1);
                         tracing::warn!(guild = round.guild, plugin = %plugin, error = %e, "achievement plugin failed; checked again on the next batch");

@@ -201,7 +201,7 @@ impl Pipeline {
                     .await?;
                 let xp = self
                     .compute_xp(&round, &xp_plugin, &before, &members, cfg.xp_rate)
-                    .await;
+                    .await?;
                 xp_phase::apply_xp(events, &xp, &mut members);
                 let achievements = self
                     .check_achievements(&mut round, &table, &members)

@@ -88,6 +88,9 @@ impl Pipeline {
             self.plugin_time(started);
             let answers = match answer {
                 Ok(a) => a,
+                // The store was unreachable: the whole guild's batch is retried, rather than
+                // committed without the progress this plugin would have made.
+                Err(e) if e.is_transient() => return Err(e.into()),
                 Err(e) => {
                     EngineCounters::add(&self.counters.plugin_failures, 1);
                     tracing::warn!(guild = round.guild, plugin = %plugin, error = %e, "quest plugin failed; no progress from it in this batch");

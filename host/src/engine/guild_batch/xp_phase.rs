@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::{Member, Round};
 use crate::engine::ceiling::{activity_ceiling, clamp_activity_xp};
+use crate::engine::error::EngineError;
 use crate::engine::metrics::EngineCounters;
 use crate::engine::pipeline::Pipeline;
 use crate::engine::wit::{Event, Work, mix, ms};
@@ -21,7 +22,7 @@ impl Pipeline {
         before: &[MemberStats],
         members: &BTreeMap<u64, Member>,
         xp_rate: f64,
-    ) -> Vec<i64> {
+    ) -> Result<Vec<i64>, EngineError> {
         let (guild, events, now, base_seed) =
             (round.guild, round.events, round.now, round.base_seed);
         let n = events.len();
@@ -52,18 +53,12 @@ impl Pipeline {
                     xp_rate,
                 })
                 .collect();
-            let ctx = match self
+            // Settings that cannot be read (the database is away) fail the guild's batch,
+            // which is retried, instead of committing it without XP.
+            let ctx = self
                 .cache
                 .context(guild, plugin, ms(now), mix(base_seed ^ (round << 32)))
-                .await
-            {
-                Ok(c) => c,
-                Err(e) => {
-                    EngineCounters::add(&self.counters.plugin_failures, 1);
-                    tracing::warn!(guild, error = %e, "xp formula settings unavailable; no XP in this batch");
-                    return vec![0; n];
-                }
-            };
+                .await?;
             let started = std::time::Instant::now();
             let answer = self.plugins.xp_for_activities(plugin, &ctx, items).await;
             self.plugin_time(started);
@@ -79,13 +74,14 @@ impl Pipeline {
                         results[i] = x;
                     }
                 }
+                Err(e) if e.is_transient() => return Err(e.into()),
                 Err(e) => {
                     EngineCounters::add(&self.counters.plugin_failures, 1);
                     tracing::warn!(guild, plugin, error = %e, "xp formula failed; no XP for these activities");
                     for &i in &todo {
                         results[i] = 0;
                     }
-                    return results;
+                    return Ok(results);
                 }
             }
             // Re-check the chains with the real answers.
@@ -105,7 +101,7 @@ impl Pipeline {
             }
             todo.sort_unstable();
         }
-        results
+        Ok(results)
     }
 }
 
