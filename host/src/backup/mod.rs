@@ -156,27 +156,19 @@ pub async fn write(db: &Db, config: &DatabaseConfig, out: &Path) -> Result<u64, 
     if config.is_sqlite() {
         db.backup_sqlite_into(out).await?;
     } else {
-        let out_s = path_str(out)?.to_owned();
-        let url = config.url.clone();
-        tokio::task::spawn_blocking(move || {
-            run_tool(
-                "pg_dump",
-                &[
-                    "--format=custom",
-                    "--no-owner",
-                    "--file",
-                    &out_s,
-                    "--dbname",
-                    &url,
-                ],
-            )
-        })
-        .await
-        .map_err(|e| BackupError::ToolFailed {
-            tool: "pg_dump",
-            status: "task failed".into(),
-            stderr: e.to_string(),
-        })??;
+        let out_s = path_str(out)?;
+        run_tool_off_thread(
+            "pg_dump",
+            &[
+                "--format=custom",
+                "--no-owner",
+                "--file",
+                out_s,
+                "--dbname",
+                &config.url,
+            ],
+        )
+        .await?;
     }
     Ok(std::fs::metadata(out).map_err(io("read", out))?.len())
 }
@@ -246,49 +238,32 @@ pub async fn restore(config: &DatabaseConfig, file: &Path) -> Result<(), BackupE
         }
         let file_s = path_str(file)?.to_owned();
         // Checked before the target is touched: the dump's tables and migrations.
-        let listed = file_s.clone();
-        let (toc, migrations) = tokio::task::spawn_blocking(move || {
-            let toc = run_tool("pg_restore", &["--list", &listed])?;
-            let data = run_tool(
-                "pg_restore",
-                &[
-                    "--data-only",
-                    "--table=seaql_migrations",
-                    "--file=-",
-                    &listed,
-                ],
-            )?;
-            Ok::<_, BackupError>((toc, data))
-        })
-        .await
-        .map_err(|e| BackupError::ToolFailed {
-            tool: "pg_restore",
-            status: "task failed".into(),
-            stderr: e.to_string(),
-        })??;
+        let toc = run_tool_off_thread("pg_restore", &["--list", &file_s]).await?;
+        let migrations = run_tool_off_thread(
+            "pg_restore",
+            &[
+                "--data-only",
+                "--table=seaql_migrations",
+                "--file=-",
+                &file_s,
+            ],
+        )
+        .await?;
         check_pg_dump(&toc, &migrations).map_err(not)?;
-        let url = config.url.clone();
-        tokio::task::spawn_blocking(move || {
-            run_tool(
-                "pg_restore",
-                &[
-                    "--clean",
-                    "--if-exists",
-                    "--no-owner",
-                    "--single-transaction",
-                    "--exit-on-error",
-                    "--dbname",
-                    &url,
-                    &file_s,
-                ],
-            )
-        })
-        .await
-        .map_err(|e| BackupError::ToolFailed {
-            tool: "pg_restore",
-            status: "task failed".into(),
-            stderr: e.to_string(),
-        })??;
+        run_tool_off_thread(
+            "pg_restore",
+            &[
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                "--exit-on-error",
+                "--dbname",
+                &config.url,
+                &file_s,
+            ],
+        )
+        .await?;
     }
     Ok(())
 }
@@ -369,6 +344,21 @@ fn check_pg_dump(toc: &str, migrations: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// [`run_tool`] on the blocking pool (the tools take seconds; the runtime must not wait).
+async fn run_tool_off_thread(tool: &'static str, args: &[&str]) -> Result<String, BackupError> {
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_tool(tool, &args)
+    })
+    .await
+    .map_err(|e| BackupError::ToolFailed {
+        tool,
+        status: "task failed".into(),
+        stderr: e.to_string(),
+    })?
 }
 
 /// Runs a PostgreSQL client tool and returns what it printed; [`BackupError::ToolMissing`]
