@@ -11,15 +11,12 @@
 //!   the reverse), and the next start redoes the reset once.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    Statement,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, Statement};
 
 use super::Db;
 use super::entities::quests;
 use super::error::DbError;
-use super::quests::{NewQuest, retire_unfinished_progress};
+use super::quests::{NewQuest, end_quests};
 
 /// One refresh cycle's reset, as the quest manager planned it.
 #[derive(Debug, Clone)]
@@ -79,20 +76,8 @@ impl Db {
                     txn.rollback().await?;
                     return Ok::<_, DbError>(CycleResetOutcome::AlreadyDone);
                 }
-                let deactivated = if reset.deactivate.is_empty() {
-                    0
-                } else {
-                    quests::Entity::update_many()
-                        .col_expr(quests::Column::Active, false.into())
-                        .filter(quests::Column::GuildId.eq(reset.guild_id.to_string()))
-                        .filter(quests::Column::Active.eq(true))
-                        .filter(quests::Column::Id.is_in(reset.deactivate.iter().copied()))
-                        .exec(&txn)
-                        .await?
-                        .rows_affected
-                };
-                retire_unfinished_progress(&txn, &reset.guild_id.to_string(), &reset.deactivate)
-                    .await?;
+                let deactivated =
+                    end_quests(&txn, &reset.guild_id.to_string(), &reset.deactivate).await?;
                 let mut created = Vec::new();
                 let mut generated_ids = Vec::new();
                 let all = reset.recreate.iter().chain(&reset.generate);

@@ -30,10 +30,12 @@ pub const REQUIREMENT_TYPES: [&str; 4] = [
     "commands_used",
 ];
 
-/// Deletes the unfinished progress on quests that just ended (they can never complete);
-/// finished progress stays as history. Part of ending quests, so a database is never left
-/// with progress `questline db verify` would call stale.
-pub(crate) async fn retire_unfinished_progress<C: ConnectionTrait>(
+/// Ends the guild's active quests among `quest_ids` and deletes their unfinished progress
+/// (it can never complete; finished progress stays as history), inside the caller's
+/// transaction, so no database is left with progress `questline db verify` would call stale.
+/// Returns how many quests it ended. Both ways quests end (an admin's delete, a cycle's
+/// reset) go through here.
+pub(crate) async fn end_quests<C: ConnectionTrait>(
     c: &C,
     guild_id: &str,
     quest_ids: &[i64],
@@ -41,13 +43,21 @@ pub(crate) async fn retire_unfinished_progress<C: ConnectionTrait>(
     if quest_ids.is_empty() {
         return Ok(0);
     }
-    Ok(user_quests::Entity::delete_many()
+    let ended = quests::Entity::update_many()
+        .col_expr(quests::Column::Active, false.into())
+        .filter(quests::Column::GuildId.eq(guild_id))
+        .filter(quests::Column::Active.eq(true))
+        .filter(quests::Column::Id.is_in(quest_ids.iter().copied()))
+        .exec(c)
+        .await?
+        .rows_affected;
+    user_quests::Entity::delete_many()
         .filter(user_quests::Column::GuildId.eq(guild_id))
         .filter(user_quests::Column::Completed.eq(false))
         .filter(user_quests::Column::QuestId.is_in(quest_ids.iter().copied()))
         .exec(c)
-        .await?
-        .rows_affected)
+        .await?;
+    Ok(ended)
 }
 
 /// Arguments of [`Db::create_quest`] (`None` picks the column's default; see `docs/schema.md`).
@@ -409,15 +419,7 @@ impl Db {
         let count = self
             .retry("deactivate_quests", || async {
                 let txn = self.begin_write().await?;
-                let ended = quests::Entity::update_many()
-                    .col_expr(quests::Column::Active, false.into())
-                    .filter(quests::Column::GuildId.eq(guild_id))
-                    .filter(quests::Column::Active.eq(true))
-                    .filter(quests::Column::Id.is_in(ids.iter().copied()))
-                    .exec(&txn)
-                    .await?
-                    .rows_affected;
-                retire_unfinished_progress(&txn, guild_id, ids).await?;
+                let ended = end_quests(&txn, guild_id, ids).await?;
                 txn.commit().await?;
                 Ok::<_, DbError>(ended)
             })
