@@ -12,6 +12,7 @@ mod m20261128_000004_xp_audit_log;
 mod m20261128_000005_product_columns;
 mod m20261129_000006_voice_and_leave;
 mod m20261129_000007_hot_updates;
+mod m20261207_000008_outbox;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_product_columns::Migration),
             Box::new(m20261129_000006_voice_and_leave::Migration),
             Box::new(m20261129_000007_hot_updates::Migration),
+            Box::new(m20261207_000008_outbox::Migration),
         ]
     }
 }

@@ -8,10 +8,12 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 
+use super::batch::BatchOutcome;
 use super::changes::{LevelCurve, MemberDelta, XpOutcome};
 use super::entities::xp_audit_log;
 use super::error::DbError;
 use super::levels::apply_member_delta;
+use super::outbox::{OutcomeEffects, insert_entries};
 use super::{Db, check_id};
 
 /// A manual change to a member's total XP.
@@ -61,11 +63,15 @@ impl Db {
     /// Applies a moderator's XP change and records it in the audit log, atomically. The
     /// log's `delta` is what really changed (after clamping), so summing a member's entries
     /// explains their manual XP exactly. `entry.delta` is ignored (computed here).
+    ///
+    /// `effects` (when the caller keeps an outbox) builds the Discord effects of the outcome,
+    /// stored in the same transaction.
     pub async fn apply_manual_xp(
         &self,
         change: ManualXp,
         entry: &NewAuditEntry,
         curve: &dyn LevelCurve,
+        effects: Option<&dyn OutcomeEffects>,
     ) -> Result<XpOutcome, DbError> {
         entry.validate()?;
         if let ManualXp::Set(v) = change
@@ -107,6 +113,13 @@ impl Db {
                     ..entry.clone()
                 };
                 apply_audit(&txn, &logged).await?;
+                if let Some(effects) = effects {
+                    let done = BatchOutcome {
+                        members: vec![(entry.guild_id, entry.target_id, outcome)],
+                        ..BatchOutcome::default()
+                    };
+                    insert_entries(&txn, &effects.outbox(&done), chrono::Utc::now()).await?;
+                }
                 txn.commit().await?;
                 Ok::<_, DbError>(outcome)
             })

@@ -16,6 +16,7 @@ use super::bulk;
 use super::changes::{LevelCurve, MemberDelta, QuestProgressUpdate, XpOutcome};
 use super::entities::{levels, user_quests};
 use super::error::DbError;
+use super::outbox::{OutcomeEffects, insert_entries};
 
 /// One achievement to grant in a batch (skipped if the member already holds it).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +49,25 @@ pub struct ActivityBatch {
     /// Already-held grants are skipped.
     pub achievements: Vec<AchievementAward>,
     pub audit: Vec<NewAuditEntry>,
+}
+
+/// One guild's batch as [`Db::apply_in_lanes`] takes it: the changes, the guild's level curve
+/// and, when the caller keeps a durable outbox, what Discord effects the outcome causes
+/// (stored in the same transaction).
+pub struct BatchPart<'c> {
+    pub batch: ActivityBatch,
+    pub curve: &'c dyn LevelCurve,
+    pub effects: Option<&'c dyn OutcomeEffects>,
+}
+
+impl<'c> From<(ActivityBatch, &'c dyn LevelCurve)> for BatchPart<'c> {
+    fn from((batch, curve): (ActivityBatch, &'c dyn LevelCurve)) -> Self {
+        Self {
+            batch,
+            curve,
+            effects: None,
+        }
+    }
 }
 
 /// What a batch did, for the engine to announce after commit.
@@ -97,7 +117,9 @@ impl Db {
         parts: Vec<(ActivityBatch, &dyn LevelCurve)>,
     ) -> Result<Vec<BatchOutcome>, DbError> {
         let n = parts.len();
-        let mut lanes = self.apply_in_lanes(parts, 1).await;
+        let mut lanes = self
+            .apply_in_lanes(parts.into_iter().map(BatchPart::from).collect(), 1)
+            .await;
         match lanes.pop() {
             Some((_, result)) => result,
             None if n == 0 => Ok(Vec::new()),
@@ -113,13 +135,13 @@ impl Db {
     /// SQLite has one writer: it always gets one lane.
     pub async fn apply_in_lanes(
         &self,
-        parts: Vec<(ActivityBatch, &dyn LevelCurve)>,
+        parts: Vec<BatchPart<'_>>,
         lanes: usize,
     ) -> Vec<(std::ops::Range<usize>, Result<Vec<BatchOutcome>, DbError>)> {
         let n = parts.len();
         let parts = match parts
             .into_iter()
-            .map(|(batch, curve)| Ok((merged_members(&batch)?, batch, curve)))
+            .map(|p| Ok((merged_members(&p.batch)?, p.batch, p.curve, p.effects)))
             .collect::<Result<Vec<_>, DbError>>()
         {
             Ok(p) => p,
@@ -181,8 +203,15 @@ impl Db {
             let mut outcomes = Vec::with_capacity(parts.len());
             let mut rows = Vec::new();
             let mut progress = Vec::new();
+            let now = Utc::now();
             for group in disjoint_groups(parts) {
-                let (outcome, touched, written) = apply_in(&txn, &parts[group]).await?;
+                let (outcome, touched, written) = apply_in(&txn, &parts[group.clone()]).await?;
+                // The Discord effects these outcomes cause commit with them, or not at all.
+                for ((.., effects), o) in parts[group].iter().zip(&outcome) {
+                    if let Some(effects) = effects {
+                        insert_entries(&txn, &effects.outbox(o), now).await?;
+                    }
+                }
                 outcomes.extend(outcome);
                 rows.extend(touched);
                 progress.extend(written);
@@ -229,7 +258,7 @@ impl Db {
 
 /// Cuts `parts` into at most `lanes` consecutive ranges of about the same number of rows.
 fn balanced_ranges(parts: &[Part<'_>], lanes: usize) -> Vec<std::ops::Range<usize>> {
-    let weight = |(members, batch, _): &Part<'_>| {
+    let weight = |(members, batch, ..): &Part<'_>| {
         1 + members.len() + batch.quest_progress.len() + batch.achievements.len()
     };
     let total: usize = parts.iter().map(weight).sum();
@@ -287,14 +316,19 @@ type Applied = (
     Vec<user_quests::Model>,
 );
 
-/// A batch with its merged members, sorted, and its guild's curve.
-type Part<'c> = (Vec<MemberDelta>, ActivityBatch, &'c dyn LevelCurve);
+/// A batch with its merged members, sorted, its guild's curve and its effects' builder.
+type Part<'c> = (
+    Vec<MemberDelta>,
+    ActivityBatch,
+    &'c dyn LevelCurve,
+    Option<&'c dyn OutcomeEffects>,
+);
 
 /// Splits `parts` into runs that [`apply_in`] can apply together: all of them when no guild
 /// appears in two parts (what the engine sends: one part per guild), otherwise one by one.
 fn disjoint_groups(parts: &[Part<'_>]) -> Vec<std::ops::Range<usize>> {
     let mut owner: HashMap<u64, usize> = HashMap::new();
-    for (i, (members, batch, _)) in parts.iter().enumerate() {
+    for (i, (members, batch, ..)) in parts.iter().enumerate() {
         let guilds = members
             .iter()
             .map(|d| d.guild_id)
@@ -322,7 +356,7 @@ async fn apply_in<C: ConnectionTrait>(txn: &C, parts: &[Part<'_>]) -> Result<App
     let mut outs: Vec<BatchOutcome> = vec![BatchOutcome::default(); parts.len()];
     let mut curves: HashMap<u64, &dyn LevelCurve> = HashMap::new();
     let mut all_members: Vec<MemberDelta> = Vec::new();
-    for (members, batch, curve) in parts {
+    for (members, batch, curve, _) in parts {
         let guilds = members
             .iter()
             .map(|d| d.guild_id)
@@ -337,7 +371,7 @@ async fn apply_in<C: ConnectionTrait>(txn: &C, parts: &[Part<'_>]) -> Result<App
     sort_members(&mut all_members);
     let mut ledger = XpLedger::new(curves);
     ledger.extend(bulk::upsert_counters(txn, &all_members).await?);
-    for (i, (members, _, _)) in parts.iter().enumerate() {
+    for (i, (members, ..)) in parts.iter().enumerate() {
         for d in members {
             let xp = ledger.add(d.guild_id, d.user_id, d.xp, bulk::folded_xp(d.xp))?;
             outs[i].members.push((d.guild_id, d.user_id, xp));
@@ -348,7 +382,7 @@ async fn apply_in<C: ConnectionTrait>(txn: &C, parts: &[Part<'_>]) -> Result<App
     let tagged: Vec<(usize, QuestProgressUpdate)> = parts
         .iter()
         .enumerate()
-        .flat_map(|(i, (_, batch, _))| {
+        .flat_map(|(i, (_, batch, ..))| {
             merged_progress(&batch.quest_progress)
                 .into_iter()
                 .map(move |u| (i, u))
@@ -434,7 +468,7 @@ async fn apply_in<C: ConnectionTrait>(txn: &C, parts: &[Part<'_>]) -> Result<App
     if !changed.is_empty() {
         bulk::write_xp(txn, &changed).await?;
     }
-    for (_, batch, _) in parts {
+    for (_, batch, ..) in parts {
         for e in &batch.audit {
             apply_audit(txn, e).await?;
         }
@@ -451,7 +485,7 @@ async fn apply_grants<'p, C: ConnectionTrait>(
     let awards: Vec<(usize, &AchievementAward)> = parts
         .iter()
         .enumerate()
-        .flat_map(|(i, (_, batch, _))| batch.achievements.iter().map(move |a| (i, a)))
+        .flat_map(|(i, (_, batch, ..))| batch.achievements.iter().map(move |a| (i, a)))
         .collect();
     if awards.is_empty() {
         return Ok(Vec::new());

@@ -12,6 +12,14 @@ pub enum DbError {
     )]
     Unavailable { reason: String },
 
+    /// The disk (or volume) holding the database is full: SQLite's SQLITE_FULL, PostgreSQL's
+    /// `disk_full`. Not retried here (quick retries cannot free space); the engine pauses
+    /// intake and tries again until space returns.
+    #[error(
+        "the database's storage is full ({reason}); free disk space where the database lives (or grow the PostgreSQL volume): Questline keeps what it holds and resumes by itself"
+    )]
+    StorageFull { reason: String },
+
     /// A write lost a race (serialization failure, deadlock, SQLite busy). Transient.
     #[error("database busy ({reason}); the operation can be retried")]
     Busy { reason: String },
@@ -91,6 +99,12 @@ const TRANSIENT_CODES: &[&str] = &[
     "262",   // SQLITE_LOCKED_SHAREDCACHE
 ];
 
+/// PostgreSQL SQLSTATEs and SQLite result codes that mean "no space left".
+const STORAGE_FULL_CODES: &[&str] = &[
+    "53100", // disk_full
+    "13",    // SQLITE_FULL
+];
+
 impl From<DbErr> for DbError {
     fn from(err: DbErr) -> Self {
         match err {
@@ -135,6 +149,11 @@ fn from_sqlx(err: sqlx::Error) -> DbError {
                     detail,
                 };
             }
+            if STORAGE_FULL_CODES.contains(&code.as_str()) {
+                return DbError::StorageFull {
+                    reason: format!("{message} [{code}]"),
+                };
+            }
             if TRANSIENT_CODES.contains(&code.as_str()) {
                 DbError::Busy {
                     reason: format!("{message} [{code}]"),
@@ -143,6 +162,9 @@ fn from_sqlx(err: sqlx::Error) -> DbError {
                 DbError::Other(format!("{message} [{code}]"))
             }
         }
+        sqlx::Error::Io(e) if e.raw_os_error() == Some(28) => DbError::StorageFull {
+            reason: e.to_string(),
+        },
         sqlx::Error::Io(e) => DbError::Unavailable {
             reason: e.to_string(),
         },

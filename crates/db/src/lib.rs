@@ -6,7 +6,7 @@
 //! - [`config`]: `[database]` settings; [`error`]: typed errors; [`retry`]: `safe_db_operation`;
 //! - [`cache`]: the caches; [`schema`]: connecting and migrations;
 //! - [`levels`], [`quests`], [`achievements`], [`server`], [`profile`], [`plugin_store`],
-//!   [`audit`], [`batch`], [`quest_reset`], `member_state` (a batch's members read for all
+//!   [`audit`], [`batch`], [`quest_reset`], [`outbox`] (Discord effects owed by commits), `member_state` (a batch's members read for all
 //!   guilds at once): the repository functions, as `impl Db` blocks;
 //! - [`import`] (bulk imports in one transaction), [`privacy`] (a member's data download and
 //!   erasure), [`maintenance`] (consistency checks and repairs, housekeeping, backups).
@@ -25,6 +25,7 @@ pub mod levels;
 pub mod maintenance;
 mod member_state;
 mod notify;
+pub mod outbox;
 pub mod plugin_store;
 pub mod privacy;
 pub mod probe;
@@ -41,7 +42,7 @@ use sea_orm::{DatabaseConnection, DbBackend, Statement, Value};
 
 pub use achievements::AchievementGrant;
 pub use audit::{ManualXp, NewAuditEntry};
-pub use batch::{AchievementAward, ActivityBatch, BatchOutcome, QuestCompletion};
+pub use batch::{AchievementAward, ActivityBatch, BatchOutcome, BatchPart, QuestCompletion};
 pub use cache::{CacheCounters, CacheStats};
 pub use changes::{LevelCurve, MemberDelta, QuestProgressUpdate, XpOutcome};
 pub use config::{CacheConfig, CacheSettings, DatabaseConfig};
@@ -51,6 +52,7 @@ pub use import::{
 };
 pub use levels::{ActivityCounter, LeaderboardEntry, LevelRecord, MemberRank};
 pub use maintenance::{Finding, LevelMismatch, MaintenanceReport};
+pub use outbox::{NewOutboxEntry, OutboxEntry, OutboxKind, OutcomeEffects, ShardFilter};
 pub use plugin_store::{KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, PluginSettings};
 pub use privacy::{MemberData, MemberDeletion};
 pub use probe::{CeilingReport, CounterTotals, ScratchDatabase};

@@ -42,6 +42,9 @@ pub struct MemberDeletion {
     pub cards: u64,
     pub audit_received: u64,
     pub audit_made_anonymised: u64,
+    /// Notices and role changes still owed to Discord about the member (not sent after
+    /// the erasure: a notice would name them again).
+    pub outbox: u64,
 }
 
 impl MemberDeletion {
@@ -52,6 +55,7 @@ impl MemberDeletion {
             + self.cards
             + self.audit_received
             + self.audit_made_anonymised
+            + self.outbox
     }
 }
 
@@ -143,6 +147,7 @@ impl Db {
                     )
                     .await?,
                     levels: run("DELETE FROM levels WHERE guild_id = $1 AND user_id = $2").await?,
+                    outbox: run("DELETE FROM outbox WHERE guild_id = $1 AND user_id = $2").await?,
                 };
                 txn.commit().await?;
                 Ok::<_, DbError>(out)

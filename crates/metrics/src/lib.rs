@@ -7,4 +7,4 @@ pub mod histogram;
 pub mod status;
 
 pub use histogram::{Histogram, HistogramSnapshot};
-pub use status::{GatewayStatus, Heartbeat};
+pub use status::{GatewayStatus, Heartbeat, Intake, Paused};

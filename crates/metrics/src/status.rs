@@ -1,5 +1,6 @@
 //! Liveness signals a subsystem sets and the health endpoint reads: a [`Heartbeat`] for
-//! periodic work (the quest scheduler) and the Discord gateway's [`GatewayStatus`]. Here,
+//! periodic work (the quest scheduler), the Discord gateway's [`GatewayStatus`] and the
+//! engine's [`Intake`] (paused while the database's storage is full). Here,
 //! below both the subsystems and the endpoint, so neither imports the other.
 
 use std::sync::Arc;
@@ -85,5 +86,46 @@ impl GatewayStatus {
 
     fn shards(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeSet<u32>> {
         self.0.connected.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Whether the engine takes new activity. It pauses, with a reason, when the database cannot
+/// store anything (its disk is full): activity then waits where it came from (backpressure)
+/// instead of piling up or being dropped, and `/healthz` says why.
+#[derive(Debug, Clone, Default)]
+pub struct Intake(Arc<std::sync::Mutex<Option<Paused>>>);
+
+/// Why and since when intake is paused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paused {
+    pub reason: String,
+    pub since: DateTime<Utc>,
+}
+
+impl Intake {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Paused>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Pauses intake; returns whether it was running (the first report of an episode).
+    pub fn pause(&self, reason: String) -> bool {
+        let mut p = self.lock();
+        let first = p.is_none();
+        if first {
+            *p = Some(Paused {
+                reason,
+                since: Utc::now(),
+            });
+        }
+        first
+    }
+
+    /// Resumes intake; returns the pause that ended, if any.
+    pub fn resume(&self) -> Option<Paused> {
+        self.lock().take()
+    }
+
+    pub fn paused(&self) -> Option<Paused> {
+        self.lock().clone()
     }
 }

@@ -74,6 +74,7 @@ pub const RANGES: &[(&str, i128, i128)] = &[
     ("discord.command_sync_secs", 0, 86_400),
     ("discord.coalesce_ms", 0, 60_000),
     ("discord.effect_queue", 1, 10_000_000),
+    ("discord.notice_ttl_secs", 1, 604_800),
 ];
 
 /// The value at `a.b.c` of the configuration as JSON, as an integer.

@@ -19,7 +19,7 @@ use super::events::{FrontState, Handler};
 use super::files::DiscordFiles;
 use super::http::{build_http, build_http_with, rest_client, status};
 use super::interactions::register;
-use super::sink::{DiscordSink, SinkSnapshot};
+use super::sink::{DiscordSink, RestTarget, SinkSettings, SinkSnapshot};
 use super::{DiscordConfig, DiscordError};
 use crate::backup::schedule::Housekeeping;
 use crate::commands::{CommandDef, Commands, SharedEngine, check_definitions};
@@ -173,11 +173,23 @@ impl Bot {
         ));
 
         let (db, plugins) = boot::open(&config.database, &config.plugins, true).await?;
-        let sink = DiscordSink::start_with_capacity(
-            http.clone(),
+        let sink = DiscordSink::start(
+            RestTarget {
+                client: client.clone(),
+                api_base: dc.api_base.clone(),
+                token: token.clone(),
+            },
             db.clone(),
-            Duration::from_millis(dc.coalesce_ms),
-            dc.effect_queue,
+            SinkSettings {
+                coalesce: Duration::from_millis(dc.coalesce_ms),
+                capacity: dc.effect_queue,
+                notice_ttl: Duration::from_secs(dc.notice_ttl_secs),
+                shards: options.shards.map(|r| crate::db::ShardFilter {
+                    first: r.first,
+                    last: r.last,
+                    total: r.total,
+                }),
+            },
         );
         let deps = EngineDeps {
             db: db.clone(),
@@ -328,7 +340,9 @@ impl Bot {
             .await
             .is_err()
         {
-            tracing::warn!("effects still unsent after 30 s; giving up on them");
+            tracing::warn!(
+                "effects still unsent after 30 s; they stay in the outbox and the next start sends them"
+            );
         }
         self.shard_manager.shutdown_all().await;
         if let Some(observe) = self.observe {

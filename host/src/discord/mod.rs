@@ -6,7 +6,9 @@
 //! - [`voice`]: full voice states → the engine's voice changes;
 //! - [`interactions`]: slash-command interactions ↔ the transport-free [`crate::commands`];
 //! - [`sink`]: the [`EffectSink`](crate::engine::EffectSink) that sends level-up messages,
-//!   notices and role changes (queued, coalesced, retried, permission problems reported once);
+//!   notices and role changes from the database's outbox (durable across restarts,
+//!   coalesced, retried, permission problems reported once);
+//! - [`rate_limit`]: Discord's rate-limit headers read and honoured by that sender;
 //! - [`http`]: building serenity's REST client for Discord or for a test double;
 //! - [`files`]: downloading files attached to commands (`/import`), size- and time-capped;
 //! - [`directory`]: a guild's channels and roles over REST, to check ids admins give.
@@ -25,6 +27,7 @@ pub mod events;
 pub mod files;
 pub mod http;
 pub mod interactions;
+pub mod rate_limit;
 pub mod sink;
 pub mod voice;
 
@@ -58,9 +61,13 @@ pub struct DiscordConfig {
     /// How long the effect sender waits to gather a burst of level-ups into one message, in
     /// milliseconds.
     pub coalesce_ms: u64,
-    /// Most effects (notices, role changes) waiting to be sent; beyond it the oldest notices
-    /// are dropped and counted, so a slow Discord never holds the engine up.
+    /// Most notices (level-up, quest, achievement messages) waiting in the outbox; beyond it
+    /// the oldest are dropped and counted. Role changes are never dropped.
     pub effect_queue: usize,
+    /// How long a notice may wait for Discord (rate limits, an outage, a stopped bot) before
+    /// it is dropped unsent, in seconds: a level-up message hours late is noise. Role
+    /// changes never expire.
+    pub notice_ttl_secs: u64,
 }
 
 impl Default for DiscordConfig {
@@ -72,6 +79,7 @@ impl Default for DiscordConfig {
             command_sync_secs: 30,
             coalesce_ms: 250,
             effect_queue: sink::DEFAULT_CAPACITY,
+            notice_ttl_secs: sink::DEFAULT_NOTICE_TTL.as_secs(),
         }
     }
 }

@@ -1,95 +1,99 @@
-//! The Discord [`EffectSink`]: level-up messages, quest and achievement notices, and reward
-//! role changes, sent over REST by a task of its own so the engine never waits on Discord.
+//! The Discord [`EffectSink`]: reward role changes and level-up, quest and achievement
+//! notices, sent from the database's outbox by a task of its own, so the engine never waits
+//! on Discord and nothing owed is lost to a rate limit or a restart.
 //!
-//! - **Coalescing.** The task gathers effects for `coalesce` after the first one of a burst,
-//!   then sends one message per channel holding every line for that channel (split only at
-//!   Discord's 2,000-character limit). A raid of level-ups costs a few messages, not hundreds,
-//!   which keeps the bot within the per-channel rate limit instead of falling minutes behind.
-//! - **Retries.** A 429, a 5xx or a connection failure is retried with exponential backoff
-//!   (a few attempts); a 404 (member left, role deleted) is dropped with a log line.
+//! - **Durable.** The engine stores each batch's role changes and notices in the outbox in
+//!   the batch's own transaction ([`EffectSink::outbox`]); effects released to the sink
+//!   directly are stored first. An entry is deleted only once Discord accepted it or refused
+//!   it for good, so a process killed after a commit leaves the entry for the next start.
+//! - **Rate limits.** `Retry-After`, `X-RateLimit-Reset-After` and the global limit are
+//!   honoured ([`super::rate_limit`]): a limited route gets no request until its reset, and
+//!   the entry waits in the outbox (its `not_before`), not in memory.
+//! - **Retries.** A 429, a 5xx or a connection failure is retried, with exponential backoff
+//!   for failures, for as long as it takes (notices expire after `[discord] notice_ttl_secs`:
+//!   a level-up message hours late is noise). A 404 (member left, role or channel deleted)
+//!   or another 4xx is given up with a log line.
 //! - **Missing permissions.** A 403 on a role change means Manage Roles is missing or the
 //!   reward role sits above the bot's highest role: retrying cannot help, so it is reported
 //!   once per guild (log + one message to the guild) and later 403s are only counted.
-//! - **Bounded queue.** `release` never blocks the engine: effects wait in a queue of at
-//!   most `capacity` entries. When Discord is slower than the engine for long enough to fill
-//!   it, the *oldest notices* (level-up, quest and achievement messages: stale news) are
-//!   dropped to make room, role changes last (they are the rewards themselves); every drop
-//!   is counted (`dropped`) and each overflow episode is logged once.
+//! - **Coalescing.** The task gathers effects for `coalesce` after the first one of a burst,
+//!   then sends one message per channel holding every line for that channel (split only at
+//!   Discord's 2,000-character limit). A raid of level-ups costs a few messages, not hundreds.
+//! - **Bounded.** At most `effect_queue` notices wait; beyond it the oldest are dropped
+//!   (counted, logged once per episode). Role changes are never dropped: they are the rewards.
+//! - **Shards.** A process sends the entries of the guilds on its shards only, so shard
+//!   processes sharing a database never send one entry twice.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serenity::all::{ChannelId, CreateAllowedMentions, CreateMessage, GuildId, RoleId, UserId};
-use serenity::http::Http;
-use tokio::sync::{Notify, mpsc, oneshot};
+use chrono::Utc;
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::http::{Failure, classify};
+use super::rate_limit::{self, Limits};
 use crate::commands::types::{MAX_CONTENT_CHARS, fit};
-use crate::db::Db;
+use crate::db::{Db, OutboxEntry, ShardFilter};
 use crate::engine::{Effect, EffectSink};
 
-/// Attempts per REST call before a transient failure is given up (and logged).
-const ATTEMPTS: u32 = 5;
-/// First retry pause; doubled each attempt.
+/// Entries read per round of a pass.
+const PAGE: u64 = 256;
+/// First retry pause after a failure (not a rate limit); doubled each attempt.
 const BACKOFF: Duration = Duration::from_millis(250);
+/// The longest pause between two attempts of one entry.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// How often the outbox is looked at when nothing woke the sender (entries left by another
+/// run, a database that came back).
+const POLL: Duration = Duration::from_secs(5);
+/// Per request: a Discord that does not answer is a failure to retry, not a stuck sender.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Effects waiting to be sent, bounded (see the module docs).
-struct Pending {
-    /// Messages (level-ups, quest and achievement notices), oldest first.
-    notices: VecDeque<Effect>,
-    /// Role changes, oldest first.
-    roles: VecDeque<Effect>,
-    capacity: usize,
-    /// Whether the current overflow episode was logged (cleared once the queue drains).
-    overflowing: bool,
+/// Default most notices waiting (`[discord] effect_queue`).
+pub const DEFAULT_CAPACITY: usize = 10_000;
+/// Default notice lifetime (`[discord] notice_ttl_secs`).
+pub const DEFAULT_NOTICE_TTL: Duration = Duration::from_secs(600);
+
+/// How the sender runs.
+#[derive(Debug, Clone)]
+pub struct SinkSettings {
+    /// Gather a burst this long into one message per channel.
+    pub coalesce: Duration,
+    /// Most notices waiting (at least 1).
+    pub capacity: usize,
+    /// Notices not sent within this are dropped.
+    pub notice_ttl: Duration,
+    /// The shards whose guilds this process serves (`None`: all).
+    pub shards: Option<ShardFilter>,
 }
 
-impl Pending {
-    fn len(&self) -> usize {
-        self.notices.len() + self.roles.len()
-    }
-
-    /// Queues `effects`, dropping the oldest notices (then the oldest role changes) beyond
-    /// the capacity. Returns how many were dropped.
-    fn push(&mut self, effects: Vec<Effect>) -> u64 {
-        let mut dropped = 0;
-        for e in effects {
-            match e {
-                Effect::XpGained { .. } => continue,
-                Effect::RoleAdd { .. } | Effect::RoleRemove { .. } => self.roles.push_back(e),
-                _ => self.notices.push_back(e),
-            }
-            if self.len() > self.capacity {
-                if self.notices.pop_front().is_none() {
-                    self.roles.pop_front();
-                }
-                dropped += 1;
-            }
+impl Default for SinkSettings {
+    fn default() -> Self {
+        Self {
+            coalesce: Duration::from_millis(250),
+            capacity: DEFAULT_CAPACITY,
+            notice_ttl: DEFAULT_NOTICE_TTL,
+            shards: None,
         }
-        dropped
-    }
-
-    fn take(&mut self) -> Vec<Effect> {
-        let mut out: Vec<Effect> = self.notices.drain(..).collect();
-        out.extend(self.roles.drain(..));
-        self.overflowing = false;
-        out
     }
 }
 
-/// What the sending task and the sink share.
-struct Queue {
-    pending: Mutex<Pending>,
-    /// Woken when effects are queued.
-    ready: Notify,
+/// Where to send: the REST API and the bot's token (kept here, never logged).
+#[derive(Clone)]
+pub struct RestTarget {
+    pub client: reqwest::Client,
+    /// Base URL, e.g. `https://discord.com` (requests go to `<base>/api/v10/...`).
+    pub api_base: String,
+    pub token: String,
 }
 
-impl Queue {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
-        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+impl std::fmt::Debug for RestTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RestTarget")
+            .field("api_base", &self.api_base)
+            .finish_non_exhaustive()
     }
 }
 
@@ -100,11 +104,14 @@ pub struct SinkCounters {
     /// Lines (level-ups, notices) carried by those messages.
     pub lines_sent: AtomicU64,
     pub roles_changed: AtomicU64,
+    /// Attempts put off (rate limit, 5xx, no answer).
     pub retries: AtomicU64,
     pub failures: AtomicU64,
     pub forbidden: AtomicU64,
-    /// Effects dropped because the queue was full (oldest notices first).
+    /// Notices dropped because too many were waiting (oldest first).
     pub dropped: AtomicU64,
+    /// Notices dropped unsent because they outlived `notice_ttl`.
+    pub expired: AtomicU64,
 }
 
 /// Plain numbers from [`SinkCounters`].
@@ -117,6 +124,7 @@ pub struct SinkSnapshot {
     pub failures: u64,
     pub forbidden: u64,
     pub dropped: u64,
+    pub expired: u64,
 }
 
 impl SinkCounters {
@@ -134,92 +142,80 @@ impl SinkCounters {
             failures: g(&self.failures),
             forbidden: g(&self.forbidden),
             dropped: g(&self.dropped),
+            expired: g(&self.expired),
         }
     }
 }
 
-/// The sink. `release` only queues (never waits); the task does the sending.
-pub struct DiscordSink {
-    queue: Arc<Queue>,
-    /// Flush requests (rare; one per waiting caller).
-    flushes: mpsc::UnboundedSender<oneshot::Sender<()>>,
-    counters: Arc<SinkCounters>,
+/// What the sink asks of its task.
+enum Command {
+    /// Effects released directly (not stored by the engine): store, then send.
+    Store(Vec<Effect>),
+    /// Something was committed to the outbox.
+    Wake,
+    /// Answer once everything released before is stored and nothing is sendable now.
+    Flush(oneshot::Sender<()>),
 }
 
-/// Default queue capacity (`[discord] effect_queue`).
-pub const DEFAULT_CAPACITY: usize = 10_000;
+/// The sink. `release` only hands over (never waits); the task stores and sends.
+pub struct DiscordSink {
+    commands: mpsc::UnboundedSender<Command>,
+    counters: Arc<SinkCounters>,
+    notice_ttl: Duration,
+}
 
 impl EffectSink for DiscordSink {
     fn release(&self, effects: Vec<Effect>) {
-        let (dropped, first) = {
-            let mut p = self.queue.lock();
-            let dropped = p.push(effects);
-            let first = dropped > 0 && !std::mem::replace(&mut p.overflowing, true);
-            (dropped, first)
+        let owed: Vec<Effect> = effects
+            .into_iter()
+            .filter(|e| !matches!(e, Effect::XpGained { .. }))
+            .collect();
+        let command = if owed.is_empty() {
+            Command::Wake
+        } else {
+            Command::Store(owed)
         };
-        if dropped > 0 {
-            SinkCounters::add(&self.counters.dropped, dropped);
-            if first {
-                tracing::warn!(
-                    dropped,
-                    total_dropped = self.counters.dropped.load(Ordering::Relaxed),
-                    "Discord is slower than the engine: the effect queue is full, dropping the oldest level-up and quest notices (counted in `dropped`; logged once until the queue drains)"
-                );
-            }
-        }
-        self.queue.ready.notify_one();
+        // The task only stops when the sink is dropped.
+        let _ = self.commands.send(command);
+    }
+
+    fn outbox(&self) -> Option<Duration> {
+        Some(self.notice_ttl)
     }
 }
 
 impl DiscordSink {
-    /// Starts the sending task (inside a tokio runtime) with a queue of [`DEFAULT_CAPACITY`].
-    pub fn start(http: Arc<Http>, db: Db, coalesce: Duration) -> Arc<Self> {
-        Self::start_with_capacity(http, db, coalesce, DEFAULT_CAPACITY)
-    }
-
-    /// Starts the sending task with a queue of at most `capacity` effects (at least 1).
-    pub fn start_with_capacity(
-        http: Arc<Http>,
-        db: Db,
-        coalesce: Duration,
-        capacity: usize,
-    ) -> Arc<Self> {
-        let (flushes, rx) = mpsc::unbounded_channel();
-        let queue = Arc::new(Queue {
-            pending: Mutex::new(Pending {
-                notices: VecDeque::new(),
-                roles: VecDeque::new(),
-                capacity: capacity.max(1),
-                overflowing: false,
-            }),
-            ready: Notify::new(),
-        });
+    /// Starts the sending task (inside a tokio runtime); it sends what earlier runs left in
+    /// the outbox right away.
+    pub fn start(rest: RestTarget, db: Db, settings: SinkSettings) -> Arc<Self> {
+        let (commands, rx) = mpsc::unbounded_channel();
         let counters = Arc::new(SinkCounters::default());
+        let notice_ttl = settings.notice_ttl;
         let sender = Sender {
-            http,
+            rest,
             db,
+            settings,
             counters: counters.clone(),
+            limits: Limits::default(),
             reported: HashSet::new(),
+            unstored: Vec::new(),
+            overflowing: false,
         };
-        tokio::spawn(sender.run(queue.clone(), rx, coalesce));
+        tokio::spawn(sender.run(rx));
         Arc::new(Self {
-            queue,
-            flushes,
+            commands,
             counters,
+            notice_ttl,
         })
     }
 
-    /// Waits until every effect released before this call has been sent (or given up).
+    /// Waits until every effect released before this call is stored and everything due has
+    /// been sent or put off (a rate-limited entry waits for its reset in the outbox).
     pub async fn flush(&self) {
         let (tx, rx) = oneshot::channel();
-        if self.flushes.send(tx).is_ok() {
+        if self.commands.send(Command::Flush(tx)).is_ok() {
             let _ = rx.await;
         }
-    }
-
-    /// Effects waiting to be sent.
-    pub fn queued(&self) -> usize {
-        self.queue.lock().len()
     }
 
     pub fn counters(&self) -> SinkSnapshot {
@@ -227,31 +223,82 @@ impl DiscordSink {
     }
 }
 
-struct Sender {
-    http: Arc<Http>,
-    db: Db,
-    counters: Arc<SinkCounters>,
-    /// Guilds already told about a missing permission.
-    reported: HashSet<u64>,
+/// An outbox entry read back, with its effect decoded.
+struct Owed {
+    id: i64,
+    guild: u64,
+    attempts: u32,
+    effect: Effect,
 }
 
-/// Lines for one channel, split into messages of at most 2,000 characters.
-pub fn pack_lines(lines: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+/// A Discord answer, reduced to what the sender acts on.
+struct Answer {
+    /// `None`: no answer (connection failure, time-out).
+    status: Option<u16>,
+    limit: rate_limit::LimitInfo,
+    /// What went wrong, for logs and the entry's `last_error`.
+    error: String,
+}
+
+impl Answer {
+    fn ok(&self) -> bool {
+        self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+/// What to do with an entry after a failed attempt.
+enum Verdict {
+    /// Try again at the route's reset or after a backoff.
+    Later(Duration),
+    /// 403: retrying cannot help until an admin changes permissions.
+    Forbidden,
+    /// 404 or another 4xx: give up.
+    GiveUp,
+}
+
+fn verdict(answer: &Answer, attempts: u32) -> Verdict {
+    match answer.status {
+        Some(429) => Verdict::Later(answer.limit.wait.unwrap_or(BACKOFF)),
+        Some(403) => Verdict::Forbidden,
+        Some(s) if (400..500).contains(&s) => Verdict::GiveUp,
+        _ => Verdict::Later((BACKOFF * 2u32.saturating_pow(attempts.min(20))).min(MAX_BACKOFF)),
+    }
+}
+
+struct Sender {
+    rest: RestTarget,
+    db: Db,
+    settings: SinkSettings,
+    counters: Arc<SinkCounters>,
+    limits: Limits,
+    /// Guilds already told about a missing permission.
+    reported: HashSet<u64>,
+    /// Effects released directly that could not be stored yet (database unreachable).
+    unstored: Vec<Effect>,
+    /// Whether the current overflow episode was logged.
+    overflowing: bool,
+}
+
+/// Lines for one channel, split into messages of at most 2,000 characters; each message
+/// with the indices of the lines it carries.
+pub fn pack_lines(lines: &[String]) -> Vec<(String, Vec<usize>)> {
+    let mut out: Vec<(String, Vec<usize>)> = Vec::new();
     let mut current = String::new();
-    for line in lines {
+    let mut members = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
         let line = fit(line.clone());
         let extra = line.chars().count() + usize::from(!current.is_empty());
         if !current.is_empty() && current.chars().count() + extra > MAX_CONTENT_CHARS {
-            out.push(std::mem::take(&mut current));
+            out.push((std::mem::take(&mut current), std::mem::take(&mut members)));
         }
         if !current.is_empty() {
             current.push('\n');
         }
         current.push_str(&line);
+        members.push(i);
     }
     if !current.is_empty() {
-        out.push(current);
+        out.push((current, members));
     }
     out
 }
@@ -264,211 +311,452 @@ fn channel_or(setting: &Option<String>, fallback: u64) -> u64 {
         .unwrap_or(fallback)
 }
 
-enum RoleOp {
-    Add,
-    Remove,
+fn message_route(channel: u64) -> String {
+    format!("channels/{channel}/messages")
+}
+
+fn role_route(guild: u64) -> String {
+    format!("guilds/{guild}/members/roles")
 }
 
 impl Sender {
-    async fn run(
-        mut self,
-        queue: Arc<Queue>,
-        mut flush_rx: mpsc::UnboundedReceiver<oneshot::Sender<()>>,
-        coalesce: Duration,
-    ) {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
+        let mut wake_at = Instant::now();
         loop {
             let mut flushes = Vec::new();
-            // Wait for the first effect of a burst (or a flush request).
+            let mut closed = false;
             tokio::select! {
-                () = queue.ready.notified() => {}
-                f = flush_rx.recv() => match f {
-                    Some(done) => flushes.push(done),
-                    // The sink is gone: send what is left, then stop.
-                    None => {
-                        let rest = queue.lock().take();
-                        if !rest.is_empty() {
-                            self.send(rest).await;
-                        }
-                        return;
-                    }
+                c = rx.recv() => match c {
+                    Some(c) => self.take(c, &mut flushes),
+                    None => closed = true,
                 },
+                () = tokio::time::sleep_until(wake_at) => {}
             }
-            // Gather the rest of the burst (a flush ends the wait: someone is waiting).
-            if flushes.is_empty() {
-                tokio::select! {
-                    f = flush_rx.recv() => if let Some(done) = f { flushes.push(done) },
-                    () = tokio::time::sleep_until(Instant::now() + coalesce) => {}
+            // Gather the rest of a burst (a flush ends the wait: someone is waiting).
+            if !closed && flushes.is_empty() && !self.settings.coalesce.is_zero() {
+                let until = Instant::now() + self.settings.coalesce;
+                loop {
+                    tokio::select! {
+                        c = rx.recv() => match c {
+                            Some(c) => {
+                                self.take(c, &mut flushes);
+                                if !flushes.is_empty() { break; }
+                            }
+                            None => { closed = true; break; }
+                        },
+                        () = tokio::time::sleep_until(until) => break,
+                    }
                 }
             }
-            while let Ok(done) = flush_rx.try_recv() {
-                flushes.push(done);
+            while let Ok(c) = rx.try_recv() {
+                self.take(c, &mut flushes);
             }
-            // Everything released before the flush requests is in the queue now.
-            let effects = queue.lock().take();
-            if !effects.is_empty() {
-                self.send(effects).await;
-            }
+            self.store().await;
+            wake_at = self.pass().await;
             for done in flushes {
                 let _ = done.send(());
             }
+            if closed {
+                return;
+            }
         }
     }
 
-    async fn send(&mut self, effects: Vec<Effect>) {
-        // Channel → lines, in the order channels first appear.
+    fn take(&mut self, c: Command, flushes: &mut Vec<oneshot::Sender<()>>) {
+        match c {
+            Command::Store(effects) => self.unstored.extend(effects),
+            Command::Wake => {}
+            Command::Flush(done) => flushes.push(done),
+        }
+    }
+
+    /// Stores effects released directly; kept in memory while the database is unreachable.
+    async fn store(&mut self) {
+        if self.unstored.is_empty() {
+            return;
+        }
+        let now = Utc::now();
+        let entries: Vec<_> = self
+            .unstored
+            .iter()
+            .filter_map(|e| e.outbox_entry(now, self.settings.notice_ttl))
+            .collect();
+        match self.db.enqueue_effects(&entries).await {
+            Ok(()) => self.unstored.clear(),
+            Err(e) => {
+                tracing::warn!(error = %e, waiting = self.unstored.len(), "cannot store Discord effects yet; kept in memory and tried again")
+            }
+        }
+    }
+
+    /// Sends what is due; returns when to look again.
+    async fn pass(&mut self) -> Instant {
+        let shards = self.settings.shards;
+        let poll = Instant::now() + POLL;
+        if let Err(e) = self.housekeep().await {
+            tracing::warn!(error = %e, "outbox housekeeping failed; tried again");
+            return poll;
+        }
+        let mut progressed = true;
+        while progressed {
+            let due = match self.db.due_effects(Utc::now(), shards, PAGE).await {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the outbox; tried again in a few seconds");
+                    return poll;
+                }
+            };
+            if due.is_empty() {
+                break;
+            }
+            let full = due.len() as u64 == PAGE;
+            let sent = self.send_page(due).await;
+            // Another page only if this one was full and moved (all of it blocked: wait).
+            progressed = full && sent;
+        }
+        let now = Instant::now();
+        let mut next = poll;
+        if let Some(t) = self.limits.next_free(now) {
+            next = next.min(t);
+        }
+        // An entry put off wakes the sender when it is due; entries already due but held by
+        // a limit wait for the limit's reset (above), not in a busy loop.
+        let utc = Utc::now();
+        if let Ok(Some(t)) = self.db.next_effect_due(utc, shards).await {
+            next = next.min(now + (t - utc).to_std().unwrap_or_default());
+        }
+        next.max(now + rate_limit::MIN_INTERVAL)
+    }
+
+    /// Drops expired notices and those beyond the capacity.
+    async fn housekeep(&mut self) -> Result<(), crate::db::DbError> {
+        let shards = self.settings.shards;
+        let expired = self.db.expire_notices(Utc::now(), shards).await?;
+        SinkCounters::add(&self.counters.expired, expired);
+        if expired > 0 {
+            tracing::info!(expired, "notices older than notice_ttl_secs dropped unsent");
+        }
+        let dropped = self
+            .db
+            .trim_notices(self.settings.capacity.max(1) as u64, shards)
+            .await?;
+        if dropped > 0 {
+            SinkCounters::add(&self.counters.dropped, dropped);
+            if !std::mem::replace(&mut self.overflowing, true) {
+                tracing::warn!(
+                    dropped,
+                    total_dropped = self.counters.dropped.load(Ordering::Relaxed),
+                    "Discord is slower than the engine: too many notices waiting, dropping the oldest (counted in `dropped`; logged once until they drain)"
+                );
+            }
+        } else {
+            self.overflowing = false;
+        }
+        Ok(())
+    }
+
+    /// Sends one page of due entries; whether any was settled (sent, given up or put off).
+    async fn send_page(&mut self, due: Vec<OutboxEntry>) -> bool {
+        let mut settled = false;
+        let mut owed = Vec::with_capacity(due.len());
+        for e in due {
+            match serde_json::from_str::<Effect>(&e.payload) {
+                Ok(effect) => owed.push(Owed {
+                    id: e.id,
+                    guild: e.guild_id,
+                    attempts: e.attempts,
+                    effect,
+                }),
+                Err(err) => {
+                    tracing::error!(id = e.id, error = %err, "outbox entry unreadable (written by another version?); dropped");
+                    SinkCounters::add(&self.counters.failures, 1);
+                    settled |= self.finish(&[e.id]).await;
+                }
+            }
+        }
+        let (notices, roles): (Vec<Owed>, Vec<Owed>) = owed
+            .into_iter()
+            .partition(|o| !matches!(o.effect, Effect::RoleAdd { .. } | Effect::RoleRemove { .. }));
+
+        // Channel → notices, in the order channels first appear.
         let mut order: Vec<u64> = Vec::new();
-        let mut lines: HashMap<u64, Vec<String>> = HashMap::new();
-        let mut roles: Vec<(RoleOp, u64, u64, u64)> = Vec::new();
+        let mut by_channel: HashMap<u64, Vec<(i64, String)>> = HashMap::new();
         // Where to tell a guild about a permission problem.
         let mut notice_channel: HashMap<u64, u64> = HashMap::new();
-        for e in effects {
-            let (guild, target, text) = match e {
-                Effect::XpGained { .. } => continue,
-                Effect::RoleAdd {
-                    guild, user, role, ..
-                } => {
-                    roles.push((RoleOp::Add, guild, user, role));
-                    continue;
-                }
-                Effect::RoleRemove {
-                    guild, user, role, ..
-                } => {
-                    roles.push((RoleOp::Remove, guild, user, role));
-                    continue;
-                }
+        let mut nowhere = Vec::new();
+        for o in notices {
+            let (channel, text, setting) = match o.effect {
                 Effect::LevelUp {
-                    guild,
-                    channel,
-                    message,
-                    ..
-                } => {
-                    let cfg = self.db.get_server_config(guild).await;
-                    let target = cfg
-                        .as_ref()
-                        .map_or(channel, |c| channel_or(&c.level_up_channel, channel));
-                    (guild, target, message)
-                }
+                    channel, message, ..
+                } => (channel, message, 0),
                 Effect::QuestCompleted {
-                    guild,
-                    channel,
-                    message,
-                    ..
-                } => {
-                    let cfg = self.db.get_server_config(guild).await;
-                    let target = cfg
-                        .as_ref()
-                        .map_or(channel, |c| channel_or(&c.quest_channel, channel));
-                    (guild, target, message)
-                }
+                    channel, message, ..
+                } => (channel, message, 1),
                 Effect::AchievementEarned {
-                    guild,
-                    channel,
-                    message,
-                    ..
-                } => {
-                    let cfg = self.db.get_server_config(guild).await;
-                    let target = cfg
-                        .as_ref()
-                        .map_or(channel, |c| channel_or(&c.achievement_channel, channel));
-                    (guild, target, message)
-                }
+                    channel, message, ..
+                } => (channel, message, 2),
+                _ => continue,
             };
+            let cfg = self.db.get_server_config(o.guild).await;
+            let target = cfg.as_ref().map_or(channel, |c| {
+                let s = match setting {
+                    0 => &c.level_up_channel,
+                    1 => &c.quest_channel,
+                    _ => &c.achievement_channel,
+                };
+                channel_or(s, channel)
+            });
             if target == 0 {
+                nowhere.push(o.id);
                 continue;
             }
-            notice_channel.entry(guild).or_insert(target);
-            if !lines.contains_key(&target) {
+            notice_channel.entry(o.guild).or_insert(target);
+            if !by_channel.contains_key(&target) {
                 order.push(target);
             }
-            lines.entry(target).or_default().push(text);
+            by_channel.entry(target).or_default().push((o.id, text));
         }
+        settled |= self.finish(&nowhere).await;
         for channel in order {
-            let chunk_lines = lines.remove(&channel).unwrap_or_default();
-            let n = chunk_lines.len() as u64;
-            for content in pack_lines(&chunk_lines) {
-                self.message(channel, content).await;
-            }
-            SinkCounters::add(&self.counters.lines_sent, n);
+            let lines = by_channel.remove(&channel).unwrap_or_default();
+            settled |= self.send_notices(channel, lines).await;
         }
-        for (op, guild, user, role) in roles {
-            self.role(op, guild, user, role, notice_channel.get(&guild).copied())
+
+        // Role changes in order; a guild whose route is limited waits whole, so a member's
+        // add and a later remove are never swapped.
+        let mut waiting: HashSet<u64> = HashSet::new();
+        for o in roles {
+            if waiting.contains(&o.guild) {
+                continue;
+            }
+            let (done, hold) = self
+                .send_role(&o, notice_channel.get(&o.guild).copied())
                 .await;
-        }
-    }
-
-    /// Sends one message; mentions may ping the members named, never roles or @everyone.
-    async fn message(&mut self, channel: u64, content: String) -> bool {
-        for attempt in 0..ATTEMPTS {
-            let builder = CreateMessage::new()
-                .content(content.clone())
-                .allowed_mentions(CreateAllowedMentions::new().all_users(true));
-            match ChannelId::new(channel)
-                .send_message(&*self.http, builder)
-                .await
-            {
-                Ok(_) => {
-                    SinkCounters::add(&self.counters.messages_sent, 1);
-                    return true;
-                }
-                Err(e) => match classify(&e) {
-                    Failure::Transient if attempt + 1 < ATTEMPTS => {
-                        SinkCounters::add(&self.counters.retries, 1);
-                        tokio::time::sleep(BACKOFF * 2u32.pow(attempt)).await;
-                    }
-                    Failure::Forbidden => {
-                        SinkCounters::add(&self.counters.forbidden, 1);
-                        tracing::warn!(channel, error = %e, "cannot post in this channel (missing Send Messages or View Channel); message dropped");
-                        return false;
-                    }
-                    _ => {
-                        SinkCounters::add(&self.counters.failures, 1);
-                        tracing::warn!(channel, error = %e, "message not sent");
-                        return false;
-                    }
-                },
+            settled |= done;
+            if hold {
+                waiting.insert(o.guild);
             }
         }
-        false
+        settled
     }
 
-    async fn role(&mut self, op: RoleOp, guild: u64, user: u64, role: u64, notice: Option<u64>) {
-        let reason = Some("Questline level reward");
-        for attempt in 0..ATTEMPTS {
-            let (g, u, r) = (GuildId::new(guild), UserId::new(user), RoleId::new(role));
-            let result = match op {
-                RoleOp::Add => self.http.add_member_role(g, u, r, reason).await,
-                RoleOp::Remove => self.http.remove_member_role(g, u, r, reason).await,
-            };
-            let err = match result {
-                Ok(()) => {
-                    SinkCounters::add(&self.counters.roles_changed, 1);
-                    return;
-                }
-                Err(e) => e,
-            };
-            match classify(&err) {
-                Failure::Transient if attempt + 1 < ATTEMPTS => {
+    /// Sends a channel's notices as few messages as fit; whether any was settled.
+    async fn send_notices(&mut self, channel: u64, lines: Vec<(i64, String)>) -> bool {
+        let route = message_route(channel);
+        let texts: Vec<String> = lines.iter().map(|(_, t)| t.clone()).collect();
+        let mut settled = false;
+        for (content, members) in pack_lines(&texts) {
+            let ids: Vec<i64> = members.iter().map(|&i| lines[i].0).collect();
+            if self.limits.blocked_until(&route, Instant::now()).is_some() {
+                return settled;
+            }
+            let answer = self
+                .request(
+                    reqwest::Method::POST,
+                    &route,
+                    &format!("/channels/{channel}/messages"),
+                    Some(json!({
+                        "content": content,
+                        // Mentions may ping the members named, never roles or @everyone.
+                        "allowed_mentions": { "parse": ["users"] },
+                    })),
+                    None,
+                )
+                .await;
+            if answer.ok() {
+                SinkCounters::add(&self.counters.messages_sent, 1);
+                SinkCounters::add(&self.counters.lines_sent, ids.len() as u64);
+                settled |= self.finish(&ids).await;
+                continue;
+            }
+            match verdict(&answer, 0) {
+                Verdict::Later(wait) => {
                     SinkCounters::add(&self.counters.retries, 1);
-                    tokio::time::sleep(BACKOFF * 2u32.pow(attempt)).await;
+                    settled |= self.postpone(&ids, wait, &answer.error).await;
+                    return settled;
                 }
-                Failure::Forbidden => {
+                Verdict::Forbidden => {
                     SinkCounters::add(&self.counters.forbidden, 1);
-                    if self.reported.insert(guild) {
-                        tracing::error!(guild, role, error = %err, "cannot change reward roles: the bot needs Manage Roles and a role above the reward roles");
-                        if let Some(channel) = notice {
-                            let text = format!(
-                                "⚠️ I could not give the level reward <@&{role}>: I need the **Manage Roles** permission, and my own role must be above the reward roles (Server Settings → Roles). I will keep counting XP; rewards resume once that is fixed."
-                            );
-                            self.message(channel, text).await;
-                        }
-                    }
-                    return;
+                    tracing::warn!(channel, error = %answer.error, "cannot post in this channel (missing Send Messages or View Channel); notices dropped");
+                    settled |= self.finish(&ids).await;
                 }
-                _ => {
+                Verdict::GiveUp => {
                     SinkCounters::add(&self.counters.failures, 1);
-                    tracing::warn!(guild, user, role, error = %err, "reward role not changed");
-                    return;
+                    tracing::warn!(channel, error = %answer.error, "message not sent; dropped");
+                    settled |= self.finish(&ids).await;
                 }
+            }
+        }
+        settled
+    }
+
+    /// One role change: (whether the entry was settled, whether the guild's later role
+    /// changes must wait). They wait when this one is put off (limited route, failure), so a
+    /// member's add and a later remove are never swapped.
+    async fn send_role(&mut self, o: &Owed, notice: Option<u64>) -> (bool, bool) {
+        let (add, user, role) = match o.effect {
+            Effect::RoleAdd { user, role, .. } => (true, user, role),
+            Effect::RoleRemove { user, role, .. } => (false, user, role),
+            _ => return (false, false),
+        };
+        let route = role_route(o.guild);
+        if self.limits.blocked_until(&route, Instant::now()).is_some() {
+            return (false, true);
+        }
+        let method = if add {
+            reqwest::Method::PUT
+        } else {
+            reqwest::Method::DELETE
+        };
+        let path = format!("/guilds/{}/members/{user}/roles/{role}", o.guild);
+        let answer = self
+            .request(method, &route, &path, None, Some("Questline level reward"))
+            .await;
+        if answer.ok() {
+            SinkCounters::add(&self.counters.roles_changed, 1);
+            return (self.finish(&[o.id]).await, false);
+        }
+        let settled = match verdict(&answer, o.attempts) {
+            Verdict::Later(wait) => {
+                SinkCounters::add(&self.counters.retries, 1);
+                tracing::debug!(guild = o.guild, user, role, ?wait, error = %answer.error, "reward role change put off");
+                return (self.postpone(&[o.id], wait, &answer.error).await, true);
+            }
+            Verdict::Forbidden => {
+                SinkCounters::add(&self.counters.forbidden, 1);
+                if self.reported.insert(o.guild) {
+                    tracing::error!(guild = o.guild, role, error = %answer.error, "cannot change reward roles: the bot needs Manage Roles and a role above the reward roles");
+                    let channel = match notice {
+                        Some(c) => Some(c),
+                        None => self
+                            .db
+                            .get_server_config(o.guild)
+                            .await
+                            .ok()
+                            .and_then(|c| c.level_up_channel.as_deref()?.parse().ok()),
+                    };
+                    if let Some(channel) = channel {
+                        let text = format!(
+                            "⚠️ I could not give the level reward <@&{role}>: I need the **Manage Roles** permission, and my own role must be above the reward roles (Server Settings → Roles). I will keep counting XP; rewards resume once that is fixed (`/sync` gives the missed ones)."
+                        );
+                        let _ = self
+                            .request(
+                                reqwest::Method::POST,
+                                &message_route(channel),
+                                &format!("/channels/{channel}/messages"),
+                                Some(
+                                    json!({ "content": text, "allowed_mentions": { "parse": [] } }),
+                                ),
+                                None,
+                            )
+                            .await;
+                    }
+                }
+                self.finish(&[o.id]).await
+            }
+            Verdict::GiveUp => {
+                SinkCounters::add(&self.counters.failures, 1);
+                tracing::warn!(guild = o.guild, user, role, error = %answer.error, "reward role not changed (member or role gone); dropped");
+                self.finish(&[o.id]).await
+            }
+        };
+        (settled, false)
+    }
+
+    /// One REST call, paced and limited; never fails (failures are in the answer).
+    async fn request(
+        &mut self,
+        method: reqwest::Method,
+        route: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+        reason: Option<&str>,
+    ) -> Answer {
+        self.limits.pace().await;
+        let url = format!("{}/api/v10{path}", self.rest.api_base.trim_end_matches('/'));
+        let token = self.rest.token.trim();
+        let auth = if token.starts_with("Bot ") {
+            token.to_string()
+        } else {
+            format!("Bot {token}")
+        };
+        let mut req = self
+            .rest
+            .client
+            .request(method, url)
+            .timeout(REQUEST_TIMEOUT)
+            .header(reqwest::header::AUTHORIZATION, auth)
+            .header(
+                reqwest::header::USER_AGENT,
+                concat!(
+                    "DiscordBot (https://github.com/questline/questline, ",
+                    env!("CARGO_PKG_VERSION"),
+                    ")"
+                ),
+            );
+        if let Some(reason) = reason {
+            req = req.header("X-Audit-Log-Reason", reason);
+        }
+        req = match body {
+            Some(b) => req
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(b.to_string()),
+            None => req.header(reqwest::header::CONTENT_LENGTH, "0"),
+        };
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                return Answer {
+                    status: None,
+                    limit: rate_limit::LimitInfo::default(),
+                    error: format!("no answer from Discord: {e}"),
+                };
+            }
+        };
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await.unwrap_or_default();
+        let limit = rate_limit::read(status, &headers, &body);
+        self.limits.note(route, limit, Instant::now());
+        let error = if (200..300).contains(&status) {
+            String::new()
+        } else {
+            let text = String::from_utf8_lossy(&body);
+            format!(
+                "HTTP {status}: {}",
+                crate::commands::types::fit(text.chars().take(300).collect())
+            )
+        };
+        Answer {
+            status: Some(status),
+            limit,
+            error,
+        }
+    }
+
+    async fn finish(&self, ids: &[i64]) -> bool {
+        if ids.is_empty() {
+            return false;
+        }
+        match self.db.finish_effects(ids).await {
+            Ok(()) => true,
+            Err(e) => {
+                // The entries stay and are sent again: a role PUT twice is harmless, a notice
+                // may repeat; losing them is not an option.
+                tracing::warn!(error = %e, "sent, but cannot mark outbox entries done; they may be sent again");
+                false
+            }
+        }
+    }
+
+    async fn postpone(&self, ids: &[i64], wait: Duration, error: &str) -> bool {
+        let until =
+            Utc::now() + chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::MAX);
+        match self.db.postpone_effects(ids, until, error).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot put outbox entries off; tried again");
+                false
             }
         }
     }
@@ -477,57 +765,6 @@ impl Sender {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn level_up(user: u64) -> Effect {
-        Effect::LevelUp {
-            guild: 1,
-            channel: 2,
-            user,
-            old_level: 0,
-            new_level: 1,
-            xp: 100,
-            message: format!("<@{user}> reached level 1"),
-        }
-    }
-
-    fn role(user: u64) -> Effect {
-        Effect::RoleAdd {
-            guild: 1,
-            user,
-            role: 9,
-            level: 1,
-        }
-    }
-
-    #[test]
-    fn a_full_queue_drops_the_oldest_notices_first() {
-        let mut p = Pending {
-            notices: VecDeque::new(),
-            roles: VecDeque::new(),
-            capacity: 4,
-            overflowing: false,
-        };
-        assert_eq!(p.push(vec![level_up(1), role(1), level_up(2)]), 0);
-        // Two more than fit: the two oldest notices go, the role change stays.
-        assert_eq!(p.push(vec![level_up(3), role(3), level_up(4)]), 2);
-        assert_eq!(p.len(), 4);
-        let users = |q: &VecDeque<Effect>| -> Vec<u64> {
-            q.iter()
-                .map(|e| match e {
-                    Effect::LevelUp { user, .. } | Effect::RoleAdd { user, .. } => *user,
-                    _ => 0,
-                })
-                .collect()
-        };
-        assert_eq!(users(&p.notices), vec![3, 4]);
-        assert_eq!(users(&p.roles), vec![1, 3]);
-        // Only role changes left to drop: the oldest goes.
-        assert_eq!(p.push((10..14).map(role).collect()), 4);
-        assert!(p.notices.is_empty());
-        assert_eq!(users(&p.roles), vec![10, 11, 12, 13]);
-        assert_eq!(p.take().len(), 4);
-        assert_eq!(p.len(), 0);
-    }
 
     #[test]
     fn lines_pack_into_messages_within_the_limit() {
@@ -539,11 +776,45 @@ mod tests {
         assert!(
             packed
                 .iter()
-                .all(|m| m.chars().count() <= MAX_CONTENT_CHARS)
+                .all(|(m, _)| m.chars().count() <= MAX_CONTENT_CHARS)
         );
-        let rejoined: Vec<&str> = packed.iter().flat_map(|m| m.split('\n')).collect();
+        let rejoined: Vec<&str> = packed.iter().flat_map(|(m, _)| m.split('\n')).collect();
         assert_eq!(rejoined.len(), 300);
+        // Each message names exactly the lines it carries, in order.
+        let carried: Vec<usize> = packed.iter().flat_map(|(_, ids)| ids.clone()).collect();
+        assert_eq!(carried, (0..300).collect::<Vec<_>>());
         let long = vec!["x".repeat(5_000)];
-        assert_eq!(pack_lines(&long)[0].chars().count(), MAX_CONTENT_CHARS);
+        assert_eq!(pack_lines(&long)[0].0.chars().count(), MAX_CONTENT_CHARS);
+    }
+
+    #[test]
+    fn failures_wait_longer_each_time_and_permanent_ones_are_given_up() {
+        let answer = |status: Option<u16>, wait: Option<Duration>| Answer {
+            status,
+            limit: rate_limit::LimitInfo {
+                wait,
+                global: false,
+            },
+            error: String::new(),
+        };
+        let later = |v: Verdict| match v {
+            Verdict::Later(d) => Some(d),
+            _ => None,
+        };
+        assert_eq!(
+            later(verdict(&answer(Some(429), Some(Duration::from_secs(5))), 9)),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(later(verdict(&answer(Some(502), None), 0)), Some(BACKOFF));
+        assert_eq!(later(verdict(&answer(None, None), 2)), Some(BACKOFF * 4));
+        assert_eq!(later(verdict(&answer(None, None), 40)), Some(MAX_BACKOFF));
+        assert!(matches!(
+            verdict(&answer(Some(403), None), 0),
+            Verdict::Forbidden
+        ));
+        assert!(matches!(
+            verdict(&answer(Some(404), None), 0),
+            Verdict::GiveUp
+        ));
     }
 }

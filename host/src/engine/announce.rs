@@ -3,18 +3,18 @@
 //! repository's [`BatchOutcome`], i.e. from what the transaction really did.
 
 use super::ceiling::clamp_reward;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::DateTime;
 use chrono::Utc;
 
 use super::effects::Effect;
 use super::error::EngineError;
-use super::guild_batch::Member;
+use super::guild_batch::PreparedGuild;
 use super::pipeline::Pipeline;
 use super::template::{LevelUpVars, render_level_up};
 use super::wit::Event;
-use crate::db::entities::{quests, roles, server_config};
+use crate::db::entities::roles;
 use crate::db::{BatchOutcome, XpOutcome};
 
 /// The reward roles a member at `level` holds: every stacked role reached, plus the highest
@@ -70,16 +70,12 @@ fn channel(setting: &Option<String>, fallback: u64) -> u64 {
         .unwrap_or(fallback)
 }
 
-impl Pipeline {
-    pub(crate) async fn announce(
-        &self,
-        guild: u64,
-        cfg: &server_config::Model,
-        events: &[Event],
-        members: &BTreeMap<u64, Member>,
-        active: &[quests::Model],
-        outcome: BatchOutcome,
-    ) -> Result<Vec<Effect>, EngineError> {
+impl PreparedGuild {
+    /// The effects of this guild's committed batch, from what the transaction did. A pure
+    /// function of the outcome (the reads it needs were made while preparing): it runs inside
+    /// the transaction, for the outbox, and again after the commit, for the sink.
+    pub(crate) fn effects(&self, events: &[Event], outcome: &BatchOutcome) -> Vec<Effect> {
+        let (guild, cfg, members, active) = (self.guild, &self.cfg, &self.members, &self.active);
         let guild_name = events
             .iter()
             .find_map(|e| e.guild_name.clone())
@@ -100,14 +96,7 @@ impl Pipeline {
         for g in &outcome.granted_achievements {
             note(g.user_id, g.xp);
         }
-        let any_level_change = first
-            .iter()
-            .any(|(u, f)| last.get(u).is_some_and(|l| l.new_level != f.old_level));
-        let role_table = if any_level_change {
-            self.db.list_level_roles(guild).await?
-        } else {
-            Vec::new()
-        };
+        let role_table = &self.level_roles;
         let mut effects = Vec::new();
         for (user, m) in members {
             let (Some(f), Some(l)) = (first.get(user), last.get(user)) else {
@@ -128,7 +117,7 @@ impl Pipeline {
             let (added, removed) = if l.new_level > f.old_level
                 || (cfg.demote_on_xp_loss && l.new_level < f.old_level)
             {
-                role_changes(&role_table, f.old_level, l.new_level)
+                role_changes(role_table, f.old_level, l.new_level)
             } else {
                 (Vec::new(), Vec::new())
             };
@@ -206,12 +195,15 @@ impl Pipeline {
                 .filter(|g| g.user_id == *user)
                 .collect();
             if !grants.is_empty() {
-                let defs = self.db.list_achievements(guild).await?;
                 for g in grants {
-                    let aname = defs.iter().find(|a| a.id == g.achievement_id).map_or_else(
-                        || format!("achievement {}", g.achievement_id),
-                        |a| a.name.clone(),
-                    );
+                    let aname = self
+                        .achievements
+                        .iter()
+                        .find(|a| a.id == g.achievement_id)
+                        .map_or_else(
+                            || format!("achievement {}", g.achievement_id),
+                            |a| a.name.clone(),
+                        );
                     effects.push(Effect::AchievementEarned {
                         guild,
                         user: *user,
@@ -224,9 +216,11 @@ impl Pipeline {
                 }
             }
         }
-        Ok(effects)
+        effects
     }
+}
 
+impl Pipeline {
     /// Gives a guild without achievements the achievement plugins' defaults (once per
     /// process per guild; a guild that has any achievement is left as its admins made it).
     pub(crate) async fn seed_achievements(

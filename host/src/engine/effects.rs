@@ -5,9 +5,18 @@
 //! do with them: the console prints them, the Discord front sends messages and changes roles.
 
 use std::sync::Mutex;
+use std::time::Duration;
 
-/// One thing to announce or carry out.
-#[derive(Debug, Clone, PartialEq)]
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::db::{NewOutboxEntry, OutboxKind};
+
+/// One thing to announce or carry out. Those Discord must see (role changes and notices) are
+/// stored in the outbox as this type's JSON, so changing a variant's fields needs care: an
+/// older entry must still read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "effect", rename_all = "snake_case")]
 pub enum Effect {
     /// XP a member earned in a batch (the console shows it; Discord ignores it).
     XpGained {
@@ -65,10 +74,60 @@ pub enum Effect {
     },
 }
 
+impl Effect {
+    /// The guild and member it concerns.
+    pub fn member(&self) -> (u64, u64) {
+        match self {
+            Self::XpGained { guild, user, .. }
+            | Self::LevelUp { guild, user, .. }
+            | Self::RoleAdd { guild, user, .. }
+            | Self::RoleRemove { guild, user, .. }
+            | Self::QuestCompleted { guild, user, .. }
+            | Self::AchievementEarned { guild, user, .. } => (*guild, *user),
+        }
+    }
+
+    /// What the outbox stores for it: role changes, and notices expiring `notice_ttl` after
+    /// `now`; `None` for what Discord never sees (XP gains).
+    pub fn outbox_entry(&self, now: DateTime<Utc>, notice_ttl: Duration) -> Option<NewOutboxEntry> {
+        let kind = match self {
+            Self::XpGained { .. } => return None,
+            Self::RoleAdd { .. } => OutboxKind::RoleAdd,
+            Self::RoleRemove { .. } => OutboxKind::RoleRemove,
+            Self::LevelUp { .. } | Self::QuestCompleted { .. } | Self::AchievementEarned { .. } => {
+                OutboxKind::Notice
+            }
+        };
+        let payload = serde_json::to_string(self).ok()?;
+        let expires_at = (kind == OutboxKind::Notice).then(|| {
+            chrono::TimeDelta::from_std(notice_ttl)
+                .ok()
+                .and_then(|ttl| now.checked_add_signed(ttl))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC)
+        });
+        let (guild_id, user_id) = self.member();
+        Some(NewOutboxEntry {
+            guild_id,
+            user_id,
+            kind,
+            payload,
+            expires_at,
+        })
+    }
+}
+
 /// Where effects go. Called from the engine's task after each commit, in order; it must not
 /// block for long (queue the work if sending is slow).
 pub trait EffectSink: Send + Sync {
     fn release(&self, effects: Vec<Effect>);
+
+    /// `Some(notice_ttl)` when this sink sends from the database's outbox: the engine then
+    /// stores the effects Discord must see (role changes, notices expiring after
+    /// `notice_ttl`) in the transaction of the batch that caused them, and `release` gets
+    /// only the rest (it is still called after every commit, to wake the sender up).
+    fn outbox(&self) -> Option<Duration> {
+        None
+    }
 }
 
 /// A sink that keeps everything (tests, simulations).

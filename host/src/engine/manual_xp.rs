@@ -2,21 +2,22 @@
 //!
 //! They go through the same curve and role rules as earned XP, but not through the activity
 //! queue: a moderator expects the answer to say what happened, and the change is applied and
-//! audited in one transaction by the repository ([`crate::db::Db::apply_manual_xp`]). Role changes are
-//! released to the effect sink after that commit, like every other effect. Reaching a higher
+//! audited in one transaction by the repository ([`crate::db::Db::apply_manual_xp`]). Role changes
+//! are stored in the outbox in that transaction when the sink sends from it (Discord), else
+//! released to the effect sink after the commit, like every other effect. Reaching a higher
 //! level grants the reward roles; losing levels removes them only when the guild enabled
 //! `demote_on_xp_loss`, which is the behaviour MEE6 users know.
 
 use chrono::{DateTime, Utc};
 
-use super::announce::role_changes;
+use super::announce::{RoleAtLevel, role_changes};
 use super::effects::Effect;
 use super::error::EngineError;
 use super::pipeline::Pipeline;
 use super::plugin_cache::TableCurve;
 use super::wit::ms;
-use crate::db::entities::server_config;
-use crate::db::{ManualXp, NewAuditEntry, XpOutcome};
+use crate::db::entities::{roles, server_config};
+use crate::db::{BatchOutcome, ManualXp, NewAuditEntry, NewOutboxEntry, OutcomeEffects, XpOutcome};
 
 /// The largest amount one change may add, remove or set: far above any real member (level
 /// 100 on MEE6's curve is ~1.9 M XP) and far below `i64` overflow when summed.
@@ -121,34 +122,24 @@ impl Pipeline {
             reason: reason.chars().take(500).collect(),
             created_at: now,
         };
-        let outcome = self.db.apply_manual_xp(manual, &entry, &curve).await?;
-        let (added, removed) = if outcome.new_level > outcome.old_level
-            || (cfg.demote_on_xp_loss && outcome.new_level < outcome.old_level)
-        {
-            let table = self.db.list_level_roles(guild).await?;
-            role_changes(&table, outcome.old_level, outcome.new_level)
-        } else {
-            (Vec::new(), Vec::new())
+        let roles = RoleEffects {
+            guild,
+            user,
+            table: self.db.list_level_roles(guild).await?,
+            demote: cfg.demote_on_xp_loss,
+            notice_ttl: self.sink.outbox(),
         };
-        let mut effects = Vec::new();
-        let level = |l: i32| u32::try_from(l).unwrap_or(0);
-        for (role, at) in &added {
-            effects.push(Effect::RoleAdd {
-                guild,
-                user,
-                role: *role,
-                level: level(*at),
-            });
-        }
-        for (role, at) in &removed {
-            effects.push(Effect::RoleRemove {
-                guild,
-                user,
-                role: *role,
-                level: level(*at),
-            });
-        }
-        if !effects.is_empty() {
+        let hook = roles.notice_ttl.map(|_| &roles as &dyn OutcomeEffects);
+        let outcome = self
+            .db
+            .apply_manual_xp(manual, &entry, &curve, hook)
+            .await?;
+        let (added, removed) = roles.changes(&outcome);
+        let effects = roles.effects(&outcome);
+        if roles.notice_ttl.is_some() {
+            // Stored with the change; this wakes the sender.
+            self.sink.release(Vec::new());
+        } else if !effects.is_empty() {
             self.sink.release(effects);
         }
         Ok(XpAdjusted {
@@ -156,6 +147,61 @@ impl Pipeline {
             roles_added: added.into_iter().map(|(r, _)| r).collect(),
             roles_removed: removed.into_iter().map(|(r, _)| r).collect(),
         })
+    }
+}
+
+/// The reward-role changes of a moderator's XP change.
+struct RoleEffects {
+    guild: u64,
+    user: u64,
+    table: Vec<roles::Model>,
+    demote: bool,
+    /// `Some` when the sink sends from the outbox.
+    notice_ttl: Option<std::time::Duration>,
+}
+
+impl RoleEffects {
+    /// (added, removed) reward roles for this outcome.
+    fn changes(&self, o: &XpOutcome) -> (Vec<RoleAtLevel>, Vec<RoleAtLevel>) {
+        if o.new_level > o.old_level || (self.demote && o.new_level < o.old_level) {
+            role_changes(&self.table, o.old_level, o.new_level)
+        } else {
+            (Vec::new(), Vec::new())
+        }
+    }
+
+    fn effects(&self, o: &XpOutcome) -> Vec<Effect> {
+        let (added, removed) = self.changes(o);
+        let level = |l: i32| u32::try_from(l).unwrap_or(0);
+        let (guild, user) = (self.guild, self.user);
+        added
+            .into_iter()
+            .map(|(role, at)| Effect::RoleAdd {
+                guild,
+                user,
+                role,
+                level: level(at),
+            })
+            .chain(removed.into_iter().map(|(role, at)| Effect::RoleRemove {
+                guild,
+                user,
+                role,
+                level: level(at),
+            }))
+            .collect()
+    }
+}
+
+impl OutcomeEffects for RoleEffects {
+    fn outbox(&self, outcome: &BatchOutcome) -> Vec<NewOutboxEntry> {
+        let now = Utc::now();
+        let ttl = self.notice_ttl.unwrap_or_default();
+        outcome
+            .members
+            .iter()
+            .flat_map(|(_, _, o)| self.effects(o))
+            .filter_map(|e| e.outbox_entry(now, ttl))
+            .collect()
     }
 }
 

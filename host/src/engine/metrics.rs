@@ -21,6 +21,8 @@ pub struct EngineCounters {
     pub commit_failures: AtomicU64,
     /// Events given up on after every commit attempt failed.
     pub failed_events: AtomicU64,
+    /// Guild batches held back because the database's storage was full (intake paused).
+    pub storage_full: AtomicU64,
     /// Plugin calls that failed (the batch continues with no XP/progress from that call).
     pub plugin_failures: AtomicU64,
     /// Plugin answers above the configured ceilings (XP per activity, quest and achievement
@@ -39,9 +41,6 @@ pub struct EngineCounters {
     pub achievements_earned: AtomicU64,
     pub quest_resets: AtomicU64,
     pub effects_released: AtomicU64,
-    /// Batches committed whose effects could not be built afterwards (logged; not retried,
-    /// which would apply them twice).
-    pub announce_failures: AtomicU64,
     /// Time spent in plugin calls (from the pipeline's side of the call: queueing on the
     /// blocking pool included), in nanoseconds, and how many calls.
     pub plugin_ns: AtomicU64,
@@ -71,6 +70,7 @@ pub struct CounterSnapshot {
     pub batches: u64,
     pub commit_failures: u64,
     pub failed_events: u64,
+    pub storage_full: u64,
     pub plugin_failures: u64,
     pub xp_clamped: u64,
     pub curve_fallbacks: u64,
@@ -81,7 +81,6 @@ pub struct CounterSnapshot {
     pub achievements_earned: u64,
     pub quest_resets: u64,
     pub effects_released: u64,
-    pub announce_failures: u64,
     pub plugin_ns: u64,
     pub plugin_calls: u64,
     pub commit_ns: u64,
@@ -102,6 +101,7 @@ impl EngineCounters {
             batches: g(&self.batches),
             commit_failures: g(&self.commit_failures),
             failed_events: g(&self.failed_events),
+            storage_full: g(&self.storage_full),
             plugin_failures: g(&self.plugin_failures),
             xp_clamped: g(&self.xp_clamped),
             curve_fallbacks: g(&self.curve_fallbacks),
@@ -112,7 +112,6 @@ impl EngineCounters {
             achievements_earned: g(&self.achievements_earned),
             quest_resets: g(&self.quest_resets),
             effects_released: g(&self.effects_released),
-            announce_failures: g(&self.announce_failures),
             plugin_ns: g(&self.plugin_ns),
             plugin_calls: g(&self.plugin_calls),
             commit_ns: g(&self.commit_ns),

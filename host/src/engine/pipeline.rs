@@ -27,7 +27,7 @@ use super::plugin_cache::PluginCache;
 use super::quests::QuestManager;
 use super::voice::{VoiceCredit, VoiceTracker};
 use super::wit::{Event, Work, ms};
-use crate::db::Db;
+use crate::db::{Db, DbError};
 use crate::plugins::PluginHost;
 use questline_metrics::Heartbeat;
 
@@ -84,6 +84,9 @@ pub struct Pipeline {
     pub(crate) achievements_seeded: tokio::sync::Mutex<HashSet<u64>>,
     /// Beaten after every successful quest-scheduler run (`/healthz`).
     heartbeat: Heartbeat,
+    /// Paused while the database's storage is full (`/healthz`; the runner stops taking
+    /// activity and retries until a commit succeeds).
+    intake: questline_metrics::Intake,
     /// [`commit_lanes`], read once (finding the core count reads cgroup files).
     commit_lanes: usize,
 }
@@ -118,6 +121,7 @@ impl Pipeline {
             retry: Mutex::new(Vec::new()),
             achievements_seeded: tokio::sync::Mutex::new(HashSet::new()),
             heartbeat: Heartbeat::new(),
+            intake: questline_metrics::Intake::default(),
             commit_lanes: lanes,
         }
     }
@@ -280,7 +284,9 @@ impl Pipeline {
                 Ok(p) => prepared.push((p, events.as_slice())),
                 Err(e) => {
                     EngineCounters::add(&self.counters.commit_failures, 1);
-                    tracing::warn!(guild, error = %e, "batch for guild failed; retried on its own");
+                    if !self.quiet(&e) {
+                        tracing::warn!(guild, error = %e, "batch for guild failed; retried on its own");
+                    }
                     alone.push((guild, events.clone()));
                 }
             }
@@ -295,7 +301,9 @@ impl Pipeline {
                 }
                 Err(e) => {
                     EngineCounters::add(&self.counters.commit_failures, 1);
-                    tracing::warn!(guilds = lane.guilds.len(), error = %e, "batch commit failed; committing guild by guild");
+                    if !self.quiet(&e) {
+                        tracing::warn!(guilds = lane.guilds.len(), error = %e, "batch commit failed; committing guild by guild");
+                    }
                     for guild in lane.guilds {
                         if let Some(events) = by_guild.get(&guild) {
                             alone.push((guild, events.clone()));
@@ -317,7 +325,9 @@ impl Pipeline {
                     }
                     Err(e) => {
                         EngineCounters::add(&self.counters.commit_failures, 1);
-                        tracing::warn!(guild, attempt, attempts, error = %e, "batch for guild failed; nothing was announced");
+                        if !self.quiet(&e) {
+                            tracing::warn!(guild, attempt, attempts, error = %e, "batch for guild failed; nothing was announced");
+                        }
                         last_err = Some(e);
                     }
                 }
@@ -333,9 +343,27 @@ impl Pipeline {
         report
     }
 
+    /// Whether a failure is the storage-full condition already reported (intake is paused and
+    /// said why once; each retry while it lasts is not worth a line).
+    fn quiet(&self, e: &EngineError) -> bool {
+        matches!(e, EngineError::Db(DbError::StorageFull { .. })) && self.intake.paused().is_some()
+    }
+
+    /// Whether intake is paused, and why (`/healthz`).
+    pub fn intake(&self) -> &questline_metrics::Intake {
+        &self.intake
+    }
+
     /// Counts a committed guild's effects and releases them.
     fn committed(&self, report: &mut BatchReport, effects: Vec<Effect>) {
         report.committed_guilds += 1;
+        if let Some(paused) = self.intake.resume() {
+            let secs = (Utc::now() - paused.since).num_seconds();
+            tracing::warn!(
+                paused_secs = secs,
+                "the database stores again: intake resumed; the activity held meanwhile is being committed"
+            );
+        }
         let (mut level_ups, mut quests, mut achievements) = (0, 0, 0);
         for e in &effects {
             match e {
@@ -352,14 +380,36 @@ impl Pipeline {
         EngineCounters::add(&self.counters.quests_completed, quests as u64);
         EngineCounters::add(&self.counters.achievements_earned, achievements as u64);
         EngineCounters::add(&self.counters.effects_released, effects.len() as u64);
-        if !effects.is_empty() {
+        if self.sink.outbox().is_some() {
+            // Role changes and notices are in the outbox already (committed with the batch);
+            // the sink gets the rest, and the call wakes its sender up.
+            let rest = effects
+                .into_iter()
+                .filter(|e| matches!(e, Effect::XpGained { .. }))
+                .collect();
+            self.sink.release(rest);
+        } else if !effects.is_empty() {
             self.sink.release(effects);
         }
     }
 
     /// Keeps a failed guild's events for the next batch, up to the queue's capacity; beyond
     /// that they are counted as failed (and logged), never dropped silently.
+    /// When the database's storage is full, intake pauses instead: everything is kept (the
+    /// runner takes no new activity meanwhile, so this stays bounded) and retried until a
+    /// commit succeeds.
     fn keep_for_retry(&self, events: Vec<Event>, err: Option<EngineError>) {
+        if let Some(EngineError::Db(e @ DbError::StorageFull { .. })) = &err {
+            EngineCounters::add(&self.counters.storage_full, 1);
+            if self.intake.pause(e.to_string()) {
+                tracing::error!(error = %e, held = events.len(), "intake paused: the database cannot store anything; nothing is dropped, and the engine resumes by itself once space is freed");
+            }
+            self.retry
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend(events);
+            return;
+        }
         let mut retry = self.retry.lock().unwrap_or_else(|p| p.into_inner());
         let room = self.config.queue_capacity.saturating_sub(retry.len());
         let n = events.len();

@@ -165,6 +165,11 @@ impl Engine {
         self.pipeline.heartbeat().clone()
     }
 
+    /// Whether the engine takes activity, and why not (`/healthz`).
+    pub fn intake(&self) -> questline_metrics::Intake {
+        self.pipeline.intake().clone()
+    }
+
     /// Processes everything queued, stops the task and returns the final counters.
     pub async fn shutdown(self) -> CounterSnapshot {
         drop(self.tx);
@@ -183,6 +188,9 @@ impl Drop for StopOnDrop {
         self.0.stop();
     }
 }
+
+/// How often held activity is retried while the database's storage is full.
+const STORAGE_PROBE: Duration = Duration::from_secs(1);
 
 /// A batch being processed in its own task while the next one is collected.
 type InFlight = JoinHandle<()>;
@@ -213,8 +221,20 @@ async fn run(pipeline: Arc<Pipeline>, mut rx: mpsc::Receiver<Msg>, config: Engin
     // When the collected batch may go even if not full (None: no batch yet).
     let mut deadline: Option<Instant> = None;
     let mut inflight: Option<InFlight> = None;
+    // While paused: when held activity is tried again.
+    let mut probe_at: Option<Instant> = None;
     loop {
+        // While the database cannot store anything, batches are not dispatched: the one being
+        // collected stops at `batch_max_events`, the queue behind it fills and submitters
+        // wait (backpressure), and what is held is retried every STORAGE_PROBE.
+        let paused = pipeline.intake().paused().is_some();
+        if !paused {
+            probe_at = None;
+        } else if probe_at.is_none() {
+            probe_at = Some(Instant::now() + STORAGE_PROBE);
+        }
         if inflight.is_none()
+            && !paused
             && !batch.is_empty()
             && (batch.len() >= max || deadline.is_some_and(|d| d <= Instant::now()))
         {
@@ -223,8 +243,9 @@ async fn run(pipeline: Arc<Pipeline>, mut rx: mpsc::Receiver<Msg>, config: Engin
         }
         let idle = inflight.is_none();
         let timeout = async {
-            match deadline {
-                Some(d) if idle => tokio::time::sleep_until(d).await,
+            match (probe_at, deadline) {
+                (Some(p), _) if idle => tokio::time::sleep_until(p).await,
+                (None, Some(d)) if idle => tokio::time::sleep_until(d).await,
                 _ => std::future::pending().await,
             }
         };
@@ -274,7 +295,14 @@ async fn run(pipeline: Arc<Pipeline>, mut rx: mpsc::Receiver<Msg>, config: Engin
                     let _ = done.send(());
                 }
             },
-            () = timeout => {}
+            () = timeout => {
+                if probe_at.is_some_and(|p| p <= Instant::now()) {
+                    // Paused: retry what is held (and the batch collected meanwhile).
+                    probe_at = None;
+                    process(&pipeline, &mut batch, &mut submitted).await;
+                    deadline = None;
+                }
+            }
             _ = ticker.tick() => {
                 settle(&mut inflight).await;
                 process(&pipeline, &mut batch, &mut submitted).await;

@@ -1,11 +1,12 @@
-//! `/healthz`: is the database answering, are plugins loaded, is the quest scheduler running.
+//! `/healthz`: is the database answering, are plugins loaded, is the quest scheduler running,
+//! is the gateway connected, does the engine take activity.
 
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use questline_metrics::status::{GatewayStatus, Heartbeat};
+use questline_metrics::status::{GatewayStatus, Heartbeat, Intake};
 
 use crate::db::Db;
 use crate::plugins::{PluginHost, PluginState};
@@ -27,6 +28,18 @@ pub struct HealthReport {
     pub plugins: PluginsCheck,
     pub scheduler: SchedulerCheck,
     pub gateway: GatewayCheck,
+    pub intake: IntakeCheck,
+}
+
+/// Whether the engine takes new activity.
+#[derive(Debug, Clone, Serialize)]
+pub struct IntakeCheck {
+    pub ok: bool,
+    /// Why it is paused (the database's storage is full), and since when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paused: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<DateTime<Utc>>,
 }
 
 impl HealthReport {
@@ -69,6 +82,7 @@ pub(crate) struct HealthInputs<'a> {
     pub plugins: Option<&'a PluginHost>,
     pub scheduler: Option<&'a Heartbeat>,
     pub gateway: Option<&'a GatewayStatus>,
+    pub intake: Option<&'a Intake>,
     /// The scheduler counts as stopped when its last run is older than this.
     pub scheduler_stale_after: Duration,
     pub db_timeout: Duration,
@@ -171,12 +185,19 @@ pub(crate) async fn check(inputs: HealthInputs<'_>) -> HealthReport {
             }
         }
     };
-    let ok = database.ok && plugins.ok && scheduler.ok && gateway.ok;
+    let paused = inputs.intake.and_then(Intake::paused);
+    let intake = IntakeCheck {
+        ok: paused.is_none(),
+        since: paused.as_ref().map(|p| p.since),
+        paused: paused.map(|p| p.reason),
+    };
+    let ok = database.ok && plugins.ok && scheduler.ok && gateway.ok && intake.ok;
     HealthReport {
         status: if ok { "ok" } else { "unhealthy" },
         database,
         plugins,
         scheduler,
         gateway,
+        intake,
     }
 }

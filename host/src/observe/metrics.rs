@@ -49,7 +49,7 @@ impl Exposition {
 
     /// The engine's counters (`questline_engine_*_total`).
     pub fn engine(&mut self, c: &CounterSnapshot) {
-        let rows: [(&str, u64, &str); 17] = [
+        let rows: [(&str, u64, &str); 18] = [
             (
                 "submitted",
                 c.submitted,
@@ -80,6 +80,11 @@ impl Exposition {
                 "failed_events",
                 c.failed_events,
                 "Activities given up on after every commit attempt.",
+            ),
+            (
+                "storage_full",
+                c.storage_full,
+                "Guild batches held back (intake paused) because the database's storage was full.",
             ),
             (
                 "plugin_failures",

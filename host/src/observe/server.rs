@@ -37,6 +37,8 @@ pub struct ObserveSources {
     pub housekeeping: Option<Arc<HousekeepingCounters>>,
     /// The Discord gateway's shards (the bot only).
     pub gateway: Option<GatewayStatus>,
+    /// Whether the engine takes activity (paused while the database's storage is full).
+    pub intake: Option<questline_metrics::Intake>,
 }
 
 impl ObserveSources {
@@ -52,6 +54,7 @@ impl ObserveSources {
             scheduler_stale_after: Duration::from_secs(tick_secs.max(1).saturating_mul(3)),
             housekeeping: None,
             gateway: None,
+            intake: Some(engine.intake()),
         }
     }
 }
@@ -141,6 +144,7 @@ async fn report(s: &ObserveSources) -> super::HealthReport {
         plugins: s.plugins.as_ref(),
         scheduler: s.scheduler.as_ref(),
         gateway: s.gateway.as_ref(),
+        intake: s.intake.as_ref(),
         scheduler_stale_after: if s.scheduler_stale_after.is_zero() {
             Duration::from_secs(180)
         } else {

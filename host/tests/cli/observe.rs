@@ -93,6 +93,7 @@ async fn healthz_and_metrics_report_the_real_state() {
         scheduler_stale_after: Duration::from_secs(60),
         housekeeping: Some(Arc::new(housekeeping)),
         gateway: None,
+        intake: None,
     };
     let server = start("127.0.0.1:0".parse().expect("addr"), sources.clone())
         .await

@@ -60,6 +60,36 @@ pub struct Call {
     /// Multipart file parts (`files[n]`).
     pub files: Vec<FilePart>,
     pub multipart: bool,
+    /// When the fake received it.
+    pub at: std::time::Instant,
+    /// The status it was answered with; `None` while held or when the caller went away first.
+    pub status: Option<u16>,
+}
+
+/// A scripted answer to the next role change: status, headers and JSON body.
+#[derive(Debug, Clone)]
+pub struct Scripted {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Value>,
+}
+
+impl Scripted {
+    /// A 429 with these headers and Discord's body (`retry_after`, `global`).
+    pub fn rate_limited(retry_after: f64, global: bool, headers: &[(&str, &str)]) -> Self {
+        Scripted {
+            status: 429,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: Some(json!({
+                "message": "You are being rate limited.",
+                "retry_after": retry_after,
+                "global": global,
+            })),
+        }
+    }
 }
 
 impl Call {
@@ -91,6 +121,10 @@ struct Shared {
     gateway_url: Mutex<String>,
     /// Status to answer role changes with (204 unless a test says otherwise).
     role_status: Mutex<Option<u16>>,
+    /// Answers for the next role changes, in order (before `role_status`).
+    role_script: Mutex<std::collections::VecDeque<Scripted>>,
+    /// While set, role changes are recorded and not answered (a request in flight).
+    hold_roles: tokio::sync::watch::Sender<bool>,
     /// Answer `GET /users/@me` with 401 (a revoked token).
     reject_token: std::sync::atomic::AtomicBool,
     /// Files served at `/attachments/<name>` (what Discord's CDN serves for uploads).
@@ -154,6 +188,16 @@ impl FakeDiscord {
     /// Answer role changes with `status` (e.g. 403 Missing Permissions).
     pub fn set_role_status(&self, status: u16) {
         *self.shared.role_status.lock().unwrap() = Some(status);
+    }
+
+    /// Answers the next role changes with these, in order (then as before).
+    pub fn script_roles(&self, answers: Vec<Scripted>) {
+        self.shared.role_script.lock().unwrap().extend(answers);
+    }
+
+    /// While `true`, role changes are recorded but not answered, as if Discord were slow.
+    pub fn hold_roles(&self, hold: bool) {
+        self.shared.hold_roles.send_replace(hold);
     }
 
     /// Serves `bytes` at `/attachments/<name>` (as Discord's CDN serves an uploaded file)
@@ -378,6 +422,8 @@ async fn rest_call(shared: Arc<Shared>, req: Request<Body>) -> Result<Response<B
         json: None,
         files: Vec::new(),
         multipart: false,
+        at: std::time::Instant::now(),
+        status: None,
     };
     if let Some(boundary) = content_type
         .strip_prefix("multipart/form-data; boundary=")
@@ -408,7 +454,11 @@ async fn rest_call(shared: Arc<Shared>, req: Request<Body>) -> Result<Response<B
         call.json = serde_json::from_slice(&body).ok();
     }
     let json_body = call.json.clone();
-    shared.calls.lock().unwrap().push(call);
+    let index = {
+        let mut calls = shared.calls.lock().unwrap();
+        calls.push(call);
+        calls.len() - 1
+    };
 
     let seg: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let next_id = || shared.ids.fetch_add(1, Ordering::SeqCst);
@@ -507,6 +557,25 @@ async fn rest_call(shared: Arc<Shared>, req: Request<Body>) -> Result<Response<B
         }
         ("PUT", ["guilds", _, "members", _, "roles", _])
         | ("DELETE", ["guilds", _, "members", _, "roles", _]) => {
+            let mut held = shared.hold_roles.subscribe();
+            // Returns when released; dropped with the connection if the caller goes away.
+            let _ = held.wait_for(|hold| !*hold).await;
+            let scripted = shared.role_script.lock().unwrap().pop_front();
+            if let Some(a) = scripted {
+                let mut r = Response::builder()
+                    .status(StatusCode::from_u16(a.status).unwrap_or(StatusCode::OK));
+                for (k, v) in &a.headers {
+                    r = r.header(k.as_str(), v.as_str());
+                }
+                let r = match a.body {
+                    Some(b) => r
+                        .header("content-type", "application/json")
+                        .body(Body::from(b.to_string())),
+                    None => r.body(Body::empty()),
+                };
+                shared.calls.lock().unwrap()[index].status = Some(a.status);
+                return Ok(r.expect("response"));
+            }
             match *shared.role_status.lock().unwrap() {
                 Some(403) => respond(
                     403,
@@ -518,5 +587,6 @@ async fn rest_call(shared: Arc<Shared>, req: Request<Body>) -> Result<Response<B
         }
         _ => respond(404, Some(json!({"message": "404: Not Found", "code": 0}))),
     };
+    shared.calls.lock().unwrap()[index].status = Some(response.status().as_u16());
     Ok(response)
 }

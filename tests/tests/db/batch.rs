@@ -261,7 +261,7 @@ both_backends! {
         };
         let guilds = [G, H, K];
         let lanes = db
-            .apply_in_lanes(guilds.iter().map(|g| (part(*g), &SqrtCurve as &dyn LevelCurve)).collect(), 2)
+            .apply_in_lanes(guilds.iter().map(|g| (part(*g), &SqrtCurve as &dyn LevelCurve).into()).collect(), 2)
             .await;
         let fresh = t.open().await;
         let stored = |g: u64| {

@@ -9,6 +9,7 @@ mod batch;
 mod cache;
 mod concurrency;
 mod ops;
+mod outbox;
 mod repository;
 mod schema;
 mod slow_statements;

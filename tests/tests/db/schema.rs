@@ -107,7 +107,7 @@ const SPEC: &[(&str, &[&str])] = &[
     ),
 ];
 
-const PRODUCT_TABLES: &[&str] = &["plugin_kv", "plugin_settings", "xp_audit_log"];
+const PRODUCT_TABLES: &[&str] = &["plugin_kv", "plugin_settings", "xp_audit_log", "outbox"];
 
 async fn tables(raw: &DatabaseConnection, backend: Backend) -> Vec<String> {
     let sql = match backend {
@@ -176,7 +176,7 @@ both_backends! {
         let db = Db::connect_without_migrations(&t.config).await.expect("connect");
         let raw = t.raw().await;
         let state = db.migration_status().await.expect("status");
-        assert_eq!(state.migrations.len(), 7);
+        assert_eq!(state.migrations.len(), 8);
         assert!(state.migrations.iter().all(|m| !m.applied));
         assert!(tables(&raw, t.backend).await.is_empty());
 

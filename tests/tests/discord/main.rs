@@ -11,5 +11,6 @@ mod bot;
 mod cards;
 mod files;
 mod fixtures;
+mod killed;
 mod plugins;
 mod sink;

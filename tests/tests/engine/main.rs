@@ -12,6 +12,7 @@ mod achievements;
 mod admin;
 mod bench;
 mod commit;
+mod disk_full;
 mod guards;
 mod observe;
 mod quests;

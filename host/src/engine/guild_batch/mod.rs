@@ -31,8 +31,10 @@ use super::pipeline::Pipeline;
 use super::plugin_cache::TableCurve;
 use super::schedule::ResetSettings;
 use super::wit::{Event, mix, ms};
-use crate::db::entities::{quests, server_config};
-use crate::db::{ActivityBatch, MemberDelta};
+use crate::db::entities::{achievements, quests, roles, server_config};
+use crate::db::{
+    ActivityBatch, BatchOutcome, BatchPart, MemberDelta, NewOutboxEntry, OutcomeEffects,
+};
 use crate::plugins::{MemberStats, QuestProgress};
 
 /// What a member has on a quest they have not started.
@@ -75,14 +77,37 @@ impl Round<'_> {
     }
 }
 
-/// One guild's share of a batch, computed with the plugins and ready to commit.
+/// One guild's share of a batch, computed with the plugins and ready to commit, with what
+/// its effects are built from ([`PreparedGuild::effects`]).
 pub(crate) struct PreparedGuild {
-    guild: u64,
-    cfg: server_config::Model,
-    members: BTreeMap<u64, Member>,
-    active: Vec<quests::Model>,
+    pub(crate) guild: u64,
+    pub(crate) cfg: server_config::Model,
+    pub(crate) members: BTreeMap<u64, Member>,
+    pub(crate) active: Vec<quests::Model>,
+    /// The guild's reward roles and achievement definitions, read before the commit so the
+    /// effects can be built inside its transaction.
+    pub(crate) level_roles: Vec<roles::Model>,
+    pub(crate) achievements: Vec<achievements::Model>,
     batch: ActivityBatch,
     curve: TableCurve,
+}
+
+/// Builds a prepared guild's outbox entries inside its batch's transaction.
+struct Outboxed<'a> {
+    prepared: &'a PreparedGuild,
+    events: &'a [Event],
+    notice_ttl: std::time::Duration,
+}
+
+impl OutcomeEffects for Outboxed<'_> {
+    fn outbox(&self, outcome: &BatchOutcome) -> Vec<NewOutboxEntry> {
+        let now = Utc::now();
+        self.prepared
+            .effects(self.events, outcome)
+            .iter()
+            .filter_map(|e| e.outbox_entry(now, self.notice_ttl))
+            .collect()
+    }
 }
 
 /// What one commit lane did: its guilds, in order, and their effects, or the error that
@@ -112,20 +137,36 @@ impl Pipeline {
     /// (one commit per lane instead of one per guild; see [`crate::db::Db::apply_in_lanes`]),
     /// then builds each committed guild's effects from what its commit did. A lane whose
     /// commit failed committed nothing: its guilds come back with the error, to be retried.
-    /// Effects that cannot be built after a commit are logged and skipped: the changes are
-    /// stored, and retrying would apply them twice.
+    /// When the sink sends from the outbox, each guild's Discord effects are stored in its
+    /// lane's transaction, so they are sent even if this process stops right after.
     pub(crate) async fn commit_guilds(
         &self,
         mut parts: Vec<(PreparedGuild, &[Event])>,
         lanes: usize,
     ) -> Vec<CommittedLane> {
-        let batches: Vec<(ActivityBatch, &dyn crate::db::LevelCurve)> = parts
+        let taken: Vec<ActivityBatch> = parts
             .iter_mut()
-            .map(|(p, _)| {
-                (
-                    std::mem::take(&mut p.batch),
-                    &p.curve as &dyn crate::db::LevelCurve,
-                )
+            .map(|(p, _)| std::mem::take(&mut p.batch))
+            .collect();
+        let notice_ttl = self.sink.outbox();
+        let outboxed: Vec<Option<Outboxed<'_>>> = parts
+            .iter()
+            .map(|(p, events)| {
+                notice_ttl.map(|notice_ttl| Outboxed {
+                    prepared: p,
+                    events,
+                    notice_ttl,
+                })
+            })
+            .collect();
+        let batches: Vec<BatchPart<'_>> = taken
+            .into_iter()
+            .zip(&parts)
+            .zip(&outboxed)
+            .map(|((batch, (p, _)), plan)| BatchPart {
+                batch,
+                curve: &p.curve,
+                effects: plan.as_ref().map(|o| o as &dyn OutcomeEffects),
             })
             .collect();
         let started = std::time::Instant::now();
@@ -147,20 +188,11 @@ impl Pipeline {
                     continue;
                 }
             };
-            let mut all = Vec::with_capacity(range.len());
-            for ((p, events), outcome) in parts[range].iter().zip(outcomes) {
-                match self
-                    .announce(p.guild, &p.cfg, events, &p.members, &p.active, outcome)
-                    .await
-                {
-                    Ok(effects) => all.push(effects),
-                    Err(e) => {
-                        EngineCounters::add(&self.counters.announce_failures, 1);
-                        tracing::error!(guild = p.guild, error = %e, "batch committed but its effects could not be built; nothing announced for it");
-                        all.push(Vec::new());
-                    }
-                }
-            }
+            let all = parts[range]
+                .iter()
+                .zip(outcomes)
+                .map(|((p, events), outcome)| p.effects(events, &outcome))
+                .collect();
             out.push(CommittedLane {
                 guilds,
                 effects: Ok(all),
@@ -192,6 +224,8 @@ impl Pipeline {
         };
 
         let active = self.db.get_guild_active_quests(round.guild, None).await?;
+        let level_roles = self.db.list_level_roles(guild).await?;
+        let achievement_defs = self.db.list_achievements(guild).await?;
         let mut members = self.load_members(round.guild, events).await?;
         let (before, after) = members::running_stats(events, &members);
         let (curve, quest_progress, achievements) = match formula {
@@ -230,6 +264,8 @@ impl Pipeline {
             cfg,
             members,
             active,
+            level_roles,
+            achievements: achievement_defs,
             batch,
             curve,
         })
