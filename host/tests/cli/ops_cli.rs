@@ -200,3 +200,106 @@ fn import_export_backup_restore_verify_and_privacy() {
         "other guilds untouched"
     );
 }
+
+/// `simulate` on a disk that fills up: it says once that intake is paused and why, reads no
+/// further, and when the disk grows it finishes, every activity stored, exit 0. A real disk:
+/// a 1 MB tmpfs (mounting needs root, as CI runs; elsewhere the test says so and stops).
+#[test]
+fn simulate_waits_out_a_full_disk_and_stores_everything() {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !root {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "this test mounts a tmpfs and must run as root under CI"
+        );
+        eprintln!("NOTICE: not root: the full-disk simulate test needs to mount a tmpfs; not run");
+        return;
+    }
+    let work = tempfile::tempdir().expect("tempdir");
+    let disk = work.path().join("disk");
+    std::fs::create_dir(&disk).expect("mount point");
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+        .arg(&disk)
+        .status()
+        .expect("run mount");
+    assert!(mounted.success(), "mounting a tmpfs failed");
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(disk.clone());
+
+    const N: usize = 20_000;
+    let events: String = (0..N)
+        .map(|i| {
+            format!(
+                "{{\"t\": \"2026-01-05T10:{:02}:{:02}Z\", \"guild\": 1, \"channel\": 10, \"user\": {}, \"kind\": \"message\", \"id\": {}, \"length\": 42}}\n",
+                (i / 60) % 60,
+                i % 60,
+                100_000 + i,
+                i + 1
+            )
+        })
+        .collect();
+    std::fs::write(work.path().join("events.jsonl"), events).expect("events");
+    let url = format!("sqlite://{}?mode=rwc", disk.join("q.db").display());
+    let stderr_path = work.path().join("stderr.log");
+    let mut child = questline(work.path())
+        .args(["simulate", "--events", "events.jsonl", "--database", &url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&stderr_path).expect("stderr file"))
+        .spawn()
+        .expect("start simulate");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+        if log.contains("intake paused") {
+            assert!(log.contains("free disk space"), "{log}");
+            break;
+        }
+        assert!(
+            child.try_wait().expect("poll").is_none(),
+            "simulate ended while the disk was full: {log}"
+        );
+        assert!(std::time::Instant::now() < deadline, "never paused: {log}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // Held, not finished: it waits for space.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert!(child.try_wait().expect("poll").is_none(), "simulate did not wait");
+    let grown = Command::new("mount")
+        .args(["-o", "remount,size=64m"])
+        .arg(&disk)
+        .status()
+        .expect("run mount");
+    assert!(grown.success(), "growing the tmpfs failed");
+    let out = child.wait_with_output().expect("simulate ends");
+    let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "exit {:?}\n{stdout}\n{log}", out.status);
+    assert!(stdout.contains(&format!("events:              {N}")), "{stdout}");
+    assert!(log.contains("intake resumed"), "{log}");
+    assert_eq!(
+        log.matches("intake paused").count(),
+        1,
+        "the pause is reported once per episode: {log}"
+    );
+    let export: serde_json::Value = serde_json::from_str(&ok(
+        work.path(),
+        &["export", "--guild", "1", "--database", &url],
+    ))
+    .expect("export is JSON");
+    let messages: i64 = export["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| m["total_messages"].as_i64().unwrap_or(0))
+        .sum();
+    assert_eq!(messages, N as i64, "activity lost while the disk was full");
+}
