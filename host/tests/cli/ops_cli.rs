@@ -272,7 +272,10 @@ fn simulate_waits_out_a_full_disk_and_stores_everything() {
     }
     // Held, not finished: it waits for space.
     std::thread::sleep(std::time::Duration::from_secs(2));
-    assert!(child.try_wait().expect("poll").is_none(), "simulate did not wait");
+    assert!(
+        child.try_wait().expect("poll").is_none(),
+        "simulate did not wait"
+    );
     let grown = Command::new("mount")
         .args(["-o", "remount,size=64m"])
         .arg(&disk)
@@ -282,8 +285,15 @@ fn simulate_waits_out_a_full_disk_and_stores_everything() {
     let out = child.wait_with_output().expect("simulate ends");
     let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "exit {:?}\n{stdout}\n{log}", out.status);
-    assert!(stdout.contains(&format!("events:              {N}")), "{stdout}");
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{stdout}\n{log}",
+        out.status
+    );
+    assert!(
+        stdout.contains(&format!("events:              {N}")),
+        "{stdout}"
+    );
     assert!(log.contains("intake resumed"), "{log}");
     assert_eq!(
         log.matches("intake paused").count(),
