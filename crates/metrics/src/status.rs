@@ -79,6 +79,11 @@ impl GatewayStatus {
         self.shards().remove(&shard);
     }
 
+    /// Whether `other` is this same status (a clone of it), not merely equal.
+    pub fn same_as(&self, other: &GatewayStatus) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     /// Shards connected now.
     pub fn connected_shards(&self) -> Vec<u32> {
         self.shards().iter().copied().collect()

@@ -77,6 +77,8 @@ pub struct ShutdownReport {
 /// The running bot.
 pub struct Bot {
     state: Arc<FrontState>,
+    /// The shards connected (`/healthz`), watched for lost sessions while the bot runs.
+    gateway: questline_metrics::GatewayStatus,
     sink: Arc<DiscordSink>,
     shard_manager: Arc<ShardManager>,
     client: JoinHandle<Result<(), serenity::Error>>,
@@ -248,6 +250,7 @@ impl Bot {
         // Scheduled backups and cache purges, when configured.
         let housekeeping = Housekeeping::from_config(db.clone(), config);
         let gateway = questline_metrics::GatewayStatus::default();
+        super::session_watch::watch(&gateway);
         let observe_sources = ObserveSources {
             housekeeping: Some(housekeeping.counters.clone()),
             gateway: Some(gateway.clone()),
@@ -258,7 +261,7 @@ impl Bot {
         let mut client = client_builder(&token, &dc.api_base, app, intents(dc))
             .event_handler(Handler {
                 state: state.clone(),
-                gateway,
+                gateway: gateway.clone(),
             })
             .await
             .map_err(|e| DiscordError::Gateway(e.to_string()))?;
@@ -277,6 +280,7 @@ impl Bot {
         });
         Ok(Bot {
             state,
+            gateway,
             sink,
             shard_manager,
             client: task,
@@ -345,6 +349,7 @@ impl Bot {
             );
         }
         self.shard_manager.shutdown_all().await;
+        super::session_watch::unwatch(&self.gateway);
         if let Some(observe) = self.observe {
             observe.stop().await;
         }

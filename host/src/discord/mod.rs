@@ -9,6 +9,7 @@
 //!   notices and role changes from the database's outbox (durable across restarts,
 //!   coalesced, retried, permission problems reported once);
 //! - [`rate_limit`]: Discord's rate-limit headers read and honoured by that sender;
+//! - [`session_watch`]: a shard marked disconnected the moment its session is invalidated;
 //! - [`http`]: building serenity's REST client for Discord or for a test double;
 //! - [`files`]: downloading files attached to commands (`/import`), size- and time-capped;
 //! - [`directory`]: a guild's channels and roles over REST, to check ids admins give.
@@ -28,6 +29,7 @@ pub mod files;
 pub mod http;
 pub mod interactions;
 pub mod rate_limit;
+pub mod session_watch;
 pub mod sink;
 pub mod voice;
 

@@ -140,9 +140,11 @@ pub fn init(format: LogFormat, default_level: &str, config: &LogConfig) -> Resul
             }
         }
     }
+    // The filter applies to the output only: the gateway's session watch sees serenity's
+    // shard events whatever the log level.
     let _ = tracing_subscriber::registry()
-        .with(layers)
-        .with(filter)
+        .with(layers.with_filter(filter))
+        .with(crate::discord::session_watch::layer())
         .try_init();
     Ok(())
 }

@@ -53,3 +53,14 @@ pub async fn start_bot(fake: &FakeDiscord) -> TestBot {
     let config = test_config(fake, dir.path());
     start_bot_with(fake, config, dir).await
 }
+
+/// A bot running in a child process (tests that kill or signal it), killed if the test fails
+/// before it stops it: an orphan would hold the test's output open.
+pub struct BotProcess(pub std::process::Child);
+
+impl Drop for BotProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

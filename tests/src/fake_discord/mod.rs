@@ -127,6 +127,8 @@ struct Shared {
     hold_roles: tokio::sync::watch::Sender<bool>,
     /// Answer `GET /users/@me` with 401 (a revoked token).
     reject_token: std::sync::atomic::AtomicBool,
+    /// Close codes the bot sent, one per gateway connection it closed (`None`: no code).
+    closes: Mutex<Vec<Option<u16>>>,
     /// Files served at `/attachments/<name>` (what Discord's CDN serves for uploads).
     files: Mutex<std::collections::HashMap<String, Vec<u8>>>,
 }
@@ -238,6 +240,19 @@ impl FakeDiscord {
         }
     }
 
+    /// Invalidates the current gateway session (op 9, not resumable), as Discord does.
+    pub fn invalidate_session(&self) {
+        let conn = self.shared.conn.lock().unwrap();
+        let tx = conn.as_ref().expect("no gateway connection");
+        tx.send(json!({"op": 9, "d": false}).to_string())
+            .expect("gateway connection closed");
+    }
+
+    /// The close codes the bot sent, in order (one per connection it closed).
+    pub fn closes(&self) -> Vec<Option<u16>> {
+        self.shared.closes.lock().unwrap().clone()
+    }
+
     /// Sends a dispatch event on the current gateway connection.
     pub fn dispatch(&self, event: &str, d: Value) {
         let seq = self.shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
@@ -309,7 +324,14 @@ async fn gateway_loop(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
             while let Some(Ok(msg)) = stream.next().await {
                 let text = match msg {
                     WsMessage::Text(t) => t,
-                    WsMessage::Close(_) => break,
+                    WsMessage::Close(frame) => {
+                        shared
+                            .closes
+                            .lock()
+                            .unwrap()
+                            .push(frame.map(|f| u16::from(f.code)));
+                        break;
+                    }
                     _ => continue,
                 };
                 let Ok(v) = serde_json::from_str::<Value>(&text) else {

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use questline::db::{Db, ServerSetting};
 use questline::discord::{Bot, BotOptions};
+use questline_tests::fake_discord::harness::BotProcess;
 use questline_tests::fake_discord::{BOB, Call, FakeDiscord, GENERAL, GUILD, TOKEN, events};
 
 /// Set in the child: the fake Discord's REST base and the directory holding the database.
@@ -119,15 +120,15 @@ fn a_role_owed_when_the_bot_is_killed_is_given_by_the_next_start_once() {
         }
         // Discord takes the role change and never answers: the bot is killed meanwhile.
         fake.hold_roles(true);
-        let mut first = spawn_bot(&fake, dir.path());
+        let mut first = BotProcess(spawn_bot(&fake, dir.path()));
         until("the first bot on the gateway", || fake.identified() >= 1).await;
         fake.dispatch(
             "MESSAGE_CREATE",
             events::message(fake.id(), GENERAL, BOB, "bob", "hello everyone"),
         );
         until("the reward role request", || !role_calls(&fake).is_empty()).await;
-        first.kill().expect("SIGKILL");
-        let _ = first.wait();
+        first.0.kill().expect("SIGKILL");
+        let _ = first.0.wait();
 
         let db = open(dir.path()).await;
         let bob = db
@@ -144,7 +145,7 @@ fn a_role_owed_when_the_bot_is_killed_is_given_by_the_next_start_once() {
         fake.hold_roles(false);
         let restarted = Instant::now();
         let identified = fake.identified();
-        let mut second = spawn_bot(&fake, dir.path());
+        let mut second = BotProcess(spawn_bot(&fake, dir.path()));
         until("the second bot on the gateway", || {
             fake.identified() > identified
         })
@@ -162,8 +163,8 @@ fn a_role_owed_when_the_bot_is_killed_is_given_by_the_next_start_once() {
         }
         // Nothing more comes: the role was sent once.
         tokio::time::sleep(Duration::from_millis(500)).await;
-        second.kill().expect("SIGKILL");
-        let _ = second.wait();
+        second.0.kill().expect("SIGKILL");
+        let _ = second.0.wait();
         let after: Vec<Call> = role_calls(&fake)
             .into_iter()
             .filter(|c| c.at > restarted)

@@ -13,4 +13,5 @@ mod files;
 mod fixtures;
 mod killed;
 mod plugins;
+mod session;
 mod sink;
