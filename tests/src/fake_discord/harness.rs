@@ -19,13 +19,18 @@ pub struct TestBot {
 /// The configuration a test bot runs with: SQLite in `dir`, no plugin directory content, no
 /// hot reload, short batching and coalescing windows, Discord at the fake.
 pub fn test_config(fake: &FakeDiscord, dir: &std::path::Path) -> Config {
+    test_config_at(&fake.api_base(), dir)
+}
+
+/// [`test_config`] for a fake Discord known only by its address (a bot in a child process).
+pub fn test_config_at(api_base: &str, dir: &std::path::Path) -> Config {
     let mut config = Config::default();
     config.database.url = format!("sqlite://{}?mode=rwc", dir.join("questline.db").display());
     config.plugins.dir = dir.join("plugins");
     config.plugins.cache_dir = dir.join("plugin-cache");
     config.plugins.hot_reload = false;
     config.engine.batch_max_wait_ms = 20;
-    config.discord.api_base = fake.api_base();
+    config.discord.api_base = api_base.to_string();
     config.discord.command_sync_secs = 0;
     config.discord.coalesce_ms = 50;
     std::fs::create_dir_all(&config.plugins.dir).expect("plugin dir");

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use questline::db::{Db, ServerSetting};
 use questline::discord::{Bot, BotOptions};
-use questline_tests::fake_discord::harness::BotProcess;
+use questline_tests::fake_discord::harness::{BotProcess, test_config_at};
 use questline_tests::fake_discord::{BOB, Call, FakeDiscord, GENERAL, GUILD, TOKEN, events};
 
 /// Set in the child: the fake Discord's REST base and the directory holding the database.
@@ -42,21 +42,6 @@ fn run_bot(api: String, dir: String) {
             tokio::time::sleep(Duration::from_secs(3600)).await;
         }
     });
-}
-
-/// The test bots' configuration (as `fake_discord::harness::test_config`) for a fake Discord
-/// known only by its address: the child's view.
-fn test_config_at(api: &str, dir: &std::path::Path) -> questline::config::Config {
-    let mut config = questline::config::Config::default();
-    config.database.url = format!("sqlite://{}?mode=rwc", dir.join("questline.db").display());
-    config.plugins.dir = dir.join("plugins");
-    config.plugins.cache_dir = dir.join("plugin-cache");
-    config.plugins.hot_reload = false;
-    config.engine.batch_max_wait_ms = 20;
-    config.discord.api_base = api.to_string();
-    config.discord.command_sync_secs = 0;
-    std::fs::create_dir_all(&config.plugins.dir).expect("plugin dir");
-    config
 }
 
 fn spawn_bot(fake: &FakeDiscord, dir: &std::path::Path) -> Child {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use questline::discord::{Bot, BotOptions};
 use questline::observe::logging::{LogConfig, LogFormat};
-use questline_tests::fake_discord::harness::BotProcess;
+use questline_tests::fake_discord::harness::{BotProcess, test_config_at};
 use questline_tests::fake_discord::{FakeDiscord, TOKEN};
 use serde_json::Value;
 
@@ -30,16 +30,8 @@ fn run_bot(api: String, dir: String, listen: String) {
         .build()
         .expect("runtime");
     rt.block_on(async move {
-        let dir = std::path::Path::new(&dir);
-        let mut config = questline::config::Config::default();
-        config.database.url = format!("sqlite://{}?mode=rwc", dir.join("questline.db").display());
-        config.plugins.dir = dir.join("plugins");
-        config.plugins.cache_dir = dir.join("plugin-cache");
-        config.plugins.hot_reload = false;
-        config.discord.api_base = api;
-        config.discord.command_sync_secs = 0;
+        let mut config = test_config_at(&api, std::path::Path::new(&dir));
         config.observe.listen = Some(listen);
-        std::fs::create_dir_all(&config.plugins.dir).expect("plugin dir");
         let bot = Bot::start(
             &config,
             BotOptions {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::{Member, Round};
 use crate::db::AchievementAward;
+use crate::db::entities::achievements;
 use crate::engine::curve::LevelTable;
 use crate::engine::error::EngineError;
 use crate::engine::metrics::EngineCounters;
@@ -13,20 +14,22 @@ use crate::engine::wit::ms;
 use crate::plugins::{AchievementDef, CheckInput};
 
 impl Pipeline {
-    /// The achievements the members earned in this batch. A failing plugin grants nothing
-    /// now; its members are checked again on the next batch.
+    /// The achievements the members earned in this batch, and the guild's definitions as
+    /// read after seeding (the effects name grants from them). A failing plugin grants
+    /// nothing now; its members are checked again on the next batch.
     pub(super) async fn check_achievements(
         &self,
         round: &mut Round<'_>,
         table: &LevelTable,
         members: &BTreeMap<u64, Member>,
-    ) -> Result<Vec<AchievementAward>, EngineError> {
+    ) -> Result<(Vec<AchievementAward>, Vec<achievements::Model>), EngineError> {
         let mut grants = Vec::new();
+        let mut defs = Vec::new();
         let ach_plugins = self.cache.achievement_plugins().await;
         if !ach_plugins.is_empty() {
             self.seed_achievements(round.guild, &ach_plugins, round.now)
                 .await?;
-            let defs = self.db.list_achievements(round.guild).await?;
+            defs = self.db.list_achievements(round.guild).await?;
             let users: Vec<u64> = members.keys().copied().collect();
             let held = self.db.earned_achievement_ids(round.guild, &users).await?;
             for (plugin, types) in &ach_plugins {
@@ -108,6 +111,6 @@ impl Pipeline {
                 }
             }
         }
-        Ok(grants)
+        Ok((grants, defs))
     }
 }

@@ -84,8 +84,8 @@ pub(crate) struct PreparedGuild {
     pub(crate) cfg: server_config::Model,
     pub(crate) members: BTreeMap<u64, Member>,
     pub(crate) active: Vec<quests::Model>,
-    /// The guild's reward roles and achievement definitions, read before the commit so the
-    /// effects can be built inside its transaction.
+    /// The guild's reward roles and achievement definitions (as the achievement phase read
+    /// them), held so the effects can be built inside the commit's transaction.
     pub(crate) level_roles: Vec<roles::Model>,
     pub(crate) achievements: Vec<achievements::Model>,
     batch: ActivityBatch,
@@ -225,10 +225,9 @@ impl Pipeline {
 
         let active = self.db.get_guild_active_quests(round.guild, None).await?;
         let level_roles = self.db.list_level_roles(guild).await?;
-        let achievement_defs = self.db.list_achievements(guild).await?;
         let mut members = self.load_members(round.guild, events).await?;
         let (before, after) = members::running_stats(events, &members);
-        let (curve, quest_progress, achievements) = match formula {
+        let (curve, quest_progress, (achievements, achievement_defs)) = match formula {
             Some((xp_plugin, table)) => {
                 let quest_progress = self
                     .advance_quests(&mut round, &active, &settings, &after, &mut members)
@@ -248,7 +247,7 @@ impl Pipeline {
                 EngineCounters::add(&self.counters.xp_skipped, events.len() as u64);
                 xp_phase::apply_xp(events, &vec![0; events.len()], &mut members);
                 let flat = Arc::new(LevelTable::level_zero_only());
-                (TableCurve(flat), BTreeMap::new(), Vec::new())
+                (TableCurve(flat), BTreeMap::new(), (Vec::new(), Vec::new()))
             }
         };
 
