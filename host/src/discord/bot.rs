@@ -10,7 +10,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serenity::all::GatewayIntents;
-use serenity::gateway::ShardManager;
+use serenity::all::ShardId;
+use serenity::gateway::{ShardManager, ShardMessenger, ShardRunnerMessage};
 use serenity::http::Http;
 use tokio::task::JoinHandle;
 
@@ -348,7 +349,17 @@ impl Bot {
                 "effects still unsent after 30 s; they stay in the outbox and the next start sends them"
             );
         }
+        // The runners' messengers, for the close below: `shutdown_all` forgets them.
+        let runners: Vec<_> = self
+            .shard_manager
+            .runners
+            .lock()
+            .await
+            .iter()
+            .map(|(id, info)| (*id, info.runner_tx.clone()))
+            .collect();
         self.shard_manager.shutdown_all().await;
+        close_runners_left(&runners).await;
         super::session_watch::unwatch(&self.gateway);
         if let Some(observe) = self.observe {
             observe.stop().await;
@@ -368,6 +379,29 @@ impl Bot {
             "shut down"
         );
         ShutdownReport { engine, effects }
+    }
+}
+
+/// Makes sure every shard runner sent its close frame before the process goes on to exit.
+///
+/// After a re-identify, serenity 0.12.5's `shutdown_all` can return before the new runner
+/// was told to stop (see [`super::session_watch`]); Discord would then see the connection
+/// drop without a close 1000 and keep the bot shown online until its session times out.
+/// Each runner still alive is told to close with 1000 and waited for (at most 5 s).
+async fn close_runners_left(runners: &[(ShardId, ShardMessenger)]) {
+    use super::session_watch::{live_runners, runners_stopped};
+    if runners_stopped(Duration::from_millis(500)).await {
+        return;
+    }
+    tracing::debug!(
+        alive = live_runners(),
+        "shard runners still alive after shutdown; closing them"
+    );
+    for (id, messenger) in runners {
+        messenger.send_to_shard(ShardRunnerMessage::Shutdown(*id, 1000));
+    }
+    if !runners_stopped(Duration::from_secs(5)).await {
+        tracing::warn!("a shard runner did not close its gateway connection within 5 s");
     }
 }
 

@@ -7,11 +7,18 @@
 //! "Received session invalidation" line and marks the shard disconnected in every
 //! [`GatewayStatus`] being watched; the new READY marks it connected again.
 //!
+//! The same layer counts the shard runners alive (serenity's "Running" and "Stopping"
+//! lines), because a graceful shutdown has no other way to wait for its close frame: after
+//! a re-identify, `ShardManager::shutdown_all` returns at once (the restart left a stale
+//! "shard shut down" notice in its channel) and the process would end before the new
+//! runner sends close 1000. [`runners_stopped`] lets the bot wait for it.
+//!
 //! The logging set-up installs the layer ([`crate::observe::logging::init`]); a bot
 //! registers its status with [`watch`] while it runs. One process runs one bot, so the
-//! shard numbers are this process's.
+//! shard numbers and the runner count are this process's.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{LazyLock, Mutex, MutexGuard};
+use std::time::Duration;
 
 use questline_metrics::GatewayStatus;
 use tracing::field::{Field, Visit};
@@ -22,8 +29,30 @@ use tracing_subscriber::layer::{Context, Filter};
 /// Where serenity logs what a shard receives.
 const TARGET: &str = "serenity::gateway::shard";
 const INVALIDATED: &str = "Received session invalidation";
+/// Where a runner says it starts (info) and where its task says it ended (debug).
+const RUNNER_TARGET: &str = "serenity::gateway::bridge::shard_runner";
+const QUEUER_TARGET: &str = "serenity::gateway::bridge::shard_queuer";
+const RUNNING: &str = "] Running";
+const STOPPING: &str = "] Stopping";
 
 static WATCHED: Mutex<Vec<GatewayStatus>> = Mutex::new(Vec::new());
+
+/// Shard runners started and not yet ended in this process.
+static RUNNERS: LazyLock<tokio::sync::watch::Sender<usize>> =
+    LazyLock::new(|| tokio::sync::watch::Sender::new(0));
+
+/// Shard runners alive now, as serenity's log tells (0 when the layer is not installed).
+pub fn live_runners() -> usize {
+    *RUNNERS.borrow()
+}
+
+/// Waits until no shard runner is alive, at most `within`; false when one still is.
+pub async fn runners_stopped(within: Duration) -> bool {
+    let mut rx = RUNNERS.subscribe();
+    tokio::time::timeout(within, rx.wait_for(|n| *n == 0))
+        .await
+        .is_ok_and(|r| r.is_ok())
+}
 
 fn watched() -> MutexGuard<'static, Vec<GatewayStatus>> {
     WATCHED.lock().unwrap_or_else(|p| p.into_inner())
@@ -68,7 +97,16 @@ impl<S: Subscriber> Layer<S> for SessionWatch {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         let mut message = Message::default();
         event.record(&mut message);
-        if !message.0.contains(INVALIDATED) {
+        let target = event.metadata().target();
+        if target == RUNNER_TARGET && message.0.ends_with(RUNNING) {
+            RUNNERS.send_modify(|n| *n += 1);
+            return;
+        }
+        if target == QUEUER_TARGET && message.0.ends_with(STOPPING) {
+            RUNNERS.send_modify(|n| *n = n.saturating_sub(1));
+            return;
+        }
+        if target != TARGET || !message.0.contains(INVALIDATED) {
             return;
         }
         let Some(shard) = shard_of(&message.0) else {
@@ -80,12 +118,19 @@ impl<S: Subscriber> Layer<S> for SessionWatch {
     }
 }
 
-/// Only serenity's shard events reach the layer, whatever the log level says.
+/// Only serenity's shard and runner events reach the layer, whatever the log level says.
 struct ShardEvents;
 
 impl<S> Filter<S> for ShardEvents {
     fn enabled(&self, meta: &tracing::Metadata<'_>, _cx: &Context<'_, S>) -> bool {
-        meta.is_event() && meta.target() == TARGET && *meta.level() <= tracing::Level::INFO
+        if !meta.is_event() {
+            return false;
+        }
+        match meta.target() {
+            TARGET | RUNNER_TARGET => *meta.level() <= tracing::Level::INFO,
+            QUEUER_TARGET => *meta.level() <= tracing::Level::DEBUG,
+            _ => false,
+        }
     }
 }
 

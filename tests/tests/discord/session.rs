@@ -1,6 +1,7 @@
 //! A lost gateway session, seen from `/healthz`: when Discord invalidates the session the
 //! shard is reported disconnected at once (not after serenity's ~5 s restart), and connected
-//! again after the new READY. The bot runs in a child process (this test binary again, with the bot's settings in
+//! again after the new READY; a graceful shutdown afterwards still closes the new connection
+//! with code 1000 (serenity 0.12.5's own shutdown returns before it would). The bot runs in a child process (this test binary again, with the bot's settings in
 //! the environment) with the binary's own logging set-up, which is where the session watch is
 //! installed, and so that no other test's bot shares its process.
 
@@ -16,8 +17,7 @@ use serde_json::Value;
 const CHILD_API: &str = "QUESTLINE_TEST_SESSION_API";
 const CHILD_DIR: &str = "QUESTLINE_TEST_SESSION_DIR";
 const CHILD_LISTEN: &str = "QUESTLINE_TEST_SESSION_LISTEN";
-const TEST_NAME: &str =
-    "session::a_lost_session_shows_on_healthz_at_once_and_clears_with_the_new_ready";
+const TEST_NAME: &str = "session::a_lost_session_shows_on_healthz_at_once_clears_with_the_new_ready_and_closes_with_1000";
 
 /// The child's part: logging as `questline run` sets it up, the bot, and a graceful shutdown
 /// on SIGTERM.
@@ -94,7 +94,7 @@ async fn until_health(
 }
 
 #[test]
-fn a_lost_session_shows_on_healthz_at_once_and_clears_with_the_new_ready() {
+fn a_lost_session_shows_on_healthz_at_once_clears_with_the_new_ready_and_closes_with_1000() {
     if let (Ok(api), Ok(dir), Ok(listen)) = (
         std::env::var(CHILD_API),
         std::env::var(CHILD_DIR),
@@ -157,5 +157,13 @@ fn a_lost_session_shows_on_healthz_at_once_and_clears_with_the_new_ready() {
             assert!(Instant::now() < deadline, "the bot did not stop on SIGTERM");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        // The connection it had after the re-identify was closed with 1000, so Discord
+        // shows the bot offline at once.
+        let closes = fake.closes();
+        assert_eq!(
+            closes.last(),
+            Some(&Some(1000)),
+            "the last gateway connection ended without a 1000 close frame: {closes:?}"
+        );
     });
 }
