@@ -37,3 +37,4 @@ pub mod engine;
 pub mod import;
 pub mod observe;
 pub mod problem;
+pub mod web;

@@ -13,6 +13,7 @@ mod m20261128_000005_product_columns;
 mod m20261129_000006_voice_and_leave;
 mod m20261129_000007_hot_updates;
 mod m20261207_000008_outbox;
+mod m20261207_000009_web_face;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_voice_and_leave::Migration),
             Box::new(m20261129_000007_hot_updates::Migration),
             Box::new(m20261207_000008_outbox::Migration),
+            Box::new(m20261207_000009_web_face::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 //! both backends ([`testdb`], [`both_backends!`]), fixture plugin components and the fake
 //! Discord.
 
+pub mod browser;
 pub mod testdb;
 
 pub mod fixtures {

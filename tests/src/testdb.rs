@@ -48,7 +48,9 @@ impl TestDb {
     }
 }
 
-fn ci() -> bool {
+/// Whether the tests run under CI (`CI=true`), where every external service they need is
+/// mandatory.
+pub fn ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 

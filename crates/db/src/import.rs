@@ -273,15 +273,17 @@ async fn import_in<C: ConnectionTrait>(
             backend,
             "INSERT INTO server_config (guild_id, xp_rate, level_up_message, level_up_channel, quest_channel, \
                achievement_channel, quest_reset_hour, quest_reset_day, cooldowns, xp_formula_plugin, card_style, \
-               demote_on_xp_loss, afk_channel, reset_on_leave) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+               demote_on_xp_loss, afk_channel, reset_on_leave, leaderboard_visibility, leaderboard_indexable) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
              ON CONFLICT (guild_id) DO UPDATE SET xp_rate = excluded.xp_rate, \
                level_up_message = excluded.level_up_message, level_up_channel = excluded.level_up_channel, \
                quest_channel = excluded.quest_channel, achievement_channel = excluded.achievement_channel, \
                quest_reset_hour = excluded.quest_reset_hour, quest_reset_day = excluded.quest_reset_day, \
                cooldowns = excluded.cooldowns, xp_formula_plugin = excluded.xp_formula_plugin, \
                card_style = excluded.card_style, demote_on_xp_loss = excluded.demote_on_xp_loss, \
-               afk_channel = excluded.afk_channel, reset_on_leave = excluded.reset_on_leave",
+               afk_channel = excluded.afk_channel, reset_on_leave = excluded.reset_on_leave, \
+               leaderboard_visibility = excluded.leaderboard_visibility, \
+               leaderboard_indexable = excluded.leaderboard_indexable",
             vec![
                 guild.into(),
                 cfg.xp_rate.into(),
@@ -297,6 +299,8 @@ async fn import_in<C: ConnectionTrait>(
                 cfg.demote_on_xp_loss.into(),
                 cfg.afk_channel.clone().into(),
                 cfg.reset_on_leave.into(),
+                cfg.leaderboard_visibility.clone().into(),
+                cfg.leaderboard_indexable.into(),
             ],
         ))
         .await?;

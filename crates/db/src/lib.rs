@@ -18,6 +18,7 @@ mod bulk;
 pub mod cache;
 mod changes;
 pub mod config;
+pub mod directory;
 pub mod entities;
 pub mod error;
 pub mod import;
@@ -46,6 +47,7 @@ pub use batch::{AchievementAward, ActivityBatch, BatchOutcome, BatchPart, QuestC
 pub use cache::{CacheCounters, CacheStats};
 pub use changes::{LevelCurve, MemberDelta, QuestProgressUpdate, XpOutcome};
 pub use config::{CacheConfig, CacheSettings, DatabaseConfig};
+pub use directory::{LeaderboardRow, MemberProfile};
 pub use error::{DbError, redact_url};
 pub use import::{
     ImportCounts, ImportData, ImportMode, ImportedCounters, ImportedMember, ImportedRole,
@@ -61,7 +63,7 @@ pub use quest_reset::{CycleReset, CycleResetOutcome};
 pub use quests::{NewQuest, QuestResetSettings, UserQuest};
 pub use retry::{RetryPolicy, safe_db_operation};
 pub use schema::{CORE_TABLES, MigrationState, MigrationStatus, known_migrations};
-pub use server::ServerSetting;
+pub use server::{LeaderboardVisibility, ServerSetting};
 
 use cache::Caches;
 

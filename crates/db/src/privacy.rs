@@ -2,7 +2,7 @@
 //! as one document (download), and its erasure (delete), in one transaction.
 //!
 //! Covered: `levels`, `user_quests`, `user_achievements`, `cards`, and `xp_audit_log` rows
-//! that target the member. Audit rows where the member was the *moderator* are kept (they
+//! that target the member, and the member's directory profile (name and avatar). Audit rows where the member was the *moderator* are kept (they
 //! are the guild's record of who changed whose XP) but their `actor_id` is replaced by
 //! `deleted-user` on deletion. Plugin key-value data is keyed by plugins, not by member, so
 //! it is outside what the host can attribute.
@@ -27,6 +27,8 @@ pub struct MemberData {
     /// Achievements with their name.
     pub achievements: Vec<(user_achievements::Model, Option<String>)>,
     pub card: Option<cards::Model>,
+    /// The name and avatar the web pages show.
+    pub profile: Option<super::MemberProfile>,
     /// Manual XP changes made to this member.
     pub xp_changes_received: Vec<xp_audit_log::Model>,
     /// Manual XP changes this member made as a moderator.
@@ -45,6 +47,8 @@ pub struct MemberDeletion {
     /// Notices and role changes still owed to Discord about the member (not sent after
     /// the erasure: a notice would name them again).
     pub outbox: u64,
+    /// The member directory's profile (name and avatar).
+    pub profile: u64,
 }
 
 impl MemberDeletion {
@@ -56,12 +60,14 @@ impl MemberDeletion {
             + self.audit_received
             + self.audit_made_anonymised
             + self.outbox
+            + self.profile
     }
 }
 
 impl Db {
     /// The member's data (a privacy "download" request).
     pub async fn member_data(&self, guild: u64, user: u64) -> Result<MemberData, DbError> {
+        let (guild_no, user_no) = (guild, user);
         let guild: &str = &guild.to_string();
         let user: &str = &user.to_string();
         self.retry("member_data", || async {
@@ -103,6 +109,7 @@ impl Db {
             };
             let received = audit(xp_audit_log::Column::TargetId).await?;
             let made = audit(xp_audit_log::Column::ActorId).await?;
+            let profile = self.member_profile(guild_no, user_no).await?;
             Ok::<_, DbError>(MemberData {
                 guild_id: guild.to_string(),
                 user_id: user.to_string(),
@@ -110,6 +117,7 @@ impl Db {
                 quests,
                 achievements,
                 card,
+                profile,
                 xp_changes_received: received,
                 xp_changes_made: made,
             })
@@ -148,6 +156,10 @@ impl Db {
                     .await?,
                     levels: run("DELETE FROM levels WHERE guild_id = $1 AND user_id = $2").await?,
                     outbox: run("DELETE FROM outbox WHERE guild_id = $1 AND user_id = $2").await?,
+                    profile: run(
+                        "DELETE FROM member_profiles WHERE guild_id = $1 AND user_id = $2",
+                    )
+                    .await?,
                 };
                 txn.commit().await?;
                 Ok::<_, DbError>(out)

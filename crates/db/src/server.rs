@@ -26,6 +26,54 @@ pub enum ServerSetting {
     DemoteOnXpLoss(bool),
     AfkChannel(Option<String>),
     ResetOnLeave(bool),
+    LeaderboardVisibility(LeaderboardVisibility),
+    LeaderboardIndexable(bool),
+}
+
+/// Who may see a guild's web leaderboard (pages and JSON API alike).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LeaderboardVisibility {
+    /// Anyone with the link, logged in or not.
+    Public,
+    /// Members of the guild, logged in with Discord (the default).
+    Members,
+    /// Members with Manage Server or Administrator only.
+    Managers,
+    /// Nobody: the guild has no web leaderboard.
+    Off,
+}
+
+impl LeaderboardVisibility {
+    pub const ALL: [Self; 4] = [Self::Public, Self::Members, Self::Managers, Self::Off];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Members => "members",
+            Self::Managers => "managers",
+            Self::Off => "off",
+        }
+    }
+
+    /// The stored or typed name; `None` for anything else.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(value.trim()))
+    }
+
+    /// A stored value that is not a known name (written by hand) counts as the most
+    /// private one that still works for the guild's managers.
+    pub fn of(model: &server_config::Model) -> Self {
+        Self::parse(&model.leaderboard_visibility).unwrap_or(Self::Managers)
+    }
+}
+
+impl std::fmt::Display for LeaderboardVisibility {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A Discord id: 1 to 20 digits.
@@ -63,6 +111,8 @@ impl ServerSetting {
         "demote_on_xp_loss",
         "afk_channel",
         "reset_on_leave",
+        "leaderboard_visibility",
+        "leaderboard_indexable",
     ];
 
     /// Parses the string form admins type, e.g. `("xp_rate", "1.5")`; empty text clears optional
@@ -108,6 +158,19 @@ impl ServerSetting {
             "demote_on_xp_loss" => Self::DemoteOnXpLoss(parse_bool("demote_on_xp_loss", value)?),
             "afk_channel" => Self::AfkChannel(channel()),
             "reset_on_leave" => Self::ResetOnLeave(parse_bool("reset_on_leave", value)?),
+            "leaderboard_visibility" => Self::LeaderboardVisibility(
+                LeaderboardVisibility::parse(value).ok_or_else(|| {
+                    DbError::invalid(
+                        "leaderboard_visibility",
+                        format!(
+                            "`{value}` is not a visibility; use public, members, managers or off"
+                        ),
+                    )
+                })?,
+            ),
+            "leaderboard_indexable" => {
+                Self::LeaderboardIndexable(parse_bool("leaderboard_indexable", value)?)
+            }
             other => {
                 return Err(DbError::invalid(
                     "setting",
@@ -168,6 +231,10 @@ impl ServerSetting {
             Self::DemoteOnXpLoss(v) => (Column::DemoteOnXpLoss, Expr::value(v)),
             Self::AfkChannel(v) => (Column::AfkChannel, Expr::value(v)),
             Self::ResetOnLeave(v) => (Column::ResetOnLeave, Expr::value(v)),
+            Self::LeaderboardVisibility(v) => {
+                (Column::LeaderboardVisibility, Expr::value(v.as_str()))
+            }
+            Self::LeaderboardIndexable(v) => (Column::LeaderboardIndexable, Expr::value(v)),
         }
     }
 }

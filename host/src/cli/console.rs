@@ -19,6 +19,10 @@ pub struct ConsoleArgs {
     /// Seed for the plugins' randomness (XP rolls), for a reproducible session.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Also serve the local guild's leaderboard pages and JSON API on this loopback address
+    /// (e.g. 127.0.0.1:8080), read-only and without login, while the console runs.
+    #[arg(long, value_name = "ADDR")]
+    pub web: Option<std::net::SocketAddr>,
 }
 
 pub async fn run(config: &Config, args: ConsoleArgs) -> anyhow::Result<ExitCode> {
@@ -72,6 +76,23 @@ pub async fn run(config: &Config, args: ConsoleArgs) -> anyhow::Result<ExitCode>
         ),
     )
     .await?;
+    let web = match args.web {
+        Some(addr) => Some(
+            crate::web::start(
+                addr,
+                crate::web::WebSources {
+                    db: db.clone(),
+                    pipeline: Some(engine.shared_pipeline()),
+                    scope: crate::web::server::Scope::Local {
+                        guild: GUILD,
+                        name: GUILD_NAME.to_string(),
+                    },
+                },
+            )
+            .await?,
+        ),
+        None => None,
+    };
     let interactive = std::io::stdin().is_terminal();
     let mut stdout = tokio::io::stdout();
     let loaded: Vec<String> = plugins
@@ -91,6 +112,17 @@ pub async fn run(config: &Config, args: ConsoleArgs) -> anyhow::Result<ExitCode>
         }
     );
     stdout.write_all(banner.as_bytes()).await?;
+    if let Some(web) = &web {
+        stdout
+            .write_all(
+                format!(
+                    "leaderboard: http://{}/g/{GUILD} (read-only, this computer only)\n",
+                    web.local_addr
+                )
+                .as_bytes(),
+            )
+            .await?;
+    }
     // Rank cards go next to the database, as files a person can open.
     let mut session = Session::new(engine, db, clock, sink).with_cards(CardOutput {
         plugins: plugins.clone(),
@@ -119,6 +151,9 @@ pub async fn run(config: &Config, args: ConsoleArgs) -> anyhow::Result<ExitCode>
     let counters = session.engine.shutdown().await;
     if let Some(server) = observe {
         server.stop().await;
+    }
+    if let Some(web) = web {
+        web.stop().await;
     }
     stdout
         .write_all(

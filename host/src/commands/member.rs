@@ -19,15 +19,9 @@ pub const PAGE_SIZE: u64 = 10;
 impl Commands {
     /// `(XP into the current level, XP the level spans)` on the guild's curve.
     pub(crate) async fn progress(&self, guild: u64, xp: i64) -> Result<(i64, i64), CommandError> {
-        let cfg = self.db.get_server_config(guild).await?;
         let engine = self.engine.get().await;
         let engine = engine.as_ref().ok_or(CommandError::Closed)?;
-        let plugin = engine.pipeline().xp_plugin_for(guild, &cfg);
-        let table = engine
-            .pipeline()
-            .plugin_cache()
-            .level_table(guild, &plugin, engine.pipeline().now().timestamp_millis())
-            .await?;
+        let table = engine.pipeline().guild_level_table(guild).await?;
         Ok(table.progress(xp))
     }
 }

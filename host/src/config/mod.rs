@@ -59,6 +59,8 @@ pub struct Config {
     pub cards: crate::cards::CardsConfig,
     /// `[observe]`: the health and metrics endpoint.
     pub observe: crate::observe::ObserveConfig,
+    /// `[web]`: the leaderboard pages and their JSON API.
+    pub web: crate::web::WebConfig,
     /// `[discord]`: where Discord is and which intents to ask for (the token comes from
     /// `DISCORD_TOKEN`, never from this file).
     pub discord: crate::discord::DiscordConfig,
@@ -178,6 +180,7 @@ impl Config {
             &serde_json::to_value(self).unwrap_or(serde_json::Value::Null),
         ));
         out.extend(self.observe.validate());
+        out.extend(self.web.validate());
         out.extend(self.backup.validate());
         out.extend(self.logging.validate());
         out

@@ -190,18 +190,15 @@ impl Session {
         }
     }
 
+    /// The member's id, their name kept in the member directory (what the web pages and
+    /// later sessions show).
     async fn remember(&mut self, name: &str) -> u64 {
         let id = member_id(name);
         if self.names.insert(id, name.to_string()).is_none() {
-            let _ = self
-                .db
-                .kv_set(
-                    GUILD,
-                    ENGINE_KV,
-                    &format!("console.name.{id}"),
-                    name.as_bytes(),
-                )
-                .await;
+            let profile = crate::db::MemberProfile::new(id, name, None);
+            if let Err(e) = self.db.upsert_member_profiles(GUILD, &[profile]).await {
+                tracing::warn!(member = name, error = %e, "member name not saved");
+            }
         }
         id
     }
@@ -210,14 +207,19 @@ impl Session {
         if let Some(n) = self.names.get(&id) {
             return n.clone();
         }
-        let stored = self
-            .db
-            .kv_get(GUILD, ENGINE_KV, &format!("console.name.{id}"))
-            .await
-            .ok()
-            .flatten()
-            .and_then(|b| String::from_utf8(b).ok())
-            .unwrap_or_else(|| format!("member {id}"));
+        let profile = self.db.member_profile(GUILD, id).await.ok().flatten();
+        let stored = match profile {
+            Some(p) => p.display_name,
+            // Sessions of earlier versions kept names in the engine's key-value store.
+            None => self
+                .db
+                .kv_get(GUILD, ENGINE_KV, &format!("console.name.{id}"))
+                .await
+                .ok()
+                .flatten()
+                .and_then(|b| String::from_utf8(b).ok())
+                .unwrap_or_else(|| format!("member {id}")),
+        };
         self.names.insert(id, stored.clone());
         stored
     }

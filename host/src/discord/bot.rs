@@ -87,6 +87,10 @@ pub struct Bot {
     _watcher: Option<crate::plugins::PluginWatcher>,
     observe: Option<ObserveServer>,
     housekeeping: Housekeeping,
+    /// Writes the member directory ([`super::profiles`]).
+    profiles: JoinHandle<()>,
+    /// The leaderboard pages (`[web] listen`).
+    web: Option<crate::web::WebServer>,
     pub db: crate::db::Db,
     pub http: Arc<Http>,
     pub registered: Vec<CommandDef>,
@@ -259,6 +263,32 @@ impl Bot {
         };
         let observe = crate::observe::start_configured(&config.observe, observe_sources).await?;
         let state = Arc::new(FrontState::new(engine, commands, dc.message_content));
+        let profiles = state.profiles.start(db.clone(), PROFILE_WRITE_EVERY);
+        // The leaderboard pages when `[web] listen` is set.
+        let web = match config.web.listen_addr() {
+            Some(Ok(addr)) => {
+                let pipeline = state
+                    .engine
+                    .get()
+                    .await
+                    .as_ref()
+                    .map(|e| e.shared_pipeline());
+                Some(
+                    crate::web::start(
+                        addr,
+                        crate::web::WebSources {
+                            db: db.clone(),
+                            pipeline,
+                            scope: crate::web::server::Scope::Bot {
+                                guilds: state.clone(),
+                            },
+                        },
+                    )
+                    .await?,
+                )
+            }
+            _ => None,
+        };
         let mut client = client_builder(&token, &dc.api_base, app, intents(dc))
             .event_handler(Handler {
                 state: state.clone(),
@@ -289,6 +319,8 @@ impl Bot {
             _watcher: watcher,
             observe,
             housekeeping,
+            profiles,
+            web,
             db,
             http,
             registered: defs,
@@ -337,6 +369,10 @@ impl Bot {
             sync.abort();
         }
         self.housekeeping.stop().await;
+        self.state.profiles.stop();
+        if let Err(e) = self.profiles.await {
+            tracing::warn!(error = %e, "member directory writer ended abnormally");
+        }
         let engine = match self.state.engine.take().await {
             Some(engine) => engine.shutdown().await,
             None => CounterSnapshot::default(),
@@ -364,6 +400,9 @@ impl Bot {
         if let Some(observe) = self.observe {
             observe.stop().await;
         }
+        if let Some(web) = self.web {
+            web.stop().await;
+        }
         if tokio::time::timeout(Duration::from_secs(10), self.client)
             .await
             .is_err()
@@ -381,6 +420,9 @@ impl Bot {
         ShutdownReport { engine, effects }
     }
 }
+
+/// How often changed member names and avatars are written.
+const PROFILE_WRITE_EVERY: Duration = Duration::from_secs(5);
 
 /// Makes sure every shard runner sent its close frame before the process goes on to exit.
 ///

@@ -14,6 +14,7 @@ use serenity::all::{
     ReactionType, Ready, User, VoiceState,
 };
 
+use super::profiles::ProfileBook;
 use super::voice::{VoiceSnapshot, VoiceStates};
 use crate::commands::{Commands, SharedEngine};
 use crate::engine::{Activity, ActivityKind};
@@ -30,6 +31,8 @@ pub struct FrontState {
     voice: std::sync::Mutex<VoiceStates>,
     /// Whether message content is expected (MESSAGE_CONTENT intent asked for).
     pub message_content: bool,
+    /// Members' names and avatars for the web pages.
+    pub profiles: ProfileBook,
 }
 
 impl FrontState {
@@ -42,6 +45,7 @@ impl FrontState {
             parents: Default::default(),
             voice: Default::default(),
             message_content,
+            profiles: ProfileBook::default(),
         }
     }
 
@@ -98,6 +102,13 @@ impl FrontState {
     }
 }
 
+/// The web pages show the guilds the bot is in, named as the gateway says.
+impl crate::web::server::GuildNames for FrontState {
+    fn guild_name(&self, guild: u64) -> Option<String> {
+        FrontState::guild_name(self, guild)
+    }
+}
+
 /// serenity's handler; the state is shared with [`super::Bot`].
 pub struct Handler {
     pub state: Arc<FrontState>,
@@ -140,6 +151,12 @@ impl Handler {
             .map(|m| m.roles.iter().map(|r| r.get()).collect())
             .unwrap_or_default();
         let name = v.member.as_ref().map(|m| m.display_name().to_string());
+        if let (Some(m), Some(name)) = (&v.member, &name) {
+            let avatar = m.user.avatar.map(|h| h.to_string());
+            self.state
+                .profiles
+                .note(guild, user, name, avatar.as_deref());
+        }
         for change in self.state.voice_changes(guild, user, snap) {
             let mut a = Activity::new(
                 guild,
@@ -238,6 +255,10 @@ impl EventHandler for Handler {
             .and_then(|m| m.nick.clone())
             .or_else(|| msg.author.global_name.clone())
             .unwrap_or_else(|| msg.author.name.clone());
+        let avatar = msg.author.avatar.map(|h| h.to_string());
+        self.state
+            .profiles
+            .note(guild.get(), msg.author.id.get(), &name, avatar.as_deref());
         let a = Activity::message(
             guild.get(),
             msg.channel_id.get(),
@@ -271,6 +292,10 @@ impl EventHandler for Handler {
         if let Some(m) = &r.member {
             a.roles = m.roles.iter().map(|r| r.get()).collect();
             a.user_name = Some(m.display_name().to_string());
+            let avatar = m.user.avatar.map(|h| h.to_string());
+            self.state
+                .profiles
+                .note(guild.get(), user.get(), m.display_name(), avatar.as_deref());
         }
         self.state.submit(a).await;
     }
@@ -292,6 +317,7 @@ impl EventHandler for Handler {
         }
         let (gid, uid) = (guild.get(), user.id.get());
         let db = &self.state.commands.db;
+        self.state.profiles.forget(gid, uid);
         match db.get_server_config(gid).await {
             Ok(cfg) if cfg.reset_on_leave => match db.delete_member_data(gid, uid).await {
                 Ok(d) => {

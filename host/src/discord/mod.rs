@@ -12,7 +12,9 @@
 //! - [`session_watch`]: a shard marked disconnected the moment its session is invalidated;
 //! - [`http`]: building serenity's REST client for Discord or for a test double;
 //! - [`files`]: downloading files attached to commands (`/import`), size- and time-capped;
-//! - [`directory`]: a guild's channels and roles over REST, to check ids admins give.
+//! - [`directory`]: a guild's channels and roles over REST, to check ids admins give;
+//! - [`profiles`]: members' names and avatars kept in the database's member directory for
+//!   the web pages, written in coalesced batches.
 //!
 //! Intents: GUILDS, GUILD_MESSAGES, GUILD_MESSAGE_REACTIONS and GUILD_VOICE_STATES, none
 //! privileged. Message *content* needs the privileged MESSAGE_CONTENT intent; without it
@@ -28,6 +30,7 @@ pub mod events;
 pub mod files;
 pub mod http;
 pub mod interactions;
+pub mod profiles;
 pub mod rate_limit;
 pub mod session_watch;
 pub mod sink;
@@ -107,4 +110,6 @@ pub enum DiscordError {
     Gateway(String),
     #[error("{0}")]
     Observe(#[from] crate::observe::ObserveError),
+    #[error(transparent)]
+    Web(#[from] crate::web::WebError),
 }

@@ -74,6 +74,19 @@ impl Pipeline {
         )
     }
 
+    /// The guild's level table under its configured xp-formula (cached): what `/rank`
+    /// and the web pages show progress on.
+    pub async fn guild_level_table(
+        &self,
+        guild: u64,
+    ) -> Result<std::sync::Arc<super::curve::LevelTable>, EngineError> {
+        let cfg = self.db.get_server_config(guild).await?;
+        let plugin = self.xp_plugin_for(guild, &cfg);
+        self.cache
+            .level_table(guild, &plugin, self.now().timestamp_millis())
+            .await
+    }
+
     /// Applies and audits a manual XP change; see the module docs.
     pub async fn adjust_xp(
         &self,

@@ -146,6 +146,11 @@ impl Engine {
             .await
     }
 
+    /// The pipeline, for a front that outlives a borrow of the engine (the web pages).
+    pub fn shared_pipeline(&self) -> Arc<Pipeline> {
+        self.pipeline.clone()
+    }
+
     pub fn pipeline(&self) -> &Pipeline {
         &self.pipeline
     }

@@ -153,5 +153,20 @@ fn config(v: &Value) -> Result<server_config::Model, String> {
             .get("reset_on_leave")
             .and_then(Value::as_bool)
             .unwrap_or(d.reset_on_leave),
+        leaderboard_visibility: match v.get("leaderboard_visibility").and_then(Value::as_str) {
+            None => d.leaderboard_visibility,
+            Some(s) => questline_db::LeaderboardVisibility::parse(s)
+                .ok_or_else(|| {
+                    format!(
+                        "config.leaderboard_visibility `{s}` is not public, members, managers or off"
+                    )
+                })?
+                .as_str()
+                .to_string(),
+        },
+        leaderboard_indexable: v
+            .get("leaderboard_indexable")
+            .and_then(Value::as_bool)
+            .unwrap_or(d.leaderboard_indexable),
     })
 }

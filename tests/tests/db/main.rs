@@ -8,6 +8,7 @@ mod backup;
 mod batch;
 mod cache;
 mod concurrency;
+mod directory;
 mod ops;
 mod outbox;
 mod repository;

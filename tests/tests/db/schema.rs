@@ -107,7 +107,13 @@ const SPEC: &[(&str, &[&str])] = &[
     ),
 ];
 
-const PRODUCT_TABLES: &[&str] = &["plugin_kv", "plugin_settings", "xp_audit_log", "outbox"];
+const PRODUCT_TABLES: &[&str] = &[
+    "plugin_kv",
+    "plugin_settings",
+    "xp_audit_log",
+    "outbox",
+    "member_profiles",
+];
 
 async fn tables(raw: &DatabaseConnection, backend: Backend) -> Vec<String> {
     let sql = match backend {
@@ -176,7 +182,7 @@ both_backends! {
         let db = Db::connect_without_migrations(&t.config).await.expect("connect");
         let raw = t.raw().await;
         let state = db.migration_status().await.expect("status");
-        assert_eq!(state.migrations.len(), 8);
+        assert_eq!(state.migrations.len(), 9);
         assert!(state.migrations.iter().all(|m| !m.applied));
         assert!(tables(&raw, t.backend).await.is_empty());
 

@@ -25,6 +25,11 @@ pub struct Model {
     pub afk_channel: Option<String>,
     /// Forget a member's XP when they leave the guild (needs the privileged members intent).
     pub reset_on_leave: bool,
+    /// Who sees the web leaderboard: `public`, `members`, `managers` or `off`
+    /// ([`crate::server::LeaderboardVisibility`]).
+    pub leaderboard_visibility: String,
+    /// A public leaderboard may be indexed by search engines (otherwise `noindex`).
+    pub leaderboard_indexable: bool,
 }
 
 impl Model {
@@ -45,6 +50,8 @@ impl Model {
             demote_on_xp_loss: false,
             afk_channel: None,
             reset_on_leave: false,
+            leaderboard_visibility: "members".to_string(),
+            leaderboard_indexable: false,
         }
     }
 }

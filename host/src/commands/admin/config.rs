@@ -27,7 +27,9 @@ pub(super) async fn show(c: &Commands, req: &Request) -> Result<Reply, CommandEr
         "⚙️ **Questline settings**\n\
          xp_rate: {}\nlevel_up_message: {}\nlevel_up_channel: {}\nquest_channel: {}\n\
          achievement_channel: {}\nquest_reset_hour: {} (UTC)\nquest_reset_day: {} (0 = Monday)\n\
-         cooldowns: {}\nxp_formula_plugin: {}\ncard_style: {}\ndemote_on_xp_loss: {}",
+         cooldowns: {}\nxp_formula_plugin: {}\ncard_style: {}\ndemote_on_xp_loss: {}\n\
+         afk_channel: {}\nreset_on_leave: {}\nleaderboard_visibility: {} (web leaderboard)\n\
+         leaderboard_indexable: {}",
         cfg.xp_rate,
         shown(&cfg.level_up_message),
         channel_shown(&cfg.level_up_channel),
@@ -43,6 +45,13 @@ pub(super) async fn show(c: &Commands, req: &Request) -> Result<Reply, CommandEr
             .unwrap_or_else(|| format!("{} (default)", c.default_xp_plugin)),
         shown(&cfg.card_style),
         cfg.demote_on_xp_loss,
+        match &cfg.afk_channel {
+            Some(c) if !c.is_empty() => format!("<#{c}>"),
+            _ => "(not set)".to_string(),
+        },
+        cfg.reset_on_leave,
+        crate::db::LeaderboardVisibility::of(&cfg),
+        cfg.leaderboard_indexable,
     );
     Ok(Reply::private(out))
 }
