@@ -113,6 +113,8 @@ async fn run(backend: &str, url: &str, members: u64, requests: usize) {
             scope: Scope::Bot {
                 guilds: Arc::new(Names),
             },
+            login: None,
+            commands: None,
         },
     )
     .await

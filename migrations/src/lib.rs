@@ -14,6 +14,7 @@ mod m20261129_000006_voice_and_leave;
 mod m20261129_000007_hot_updates;
 mod m20261207_000008_outbox;
 mod m20261207_000009_web_face;
+mod m20261207_000010_web_sessions;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_hot_updates::Migration),
             Box::new(m20261207_000008_outbox::Migration),
             Box::new(m20261207_000009_web_face::Migration),
+            Box::new(m20261207_000010_web_sessions::Migration),
         ]
     }
 }

@@ -70,7 +70,6 @@ pub struct LeaderboardRow {
 
 #[derive(FromQueryResult)]
 struct RawRow {
-    rank: i64,
     user_id: String,
     xp: i64,
     level: i32,
@@ -159,8 +158,13 @@ impl Db {
     }
 
     /// One page of the guild's web leaderboard (hidden members left out), highest XP first,
-    /// with each member's counters and profile. `page` is 0-based. The order is served by
-    /// the `(guild_id, xp DESC)` index of `levels`.
+    /// with each member's counters and profile. `page` is 0-based.
+    ///
+    /// Two statements that both walk the `(guild_id, xp DESC)` index, so a page costs the
+    /// entries before it, not the guild's size: the page itself (`LIMIT`/`OFFSET` in index
+    /// order), and how many visible members have more XP than its first row, from which
+    /// every rank on the page follows (members with equal XP share a rank; a member below
+    /// the page's first XP value has every equal member before them on the page).
     pub async fn leaderboard_rows(
         &self,
         guild: u64,
@@ -173,17 +177,39 @@ impl Db {
         let offset = i64::try_from(page.saturating_mul(page_size))
             .map_err(|_| DbError::invalid("page", "too large"))?;
         let guild_id = guild.to_string();
-        let rows = self
+        let (rows, ahead) = self
             .retry("leaderboard_rows", || async {
-                let stmt = self.stmt(LEADERBOARD_SQL, board_values(&guild_id, page_size, offset));
-                Ok::<_, DbError>(RawRow::find_by_statement(stmt).all(self.conn()).await?)
+                let rows = RawRow::find_by_statement(
+                    self.stmt(LEADERBOARD_SQL, board_values(&guild_id, page_size, offset)),
+                )
+                .all(self.conn())
+                .await?;
+                let ahead = match rows.first() {
+                    None => 0,
+                    Some(top) => self
+                        .conn()
+                        .query_one(self.stmt(
+                            "SELECT COUNT(*) AS n FROM levels WHERE guild_id = $1 AND hidden = $2 AND xp > $3",
+                            vec![guild_id.clone().into(), false.into(), top.xp.into()],
+                        ))
+                        .await?
+                        .ok_or_else(|| DbError::Other("count returned no row".into()))?
+                        .try_get::<i64>("", "n")?,
+                };
+                Ok::<_, DbError>((rows, ahead))
             })
             .await?;
+        let ranks = page_ranks(
+            &rows.iter().map(|r| r.xp).collect::<Vec<_>>(),
+            offset,
+            ahead,
+        );
         Ok(rows
             .into_iter()
-            .filter_map(|r| {
+            .zip(ranks)
+            .filter_map(|(r, rank)| {
                 Some(LeaderboardRow {
-                    rank: r.rank,
+                    rank,
                     user_id: r.user_id.parse().ok()?,
                     xp: r.xp,
                     level: r.level,
@@ -247,14 +273,34 @@ impl Db {
     }
 }
 
-/// A page of the web leaderboard: ranks over the guild's visible members (the window runs
-/// along the `(guild_id, xp DESC)` index), then names from the directory for that page only.
-const LEADERBOARD_SQL: &str = "SELECT b.rank, b.user_id, b.xp, b.level, b.messages, p.display_name, p.avatar \
-     FROM (SELECT RANK() OVER (ORDER BY xp DESC) AS rank, user_id, xp, level, messages \
-           FROM levels WHERE guild_id = $1 AND hidden = $2 \
+/// A page of the web leaderboard in index order, with names from the directory for that
+/// page only.
+const LEADERBOARD_SQL: &str = "SELECT b.user_id, b.xp, b.level, b.messages, p.display_name, p.avatar \
+     FROM (SELECT user_id, xp, level, messages FROM levels WHERE guild_id = $1 AND hidden = $2 \
            ORDER BY xp DESC, user_id ASC LIMIT $3 OFFSET $4) b \
      LEFT JOIN member_profiles p ON p.guild_id = $1 AND p.user_id = b.user_id \
      ORDER BY b.xp DESC, b.user_id ASC";
+
+/// Competition ranks ("1, 2, 2, 4") of a page's rows (XP descending) that start at
+/// position `offset`, given `ahead`: how many visible members have more XP than the first
+/// row. A row with the first row's XP shares its rank (`ahead + 1`, equal members may sit
+/// on earlier pages); any lower XP value first appears on this page, so its rank is its
+/// first position here.
+fn page_ranks(xps: &[i64], offset: i64, ahead: i64) -> Vec<i64> {
+    let mut out = Vec::with_capacity(xps.len());
+    let mut first_of_value = 0usize;
+    for (i, xp) in xps.iter().enumerate() {
+        if i > 0 && *xp != xps[i - 1] {
+            first_of_value = i;
+        }
+        out.push(if *xp == xps[0] {
+            ahead + 1
+        } else {
+            offset + first_of_value as i64 + 1
+        });
+    }
+    out
+}
 
 fn board_values(guild_id: &str, page_size: u64, offset: i64) -> Vec<Value> {
     vec![
@@ -299,6 +345,17 @@ fn upsert_sql(guild_id: &str, chunk: &[MemberProfile], now: DateTime<Utc>) -> (S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranks_are_shared_by_equal_xp_across_pages() {
+        // Page 1 of 3 per page: 900, 500, 500.
+        assert_eq!(page_ranks(&[900, 500, 500], 0, 0), vec![1, 2, 2]);
+        // Page 2: 500 (a tie that started on page 1, 1 member ahead), 100, 100.
+        assert_eq!(page_ranks(&[500, 100, 100], 3, 1), vec![2, 5, 5]);
+        // A page of one value, all tied with members before it.
+        assert_eq!(page_ranks(&[7, 7], 40, 12), vec![13, 13]);
+        assert!(page_ranks(&[], 0, 0).is_empty());
+    }
 
     #[test]
     fn names_are_cut_and_cleaned_and_odd_avatar_hashes_dropped() {

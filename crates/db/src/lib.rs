@@ -36,6 +36,7 @@ pub mod quests;
 pub mod retry;
 pub mod schema;
 pub mod server;
+pub mod web_sessions;
 
 use std::sync::Arc;
 
@@ -64,6 +65,7 @@ pub use quests::{NewQuest, QuestResetSettings, UserQuest};
 pub use retry::{RetryPolicy, safe_db_operation};
 pub use schema::{CORE_TABLES, MigrationState, MigrationStatus, known_migrations};
 pub use server::{LeaderboardVisibility, ServerSetting};
+pub use web_sessions::{PendingLogin, SessionGuild, WebSession};
 
 use cache::Caches;
 

@@ -87,6 +87,8 @@ pub async fn run(config: &Config, args: ConsoleArgs) -> anyhow::Result<ExitCode>
                         guild: GUILD,
                         name: GUILD_NAME.to_string(),
                     },
+                    login: None,
+                    commands: None,
                 },
             )
             .await?,

@@ -33,6 +33,11 @@ pub struct RunArgs {
     /// The total number of shards across all processes (with `--shards`).
     #[arg(long, value_name = "N", requires = "shards")]
     pub shard_count: Option<u32>,
+
+    /// The OAuth2 client secret (Developer Portal → OAuth2), for "Log in with Discord" on
+    /// the web pages (`[web] client_id`). Read from the environment, like the token.
+    #[arg(long, env = "DISCORD_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
 }
 
 pub async fn run(config: &Config, args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -46,6 +51,7 @@ pub async fn run(config: &Config, args: RunArgs) -> anyhow::Result<ExitCode> {
         token: args.token,
         dev_guild: args.dev_guild,
         shards,
+        client_secret: args.client_secret.filter(|s| !s.is_empty()),
     };
     let mut bot = Bot::start(config, options).await?;
     tracing::info!("running; Ctrl-C or SIGTERM stops the bot gracefully");

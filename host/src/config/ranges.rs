@@ -75,6 +75,8 @@ pub const RANGES: &[(&str, i128, i128)] = &[
     ("discord.coalesce_ms", 0, 60_000),
     ("discord.effect_queue", 1, 10_000_000),
     ("discord.notice_ttl_secs", 1, 604_800),
+    ("web.client_id", 1, u64::MAX as i128),
+    ("web.session_hours", 1, 8_760),
 ];
 
 /// The value at `a.b.c` of the configuration as JSON, as an integer.

@@ -58,14 +58,25 @@ impl ShardRange {
     }
 }
 
-/// What `questline run` (or a test) asks for.
-#[derive(Debug, Clone, Default)]
+/// What `questline run` (or a test) asks for. (Its `Debug` leaves the secrets out.)
+#[derive(Clone, Default)]
 pub struct BotOptions {
     pub token: String,
     /// Register commands in this guild instead of globally.
     pub dev_guild: Option<u64>,
     /// `None`: as many shards as Discord recommends.
     pub shards: Option<ShardRange>,
+    /// The OAuth2 client secret for the web pages' Discord login (`DISCORD_CLIENT_SECRET`).
+    pub client_secret: Option<String>,
+}
+
+impl std::fmt::Debug for BotOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BotOptions")
+            .field("dev_guild", &self.dev_guild)
+            .field("shards", &self.shards)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a shutdown did.
@@ -273,6 +284,7 @@ impl Bot {
                     .await
                     .as_ref()
                     .map(|e| e.shared_pipeline());
+                let login = web_login(config, options.client_secret.clone())?;
                 Some(
                     crate::web::start(
                         addr,
@@ -282,6 +294,8 @@ impl Bot {
                             scope: crate::web::server::Scope::Bot {
                                 guilds: state.clone(),
                             },
+                            login,
+                            commands: Some(state.commands.clone()),
                         },
                     )
                     .await?,
@@ -419,6 +433,25 @@ impl Bot {
         );
         ShutdownReport { engine, effects }
     }
+}
+
+/// The web pages' Discord login, when `[web] client_id` is set (it then needs the secret).
+fn web_login(
+    config: &Config,
+    secret: Option<String>,
+) -> Result<Option<crate::web::auth::Login>, DiscordError> {
+    let web = &config.web;
+    let (Some(client_id), Some(public_url)) = (web.client_id, web.public_url.as_deref()) else {
+        return Ok(None);
+    };
+    let secret = secret.ok_or(DiscordError::WebLoginSecret)?;
+    Ok(Some(crate::web::auth::Login::new(
+        client_id,
+        secret,
+        public_url,
+        &config.discord.api_base,
+        Duration::from_secs(web.session_hours.saturating_mul(3_600)),
+    )))
 }
 
 /// How often changed member names and avatars are written.

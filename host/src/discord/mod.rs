@@ -112,4 +112,8 @@ pub enum DiscordError {
     Observe(#[from] crate::observe::ObserveError),
     #[error(transparent)]
     Web(#[from] crate::web::WebError),
+    #[error(
+        "[web] client_id is set but DISCORD_CLIENT_SECRET is not: set it to the application's OAuth2 client secret (Developer Portal → OAuth2), or remove client_id to serve the pages without login"
+    )]
+    WebLoginSecret,
 }

@@ -29,6 +29,49 @@ pub struct Frame<'a> {
     pub context: Option<&'a str>,
     /// The console's local view: says so in the header.
     pub local: bool,
+    /// The visitor's login, shown in the header.
+    pub account: Account<'a>,
+}
+
+/// What the header offers about logging in.
+#[derive(Clone, Copy)]
+pub enum Account<'a> {
+    /// No Discord login on this site (the console, or a bot without `[web] client_id`).
+    Unavailable,
+    /// Not logged in: a link to `/login` that comes back to `next`.
+    LoggedOut { next: &'a str },
+    /// Logged in: their name and the log-out form's CSRF token.
+    LoggedIn { name: &'a str, csrf: &'a str },
+}
+
+/// `/login?next=<path>`.
+pub fn login_href(next: &str) -> String {
+    let query: String = next
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect();
+    format!("/login?next={query}")
+}
+
+fn account(a: &Account<'_>) -> Markup {
+    match a {
+        Account::Unavailable => html! {},
+        Account::LoggedOut { next } => html! {
+            a.login href=(login_href(next)) { "Log in with Discord" }
+        },
+        Account::LoggedIn { name, csrf } => html! {
+            form.account method="post" action="/logout" {
+                span.sub { "Logged in as " strong { (name) } }
+                input type="hidden" name="csrf" value=(csrf);
+                button type="submit" { "Log out" }
+            }
+        },
+    }
 }
 
 /// The page skeleton: landmarks (header, main, footer), a skip link, one `h1` per page.
@@ -57,6 +100,7 @@ pub fn layout(frame: &Frame<'_>, body: Markup) -> Markup {
                         @if frame.local {
                             span.badge title="Served by questline console on this computer; read-only" { "local console" }
                         }
+                        div.right { (account(&frame.account)) }
                     }
                 }
                 main #main.wrap tabindex="-1" { (body) }
@@ -210,6 +254,9 @@ pub fn leaderboard(board: &Board, frame: &Frame<'_>) -> Markup {
                             }
                         }
                     }
+                }
+                @if matches!(frame.account, Account::LoggedIn { .. }) {
+                    p { a href={"/g/" (board.guild.id) "/me"} { "Your rank, quests and privacy →" } }
                 }
                 p.sub { "Also as JSON: " a href={"/api/v1/guilds/" (board.guild.id) "/leaderboard?page=" (board.page)} { "this page" } "." }
             }

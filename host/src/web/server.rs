@@ -6,19 +6,23 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use maud::Markup;
 use serde::Deserialize;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::access::{self, Access, Viewer};
+use super::auth::{self, Login};
 use super::board::{self, BoardError, GuildInfo};
-use super::pages::{self, Frame};
-use crate::db::{Db, LeaderboardVisibility};
+use super::member::{self, MemberView};
+use super::pages::{self, Account, Frame};
+use crate::commands::Commands;
+use crate::commands::types::{OptionValue, Reply};
+use crate::db::{Db, LeaderboardVisibility, PendingLogin, WebSession};
 use crate::engine::Pipeline;
 
 /// The names of the guilds a bot is in (from the gateway): a guild the bot is not in has
@@ -43,6 +47,11 @@ pub struct WebSources {
     /// Level tables for progress bars (none: pages show no progress).
     pub pipeline: Option<Arc<Pipeline>>,
     pub scope: Scope,
+    /// Discord login (the bot with `[web] client_id`); none: every visitor is anonymous.
+    pub login: Option<Login>,
+    /// The slash commands, which the member page runs as the logged-in member (the bot);
+    /// none: no member page.
+    pub commands: Option<crate::commands::Commands>,
 }
 
 /// A running web server. Call [`WebServer::stop`] to end it.
@@ -92,6 +101,21 @@ pub async fn start(addr: SocketAddr, sources: WebSources) -> Result<WebServer, W
     let local_addr = listener
         .local_addr()
         .map_err(|source| WebError::Bind { addr, source })?;
+    // Expired sessions and abandoned logins are deleted hourly.
+    let purge = sources.login.as_ref().map(|_| {
+        let db = sources.db.clone();
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(std::time::Duration::from_secs(3_600));
+            loop {
+                ticker.tick().await;
+                match db.purge_web_sessions(now_ms()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(rows = n, "expired web sessions deleted"),
+                    Err(e) => tracing::warn!(error = %e, "expired web sessions not deleted; retried in an hour"),
+                }
+            }
+        })
+    });
     let app = router(sources);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -102,6 +126,9 @@ pub async fn start(addr: SocketAddr, sources: WebSources) -> Result<WebServer, W
             .await;
         if let Err(e) = served {
             tracing::error!(error = %e, "web server stopped");
+        }
+        if let Some(p) = purge {
+            p.abort();
         }
     });
     tracing::info!(%local_addr, "serving the web pages");
@@ -121,6 +148,14 @@ pub fn router(sources: WebSources) -> Router {
         .route("/g/{guild}", get(leaderboard_page))
         .route("/api/v1/guilds/{guild}/leaderboard", get(leaderboard_api))
         .route("/assets/app.css", get(css))
+        .route("/g/{guild}/me", get(member_page))
+        .route("/g/{guild}/me/card.png", get(member_card))
+        .route("/g/{guild}/me/data.json", get(member_data))
+        .route("/g/{guild}/me/privacy", post(member_privacy))
+        .route("/g/{guild}/me/erase", post(member_erase))
+        .route("/login", get(login))
+        .route("/auth/callback", get(callback))
+        .route("/logout", post(logout))
         .fallback(not_found)
         .with_state(Arc::new(sources))
         .layer(axum::middleware::map_response(security_headers))
@@ -152,18 +187,40 @@ async fn security_headers(mut res: Response) -> Response {
     res
 }
 
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
 impl WebSources {
     fn local(&self) -> bool {
         matches!(self.scope, Scope::Local { .. })
     }
 
-    /// The viewer of a request. Pages have no login yet: anonymous, or the console's
-    /// operator.
-    fn viewer(&self) -> Viewer {
+    /// The logged-in visitor of a request, if any. A missing, tampered or expired cookie
+    /// is simply no session.
+    async fn session(&self, headers: &HeaderMap) -> Option<WebSession> {
+        self.login.as_ref()?;
+        let cookie = auth::session_cookie(headers)?;
+        match self.db.web_session(&auth::hash(&cookie), now_ms()).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "web session unreadable; the visitor counts as logged out");
+                None
+            }
+        }
+    }
+
+    /// Who is asking about `guild`.
+    fn viewer(&self, session: Option<&WebSession>, guild: u64) -> Viewer {
         if self.local() {
-            Viewer::Local
-        } else {
-            Viewer::Anonymous
+            return Viewer::Local;
+        }
+        match session {
+            Some(s) => {
+                let (member, manager) = s.standing(guild);
+                Viewer::Discord { member, manager }
+            }
+            None => Viewer::Anonymous,
         }
     }
 
@@ -179,12 +236,29 @@ impl WebSources {
         }
     }
 
-    fn frame<'a>(&self, title: &'a str, context: Option<&'a str>) -> Frame<'a> {
+    fn account<'a>(&self, session: Option<&'a WebSession>, here: &'a str) -> Account<'a> {
+        match (&self.login, session) {
+            (None, _) => Account::Unavailable,
+            (Some(_), Some(s)) => Account::LoggedIn {
+                name: &s.user_name,
+                csrf: &s.csrf,
+            },
+            (Some(_), None) => Account::LoggedOut { next: here },
+        }
+    }
+
+    fn frame<'a>(
+        &self,
+        title: &'a str,
+        context: Option<&'a str>,
+        account: Account<'a>,
+    ) -> Frame<'a> {
         Frame {
             title,
             noindex: true,
             context,
             local: self.local(),
+            account,
         }
     }
 }
@@ -193,17 +267,32 @@ impl WebSources {
 enum Refusal {
     NotFound,
     BadPage(String),
-    NoSuchPage { page: u64, last: u64 },
+    NoSuchPage {
+        page: u64,
+        last: u64,
+    },
     LoginRequired,
     Denied,
     Unavailable,
+    /// `/login` on a site without Discord login.
+    NoLogin,
+    /// A `state` that was used already, expired or never issued.
+    StaleLogin,
+    /// The visitor said no on Discord's page.
+    LoginCancelled,
+    /// Discord refused the code or could not say who the visitor is.
+    LoginFailed(String),
+    /// A form without this session's CSRF token (or without a session).
+    BadForm,
 }
 
 impl Refusal {
     fn status(&self) -> StatusCode {
         match self {
-            Self::NotFound | Self::NoSuchPage { .. } => StatusCode::NOT_FOUND,
-            Self::BadPage(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound | Self::NoSuchPage { .. } | Self::NoLogin => StatusCode::NOT_FOUND,
+            Self::BadPage(_) | Self::StaleLogin | Self::LoginCancelled => StatusCode::BAD_REQUEST,
+            Self::LoginFailed(_) => StatusCode::BAD_GATEWAY,
+            Self::BadForm => StatusCode::FORBIDDEN,
             Self::LoginRequired => StatusCode::UNAUTHORIZED,
             Self::Denied => StatusCode::FORBIDDEN,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -227,7 +316,24 @@ impl Refusal {
             ),
             Self::LoginRequired => (
                 "This leaderboard is not public",
-                "Its admins show it to members of the server only.".into(),
+                "Its admins show it to members of the server only: log in with Discord to see it.".into(),
+            ),
+            Self::NoLogin => (
+                "No login here",
+                "This bot's operator has not set up Discord login for its web pages.".into(),
+            ),
+            Self::StaleLogin => (
+                "That login link has expired",
+                "It was used already or is more than ten minutes old. Log in again.".into(),
+            ),
+            Self::LoginCancelled => (
+                "Login cancelled",
+                "Discord did not log you in. You can try again whenever you like.".into(),
+            ),
+            Self::LoginFailed(why) => ("Login failed", why.clone()),
+            Self::BadForm => (
+                "That form has expired",
+                "The page it came from is out of date (or you logged out meanwhile). Reload the page and try again.".into(),
             ),
             Self::Denied => (
                 "Not for you, sorry",
@@ -260,6 +366,7 @@ fn page_number(p: &PageParam) -> Result<u64, Refusal> {
 /// The guild's board page `page`, if the viewer may see it; `(board, indexable)`.
 async fn board_for(
     s: &WebSources,
+    session: Option<&WebSession>,
     guild: &str,
     page: &PageParam,
 ) -> Result<(board::Board, bool), Refusal> {
@@ -269,7 +376,7 @@ async fn board_for(
         Refusal::Unavailable
     })?;
     let visibility = LeaderboardVisibility::of(&cfg);
-    match access::leaderboard(visibility, s.viewer()) {
+    match access::leaderboard(visibility, s.viewer(session, info.id)) {
         Access::Granted => {}
         Access::LoginRequired => return Err(Refusal::LoginRequired),
         Access::Denied => return Err(Refusal::Denied),
@@ -288,13 +395,21 @@ async fn board_for(
     }
 }
 
-fn refusal_page(s: &WebSources, r: &Refusal) -> Response {
+fn refusal_page(s: &WebSources, session: Option<&WebSession>, here: &str, r: &Refusal) -> Response {
     let (heading, text) = r.text();
+    let login = pages::login_href(here);
     let link = match r {
         Refusal::BadPage(_) | Refusal::NoSuchPage { .. } => Some(("?page=1", "Go to page 1")),
+        Refusal::LoginRequired if s.login.is_some() => {
+            Some((login.as_str(), "Log in with Discord"))
+        }
+        Refusal::StaleLogin | Refusal::LoginCancelled | Refusal::LoginFailed(_) => {
+            Some(("/login", "Log in with Discord"))
+        }
         _ => None,
     };
-    let markup: Markup = pages::message(&s.frame(heading, None), heading, &text, link);
+    let frame = s.frame(heading, None, s.account(session, here));
+    let markup: Markup = pages::message(&frame, heading, &text, link);
     (r.status(), markup).into_response()
 }
 
@@ -308,22 +423,35 @@ fn timed(mut res: Response, started: Instant) -> Response {
     res
 }
 
+fn here(uri: &Uri) -> String {
+    uri.path_and_query()
+        .map_or_else(|| "/".to_string(), |p| p.as_str().to_string())
+}
+
 async fn leaderboard_page(
     State(s): State<Shared>,
     Path(guild): Path<String>,
     Query(page): Query<PageParam>,
+    headers: HeaderMap,
+    uri: Uri,
 ) -> Response {
     let started = Instant::now();
-    let res = match board_for(&s, &guild, &page).await {
+    let session = s.session(&headers).await;
+    let here = here(&uri);
+    let res = match board_for(&s, session.as_ref(), &guild, &page).await {
         Ok((board, indexable)) => {
             let title = format!("{} leaderboard", board.guild.name);
             let frame = Frame {
                 noindex: !indexable,
-                ..s.frame(&title, Some(&board.guild.name))
+                ..s.frame(
+                    &title,
+                    Some(&board.guild.name),
+                    s.account(session.as_ref(), &here),
+                )
             };
             pages::leaderboard(&board, &frame).into_response()
         }
-        Err(r) => refusal_page(&s, &r),
+        Err(r) => refusal_page(&s, session.as_ref(), &here, &r),
     };
     timed(res, started)
 }
@@ -332,9 +460,11 @@ async fn leaderboard_api(
     State(s): State<Shared>,
     Path(guild): Path<String>,
     Query(page): Query<PageParam>,
+    headers: HeaderMap,
 ) -> Response {
     let started = Instant::now();
-    let res = match board_for(&s, &guild, &page).await {
+    let session = s.session(&headers).await;
+    let res = match board_for(&s, session.as_ref(), &guild, &page).await {
         Ok((board, _)) => axum::Json(board).into_response(),
         Err(r) => {
             let (_, text) = r.text();
@@ -344,11 +474,12 @@ async fn leaderboard_api(
     timed(res, started)
 }
 
-async fn index(State(s): State<Shared>) -> Response {
+async fn index(State(s): State<Shared>, headers: HeaderMap) -> Response {
     match &s.scope {
         Scope::Local { guild, .. } => Redirect::to(&format!("/g/{guild}")).into_response(),
         Scope::Bot { .. } => {
-            let frame = s.frame("Leaderboards", None);
+            let session = s.session(&headers).await;
+            let frame = s.frame("Leaderboards", None, s.account(session.as_ref(), "/"));
             pages::message(
                 &frame,
                 "Questline leaderboards",
@@ -372,6 +503,354 @@ async fn css() -> Response {
         .into_response()
 }
 
-async fn not_found(State(s): State<Shared>) -> Response {
-    refusal_page(&s, &Refusal::NotFound)
+async fn not_found(State(s): State<Shared>, headers: HeaderMap, uri: Uri) -> Response {
+    let session = s.session(&headers).await;
+    refusal_page(&s, session.as_ref(), &here(&uri), &Refusal::NotFound)
+}
+
+#[derive(Deserialize)]
+struct LoginParams {
+    next: Option<String>,
+}
+
+/// `/login?next=PATH`: remembers the login and sends the visitor to Discord.
+async fn login(State(s): State<Shared>, Query(q): Query<LoginParams>, uri: Uri) -> Response {
+    let Some(login) = &s.login else {
+        return refusal_page(&s, None, &here(&uri), &Refusal::NoLogin);
+    };
+    let state = auth::random_token();
+    let verifier = auth::random_token();
+    let pending = PendingLogin {
+        verifier: verifier.clone(),
+        next_path: auth::safe_next(q.next.as_deref()),
+    };
+    let expires = now_ms() + auth::LOGIN_TTL.as_millis() as i64;
+    if let Err(e) =
+        s.db.start_web_login(&auth::hash(&state), &pending, expires)
+            .await
+    {
+        tracing::warn!(error = %e, "web login not started");
+        return refusal_page(&s, None, "/", &Refusal::Unavailable);
+    }
+    Redirect::to(&login.authorize_url(&state, &verifier)).into_response()
+}
+
+#[derive(Deserialize)]
+struct CallbackParams {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// `/auth/callback`: Discord sent the visitor back; make them a session.
+async fn callback(State(s): State<Shared>, Query(q): Query<CallbackParams>) -> Response {
+    let Some(login) = &s.login else {
+        return refusal_page(&s, None, "/", &Refusal::NoLogin);
+    };
+    let Some(state) = q
+        .state
+        .as_deref()
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+    else {
+        return refusal_page(&s, None, "/", &Refusal::StaleLogin);
+    };
+    // Taken (deleted) first: a `state` is good once, even if what follows fails.
+    let pending = match s.db.take_web_login(&auth::hash(state), now_ms()).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return refusal_page(&s, None, "/", &Refusal::StaleLogin),
+        Err(e) => {
+            tracing::warn!(error = %e, "web login unreadable");
+            return refusal_page(&s, None, "/", &Refusal::Unavailable);
+        }
+    };
+    if q.error.is_some() {
+        return refusal_page(&s, None, "/", &Refusal::LoginCancelled);
+    }
+    let Some(code) = q
+        .code
+        .as_deref()
+        .filter(|c| !c.is_empty() && c.len() <= 512)
+    else {
+        return refusal_page(&s, None, "/", &Refusal::StaleLogin);
+    };
+    let identity = match login.exchange(code, &pending.verifier).await {
+        Ok(token) => login.identity(&token).await,
+        Err(e) => Err(e),
+    };
+    let identity = match identity {
+        Ok(i) => i,
+        Err(e) => {
+            tracing::warn!(error = %e, "web login failed");
+            return refusal_page(&s, None, "/", &Refusal::LoginFailed(e.to_string()));
+        }
+    };
+    let cookie = auth::random_token();
+    let now = now_ms();
+    let session = WebSession {
+        user_id: identity.user_id,
+        user_name: identity.name,
+        avatar: identity.avatar,
+        guilds: identity.guilds,
+        csrf: auth::random_token(),
+        expires_at_ms: now + i64::try_from(login.session_ttl.as_millis()).unwrap_or(i64::MAX / 2),
+    };
+    if let Err(e) =
+        s.db.create_web_session(&auth::hash(&cookie), &session, now)
+            .await
+    {
+        tracing::warn!(error = %e, "web session not stored");
+        return refusal_page(&s, None, "/", &Refusal::Unavailable);
+    }
+    tracing::info!(
+        user = session.user_id,
+        guilds = session.guilds.len(),
+        "web login"
+    );
+    let mut res = Redirect::to(&pending.next_path).into_response();
+    if let Ok(v) = HeaderValue::from_str(&login.set_cookie(&cookie)) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    res
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /logout` with the session's CSRF token.
+async fn logout(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let Some(login) = &s.login else {
+        return refusal_page(&s, None, "/", &Refusal::NoLogin);
+    };
+    let session = s.session(&headers).await;
+    let Some(session) = session.filter(|sess| auth::same_token(&sess.csrf, &form.csrf)) else {
+        return refusal_page(&s, None, "/", &Refusal::BadForm);
+    };
+    if let Some(cookie) = auth::session_cookie(&headers)
+        && let Err(e) = s.db.end_web_session(&auth::hash(&cookie)).await
+    {
+        tracing::warn!(user = session.user_id, error = %e, "web session not ended");
+        return refusal_page(&s, None, "/", &Refusal::Unavailable);
+    }
+    let mut res = Redirect::to("/").into_response();
+    if let Ok(v) = HeaderValue::from_str(&login.clear_cookie()) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// The member page's preconditions: the commands, a logged-in visitor who is a member of a
+/// guild this bot is in. Returns what the handlers need, or why not.
+async fn member_context(
+    s: &WebSources,
+    headers: &HeaderMap,
+    guild: &str,
+) -> Result<(Commands, WebSession, GuildInfo), (Option<WebSession>, Refusal)> {
+    let session = s.session(headers).await;
+    let (Some(commands), Some(info)) = (s.commands.clone(), s.guild(guild)) else {
+        return Err((session, Refusal::NotFound));
+    };
+    let Some(session) = session else {
+        return Err((None, Refusal::LoginRequired));
+    };
+    if !session.standing(info.id).0 {
+        return Err((Some(session), Refusal::Denied));
+    }
+    Ok((commands, session, info))
+}
+
+async fn render_member(
+    s: &WebSources,
+    commands: &Commands,
+    session: &WebSession,
+    info: &GuildInfo,
+    notice: Option<&Reply>,
+    here: &str,
+) -> Response {
+    let none = Vec::new;
+    let rank = member::run(commands, session, info, "rank", None, none()).await;
+    let quests = member::run(commands, session, info, "quests", None, none()).await;
+    let achievements = member::run(commands, session, info, "achievements", None, none()).await;
+    let hidden = match s.db.get_user_level(info.id, session.user_id).await {
+        Ok(row) => row.is_some_and(|r| r.hidden),
+        Err(e) => {
+            tracing::warn!(error = %e, "member page: privacy state unreadable");
+            return refusal_page(s, Some(session), here, &Refusal::Unavailable);
+        }
+    };
+    let title = format!("You on {}", info.name);
+    let frame = s.frame(&title, Some(&info.name), s.account(Some(session), here));
+    let body = member::page(&MemberView {
+        guild: info,
+        session,
+        rank: &rank,
+        quests: &quests,
+        achievements: &achievements,
+        notice,
+        hidden,
+    });
+    pages::layout(&frame, body).into_response()
+}
+
+async fn member_page(
+    State(s): State<Shared>,
+    Path(guild): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let here = here(&uri);
+    match member_context(&s, &headers, &guild).await {
+        Ok((commands, session, info)) => {
+            render_member(&s, &commands, &session, &info, None, &here).await
+        }
+        Err((session, r)) => refusal_page(&s, session.as_ref(), &here, &r),
+    }
+}
+
+/// The member's rank card, drawn by `/rank` (the same renderer and styles).
+async fn member_card(
+    State(s): State<Shared>,
+    Path(guild): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    match member_context(&s, &headers, &guild).await {
+        Ok((commands, session, info)) => {
+            let reply = member::run(&commands, &session, &info, "rank", None, Vec::new()).await;
+            match reply.attachment {
+                Some(a) => (
+                    [
+                        (header::CONTENT_TYPE, "image/png"),
+                        (header::CACHE_CONTROL, "private, no-store"),
+                    ],
+                    a.bytes,
+                )
+                    .into_response(),
+                None => refusal_page(&s, Some(&session), &here(&uri), &Refusal::NotFound),
+            }
+        }
+        Err((session, r)) => refusal_page(&s, session.as_ref(), &here(&uri), &r),
+    }
+}
+
+/// Everything stored about the member here (`/gdpr download`), as a JSON file.
+async fn member_data(
+    State(s): State<Shared>,
+    Path(guild): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    match member_context(&s, &headers, &guild).await {
+        Ok((commands, session, info)) => {
+            let reply = member::run(
+                &commands,
+                &session,
+                &info,
+                "gdpr",
+                Some("download"),
+                Vec::new(),
+            )
+            .await;
+            match reply.attachment {
+                Some(a) => {
+                    let disposition = format!("attachment; filename=\"{}\"", a.filename);
+                    let mut res = (
+                        [
+                            (header::CONTENT_TYPE, "application/json"),
+                            (header::CACHE_CONTROL, "private, no-store"),
+                        ],
+                        a.bytes,
+                    )
+                        .into_response();
+                    if let Ok(v) = HeaderValue::from_str(&disposition) {
+                        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+                    }
+                    res
+                }
+                None => {
+                    render_member(&s, &commands, &session, &info, Some(&reply), &here(&uri)).await
+                }
+            }
+        }
+        Err((session, r)) => refusal_page(&s, session.as_ref(), &here(&uri), &r),
+    }
+}
+
+#[derive(Deserialize)]
+struct PrivacyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    show: String,
+}
+
+/// The privacy switch: `/privacy leaderboard show:on|off`.
+async fn member_privacy(
+    State(s): State<Shared>,
+    Path(guild): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<PrivacyForm>,
+) -> Response {
+    let page = format!("/g/{guild}/me");
+    match member_context(&s, &headers, &guild).await {
+        Ok((commands, session, info)) => {
+            if !auth::same_token(&session.csrf, &form.csrf) {
+                return refusal_page(&s, Some(&session), &page, &Refusal::BadForm);
+            }
+            let reply = member::run(
+                &commands,
+                &session,
+                &info,
+                "privacy",
+                Some("leaderboard"),
+                vec![("show", OptionValue::String(form.show))],
+            )
+            .await;
+            render_member(&s, &commands, &session, &info, Some(&reply), &page).await
+        }
+        Err((session, r)) => refusal_page(&s, session.as_ref(), &page, &r),
+    }
+}
+
+#[derive(Deserialize)]
+struct EraseForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+/// Erasure: `/gdpr delete confirm:True` (without the box ticked, the command explains).
+async fn member_erase(
+    State(s): State<Shared>,
+    Path(guild): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<EraseForm>,
+) -> Response {
+    let page = format!("/g/{guild}/me");
+    match member_context(&s, &headers, &guild).await {
+        Ok((commands, session, info)) => {
+            if !auth::same_token(&session.csrf, &form.csrf) {
+                return refusal_page(&s, Some(&session), &page, &Refusal::BadForm);
+            }
+            let confirm = form.confirm.as_deref() == Some("true");
+            let reply = member::run(
+                &commands,
+                &session,
+                &info,
+                "gdpr",
+                Some("delete"),
+                vec![("confirm", OptionValue::Boolean(confirm))],
+            )
+            .await;
+            render_member(&s, &commands, &session, &info, Some(&reply), &page).await
+        }
+        Err((session, r)) => refusal_page(&s, session.as_ref(), &page, &r),
+    }
 }

@@ -43,6 +43,8 @@ pub async fn start_bot_with(fake: &FakeDiscord, config: Config, dir: tempfile::T
         &config,
         BotOptions {
             token: TOKEN.to_string(),
+            // Used only when the config sets `[web] client_id`.
+            client_secret: Some(super::oauth::CLIENT_SECRET.to_string()),
             ..BotOptions::default()
         },
     )

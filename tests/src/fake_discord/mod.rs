@@ -9,6 +9,7 @@
 
 pub mod events;
 pub mod harness;
+pub mod oauth;
 pub mod spec;
 
 use std::convert::Infallible;
@@ -131,6 +132,8 @@ struct Shared {
     closes: Mutex<Vec<Option<u16>>>,
     /// Files served at `/attachments/<name>` (what Discord's CDN serves for uploads).
     files: Mutex<std::collections::HashMap<String, Vec<u8>>>,
+    /// OAuth2 for the web pages' login.
+    oauth: Mutex<oauth::OAuth>,
 }
 
 /// The running fake. Dropping it leaves its tasks to end with the test's runtime.
@@ -211,6 +214,11 @@ impl FakeDiscord {
             .unwrap()
             .insert(name.to_string(), bytes);
         format!("{}/attachments/{name}", self.api_base())
+    }
+
+    /// Who approves on the OAuth consent page from now on (as if logged in to Discord).
+    pub fn oauth_user(&self, user: oauth::OAuthUser) {
+        self.shared.oauth.lock().unwrap().user = Some(user);
     }
 
     /// Answer `GET /users/@me` with 401.
@@ -434,6 +442,12 @@ async fn rest_call(shared: Arc<Shared>, req: Request<Body>) -> Result<Response<B
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
+    let authorization = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let query = oauth::pairs(req.uri().query().unwrap_or(""));
     let body = hyper::body::to_bytes(req.into_body())
         .await
         .map(|b| b.to_vec())
@@ -484,7 +498,33 @@ async fn rest_call(shared: Arc<Shared>, req: Request<Body>) -> Result<Response<B
 
     let seg: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let next_id = || shared.ids.fetch_add(1, Ordering::SeqCst);
+    let bearer = shared
+        .oauth
+        .lock()
+        .unwrap()
+        .bearer(authorization.as_deref())
+        .cloned();
     let response = match (method.as_str(), seg.as_slice()) {
+        ("GET", ["oauth2", "authorize"]) => shared.oauth.lock().unwrap().authorize_page(&query),
+        ("GET", ["oauth2", "authorize", "approve"]) => shared.oauth.lock().unwrap().approve(&query),
+        ("POST", ["oauth2", "token"]) => {
+            let form = oauth::pairs(&String::from_utf8_lossy(&body));
+            shared
+                .oauth
+                .lock()
+                .unwrap()
+                .token(&form, authorization.as_deref())
+        }
+        ("GET", ["users", "@me"]) if bearer.is_some() => {
+            respond(200, bearer.as_ref().map(oauth::user_json))
+        }
+        ("GET", ["users", "@me", "guilds"]) => match &bearer {
+            Some(u) => respond(200, Some(oauth::guilds_json(u))),
+            None => respond(
+                401,
+                Some(json!({"message": "401: Unauthorized", "code": 0})),
+            ),
+        },
         ("GET", ["users", "@me"]) => {
             if shared.reject_token.load(Ordering::SeqCst) {
                 respond(

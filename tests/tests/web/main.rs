@@ -1,8 +1,12 @@
 //! The web pages over real HTTP (axum on 127.0.0.1, reqwest as the visitor) on both
 //! backends: who sees which guild's leaderboard, what the pages and the JSON API say, and
-//! the headers every answer carries. The console's pages in a real browser are tested with
-//! the `questline` binary in the host crate (`host/tests/cli/web.rs`).
+//! the headers every answer carries; Discord login against the fake Discord's OAuth2, with
+//! the access matrix; and the login in a real headless Chromium. The console's pages in a
+//! browser are tested with the `questline` binary in the host crate (`host/tests/cli/web.rs`).
 
 mod access;
 mod board;
+mod browser;
+mod login;
+mod member;
 mod support;

@@ -64,6 +64,8 @@ pub async fn bot_server(db: &Db, guilds: &[(u64, &str)]) -> WebServer {
             scope: Scope::Bot {
                 guilds: Arc::new(Names(names)),
             },
+            login: None,
+            commands: None,
         },
     )
     .await

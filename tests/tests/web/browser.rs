@@ -1,0 +1,132 @@
+//! The login in a real headless Chromium: a members-only leaderboard asks a visitor to log
+//! in, the fake Discord's consent page sends them back logged in to the board they wanted,
+//! its pages work, axe-core finds no WCAG 2.1 A/AA violation on the logged-in page, and
+//! logging out ends the session. Screenshots are saved for a person to look at.
+
+use questline_tests::browser::{Browser, Locator};
+use questline_tests::fake_discord::FakeDiscord;
+use questline_tests::testdb::{Backend, run};
+
+use crate::login::{login_server, member};
+use crate::support::{members, set};
+
+const G: u64 = 41771983423143937;
+
+async fn text(b: &Browser, css: &str) -> String {
+    b.client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_logs_in_through_discord_sees_the_board_and_logs_out() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let shown = &browser;
+    run(Backend::Sqlite, |t| async move {
+        let browser = shown;
+        let db = t.open().await;
+        members(&db, G, 150).await;
+        set(&db, G, "leaderboard_visibility", "members").await;
+        let fake = FakeDiscord::start().await;
+        fake.oauth_user(member());
+        let server = login_server(&db, &fake).await;
+        let base = format!("http://{}", server.local_addr);
+        let c = &browser.client;
+
+        c.goto(&format!("{base}/g/{G}"))
+            .await
+            .expect("open the board");
+        assert_eq!(text(browser, "h1").await, "This leaderboard is not public");
+        browser.screenshot("login-required").await;
+        c.find(Locator::Css("main a[href^='/login']"))
+            .await
+            .expect("a login link")
+            .click()
+            .await
+            .expect("click login");
+        // The fake Discord's consent page.
+        assert!(
+            c.current_url()
+                .await
+                .expect("url")
+                .as_str()
+                .starts_with(&fake.api_base())
+        );
+        c.find(Locator::Id("authorize"))
+            .await
+            .expect("Authorize")
+            .click()
+            .await
+            .expect("authorize");
+        // Discord sends the browser back through the callback to the board.
+        c.wait()
+            .for_element(Locator::Css("table"))
+            .await
+            .expect("back on the board");
+
+        // Back on the board, logged in.
+        assert_eq!(
+            c.current_url().await.expect("url").path(),
+            format!("/g/{G}")
+        );
+        assert_eq!(text(browser, "h1").await, "Leaderboard");
+        assert_eq!(text(browser, "form.account strong").await, "Mia Member");
+        assert_eq!(
+            c.find_all(Locator::Css("tbody tr"))
+                .await
+                .expect("rows")
+                .len(),
+            100
+        );
+        assert_eq!(
+            text(browser, "tbody tr:first-child .name").await,
+            "member 1"
+        );
+        if let Some(violations) = browser.accessibility_violations().await {
+            assert!(
+                violations.is_empty(),
+                "accessibility violations: {violations:#?}"
+            );
+        }
+        browser.screenshot("login-leaderboard").await;
+        c.find(Locator::LinkText("Next →"))
+            .await
+            .expect("next")
+            .click()
+            .await
+            .expect("click");
+        assert_eq!(
+            c.find_all(Locator::Css("tbody tr"))
+                .await
+                .expect("rows")
+                .len(),
+            50
+        );
+        assert_eq!(
+            text(browser, "tbody tr:last-child .name").await,
+            "member 150"
+        );
+
+        // Log out: the form posts the CSRF token; the board asks for a login again.
+        c.find(Locator::Css("form.account button"))
+            .await
+            .expect("log out")
+            .click()
+            .await
+            .expect("click");
+        assert_eq!(c.current_url().await.expect("url").path(), "/");
+        c.goto(&format!("{base}/g/{G}"))
+            .await
+            .expect("open the board");
+        assert_eq!(text(browser, "h1").await, "This leaderboard is not public");
+        server.stop().await;
+    })
+    .await;
+    browser.close().await;
+}
