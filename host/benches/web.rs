@@ -115,6 +115,7 @@ async fn run(backend: &str, url: &str, members: u64, requests: usize) {
             },
             login: None,
             commands: None,
+            managers: None,
         },
     )
     .await

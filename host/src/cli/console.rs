@@ -89,6 +89,7 @@ pub async fn run(config: &Config, args: ConsoleArgs) -> anyhow::Result<ExitCode>
                     },
                     login: None,
                     commands: None,
+                    managers: None,
                 },
             )
             .await?,

@@ -296,6 +296,10 @@ impl Bot {
                             },
                             login,
                             commands: Some(state.commands.clone()),
+                            managers: Some(Arc::new(super::managers::LiveManagers {
+                                http: http.clone(),
+                                state: state.clone(),
+                            })),
                         },
                     )
                     .await?,

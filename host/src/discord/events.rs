@@ -25,7 +25,8 @@ pub struct FrontState {
     pub commands: Commands,
     /// Cleared at shutdown: events after that are ignored (not acknowledged work).
     pub accepting: AtomicBool,
-    guilds: std::sync::RwLock<HashMap<u64, String>>,
+    /// Guild → (name, owner), from GUILD_CREATE.
+    guilds: std::sync::RwLock<HashMap<u64, (String, u64)>>,
     /// Channel → parent (a thread's channel, a channel's category), for multipliers.
     parents: std::sync::RwLock<HashMap<u64, u64>>,
     voice: std::sync::Mutex<VoiceStates>,
@@ -54,7 +55,16 @@ impl FrontState {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(&guild)
-            .cloned()
+            .map(|(name, _)| name.clone())
+    }
+
+    /// The guild's owner, who manages it whatever their roles.
+    pub fn guild_owner(&self, guild: u64) -> Option<u64> {
+        self.guilds
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&guild)
+            .map(|(_, owner)| *owner)
     }
 
     fn parent(&self, channel: u64) -> Option<u64> {
@@ -204,7 +214,7 @@ impl EventHandler for Handler {
             .guilds
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(id, guild.name.clone());
+            .insert(id, (guild.name.clone(), guild.owner_id.get()));
         {
             let mut parents = self
                 .state

@@ -13,6 +13,8 @@
 //! - [`http`]: building serenity's REST client for Discord or for a test double;
 //! - [`files`]: downloading files attached to commands (`/import`), size- and time-capped;
 //! - [`directory`]: a guild's channels and roles over REST, to check ids admins give;
+//! - [`managers`]: whether a member manages a guild now, asked of Discord before every
+//!   change made on the web dashboard;
 //! - [`profiles`]: members' names and avatars kept in the database's member directory for
 //!   the web pages, written in coalesced batches.
 //!
@@ -30,6 +32,7 @@ pub mod events;
 pub mod files;
 pub mod http;
 pub mod interactions;
+pub mod managers;
 pub mod profiles;
 pub mod rate_limit;
 pub mod session_watch;

@@ -4,6 +4,8 @@
 //!
 //! - [`access`]: who may see what (a guild's `leaderboard_visibility` against the viewer),
 //!   one pure function both routes go through;
+//! - [`admin`]: the server dashboard for managers (every setting, each change `/config set`
+//!   run as the manager after Discord confirmed they manage the server now);
 //! - [`auth`]: Discord login (OAuth2 with `state` and PKCE), sessions, CSRF tokens;
 //! - [`board`]: the leaderboard's data, read once per request and shared by page and JSON;
 //! - [`member`]: the member's own page (rank card, quests, achievements, privacy, their
@@ -16,6 +18,7 @@
 //! guild opts in (`leaderboard_indexable`).
 
 pub mod access;
+pub mod admin;
 pub mod auth;
 pub mod board;
 pub mod member;

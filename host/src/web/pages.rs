@@ -31,6 +31,8 @@ pub struct Frame<'a> {
     pub local: bool,
     /// The visitor's login, shown in the header.
     pub account: Account<'a>,
+    /// The visitor manages the guild shown (links to its dashboard).
+    pub manages: bool,
 }
 
 /// What the header offers about logging in.
@@ -257,6 +259,9 @@ pub fn leaderboard(board: &Board, frame: &Frame<'_>) -> Markup {
                 }
                 @if matches!(frame.account, Account::LoggedIn { .. }) {
                     p { a href={"/g/" (board.guild.id) "/me"} { "Your rank, quests and privacy →" } }
+                }
+                @if frame.manages {
+                    p { a href={"/g/" (board.guild.id) "/admin"} { "Server settings →" } }
                 }
                 p.sub { "Also as JSON: " a href={"/api/v1/guilds/" (board.guild.id) "/leaderboard?page=" (board.page)} { "this page" } "." }
             }

@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::access::{self, Access, Viewer};
+use super::admin;
 use super::auth::{self, Login};
 use super::board::{self, BoardError, GuildInfo};
 use super::member::{self, MemberView};
@@ -29,6 +30,15 @@ use crate::engine::Pipeline;
 /// no pages.
 pub trait GuildNames: Send + Sync {
     fn guild_name(&self, guild: u64) -> Option<String>;
+}
+
+/// Whether a member manages a guild now, asked of Discord before every dashboard change.
+pub trait ManagerCheck: Send + Sync {
+    fn is_manager(
+        &self,
+        guild: u64,
+        user: u64,
+    ) -> futures::future::BoxFuture<'_, Result<bool, String>>;
 }
 
 /// Which guilds the server shows, and to whom.
@@ -49,9 +59,12 @@ pub struct WebSources {
     pub scope: Scope,
     /// Discord login (the bot with `[web] client_id`); none: every visitor is anonymous.
     pub login: Option<Login>,
-    /// The slash commands, which the member page runs as the logged-in member (the bot);
-    /// none: no member page.
+    /// The slash commands, which the member page and the dashboard run as the logged-in
+    /// member (the bot); none: no member page and no dashboard.
     pub commands: Option<crate::commands::Commands>,
+    /// The live check of Manage Server behind every dashboard change (the bot); none: no
+    /// dashboard.
+    pub managers: Option<Arc<dyn ManagerCheck>>,
 }
 
 /// A running web server. Call [`WebServer::stop`] to end it.
@@ -153,6 +166,8 @@ pub fn router(sources: WebSources) -> Router {
         .route("/g/{guild}/me/data.json", get(member_data))
         .route("/g/{guild}/me/privacy", post(member_privacy))
         .route("/g/{guild}/me/erase", post(member_erase))
+        .route("/g/{guild}/admin", get(admin_page))
+        .route("/g/{guild}/admin/config", post(admin_config))
         .route("/login", get(login))
         .route("/auth/callback", get(callback))
         .route("/logout", post(logout))
@@ -259,6 +274,7 @@ impl WebSources {
             context,
             local: self.local(),
             account,
+            manages: false,
         }
     }
 }
@@ -284,6 +300,8 @@ enum Refusal {
     LoginFailed(String),
     /// A form without this session's CSRF token (or without a session).
     BadForm,
+    /// Discord says the visitor does not manage the server (any more).
+    NotManager,
 }
 
 impl Refusal {
@@ -292,7 +310,7 @@ impl Refusal {
             Self::NotFound | Self::NoSuchPage { .. } | Self::NoLogin => StatusCode::NOT_FOUND,
             Self::BadPage(_) | Self::StaleLogin | Self::LoginCancelled => StatusCode::BAD_REQUEST,
             Self::LoginFailed(_) => StatusCode::BAD_GATEWAY,
-            Self::BadForm => StatusCode::FORBIDDEN,
+            Self::BadForm | Self::NotManager => StatusCode::FORBIDDEN,
             Self::LoginRequired => StatusCode::UNAUTHORIZED,
             Self::Denied => StatusCode::FORBIDDEN,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -331,6 +349,10 @@ impl Refusal {
                 "Discord did not log you in. You can try again whenever you like.".into(),
             ),
             Self::LoginFailed(why) => ("Login failed", why.clone()),
+            Self::NotManager => (
+                "Only the server's managers may change this",
+                "Discord says you do not have Manage Server (or Administrator) on this server now. If that changed recently, log out and in again.".into(),
+            ),
             Self::BadForm => (
                 "That form has expired",
                 "The page it came from is out of date (or you logged out meanwhile). Reload the page and try again.".into(),
@@ -441,8 +463,13 @@ async fn leaderboard_page(
     let res = match board_for(&s, session.as_ref(), &guild, &page).await {
         Ok((board, indexable)) => {
             let title = format!("{} leaderboard", board.guild.name);
+            let manages = s.managers.is_some()
+                && session
+                    .as_ref()
+                    .is_some_and(|sess| sess.standing(board.guild.id).1);
             let frame = Frame {
                 noindex: !indexable,
+                manages,
                 ..s.frame(
                     &title,
                     Some(&board.guild.name),
@@ -853,4 +880,112 @@ async fn member_erase(
         }
         Err((session, r)) => refusal_page(&s, session.as_ref(), &page, &r),
     }
+}
+
+/// The dashboard's preconditions: a logged-in visitor whose login says they manage the
+/// guild (changes check Discord again, [`admin_config`]).
+async fn admin_context(
+    s: &WebSources,
+    headers: &HeaderMap,
+    guild: &str,
+) -> Result<(Commands, WebSession, GuildInfo), (Option<WebSession>, Refusal)> {
+    if s.managers.is_none() {
+        return Err((s.session(headers).await, Refusal::NotFound));
+    }
+    let (commands, session, info) = member_context(s, headers, guild).await?;
+    if !session.standing(info.id).1 {
+        return Err((Some(session), Refusal::NotManager));
+    }
+    Ok((commands, session, info))
+}
+
+async fn render_admin(
+    s: &WebSources,
+    session: &WebSession,
+    info: &GuildInfo,
+    notice: Option<&Reply>,
+    here: &str,
+) -> Response {
+    let cfg = match s.db.get_server_config(info.id).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "dashboard: settings unreadable");
+            return refusal_page(s, Some(session), here, &Refusal::Unavailable);
+        }
+    };
+    let title = format!("Settings of {}", info.name);
+    let frame = s.frame(&title, Some(&info.name), s.account(Some(session), here));
+    pages::layout(&frame, admin::page(info, session, &cfg, notice)).into_response()
+}
+
+async fn admin_page(
+    State(s): State<Shared>,
+    Path(guild): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let here = here(&uri);
+    match admin_context(&s, &headers, &guild).await {
+        Ok((_, session, info)) => render_admin(&s, &session, &info, None, &here).await,
+        Err((session, r)) => refusal_page(&s, session.as_ref(), &here, &r),
+    }
+}
+
+#[derive(Deserialize)]
+struct SettingForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    setting: String,
+    #[serde(default)]
+    value: String,
+}
+
+/// One setting changed: `/config set` as the manager, after Discord confirmed they manage
+/// the server now.
+async fn admin_config(
+    State(s): State<Shared>,
+    Path(guild): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<SettingForm>,
+) -> Response {
+    let page = format!("/g/{guild}/admin");
+    let (commands, session, info) = match admin_context(&s, &headers, &guild).await {
+        Ok(c) => c,
+        Err((session, r)) => return refusal_page(&s, session.as_ref(), &page, &r),
+    };
+    if !auth::same_token(&session.csrf, &form.csrf) {
+        return refusal_page(&s, Some(&session), &page, &Refusal::BadForm);
+    }
+    let Some(managers) = &s.managers else {
+        return refusal_page(&s, Some(&session), &page, &Refusal::NotFound);
+    };
+    match managers.is_manager(info.id, session.user_id).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::info!(
+                guild = info.id,
+                user = session.user_id,
+                "dashboard change refused: not a manager on Discord"
+            );
+            return refusal_page(&s, Some(&session), &page, &Refusal::NotManager);
+        }
+        Err(e) => {
+            tracing::warn!(guild = info.id, error = %e, "dashboard change not checked");
+            return refusal_page(&s, Some(&session), &page, &Refusal::Unavailable);
+        }
+    }
+    let reply = member::run(
+        &commands,
+        &session,
+        &info,
+        "config",
+        Some("set"),
+        vec![
+            ("setting", OptionValue::String(form.setting)),
+            ("value", OptionValue::String(form.value)),
+        ],
+    )
+    .await;
+    render_admin(&s, &session, &info, Some(&reply), &page).await
 }

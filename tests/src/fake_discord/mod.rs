@@ -134,6 +134,8 @@ struct Shared {
     files: Mutex<std::collections::HashMap<String, Vec<u8>>>,
     /// OAuth2 for the web pages' login.
     oauth: Mutex<oauth::OAuth>,
+    /// Members' role ids for `GET /guilds/{g}/members/{u}` (anyone not here: 404).
+    member_roles: Mutex<std::collections::HashMap<u64, Vec<u64>>>,
 }
 
 /// The running fake. Dropping it leaves its tasks to end with the test's runtime.
@@ -219,6 +221,12 @@ impl FakeDiscord {
     /// Who approves on the OAuth consent page from now on (as if logged in to Discord).
     pub fn oauth_user(&self, user: oauth::OAuthUser) {
         self.shared.oauth.lock().unwrap().user = Some(user);
+    }
+
+    /// Makes `user` a member of the fixture guilds with these roles, for
+    /// `GET /guilds/{g}/members/{user}` (what the bot asks to check permissions).
+    pub fn set_member_roles(&self, user: u64, roles: Vec<u64>) {
+        self.shared.member_roles.lock().unwrap().insert(user, roles);
     }
 
     /// Answer `GET /users/@me` with 401.
@@ -558,6 +566,28 @@ async fn rest_call(shared: Arc<Shared>, req: Request<Body>) -> Result<Response<B
                 None => respond(
                     404,
                     Some(json!({"message": "Unknown Guild", "code": 10004})),
+                ),
+            }
+        }
+        ("GET", ["guilds", _guild, "members", user]) => {
+            let roles = user
+                .parse::<u64>()
+                .ok()
+                .and_then(|u| shared.member_roles.lock().unwrap().get(&u).cloned());
+            match roles {
+                Some(roles) => respond(
+                    200,
+                    Some(json!({
+                        "user": {"id": user, "username": format!("user{user}"), "discriminator": "0", "global_name": null, "avatar": null},
+                        "nick": null, "avatar": null,
+                        "roles": roles.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+                        "joined_at": "2026-01-01T00:00:00.000000+00:00", "premium_since": null,
+                        "deaf": false, "mute": false, "flags": 0, "pending": false
+                    })),
+                ),
+                None => respond(
+                    404,
+                    Some(json!({"message": "Unknown Member", "code": 10007})),
                 ),
             }
         }

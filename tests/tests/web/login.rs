@@ -72,6 +72,7 @@ pub async fn login_server(db: &questline::db::Db, fake: &FakeDiscord) -> WebServ
                 Duration::from_secs(3_600),
             )),
             commands: None,
+            managers: None,
         },
     )
     .await

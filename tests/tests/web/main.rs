@@ -5,6 +5,7 @@
 //! browser are tested with the `questline` binary in the host crate (`host/tests/cli/web.rs`).
 
 mod access;
+mod admin;
 mod board;
 mod browser;
 mod login;

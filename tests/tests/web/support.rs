@@ -66,6 +66,7 @@ pub async fn bot_server(db: &Db, guilds: &[(u64, &str)]) -> WebServer {
             },
             login: None,
             commands: None,
+            managers: None,
         },
     )
     .await
