@@ -15,6 +15,7 @@ mod m20261129_000007_hot_updates;
 mod m20261207_000008_outbox;
 mod m20261207_000009_web_face;
 mod m20261207_000010_web_sessions;
+mod m20261207_000011_board_index;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000008_outbox::Migration),
             Box::new(m20261207_000009_web_face::Migration),
             Box::new(m20261207_000010_web_sessions::Migration),
+            Box::new(m20261207_000011_board_index::Migration),
         ]
     }
 }

@@ -160,7 +160,8 @@ impl Db {
     /// One page of the guild's web leaderboard (hidden members left out), highest XP first,
     /// with each member's counters and profile. `page` is 0-based.
     ///
-    /// Two statements that both walk the `(guild_id, xp DESC)` index, so a page costs the
+    /// Two statements that both walk the `(guild_id, hidden, xp DESC, user_id)` index, so a
+    /// page costs the
     /// entries before it, not the guild's size: the page itself (`LIMIT`/`OFFSET` in index
     /// order), and how many visible members have more XP than its first row, from which
     /// every rank on the page follows (members with equal XP share a rank; a member below
@@ -223,7 +224,8 @@ impl Db {
 
     /// The database's plan for page `page` of the web leaderboard (`EXPLAIN` on
     /// PostgreSQL, `EXPLAIN QUERY PLAN` on SQLite), one line per step: what the benchmark
-    /// and the tests check uses the `(guild_id, xp DESC)` index instead of a scan.
+    /// and the tests check uses the `(guild_id, hidden, xp DESC, user_id)` index instead of
+    /// a scan.
     pub async fn leaderboard_plan(
         &self,
         guild: u64,

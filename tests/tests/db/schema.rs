@@ -184,7 +184,7 @@ both_backends! {
         let db = Db::connect_without_migrations(&t.config).await.expect("connect");
         let raw = t.raw().await;
         let state = db.migration_status().await.expect("status");
-        assert_eq!(state.migrations.len(), 10);
+        assert_eq!(state.migrations.len(), 11);
         assert!(state.migrations.iter().all(|m| !m.applied));
         assert!(tables(&raw, t.backend).await.is_empty());
 
