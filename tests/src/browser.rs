@@ -89,6 +89,38 @@ impl Browser {
         Some(Browser { client, driver })
     }
 
+    /// Clicks what `locator` finds and waits until the browser shows the next document (a
+    /// link followed, a form sent): WebDriver's click can return before the navigation it
+    /// starts has replaced the page.
+    pub async fn click_and_wait(&self, locator: Locator<'_>) {
+        let old = self
+            .client
+            .find(Locator::Css("html"))
+            .await
+            .expect("the page");
+        self.client
+            .find(locator)
+            .await
+            .unwrap_or_else(|e| panic!("{locator:?}: {e}"))
+            .click()
+            .await
+            .expect("click");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        // The old document's root goes stale once the new document is in.
+        while old.tag_name().await.is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "no new page 20 s after clicking {locator:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.client
+            .wait()
+            .for_element(Locator::Css("body"))
+            .await
+            .expect("the new page");
+    }
+
     /// Saves a PNG of the window as `<name>.png` in the screenshot folder; returns its path.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("screenshot");

@@ -7,15 +7,24 @@
 //! Discord. Before it runs, Discord is asked whether the visitor manages the server *now*
 //! ([`super::server::ManagerCheck`]); what their login said is only used to show the page.
 
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
+use serde::Deserialize;
 
+use crate::commands::Commands;
+use crate::commands::types::OptionValue;
 use crate::commands::types::Reply;
 use crate::db::LeaderboardVisibility;
 use crate::db::WebSession;
-use crate::db::entities::server_config;
+use crate::db::entities::{roles, server_config, xp_audit_log};
 
+use super::auth;
 use super::board::GuildInfo;
 use super::member::reply_text;
+use super::pages;
+use super::server::{Refusal, Shared, WebSources, here, refusal_page};
 
 /// How a setting is edited.
 enum Input {
@@ -143,14 +152,34 @@ fn rows(cfg: &server_config::Model) -> Vec<Row> {
     ]
 }
 
+/// What the dashboard shows besides the settings.
+pub struct AdminView<'a> {
+    pub guild: &'a GuildInfo,
+    pub session: &'a WebSession,
+    pub cfg: &'a server_config::Model,
+    pub rewards: &'a [roles::Model],
+    /// `/plugins list`'s answer.
+    pub plugins: &'a Reply,
+    /// The plugins a guild can switch (names).
+    pub plugin_names: &'a [String],
+    /// The newest XP changes made by moderators.
+    pub audit: &'a [xp_audit_log::Model],
+    pub notice: Option<&'a Reply>,
+}
+
+/// The hidden CSRF field and the action name of a dashboard form.
+fn action_fields(session: &WebSession, action: &str) -> Markup {
+    html! {
+        input type="hidden" name="csrf" value=(session.csrf);
+        input type="hidden" name="action" value=(action);
+    }
+}
+
 /// The dashboard's body.
-pub fn page(
-    guild: &GuildInfo,
-    session: &WebSession,
-    cfg: &server_config::Model,
-    notice: Option<&Reply>,
-) -> Markup {
+pub fn page(v: &AdminView<'_>) -> Markup {
+    let (guild, session, cfg, notice) = (v.guild, v.session, v.cfg, v.notice);
     let action = format!("/g/{}/admin/config", guild.id);
+    let run = format!("/g/{}/admin/action", guild.id);
     html! {
         div.heading {
             h1 { "Settings of " (guild.name) }
@@ -198,6 +227,88 @@ pub fn page(
                 }
             }
         }
+        div.columns {
+            section.panel aria-labelledby="rewards-title" {
+                h2 #rewards-title { "Level rewards" }
+                @if v.rewards.is_empty() {
+                    p.sub { "No role is given for a level yet." }
+                } @else {
+                    table {
+                        thead { tr { th scope="col" { "Level" } th scope="col" { "Role id" } th scope="col" { "Kept" } th scope="col" { span.visually-hidden { "Remove" } } } }
+                        tbody {
+                            @for r in v.rewards {
+                                tr {
+                                    td { (r.level) }
+                                    td { code { (r.role_id) } }
+                                    td { @if r.is_stacked { "yes" } @else { "no (replaced by the next)" } }
+                                    td {
+                                        form.inline method="post" action=(run) {
+                                            (action_fields(session, "level-roles remove"))
+                                            input type="hidden" name="role" value=(r.role_id);
+                                            button type="submit" { "Remove" span.visually-hidden { " the reward at level " (r.level) } }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                form.stacked method="post" action=(run) {
+                    (action_fields(session, "level-roles add"))
+                    h3 { "Add a reward" }
+                    label for="reward-role" { "Role id" }
+                    input #reward-role name="role" type="text" inputmode="numeric" required;
+                    label for="reward-level" { "Level" }
+                    input #reward-level name="level" type="text" inputmode="numeric" required;
+                    p { input #reward-stacked type="checkbox" name="stacked" value="true"; " " label for="reward-stacked" { "Keep it when a higher reward comes" } }
+                    button type="submit" { "Add the reward" }
+                }
+            }
+            aside.stack {
+                section.panel aria-labelledby="plugins-title" {
+                    h2 #plugins-title { "Plugins" }
+                    (reply_text(&v.plugins.content))
+                    form.stacked method="post" action=(run) {
+                        (action_fields(session, "plugins"))
+                        label for="plugin-name" { "Plugin" }
+                        select #plugin-name name="name" {
+                            @for n in v.plugin_names { option value=(n) { (n) } }
+                        }
+                        label for="plugin-switch" { "Switch" }
+                        select #plugin-switch name="switch" {
+                            option value="enable" { "enable on this server" }
+                            option value="disable" { "disable on this server" }
+                        }
+                        button type="submit" { "Apply" }
+                    }
+                }
+                section.panel aria-labelledby="export-title" {
+                    h2 #export-title { "Export" }
+                    p { a href={"/g/" (guild.id) "/admin/export.json"} download { "Download this server's data" } " (members, quests, achievements, rewards and settings, as " code { "questline import" } " and " code { "/import" } " read it)" }
+                }
+            }
+        }
+        section.panel aria-labelledby="audit-title" {
+            h2 #audit-title { "XP changes by moderators" }
+            @if v.audit.is_empty() {
+                p.sub { "None yet. Changes made with /xp appear here." }
+            } @else {
+                table {
+                    thead { tr { th scope="col" { "When (UTC)" } th scope="col" { "Moderator" } th scope="col" { "Member" } th scope="col" class="num" { "XP" } th scope="col" { "Reason" } } }
+                    tbody {
+                        @for e in v.audit {
+                            tr {
+                                td { (e.created_at.format("%Y-%m-%d %H:%M")) }
+                                td { code { (e.actor_id) } }
+                                td { code { (e.target_id) } }
+                                td.num { @if e.delta > 0 { "+" } (e.delta) }
+                                td { (e.reason) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -207,6 +318,293 @@ pub fn setting_names() -> Vec<&'static str> {
         .into_iter()
         .map(|r| r.name)
         .collect()
+}
+
+/// The dashboard's routes.
+pub(super) fn routes() -> axum::Router<Shared> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/g/{guild}/admin", get(admin_page))
+        .route("/g/{guild}/admin/config", post(admin_config))
+        .route("/g/{guild}/admin/action", post(admin_action))
+        .route("/g/{guild}/admin/export.json", get(admin_export))
+}
+
+/// The dashboard's preconditions: a logged-in visitor whose login says they manage the
+/// guild (changes check Discord again, [`admin_config`]).
+async fn admin_context(
+    s: &WebSources,
+    headers: &HeaderMap,
+    guild: &str,
+) -> Result<(Commands, WebSession, GuildInfo), (Option<WebSession>, Refusal)> {
+    if s.managers.is_none() {
+        return Err((s.session(headers).await, Refusal::NotFound));
+    }
+    let (commands, session, info) = super::member::member_context(s, headers, guild).await?;
+    if !session.standing(info.id).1 {
+        return Err((Some(session), Refusal::NotManager));
+    }
+    Ok((commands, session, info))
+}
+
+async fn render_admin(
+    s: &WebSources,
+    commands: &Commands,
+    session: &WebSession,
+    info: &GuildInfo,
+    notice: Option<&Reply>,
+    here: &str,
+) -> Response {
+    let read = async {
+        let cfg = s.db.get_server_config(info.id).await?;
+        let rewards = s.db.list_level_roles(info.id).await?;
+        let audit = s.db.list_audit(info.id, 20, None).await?;
+        Ok::<_, crate::db::DbError>((cfg, rewards, audit))
+    };
+    let (cfg, rewards, audit) = match read.await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "dashboard: settings unreadable");
+            return refusal_page(s, Some(session), here, &Refusal::Unavailable);
+        }
+    };
+    let plugins =
+        super::member::run(commands, session, info, "plugins", Some("list"), Vec::new()).await;
+    let plugin_names: Vec<String> = commands
+        .plugins
+        .list()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    let title = format!("Settings of {}", info.name);
+    let frame = s.frame(&title, Some(&info.name), s.account(Some(session), here));
+    let view = AdminView {
+        guild: info,
+        session,
+        cfg: &cfg,
+        rewards: &rewards,
+        plugins: &plugins,
+        plugin_names: &plugin_names,
+        audit: &audit,
+        notice,
+    };
+    pages::layout(&frame, page(&view)).into_response()
+}
+
+/// Asks Discord whether the session's member manages the guild now; the refusal if not.
+async fn check_manager(
+    s: &WebSources,
+    session: &WebSession,
+    info: &GuildInfo,
+) -> Result<(), Refusal> {
+    let Some(managers) = &s.managers else {
+        return Err(Refusal::NotFound);
+    };
+    match managers.is_manager(info.id, session.user_id).await {
+        Ok(true) => Ok(()),
+        Ok(false) => {
+            tracing::info!(
+                guild = info.id,
+                user = session.user_id,
+                "dashboard change refused: not a manager on Discord"
+            );
+            Err(Refusal::NotManager)
+        }
+        Err(e) => {
+            tracing::warn!(guild = info.id, error = %e, "dashboard change not checked");
+            Err(Refusal::Unavailable)
+        }
+    }
+}
+
+async fn admin_page(
+    State(s): State<Shared>,
+    Path(guild): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let here = here(&uri);
+    match admin_context(&s, &headers, &guild).await {
+        Ok((commands, session, info)) => {
+            render_admin(&s, &commands, &session, &info, None, &here).await
+        }
+        Err((session, r)) => refusal_page(&s, session.as_ref(), &here, &r),
+    }
+}
+
+#[derive(Deserialize)]
+struct SettingForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    setting: String,
+    #[serde(default)]
+    value: String,
+}
+
+/// One setting changed: `/config set` as the manager, after Discord confirmed they manage
+/// the server now.
+async fn admin_config(
+    State(s): State<Shared>,
+    Path(guild): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<SettingForm>,
+) -> Response {
+    let page = format!("/g/{guild}/admin");
+    let (commands, session, info) = match admin_context(&s, &headers, &guild).await {
+        Ok(c) => c,
+        Err((session, r)) => return refusal_page(&s, session.as_ref(), &page, &r),
+    };
+    if !auth::same_token(&session.csrf, &form.csrf) {
+        return refusal_page(&s, Some(&session), &page, &Refusal::BadForm);
+    }
+    if let Err(r) = check_manager(&s, &session, &info).await {
+        return refusal_page(&s, Some(&session), &page, &r);
+    }
+    let reply = super::member::run(
+        &commands,
+        &session,
+        &info,
+        "config",
+        Some("set"),
+        vec![
+            ("setting", OptionValue::String(form.setting)),
+            ("value", OptionValue::String(form.value)),
+        ],
+    )
+    .await;
+    render_admin(&s, &commands, &session, &info, Some(&reply), &page).await
+}
+
+#[derive(Deserialize)]
+struct ActionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    action: String,
+    role: Option<String>,
+    level: Option<String>,
+    stacked: Option<String>,
+    name: Option<String>,
+    switch: Option<String>,
+}
+
+/// A slash command with its subcommand and options.
+type CommandCall = (&'static str, &'static str, Vec<(&'static str, OptionValue)>);
+
+/// The slash command a dashboard form stands for, or what is wrong with the form.
+fn form_command(form: ActionForm) -> Result<CommandCall, String> {
+    let role = |raw: Option<String>| {
+        let raw = raw.unwrap_or_default();
+        raw.trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|r| *r > 0)
+            .map(OptionValue::Role)
+            .ok_or_else(|| format!("`{}` is not a role id: copy it from Server Settings → Roles (developer mode on)", raw.chars().take(40).collect::<String>()))
+    };
+    match form.action.as_str() {
+        "level-roles add" => {
+            let level = form.level.unwrap_or_default();
+            let level = level.trim().parse::<i64>().map_err(|_| {
+                format!(
+                    "`{}` is not a level: give a whole number",
+                    level.chars().take(20).collect::<String>()
+                )
+            })?;
+            Ok((
+                "level-roles",
+                "add",
+                vec![
+                    ("role", role(form.role)?),
+                    ("level", OptionValue::Integer(level)),
+                    (
+                        "stacked",
+                        OptionValue::Boolean(form.stacked.as_deref() == Some("true")),
+                    ),
+                ],
+            ))
+        }
+        "level-roles remove" => Ok(("level-roles", "remove", vec![("role", role(form.role)?)])),
+        "plugins" => {
+            let sub = match form.switch.as_deref() {
+                Some("enable") => "enable",
+                Some("disable") => "disable",
+                _ => return Err("choose enable or disable".into()),
+            };
+            Ok((
+                "plugins",
+                sub,
+                vec![("name", OptionValue::String(form.name.unwrap_or_default()))],
+            ))
+        }
+        _ => Err("that is not something the dashboard does; reload the page".into()),
+    }
+}
+
+/// A dashboard form other than a setting (level rewards, plugins): the slash command it
+/// stands for, run as the manager after Discord confirmed they manage the server now.
+async fn admin_action(
+    State(s): State<Shared>,
+    Path(guild): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    let page = format!("/g/{guild}/admin");
+    let (commands, session, info) = match admin_context(&s, &headers, &guild).await {
+        Ok(c) => c,
+        Err((session, r)) => return refusal_page(&s, session.as_ref(), &page, &r),
+    };
+    if !auth::same_token(&session.csrf, &form.csrf) {
+        return refusal_page(&s, Some(&session), &page, &Refusal::BadForm);
+    }
+    if let Err(r) = check_manager(&s, &session, &info).await {
+        return refusal_page(&s, Some(&session), &page, &r);
+    }
+    let reply = match form_command(form) {
+        Ok((name, sub, options)) => {
+            super::member::run(&commands, &session, &info, name, Some(sub), options).await
+        }
+        Err(why) => Reply::error(why),
+    };
+    render_admin(&s, &commands, &session, &info, Some(&reply), &page).await
+}
+
+/// The guild's export (`/export`), checked with Discord like a change: it holds every
+/// member's data.
+async fn admin_export(
+    State(s): State<Shared>,
+    Path(guild): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let page = format!("/g/{guild}/admin");
+    let (commands, session, info) = match admin_context(&s, &headers, &guild).await {
+        Ok(c) => c,
+        Err((session, r)) => return refusal_page(&s, session.as_ref(), &page, &r),
+    };
+    if let Err(r) = check_manager(&s, &session, &info).await {
+        return refusal_page(&s, Some(&session), &page, &r);
+    }
+    let reply = super::member::run(&commands, &session, &info, "export", None, Vec::new()).await;
+    match reply.attachment {
+        Some(a) => {
+            let mut res = (
+                [
+                    (header::CONTENT_TYPE, "application/json"),
+                    (header::CACHE_CONTROL, "private, no-store"),
+                ],
+                a.bytes,
+            )
+                .into_response();
+            if let Ok(v) =
+                HeaderValue::from_str(&format!("attachment; filename=\"{}\"", a.filename))
+            {
+                res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+            }
+            res
+        }
+        None => render_admin(&s, &commands, &session, &info, Some(&reply), &page).await,
+    }
 }
 
 #[cfg(test)]

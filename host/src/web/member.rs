@@ -8,14 +8,21 @@
 
 use std::collections::HashMap;
 
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use maud::{Markup, html};
+use serde::Deserialize;
 
 use crate::commands::types::{OptionValue, Reply, Request};
 use crate::commands::{Commands, MANAGE_GUILD};
 use crate::db::WebSession;
 
+use super::auth;
 use super::board::GuildInfo;
+use super::pages;
+use super::server::{Refusal, Shared, WebSources, here, refusal_page};
 
 /// The slash command `name` (with a subcommand and options) as the session's member.
 pub fn request(
@@ -59,9 +66,49 @@ pub async fn run(
         .await
 }
 
-/// A command's answer, written for Discord, as HTML: `**bold**` becomes `<strong>`, line
-/// breaks stay (everything else is escaped text).
+/// Discord's mentions as words: `<@&1>` → `role 1`, `<#2>` → `channel 2`, `<@3>` →
+/// `member 3` (a web page cannot show Discord's names for them).
+fn plain_mentions(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let (word, skip) = if let Some(t) = tail.strip_prefix("<@&") {
+            ("role ", t)
+        } else if let Some(t) = tail.strip_prefix("<@!") {
+            ("member ", t)
+        } else if let Some(t) = tail.strip_prefix("<@") {
+            ("member ", t)
+        } else if let Some(t) = tail.strip_prefix("<#") {
+            ("channel ", t)
+        } else {
+            ("", "")
+        };
+        match skip.find('>') {
+            Some(end)
+                if !word.is_empty()
+                    && end > 0
+                    && skip[..end].bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                out.push_str(word);
+                out.push_str(&skip[..end]);
+                rest = &skip[end + 1..];
+            }
+            _ => {
+                out.push('<');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A command's answer, written for Discord, as HTML: `**bold**` becomes `<strong>`,
+/// mentions become words, line breaks stay (everything else is escaped text).
 pub fn reply_text(text: &str) -> Markup {
+    let text = plain_mentions(text);
     html! {
         div.reply {
             @for (i, line) in text.lines().enumerate() {
@@ -148,9 +195,238 @@ pub fn page(v: &MemberView<'_>) -> Markup {
     }
 }
 
+/// The member page's routes.
+pub(super) fn routes() -> axum::Router<Shared> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/g/{guild}/me", get(member_page))
+        .route("/g/{guild}/me/card.png", get(member_card))
+        .route("/g/{guild}/me/data.json", get(member_data))
+        .route("/g/{guild}/me/privacy", post(member_privacy))
+        .route("/g/{guild}/me/erase", post(member_erase))
+}
+
+/// The member page's preconditions: the commands, a logged-in visitor who is a member of a
+/// guild this bot is in. Returns what the handlers need, or why not.
+pub(super) async fn member_context(
+    s: &WebSources,
+    headers: &HeaderMap,
+    guild: &str,
+) -> Result<(Commands, WebSession, GuildInfo), (Option<WebSession>, Refusal)> {
+    let session = s.session(headers).await;
+    let (Some(commands), Some(info)) = (s.commands.clone(), s.guild(guild)) else {
+        return Err((session, Refusal::NotFound));
+    };
+    let Some(session) = session else {
+        return Err((None, Refusal::LoginRequired));
+    };
+    if !session.standing(info.id).0 {
+        return Err((Some(session), Refusal::Denied));
+    }
+    Ok((commands, session, info))
+}
+
+pub(super) async fn render_member(
+    s: &WebSources,
+    commands: &Commands,
+    session: &WebSession,
+    info: &GuildInfo,
+    notice: Option<&Reply>,
+    here: &str,
+) -> Response {
+    let none = Vec::new;
+    let rank = run(commands, session, info, "rank", None, none()).await;
+    let quests = run(commands, session, info, "quests", None, none()).await;
+    let achievements = run(commands, session, info, "achievements", None, none()).await;
+    let hidden = match s.db.get_user_level(info.id, session.user_id).await {
+        Ok(row) => row.is_some_and(|r| r.hidden),
+        Err(e) => {
+            tracing::warn!(error = %e, "member page: privacy state unreadable");
+            return refusal_page(s, Some(session), here, &Refusal::Unavailable);
+        }
+    };
+    let title = format!("You on {}", info.name);
+    let frame = s.frame(&title, Some(&info.name), s.account(Some(session), here));
+    let body = page(&MemberView {
+        guild: info,
+        session,
+        rank: &rank,
+        quests: &quests,
+        achievements: &achievements,
+        notice,
+        hidden,
+    });
+    pages::layout(&frame, body).into_response()
+}
+
+async fn member_page(
+    State(s): State<Shared>,
+    Path(guild): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let here = here(&uri);
+    match member_context(&s, &headers, &guild).await {
+        Ok((commands, session, info)) => {
+            render_member(&s, &commands, &session, &info, None, &here).await
+        }
+        Err((session, r)) => refusal_page(&s, session.as_ref(), &here, &r),
+    }
+}
+
+/// The member's rank card, drawn by `/rank` (the same renderer and styles).
+async fn member_card(
+    State(s): State<Shared>,
+    Path(guild): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    match member_context(&s, &headers, &guild).await {
+        Ok((commands, session, info)) => {
+            let reply = run(&commands, &session, &info, "rank", None, Vec::new()).await;
+            match reply.attachment {
+                Some(a) => (
+                    [
+                        (header::CONTENT_TYPE, "image/png"),
+                        (header::CACHE_CONTROL, "private, no-store"),
+                    ],
+                    a.bytes,
+                )
+                    .into_response(),
+                None => refusal_page(&s, Some(&session), &here(&uri), &Refusal::NotFound),
+            }
+        }
+        Err((session, r)) => refusal_page(&s, session.as_ref(), &here(&uri), &r),
+    }
+}
+
+/// Everything stored about the member here (`/gdpr download`), as a JSON file.
+async fn member_data(
+    State(s): State<Shared>,
+    Path(guild): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    match member_context(&s, &headers, &guild).await {
+        Ok((commands, session, info)) => {
+            let reply = run(
+                &commands,
+                &session,
+                &info,
+                "gdpr",
+                Some("download"),
+                Vec::new(),
+            )
+            .await;
+            match reply.attachment {
+                Some(a) => {
+                    let disposition = format!("attachment; filename=\"{}\"", a.filename);
+                    let mut res = (
+                        [
+                            (header::CONTENT_TYPE, "application/json"),
+                            (header::CACHE_CONTROL, "private, no-store"),
+                        ],
+                        a.bytes,
+                    )
+                        .into_response();
+                    if let Ok(v) = HeaderValue::from_str(&disposition) {
+                        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+                    }
+                    res
+                }
+                None => {
+                    render_member(&s, &commands, &session, &info, Some(&reply), &here(&uri)).await
+                }
+            }
+        }
+        Err((session, r)) => refusal_page(&s, session.as_ref(), &here(&uri), &r),
+    }
+}
+
+#[derive(Deserialize)]
+struct PrivacyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    show: String,
+}
+
+/// The privacy switch: `/privacy leaderboard show:on|off`.
+async fn member_privacy(
+    State(s): State<Shared>,
+    Path(guild): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<PrivacyForm>,
+) -> Response {
+    let page = format!("/g/{guild}/me");
+    match member_context(&s, &headers, &guild).await {
+        Ok((commands, session, info)) => {
+            if !auth::same_token(&session.csrf, &form.csrf) {
+                return refusal_page(&s, Some(&session), &page, &Refusal::BadForm);
+            }
+            let reply = run(
+                &commands,
+                &session,
+                &info,
+                "privacy",
+                Some("leaderboard"),
+                vec![("show", OptionValue::String(form.show))],
+            )
+            .await;
+            render_member(&s, &commands, &session, &info, Some(&reply), &page).await
+        }
+        Err((session, r)) => refusal_page(&s, session.as_ref(), &page, &r),
+    }
+}
+
+#[derive(Deserialize)]
+struct EraseForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+/// Erasure: `/gdpr delete confirm:True` (without the box ticked, the command explains).
+async fn member_erase(
+    State(s): State<Shared>,
+    Path(guild): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<EraseForm>,
+) -> Response {
+    let page = format!("/g/{guild}/me");
+    match member_context(&s, &headers, &guild).await {
+        Ok((commands, session, info)) => {
+            if !auth::same_token(&session.csrf, &form.csrf) {
+                return refusal_page(&s, Some(&session), &page, &Refusal::BadForm);
+            }
+            let confirm = form.confirm.as_deref() == Some("true");
+            let reply = run(
+                &commands,
+                &session,
+                &info,
+                "gdpr",
+                Some("delete"),
+                vec![("confirm", OptionValue::Boolean(confirm))],
+            )
+            .await;
+            render_member(&s, &commands, &session, &info, Some(&reply), &page).await
+        }
+        Err((session, r)) => refusal_page(&s, session.as_ref(), &page, &r),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mentions_become_words() {
+        assert_eq!(
+            plain_mentions("<@&12> at level 5, <#34>, <@56> and <@!78>; a < b, <@x>"),
+            "role 12 at level 5, channel 34, member 56 and member 78; a < b, <@x>"
+        );
+    }
 
     #[test]
     fn discord_bold_becomes_strong_and_the_rest_is_escaped() {

@@ -7,6 +7,7 @@
 //! - [`admin`]: the server dashboard for managers (every setting, each change `/config set`
 //!   run as the manager after Discord confirmed they manage the server now);
 //! - [`auth`]: Discord login (OAuth2 with `state` and PKCE), sessions, CSRF tokens;
+//! - [`login`]: the login routes (`/login`, `/auth/callback`, `POST /logout`);
 //! - [`board`]: the leaderboard's data, read once per request and shared by page and JSON;
 //! - [`member`]: the member's own page (rank card, quests, achievements, privacy, their
 //!   data), each part the slash command that does the same, run as the member;
@@ -21,6 +22,7 @@ pub mod access;
 pub mod admin;
 pub mod auth;
 pub mod board;
+pub mod login;
 pub mod member;
 pub mod pages;
 pub mod server;

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use maud::Markup;
 use serde::Deserialize;
 use tokio::sync::oneshot;
@@ -19,11 +19,10 @@ use super::access::{self, Access, Viewer};
 use super::admin;
 use super::auth::{self, Login};
 use super::board::{self, BoardError, GuildInfo};
-use super::member::{self, MemberView};
+use super::login;
+use super::member;
 use super::pages::{self, Account, Frame};
-use crate::commands::Commands;
-use crate::commands::types::{OptionValue, Reply};
-use crate::db::{Db, LeaderboardVisibility, PendingLogin, WebSession};
+use crate::db::{Db, LeaderboardVisibility, WebSession};
 use crate::engine::Pipeline;
 
 /// The names of the guilds a bot is in (from the gateway): a guild the bot is not in has
@@ -152,7 +151,7 @@ pub async fn start(addr: SocketAddr, sources: WebSources) -> Result<WebServer, W
     })
 }
 
-type Shared = Arc<WebSources>;
+pub(super) type Shared = Arc<WebSources>;
 
 /// The routes (public so tests can drive it without a socket).
 pub fn router(sources: WebSources) -> Router {
@@ -161,16 +160,9 @@ pub fn router(sources: WebSources) -> Router {
         .route("/g/{guild}", get(leaderboard_page))
         .route("/api/v1/guilds/{guild}/leaderboard", get(leaderboard_api))
         .route("/assets/app.css", get(css))
-        .route("/g/{guild}/me", get(member_page))
-        .route("/g/{guild}/me/card.png", get(member_card))
-        .route("/g/{guild}/me/data.json", get(member_data))
-        .route("/g/{guild}/me/privacy", post(member_privacy))
-        .route("/g/{guild}/me/erase", post(member_erase))
-        .route("/g/{guild}/admin", get(admin_page))
-        .route("/g/{guild}/admin/config", post(admin_config))
-        .route("/login", get(login))
-        .route("/auth/callback", get(callback))
-        .route("/logout", post(logout))
+        .merge(member::routes())
+        .merge(admin::routes())
+        .merge(login::routes())
         .fallback(not_found)
         .with_state(Arc::new(sources))
         .layer(axum::middleware::map_response(security_headers))
@@ -202,18 +194,18 @@ async fn security_headers(mut res: Response) -> Response {
     res
 }
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
 impl WebSources {
-    fn local(&self) -> bool {
+    pub(super) fn local(&self) -> bool {
         matches!(self.scope, Scope::Local { .. })
     }
 
     /// The logged-in visitor of a request, if any. A missing, tampered or expired cookie
     /// is simply no session.
-    async fn session(&self, headers: &HeaderMap) -> Option<WebSession> {
+    pub(super) async fn session(&self, headers: &HeaderMap) -> Option<WebSession> {
         self.login.as_ref()?;
         let cookie = auth::session_cookie(headers)?;
         match self.db.web_session(&auth::hash(&cookie), now_ms()).await {
@@ -226,7 +218,7 @@ impl WebSources {
     }
 
     /// Who is asking about `guild`.
-    fn viewer(&self, session: Option<&WebSession>, guild: u64) -> Viewer {
+    pub(super) fn viewer(&self, session: Option<&WebSession>, guild: u64) -> Viewer {
         if self.local() {
             return Viewer::Local;
         }
@@ -240,7 +232,7 @@ impl WebSources {
     }
 
     /// The guild, if this server shows it.
-    fn guild(&self, id: &str) -> Option<GuildInfo> {
+    pub(super) fn guild(&self, id: &str) -> Option<GuildInfo> {
         let id: u64 = id.parse().ok().filter(|id| *id > 0)?;
         match &self.scope {
             Scope::Local { guild, name } => (*guild == id).then(|| GuildInfo {
@@ -251,7 +243,11 @@ impl WebSources {
         }
     }
 
-    fn account<'a>(&self, session: Option<&'a WebSession>, here: &'a str) -> Account<'a> {
+    pub(super) fn account<'a>(
+        &self,
+        session: Option<&'a WebSession>,
+        here: &'a str,
+    ) -> Account<'a> {
         match (&self.login, session) {
             (None, _) => Account::Unavailable,
             (Some(_), Some(s)) => Account::LoggedIn {
@@ -262,7 +258,7 @@ impl WebSources {
         }
     }
 
-    fn frame<'a>(
+    pub(super) fn frame<'a>(
         &self,
         title: &'a str,
         context: Option<&'a str>,
@@ -280,7 +276,7 @@ impl WebSources {
 }
 
 /// Why a board is not shown, for both the page and the API.
-enum Refusal {
+pub(super) enum Refusal {
     NotFound,
     BadPage(String),
     NoSuchPage {
@@ -417,7 +413,12 @@ async fn board_for(
     }
 }
 
-fn refusal_page(s: &WebSources, session: Option<&WebSession>, here: &str, r: &Refusal) -> Response {
+pub(super) fn refusal_page(
+    s: &WebSources,
+    session: Option<&WebSession>,
+    here: &str,
+    r: &Refusal,
+) -> Response {
     let (heading, text) = r.text();
     let login = pages::login_href(here);
     let link = match r {
@@ -445,7 +446,7 @@ fn timed(mut res: Response, started: Instant) -> Response {
     res
 }
 
-fn here(uri: &Uri) -> String {
+pub(super) fn here(uri: &Uri) -> String {
     uri.path_and_query()
         .map_or_else(|| "/".to_string(), |p| p.as_str().to_string())
 }
@@ -533,459 +534,4 @@ async fn css() -> Response {
 async fn not_found(State(s): State<Shared>, headers: HeaderMap, uri: Uri) -> Response {
     let session = s.session(&headers).await;
     refusal_page(&s, session.as_ref(), &here(&uri), &Refusal::NotFound)
-}
-
-#[derive(Deserialize)]
-struct LoginParams {
-    next: Option<String>,
-}
-
-/// `/login?next=PATH`: remembers the login and sends the visitor to Discord.
-async fn login(State(s): State<Shared>, Query(q): Query<LoginParams>, uri: Uri) -> Response {
-    let Some(login) = &s.login else {
-        return refusal_page(&s, None, &here(&uri), &Refusal::NoLogin);
-    };
-    let state = auth::random_token();
-    let verifier = auth::random_token();
-    let pending = PendingLogin {
-        verifier: verifier.clone(),
-        next_path: auth::safe_next(q.next.as_deref()),
-    };
-    let expires = now_ms() + auth::LOGIN_TTL.as_millis() as i64;
-    if let Err(e) =
-        s.db.start_web_login(&auth::hash(&state), &pending, expires)
-            .await
-    {
-        tracing::warn!(error = %e, "web login not started");
-        return refusal_page(&s, None, "/", &Refusal::Unavailable);
-    }
-    Redirect::to(&login.authorize_url(&state, &verifier)).into_response()
-}
-
-#[derive(Deserialize)]
-struct CallbackParams {
-    code: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
-}
-
-/// `/auth/callback`: Discord sent the visitor back; make them a session.
-async fn callback(State(s): State<Shared>, Query(q): Query<CallbackParams>) -> Response {
-    let Some(login) = &s.login else {
-        return refusal_page(&s, None, "/", &Refusal::NoLogin);
-    };
-    let Some(state) = q
-        .state
-        .as_deref()
-        .filter(|v| !v.is_empty() && v.len() <= 128)
-    else {
-        return refusal_page(&s, None, "/", &Refusal::StaleLogin);
-    };
-    // Taken (deleted) first: a `state` is good once, even if what follows fails.
-    let pending = match s.db.take_web_login(&auth::hash(state), now_ms()).await {
-        Ok(Some(p)) => p,
-        Ok(None) => return refusal_page(&s, None, "/", &Refusal::StaleLogin),
-        Err(e) => {
-            tracing::warn!(error = %e, "web login unreadable");
-            return refusal_page(&s, None, "/", &Refusal::Unavailable);
-        }
-    };
-    if q.error.is_some() {
-        return refusal_page(&s, None, "/", &Refusal::LoginCancelled);
-    }
-    let Some(code) = q
-        .code
-        .as_deref()
-        .filter(|c| !c.is_empty() && c.len() <= 512)
-    else {
-        return refusal_page(&s, None, "/", &Refusal::StaleLogin);
-    };
-    let identity = match login.exchange(code, &pending.verifier).await {
-        Ok(token) => login.identity(&token).await,
-        Err(e) => Err(e),
-    };
-    let identity = match identity {
-        Ok(i) => i,
-        Err(e) => {
-            tracing::warn!(error = %e, "web login failed");
-            return refusal_page(&s, None, "/", &Refusal::LoginFailed(e.to_string()));
-        }
-    };
-    let cookie = auth::random_token();
-    let now = now_ms();
-    let session = WebSession {
-        user_id: identity.user_id,
-        user_name: identity.name,
-        avatar: identity.avatar,
-        guilds: identity.guilds,
-        csrf: auth::random_token(),
-        expires_at_ms: now + i64::try_from(login.session_ttl.as_millis()).unwrap_or(i64::MAX / 2),
-    };
-    if let Err(e) =
-        s.db.create_web_session(&auth::hash(&cookie), &session, now)
-            .await
-    {
-        tracing::warn!(error = %e, "web session not stored");
-        return refusal_page(&s, None, "/", &Refusal::Unavailable);
-    }
-    tracing::info!(
-        user = session.user_id,
-        guilds = session.guilds.len(),
-        "web login"
-    );
-    let mut res = Redirect::to(&pending.next_path).into_response();
-    if let Ok(v) = HeaderValue::from_str(&login.set_cookie(&cookie)) {
-        res.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    res
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
-/// `POST /logout` with the session's CSRF token.
-async fn logout(
-    State(s): State<Shared>,
-    headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let Some(login) = &s.login else {
-        return refusal_page(&s, None, "/", &Refusal::NoLogin);
-    };
-    let session = s.session(&headers).await;
-    let Some(session) = session.filter(|sess| auth::same_token(&sess.csrf, &form.csrf)) else {
-        return refusal_page(&s, None, "/", &Refusal::BadForm);
-    };
-    if let Some(cookie) = auth::session_cookie(&headers)
-        && let Err(e) = s.db.end_web_session(&auth::hash(&cookie)).await
-    {
-        tracing::warn!(user = session.user_id, error = %e, "web session not ended");
-        return refusal_page(&s, None, "/", &Refusal::Unavailable);
-    }
-    let mut res = Redirect::to("/").into_response();
-    if let Ok(v) = HeaderValue::from_str(&login.clear_cookie()) {
-        res.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    res
-}
-
-/// The member page's preconditions: the commands, a logged-in visitor who is a member of a
-/// guild this bot is in. Returns what the handlers need, or why not.
-async fn member_context(
-    s: &WebSources,
-    headers: &HeaderMap,
-    guild: &str,
-) -> Result<(Commands, WebSession, GuildInfo), (Option<WebSession>, Refusal)> {
-    let session = s.session(headers).await;
-    let (Some(commands), Some(info)) = (s.commands.clone(), s.guild(guild)) else {
-        return Err((session, Refusal::NotFound));
-    };
-    let Some(session) = session else {
-        return Err((None, Refusal::LoginRequired));
-    };
-    if !session.standing(info.id).0 {
-        return Err((Some(session), Refusal::Denied));
-    }
-    Ok((commands, session, info))
-}
-
-async fn render_member(
-    s: &WebSources,
-    commands: &Commands,
-    session: &WebSession,
-    info: &GuildInfo,
-    notice: Option<&Reply>,
-    here: &str,
-) -> Response {
-    let none = Vec::new;
-    let rank = member::run(commands, session, info, "rank", None, none()).await;
-    let quests = member::run(commands, session, info, "quests", None, none()).await;
-    let achievements = member::run(commands, session, info, "achievements", None, none()).await;
-    let hidden = match s.db.get_user_level(info.id, session.user_id).await {
-        Ok(row) => row.is_some_and(|r| r.hidden),
-        Err(e) => {
-            tracing::warn!(error = %e, "member page: privacy state unreadable");
-            return refusal_page(s, Some(session), here, &Refusal::Unavailable);
-        }
-    };
-    let title = format!("You on {}", info.name);
-    let frame = s.frame(&title, Some(&info.name), s.account(Some(session), here));
-    let body = member::page(&MemberView {
-        guild: info,
-        session,
-        rank: &rank,
-        quests: &quests,
-        achievements: &achievements,
-        notice,
-        hidden,
-    });
-    pages::layout(&frame, body).into_response()
-}
-
-async fn member_page(
-    State(s): State<Shared>,
-    Path(guild): Path<String>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let here = here(&uri);
-    match member_context(&s, &headers, &guild).await {
-        Ok((commands, session, info)) => {
-            render_member(&s, &commands, &session, &info, None, &here).await
-        }
-        Err((session, r)) => refusal_page(&s, session.as_ref(), &here, &r),
-    }
-}
-
-/// The member's rank card, drawn by `/rank` (the same renderer and styles).
-async fn member_card(
-    State(s): State<Shared>,
-    Path(guild): Path<String>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    match member_context(&s, &headers, &guild).await {
-        Ok((commands, session, info)) => {
-            let reply = member::run(&commands, &session, &info, "rank", None, Vec::new()).await;
-            match reply.attachment {
-                Some(a) => (
-                    [
-                        (header::CONTENT_TYPE, "image/png"),
-                        (header::CACHE_CONTROL, "private, no-store"),
-                    ],
-                    a.bytes,
-                )
-                    .into_response(),
-                None => refusal_page(&s, Some(&session), &here(&uri), &Refusal::NotFound),
-            }
-        }
-        Err((session, r)) => refusal_page(&s, session.as_ref(), &here(&uri), &r),
-    }
-}
-
-/// Everything stored about the member here (`/gdpr download`), as a JSON file.
-async fn member_data(
-    State(s): State<Shared>,
-    Path(guild): Path<String>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    match member_context(&s, &headers, &guild).await {
-        Ok((commands, session, info)) => {
-            let reply = member::run(
-                &commands,
-                &session,
-                &info,
-                "gdpr",
-                Some("download"),
-                Vec::new(),
-            )
-            .await;
-            match reply.attachment {
-                Some(a) => {
-                    let disposition = format!("attachment; filename=\"{}\"", a.filename);
-                    let mut res = (
-                        [
-                            (header::CONTENT_TYPE, "application/json"),
-                            (header::CACHE_CONTROL, "private, no-store"),
-                        ],
-                        a.bytes,
-                    )
-                        .into_response();
-                    if let Ok(v) = HeaderValue::from_str(&disposition) {
-                        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-                    }
-                    res
-                }
-                None => {
-                    render_member(&s, &commands, &session, &info, Some(&reply), &here(&uri)).await
-                }
-            }
-        }
-        Err((session, r)) => refusal_page(&s, session.as_ref(), &here(&uri), &r),
-    }
-}
-
-#[derive(Deserialize)]
-struct PrivacyForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    show: String,
-}
-
-/// The privacy switch: `/privacy leaderboard show:on|off`.
-async fn member_privacy(
-    State(s): State<Shared>,
-    Path(guild): Path<String>,
-    headers: HeaderMap,
-    Form(form): Form<PrivacyForm>,
-) -> Response {
-    let page = format!("/g/{guild}/me");
-    match member_context(&s, &headers, &guild).await {
-        Ok((commands, session, info)) => {
-            if !auth::same_token(&session.csrf, &form.csrf) {
-                return refusal_page(&s, Some(&session), &page, &Refusal::BadForm);
-            }
-            let reply = member::run(
-                &commands,
-                &session,
-                &info,
-                "privacy",
-                Some("leaderboard"),
-                vec![("show", OptionValue::String(form.show))],
-            )
-            .await;
-            render_member(&s, &commands, &session, &info, Some(&reply), &page).await
-        }
-        Err((session, r)) => refusal_page(&s, session.as_ref(), &page, &r),
-    }
-}
-
-#[derive(Deserialize)]
-struct EraseForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    confirm: Option<String>,
-}
-
-/// Erasure: `/gdpr delete confirm:True` (without the box ticked, the command explains).
-async fn member_erase(
-    State(s): State<Shared>,
-    Path(guild): Path<String>,
-    headers: HeaderMap,
-    Form(form): Form<EraseForm>,
-) -> Response {
-    let page = format!("/g/{guild}/me");
-    match member_context(&s, &headers, &guild).await {
-        Ok((commands, session, info)) => {
-            if !auth::same_token(&session.csrf, &form.csrf) {
-                return refusal_page(&s, Some(&session), &page, &Refusal::BadForm);
-            }
-            let confirm = form.confirm.as_deref() == Some("true");
-            let reply = member::run(
-                &commands,
-                &session,
-                &info,
-                "gdpr",
-                Some("delete"),
-                vec![("confirm", OptionValue::Boolean(confirm))],
-            )
-            .await;
-            render_member(&s, &commands, &session, &info, Some(&reply), &page).await
-        }
-        Err((session, r)) => refusal_page(&s, session.as_ref(), &page, &r),
-    }
-}
-
-/// The dashboard's preconditions: a logged-in visitor whose login says they manage the
-/// guild (changes check Discord again, [`admin_config`]).
-async fn admin_context(
-    s: &WebSources,
-    headers: &HeaderMap,
-    guild: &str,
-) -> Result<(Commands, WebSession, GuildInfo), (Option<WebSession>, Refusal)> {
-    if s.managers.is_none() {
-        return Err((s.session(headers).await, Refusal::NotFound));
-    }
-    let (commands, session, info) = member_context(s, headers, guild).await?;
-    if !session.standing(info.id).1 {
-        return Err((Some(session), Refusal::NotManager));
-    }
-    Ok((commands, session, info))
-}
-
-async fn render_admin(
-    s: &WebSources,
-    session: &WebSession,
-    info: &GuildInfo,
-    notice: Option<&Reply>,
-    here: &str,
-) -> Response {
-    let cfg = match s.db.get_server_config(info.id).await {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::warn!(error = %e, "dashboard: settings unreadable");
-            return refusal_page(s, Some(session), here, &Refusal::Unavailable);
-        }
-    };
-    let title = format!("Settings of {}", info.name);
-    let frame = s.frame(&title, Some(&info.name), s.account(Some(session), here));
-    pages::layout(&frame, admin::page(info, session, &cfg, notice)).into_response()
-}
-
-async fn admin_page(
-    State(s): State<Shared>,
-    Path(guild): Path<String>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let here = here(&uri);
-    match admin_context(&s, &headers, &guild).await {
-        Ok((_, session, info)) => render_admin(&s, &session, &info, None, &here).await,
-        Err((session, r)) => refusal_page(&s, session.as_ref(), &here, &r),
-    }
-}
-
-#[derive(Deserialize)]
-struct SettingForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    setting: String,
-    #[serde(default)]
-    value: String,
-}
-
-/// One setting changed: `/config set` as the manager, after Discord confirmed they manage
-/// the server now.
-async fn admin_config(
-    State(s): State<Shared>,
-    Path(guild): Path<String>,
-    headers: HeaderMap,
-    Form(form): Form<SettingForm>,
-) -> Response {
-    let page = format!("/g/{guild}/admin");
-    let (commands, session, info) = match admin_context(&s, &headers, &guild).await {
-        Ok(c) => c,
-        Err((session, r)) => return refusal_page(&s, session.as_ref(), &page, &r),
-    };
-    if !auth::same_token(&session.csrf, &form.csrf) {
-        return refusal_page(&s, Some(&session), &page, &Refusal::BadForm);
-    }
-    let Some(managers) = &s.managers else {
-        return refusal_page(&s, Some(&session), &page, &Refusal::NotFound);
-    };
-    match managers.is_manager(info.id, session.user_id).await {
-        Ok(true) => {}
-        Ok(false) => {
-            tracing::info!(
-                guild = info.id,
-                user = session.user_id,
-                "dashboard change refused: not a manager on Discord"
-            );
-            return refusal_page(&s, Some(&session), &page, &Refusal::NotManager);
-        }
-        Err(e) => {
-            tracing::warn!(guild = info.id, error = %e, "dashboard change not checked");
-            return refusal_page(&s, Some(&session), &page, &Refusal::Unavailable);
-        }
-    }
-    let reply = member::run(
-        &commands,
-        &session,
-        &info,
-        "config",
-        Some("set"),
-        vec![
-            ("setting", OptionValue::String(form.setting)),
-            ("value", OptionValue::String(form.value)),
-        ],
-    )
-    .await;
-    render_admin(&s, &session, &info, Some(&reply), &page).await
 }

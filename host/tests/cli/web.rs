@@ -182,12 +182,7 @@ async fn the_consoles_leaderboard_pages_in_a_real_browser() {
     assert_eq!(focused, "Skip to content");
 
     // Page 2 through its link: the remaining 31 members, ranks continuing.
-    c.find(Locator::LinkText("Next →"))
-        .await
-        .expect("a next link")
-        .click()
-        .await
-        .expect("click next");
+    browser.click_and_wait(Locator::LinkText("Next →")).await;
     let url = c.current_url().await.expect("url");
     assert_eq!(url.query(), Some("page=2"));
     let page2 = c.find_all(Locator::Css("tbody tr")).await.expect("rows");

@@ -13,6 +13,8 @@ use questline_tests::fake_discord::{ALICE, BOB, FakeDiscord, GUILD};
 use crate::login::log_in;
 
 const CAROL: u64 = 200_000_000_000_000_003;
+/// The fixture guild's "Regular" role.
+const REGULAR: u64 = 100_000_000_000_000_702;
 
 async fn text(b: &Browser, css: &str) -> String {
     b.client
@@ -70,12 +72,7 @@ async fn a_manager_changes_a_setting_and_discord_is_asked_before_every_change() 
     c.goto(&format!("{base}/login?next=/g/{GUILD}/admin"))
         .await
         .expect("login");
-    c.find(Locator::Id("authorize"))
-        .await
-        .expect("Authorize")
-        .click()
-        .await
-        .expect("authorize");
+    browser.click_and_wait(Locator::Id("authorize")).await;
     c.wait()
         .for_element(Locator::Css("table.settings"))
         .await
@@ -98,12 +95,9 @@ async fn a_manager_changes_a_setting_and_discord_is_asked_before_every_change() 
     .click()
     .await
     .expect("choose public");
-    c.find(Locator::Css("#set-leaderboard_visibility ~ button"))
-        .await
-        .expect("save")
-        .click()
-        .await
-        .expect("save");
+    browser
+        .click_and_wait(Locator::Css("#set-leaderboard_visibility ~ button"))
+        .await;
     assert!(
         text(&browser, ".flash")
             .await
@@ -122,18 +116,94 @@ async fn a_manager_changes_a_setting_and_discord_is_asked_before_every_change() 
     let rate = c.find(Locator::Id("set-xp_rate")).await.expect("xp_rate");
     rate.clear().await.expect("clear");
     rate.send_keys("lots").await.expect("type");
-    c.find(Locator::Css("#set-xp_rate ~ button"))
-        .await
-        .expect("save")
-        .click()
-        .await
-        .expect("save");
+    browser
+        .click_and_wait(Locator::Css("#set-xp_rate ~ button"))
+        .await;
     assert!(
         text(&browser, ".flash").await.contains("not a number"),
         "{}",
         text(&browser, ".flash").await
     );
     assert_eq!(db.get_server_config(GUILD).await.unwrap().xp_rate, 1.0);
+
+    // A level reward, added and removed through `/level-roles` (the role checked against
+    // the server's roles on Discord).
+    c.find(Locator::Id("reward-role"))
+        .await
+        .expect("role")
+        .send_keys(&REGULAR.to_string())
+        .await
+        .expect("type");
+    c.find(Locator::Id("reward-level"))
+        .await
+        .expect("level")
+        .send_keys("5")
+        .await
+        .expect("type");
+    browser
+        .click_and_wait(Locator::Css("form.stacked button"))
+        .await;
+    let rewards = db.list_level_roles(GUILD).await.unwrap();
+    assert_eq!(
+        rewards
+            .iter()
+            .map(|r| (r.role_id.as_str(), r.level))
+            .collect::<Vec<_>>(),
+        vec![("100000000000000702", 5)],
+        "{}",
+        text(&browser, ".flash").await
+    );
+    browser
+        .click_and_wait(Locator::Css("form.inline button"))
+        .await;
+    assert!(
+        db.list_level_roles(GUILD).await.unwrap().is_empty(),
+        "{}",
+        text(&browser, ".flash").await
+    );
+    // A role that is not the server's: `/level-roles`' own refusal.
+    c.find(Locator::Id("reward-role"))
+        .await
+        .expect("role")
+        .send_keys("123456789")
+        .await
+        .expect("type");
+    c.find(Locator::Id("reward-level"))
+        .await
+        .expect("level")
+        .send_keys("3")
+        .await
+        .expect("type");
+    browser
+        .click_and_wait(Locator::Css("form.stacked button"))
+        .await;
+    assert!(db.list_level_roles(GUILD).await.unwrap().is_empty());
+    browser.screenshot("dashboard-after-changes").await;
+
+    // The export, as a file, checked with Discord like a change.
+    let cookie = c
+        .get_named_cookie("questline_session")
+        .await
+        .expect("cookie");
+    let export = reqwest::Client::new()
+        .get(format!("{base}/g/{GUILD}/admin/export.json"))
+        .header("cookie", format!("questline_session={}", cookie.value()))
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(export.status(), 200);
+    assert!(
+        export.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&export.bytes().await.unwrap()).expect("export JSON");
+    assert!(
+        json.get("members").is_some() || json.get("levels").is_some(),
+        "{json}"
+    );
     browser.close().await;
 
     // Bob's login says he manages the server; Discord says he has no role that does.

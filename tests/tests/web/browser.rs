@@ -44,12 +44,9 @@ async fn a_member_logs_in_through_discord_sees_the_board_and_logs_out() {
             .expect("open the board");
         assert_eq!(text(browser, "h1").await, "This leaderboard is not public");
         browser.screenshot("login-required").await;
-        c.find(Locator::Css("main a[href^='/login']"))
-            .await
-            .expect("a login link")
-            .click()
-            .await
-            .expect("click login");
+        browser
+            .click_and_wait(Locator::Css("main a[href^='/login']"))
+            .await;
         // The fake Discord's consent page.
         assert!(
             c.current_url()
@@ -58,12 +55,7 @@ async fn a_member_logs_in_through_discord_sees_the_board_and_logs_out() {
                 .as_str()
                 .starts_with(&fake.api_base())
         );
-        c.find(Locator::Id("authorize"))
-            .await
-            .expect("Authorize")
-            .click()
-            .await
-            .expect("authorize");
+        browser.click_and_wait(Locator::Id("authorize")).await;
         // Discord sends the browser back through the callback to the board.
         c.wait()
             .for_element(Locator::Css("table"))
@@ -95,12 +87,7 @@ async fn a_member_logs_in_through_discord_sees_the_board_and_logs_out() {
             );
         }
         browser.screenshot("login-leaderboard").await;
-        c.find(Locator::LinkText("Next →"))
-            .await
-            .expect("next")
-            .click()
-            .await
-            .expect("click");
+        browser.click_and_wait(Locator::LinkText("Next →")).await;
         assert_eq!(
             c.find_all(Locator::Css("tbody tr"))
                 .await
@@ -114,12 +101,9 @@ async fn a_member_logs_in_through_discord_sees_the_board_and_logs_out() {
         );
 
         // Log out: the form posts the CSRF token; the board asks for a login again.
-        c.find(Locator::Css("form.account button"))
-            .await
-            .expect("log out")
-            .click()
-            .await
-            .expect("click");
+        browser
+            .click_and_wait(Locator::Css("form.account button"))
+            .await;
         assert_eq!(c.current_url().await.expect("url").path(), "/");
         c.goto(&format!("{base}/g/{G}"))
             .await

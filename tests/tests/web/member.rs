@@ -84,18 +84,10 @@ async fn a_member_hides_downloads_and_erases_from_their_page() {
     c.goto(&format!("{base}/g/{GUILD}"))
         .await
         .expect("open the board");
-    c.find(Locator::Css("main a[href^='/login']"))
-        .await
-        .expect("login link")
-        .click()
-        .await
-        .expect("click");
-    c.find(Locator::Id("authorize"))
-        .await
-        .expect("Authorize")
-        .click()
-        .await
-        .expect("authorize");
+    browser
+        .click_and_wait(Locator::Css("main a[href^='/login']"))
+        .await;
+    browser.click_and_wait(Locator::Id("authorize")).await;
     // Discord sends the browser back through the callback to the board.
     c.wait()
         .for_element(Locator::Css("tbody .name"))
@@ -109,12 +101,9 @@ async fn a_member_hides_downloads_and_erases_from_their_page() {
     );
 
     // Her page: the rank card drawn by /rank, quests and achievements.
-    c.find(Locator::LinkText("Your rank, quests and privacy →"))
-        .await
-        .expect("link")
-        .click()
-        .await
-        .expect("click");
+    browser
+        .click_and_wait(Locator::LinkText("Your rank, quests and privacy →"))
+        .await;
     assert_eq!(text(&browser, "h1").await, "You on Fake Guild");
     let loaded = c
         .execute("const i = document.querySelector('img.card'); return i && i.complete ? i.naturalWidth : 0;", vec![])
@@ -134,12 +123,9 @@ async fn a_member_hides_downloads_and_erases_from_their_page() {
     browser.screenshot("member-page").await;
 
     // Hide: the command's answer shows, and she is gone from the board.
-    c.find(Locator::Css("form[action$='/privacy'] button"))
-        .await
-        .expect("hide")
-        .click()
-        .await
-        .expect("click");
+    browser
+        .click_and_wait(Locator::Css("form[action$='/privacy'] button"))
+        .await;
     assert!(
         text(&browser, ".flash")
             .await
@@ -189,12 +175,7 @@ async fn a_member_hides_downloads_and_erases_from_their_page() {
         .click()
         .await
         .expect("tick");
-    c.find(Locator::Css("button.danger"))
-        .await
-        .expect("erase")
-        .click()
-        .await
-        .expect("click");
+    browser.click_and_wait(Locator::Css("button.danger")).await;
     assert!(text(&browser, ".flash").await.contains("Erased"));
     assert!(db.get_user_level(GUILD, ALICE).await.unwrap().is_none());
     assert!(db.member_profile(GUILD, ALICE).await.unwrap().is_none());
