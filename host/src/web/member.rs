@@ -15,9 +15,11 @@ use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use crate::cards::styles::{available_styles, style_names};
 use crate::commands::types::{OptionValue, Reply, Request};
 use crate::commands::{Commands, MANAGE_GUILD};
-use crate::db::WebSession;
+use crate::db::{CardSettings, WebSession};
+use crate::plugins::CallContext;
 
 use super::auth;
 use super::board::GuildInfo;
@@ -133,6 +135,18 @@ pub struct MemberView<'a> {
     pub notice: Option<&'a Reply>,
     /// Whether the member hides from the leaderboard now.
     pub hidden: bool,
+    /// The card styles the loaded plugins draw, and the member's card settings.
+    pub styles: &'a [String],
+    pub card: &'a CardSettings,
+}
+
+/// `#rrggbb` for a colour input (stored colours are `#rrggbb` already; anything else shows
+/// the default).
+fn color_value(v: &Option<String>) -> String {
+    v.as_deref()
+        .filter(|c| c.len() == 7 && c.starts_with('#'))
+        .unwrap_or("#5865f2")
+        .to_ascii_lowercase()
 }
 
 /// The page's body (the frame is the caller's).
@@ -177,6 +191,46 @@ pub fn page(v: &MemberView<'_>) -> Markup {
                         button type="submit" { @if v.hidden { "List me again" } @else { "Hide me from the leaderboard" } }
                     }
                 }
+                section.panel aria-labelledby="card-title" {
+                    h2 #card-title { "Your card" }
+                    form.stacked method="post" action={(base) "/card"} {
+                        input type="hidden" name="csrf" value=(v.session.csrf);
+                        input type="hidden" name="action" value="style";
+                        label for="card-style" { "Style" }
+                        select #card-style name="style" {
+                            @for st in v.styles {
+                                option value=(st) selected[v.card.card_style.as_deref() == Some(st.as_str())] { (st) }
+                            }
+                        }
+                        button type="submit" { "Use this style" }
+                    }
+                    form.stacked method="post" action={(base) "/card"} {
+                        input type="hidden" name="csrf" value=(v.session.csrf);
+                        input type="hidden" name="action" value="color";
+                        label for="card-part" { "Colour of" }
+                        select #card-part name="part" {
+                            option value="primary" { "the bar and accents" }
+                            option value="secondary" { "the background" }
+                            option value="border" { "the border" }
+                            option value="text" { "the text" }
+                        }
+                        label for="card-color" { "Colour" }
+                        input #card-color type="color" name="color" value=(color_value(&v.card.primary_color));
+                        button type="submit" { "Set the colour" }
+                    }
+                    form.stacked method="post" action={(base) "/card"} {
+                        input type="hidden" name="csrf" value=(v.session.csrf);
+                        input type="hidden" name="action" value="background";
+                        label for="card-background" { "Background image (https URL)" }
+                        input #card-background type="url" name="url" value=(v.card.background_url.clone().unwrap_or_default());
+                        button type="submit" { "Set the background" }
+                    }
+                    form.stacked method="post" action={(base) "/card"} {
+                        input type="hidden" name="csrf" value=(v.session.csrf);
+                        input type="hidden" name="action" value="reset";
+                        button type="submit" { "Back to the default card" }
+                    }
+                }
                 section.panel aria-labelledby="data-title" {
                     h2 #data-title { "Your data" }
                     p { a href={(base) "/data.json"} download { "Download everything stored about you here" } " (JSON)" }
@@ -204,6 +258,7 @@ pub(super) fn routes() -> axum::Router<Shared> {
         .route("/g/{guild}/me/data.json", get(member_data))
         .route("/g/{guild}/me/privacy", post(member_privacy))
         .route("/g/{guild}/me/erase", post(member_erase))
+        .route("/g/{guild}/me/card", post(member_card_settings))
 }
 
 /// The member page's preconditions: the commands, a logged-in visitor who is a member of a
@@ -245,6 +300,18 @@ pub(super) async fn render_member(
             return refusal_page(s, Some(session), here, &Refusal::Unavailable);
         }
     };
+    let card = match s.db.get_card_settings(info.id, session.user_id).await {
+        Ok(c) => c.unwrap_or_default(),
+        Err(e) => {
+            tracing::warn!(error = %e, "member page: card settings unreadable");
+            return refusal_page(s, Some(session), here, &Refusal::Unavailable);
+        }
+    };
+    let host = commands.plugins.clone();
+    let ctx = CallContext::new(info.id, chrono::Utc::now().timestamp_millis(), 0);
+    let styles = tokio::task::spawn_blocking(move || style_names(&available_styles(&host, &ctx)))
+        .await
+        .unwrap_or_default();
     let title = format!("You on {}", info.name);
     let frame = s.frame(&title, Some(&info.name), s.account(Some(session), here));
     let body = page(&MemberView {
@@ -255,6 +322,8 @@ pub(super) async fn render_member(
         achievements: &achievements,
         notice,
         hidden,
+        styles: &styles,
+        card: &card,
     });
     pages::layout(&frame, body).into_response()
 }
@@ -414,6 +483,57 @@ async fn member_erase(
         }
         Err((session, r)) => refusal_page(&s, session.as_ref(), &page, &r),
     }
+}
+
+#[derive(Deserialize)]
+struct CardForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    style: String,
+    #[serde(default)]
+    color: String,
+    #[serde(default)]
+    part: String,
+    #[serde(default)]
+    url: String,
+}
+
+/// Card customisation: `/card style|color|background|reset`, run as the member.
+async fn member_card_settings(
+    State(s): State<Shared>,
+    Path(guild): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<CardForm>,
+) -> Response {
+    let page_path = format!("/g/{guild}/me");
+    let (commands, session, info) = match member_context(&s, &headers, &guild).await {
+        Ok(c) => c,
+        Err((session, r)) => return refusal_page(&s, session.as_ref(), &page_path, &r),
+    };
+    if !auth::same_token(&session.csrf, &form.csrf) {
+        return refusal_page(&s, Some(&session), &page_path, &Refusal::BadForm);
+    }
+    let (sub, options): (&str, Vec<(&str, OptionValue)>) = match form.action.as_str() {
+        "style" => ("style", vec![("name", OptionValue::String(form.style))]),
+        "color" => (
+            "color",
+            vec![
+                ("hex", OptionValue::String(form.color)),
+                ("part", OptionValue::String(form.part)),
+            ],
+        ),
+        "background" => ("background", vec![("url", OptionValue::String(form.url))]),
+        "reset" => ("reset", Vec::new()),
+        _ => {
+            let reply = Reply::error("that form is out of date; reload the page");
+            return render_member(&s, &commands, &session, &info, Some(&reply), &page_path).await;
+        }
+    };
+    let reply = run(&commands, &session, &info, "card", Some(sub), options).await;
+    render_member(&s, &commands, &session, &info, Some(&reply), &page_path).await
 }
 
 #[cfg(test)]

@@ -122,6 +122,28 @@ async fn a_member_hides_downloads_and_erases_from_their_page() {
     }
     browser.screenshot("member-page").await;
 
+    // Her card: a colour through `/card color`, stored and drawn.
+    c.execute(
+        "const i = document.getElementById('card-color'); i.value = '#ff8800'; return i.value;",
+        vec![],
+    )
+    .await
+    .expect("choose a colour");
+    browser
+        .click_and_wait(Locator::Css("form.stacked input[value=color] ~ button"))
+        .await;
+    assert!(
+        text(&browser, ".flash").await.contains("primary colour"),
+        "{}",
+        text(&browser, ".flash").await
+    );
+    let settings = db
+        .get_card_settings(GUILD, ALICE)
+        .await
+        .unwrap()
+        .expect("card settings");
+    assert_eq!(settings.primary_color.as_deref(), Some("#ff8800"));
+
     // Hide: the command's answer shows, and she is gone from the board.
     browser
         .click_and_wait(Locator::Css("form[action$='/privacy'] button"))
