@@ -160,6 +160,9 @@ pub struct AdminView<'a> {
     pub rewards: &'a [roles::Model],
     /// `/plugins list`'s answer.
     pub plugins: &'a Reply,
+    /// `/quest list`'s and `/achievement list`'s answers.
+    pub quests: &'a Reply,
+    pub achievements: &'a Reply,
     /// The plugins a guild can switch (names).
     pub plugin_names: &'a [String],
     /// The newest XP changes made by moderators.
@@ -288,6 +291,80 @@ pub fn page(v: &AdminView<'_>) -> Markup {
                 }
             }
         }
+        div.columns {
+            section.panel aria-labelledby="quests-title" {
+                h2 #quests-title { "Quests" }
+                (reply_text(&v.quests.content))
+                form.stacked method="post" action=(run) {
+                    (action_fields(session, "quest create"))
+                    h3 { "Create a quest" }
+                    label for="quest-name" { "Name" }
+                    input #quest-name name="name" type="text" required maxlength="100";
+                    label for="quest-requirement" { "What counts" }
+                    input #quest-requirement name="requirement" type="text" list="quest-requirements" required aria-describedby="quest-requirement-help";
+                    datalist #quest-requirements {
+                        @for r in crate::db::quests::REQUIREMENT_TYPES { option value=(r) {} }
+                    }
+                    span.sub #quest-requirement-help { "One of " (crate::db::quests::REQUIREMENT_TYPES.join(", ")) ", or plugin:<name> for a quest plugin's own type" }
+                    label for="quest-target" { "How many" }
+                    input #quest-target name="target" type="text" inputmode="numeric" required;
+                    label for="quest-reward" { "XP reward" }
+                    input #quest-reward name="reward" type="text" inputmode="numeric" required;
+                    label for="quest-cycle" { "Resets" }
+                    select #quest-cycle name="cycle" {
+                        option value="once" { "never (once)" }
+                        option value="daily" { "daily" }
+                        option value="weekly" { "weekly" }
+                        option value="monthly" { "monthly" }
+                    }
+                    label for="quest-description" { "What members see" }
+                    input #quest-description name="description" type="text" maxlength="500";
+                    button type="submit" { "Create the quest" }
+                }
+                form.stacked method="post" action=(run) {
+                    (action_fields(session, "quest deactivate"))
+                    label for="quest-end-id" { "End a quest now (its id from the list)" }
+                    input #quest-end-id name="id" type="text" inputmode="numeric" required;
+                    button type="submit" { "End the quest" }
+                }
+                form.stacked method="post" action=(run) {
+                    (action_fields(session, "quest reset-now"))
+                    label for="quest-reset-cycle" { "Start a new quest period now" }
+                    select #quest-reset-cycle name="cycle" {
+                        option value="" { "every cycle" }
+                        option value="daily" { "daily" }
+                        option value="weekly" { "weekly" }
+                        option value="monthly" { "monthly" }
+                    }
+                    button type="submit" { "Reset now" }
+                }
+            }
+            section.panel aria-labelledby="achievements-title" {
+                h2 #achievements-title { "Achievements" }
+                (reply_text(&v.achievements.content))
+                form.stacked method="post" action=(run) {
+                    (action_fields(session, "achievement create"))
+                    h3 { "Create an achievement" }
+                    label for="ach-name" { "Name" }
+                    input #ach-name name="name" type="text" required maxlength="100";
+                    label for="ach-requirement" { "What counts (the requirement an achievement plugin knows)" }
+                    input #ach-requirement name="requirement" type="text" required;
+                    label for="ach-target" { "Threshold" }
+                    input #ach-target name="target" type="text" inputmode="numeric" required;
+                    label for="ach-reward" { "XP reward" }
+                    input #ach-reward name="reward" type="text" inputmode="numeric" required;
+                    label for="ach-description" { "What members see" }
+                    input #ach-description name="description" type="text" maxlength="500";
+                    button type="submit" { "Create the achievement" }
+                }
+                form.stacked method="post" action=(run) {
+                    (action_fields(session, "achievement delete"))
+                    label for="ach-delete-id" { "Delete an achievement (its id from the list) and members' records of it" }
+                    input #ach-delete-id name="id" type="text" inputmode="numeric" required;
+                    button type="submit" { "Delete the achievement" }
+                }
+            }
+        }
         section.panel aria-labelledby="audit-title" {
             h2 #audit-title { "XP changes by moderators" }
             @if v.audit.is_empty() {
@@ -368,8 +445,12 @@ async fn render_admin(
             return refusal_page(s, Some(session), here, &Refusal::Unavailable);
         }
     };
-    let plugins =
-        super::member::run(commands, session, info, "plugins", Some("list"), Vec::new()).await;
+    let list = |name: &'static str| {
+        super::member::run(commands, session, info, name, Some("list"), Vec::new())
+    };
+    let plugins = list("plugins").await;
+    let quests = list("quest").await;
+    let achievements = list("achievement").await;
     let plugin_names: Vec<String> = commands
         .plugins
         .list()
@@ -384,6 +465,8 @@ async fn render_admin(
         cfg: &cfg,
         rewards: &rewards,
         plugins: &plugins,
+        quests: &quests,
+        achievements: &achievements,
         plugin_names: &plugin_names,
         audit: &audit,
         notice,
@@ -487,10 +570,32 @@ struct ActionForm {
     stacked: Option<String>,
     name: Option<String>,
     switch: Option<String>,
+    requirement: Option<String>,
+    target: Option<String>,
+    reward: Option<String>,
+    cycle: Option<String>,
+    description: Option<String>,
+    id: Option<String>,
 }
 
 /// A slash command with its subcommand and options.
 type CommandCall = (&'static str, &'static str, Vec<(&'static str, OptionValue)>);
+
+/// A form's text field as a command's string option.
+fn text_option(v: Option<String>) -> OptionValue {
+    OptionValue::String(v.unwrap_or_default().trim().to_string())
+}
+
+/// A form's field as a whole number, or what to type instead.
+fn whole(what: &str, v: Option<String>) -> Result<i64, String> {
+    let raw = v.unwrap_or_default();
+    raw.trim().parse::<i64>().map_err(|_| {
+        format!(
+            "`{}` is not a whole number: give the {what} as digits",
+            raw.chars().take(20).collect::<String>()
+        )
+    })
+}
 
 /// The slash command a dashboard form stands for, or what is wrong with the form.
 fn form_command(form: ActionForm) -> Result<CommandCall, String> {
@@ -526,6 +631,53 @@ fn form_command(form: ActionForm) -> Result<CommandCall, String> {
             ))
         }
         "level-roles remove" => Ok(("level-roles", "remove", vec![("role", role(form.role)?)])),
+        "quest create" | "achievement create" => {
+            let quest = form.action == "quest create";
+            let mut options = vec![
+                ("name", text_option(form.name)),
+                ("requirement", text_option(form.requirement)),
+                (
+                    "target",
+                    OptionValue::Integer(whole("target", form.target)?),
+                ),
+                (
+                    "reward",
+                    OptionValue::Integer(whole("XP reward", form.reward)?),
+                ),
+            ];
+            if let Some(d) = form.description.filter(|d| !d.trim().is_empty()) {
+                options.push(("description", OptionValue::String(d)));
+            }
+            if quest {
+                if let Some(c) = form.cycle.filter(|c| !c.is_empty()) {
+                    options.push(("cycle", OptionValue::String(c)));
+                }
+                Ok(("quest", "create", options))
+            } else {
+                Ok(("achievement", "create", options))
+            }
+        }
+        "quest deactivate" => Ok((
+            "quest",
+            "deactivate",
+            vec![("id", OptionValue::Integer(whole("quest id", form.id)?))],
+        )),
+        "quest reset-now" => Ok((
+            "quest",
+            "reset-now",
+            form.cycle
+                .filter(|c| !c.is_empty())
+                .map(|c| vec![("cycle", OptionValue::String(c))])
+                .unwrap_or_default(),
+        )),
+        "achievement delete" => Ok((
+            "achievement",
+            "delete",
+            vec![(
+                "id",
+                OptionValue::Integer(whole("achievement id", form.id)?),
+            )],
+        )),
         "plugins" => {
             let sub = match form.switch.as_deref() {
                 Some("enable") => "enable",

@@ -16,6 +16,16 @@ const CAROL: u64 = 200_000_000_000_000_003;
 /// The fixture guild's "Regular" role.
 const REGULAR: u64 = 100_000_000_000_000_702;
 
+async fn fill(b: &Browser, id: &str, value: &str) {
+    b.client
+        .find(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("{id}: {e}"))
+        .send_keys(value)
+        .await
+        .expect("type");
+}
+
 async fn text(b: &Browser, css: &str) -> String {
     b.client
         .find(Locator::Css(css))
@@ -178,6 +188,60 @@ async fn a_manager_changes_a_setting_and_discord_is_asked_before_every_change() 
         .click_and_wait(Locator::Css("form.stacked button"))
         .await;
     assert!(db.list_level_roles(GUILD).await.unwrap().is_empty());
+
+    // A quest and an achievement, created through `/quest create` and `/achievement create`;
+    // the achievement deleted again by its id.
+    fill(&browser, "quest-name", "Talk a lot").await;
+    fill(&browser, "quest-requirement", "total_messages").await;
+    fill(&browser, "quest-target", "10").await;
+    fill(&browser, "quest-reward", "50").await;
+    browser
+        .click_and_wait(Locator::Css("input[value='quest create'] ~ button"))
+        .await;
+    assert!(
+        text(&browser, ".flash").await.contains("Talk a lot"),
+        "{}",
+        text(&browser, ".flash").await
+    );
+    assert!(
+        text(&browser, "#quests-title + .reply")
+            .await
+            .contains("Talk a lot"),
+        "the list shows it"
+    );
+    fill(&browser, "ach-name", "Chatterbox").await;
+    fill(&browser, "ach-requirement", "messages").await;
+    fill(&browser, "ach-target", "5").await;
+    fill(&browser, "ach-reward", "10").await;
+    browser
+        .click_and_wait(Locator::Css("input[value='achievement create'] ~ button"))
+        .await;
+    let made = db.list_achievements(GUILD).await.unwrap();
+    let chatterbox = made
+        .iter()
+        .find(|a| a.name == "Chatterbox")
+        .expect("the achievement was created");
+    let id = chatterbox.id.to_string();
+    browser
+        .client
+        .find(Locator::Id("ach-delete-id"))
+        .await
+        .expect("id")
+        .send_keys(&id)
+        .await
+        .expect("type");
+    browser
+        .click_and_wait(Locator::Css("input[value='achievement delete'] ~ button"))
+        .await;
+    assert!(
+        !db.list_achievements(GUILD)
+            .await
+            .unwrap()
+            .iter()
+            .any(|a| a.name == "Chatterbox"),
+        "{}",
+        text(&browser, ".flash").await
+    );
     browser.screenshot("dashboard-after-changes").await;
 
     // The export, as a file, checked with Discord like a change.
