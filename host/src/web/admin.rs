@@ -284,6 +284,17 @@ pub fn page(v: &AdminView<'_>) -> Markup {
                         }
                         button type="submit" { "Apply" }
                     }
+                    form.stacked method="post" action=(run) {
+                        (action_fields(session, "plugins config"))
+                        h3 { "A plugin's settings on this server" }
+                        label for="plugin-config-name" { "Plugin" }
+                        select #plugin-config-name name="name" {
+                            @for n in v.plugin_names { option value=(n) { (n) } }
+                        }
+                        label for="plugin-config-json" { "Settings as a JSON object (leave empty to see the current ones)" }
+                        textarea #plugin-config-json name="json" rows="4" {}
+                        button type="submit" { "Show or save the settings" }
+                    }
                 }
                 section.panel aria-labelledby="export-title" {
                     h2 #export-title { "Export" }
@@ -576,6 +587,7 @@ struct ActionForm {
     cycle: Option<String>,
     description: Option<String>,
     id: Option<String>,
+    json: Option<String>,
 }
 
 /// A slash command with its subcommand and options.
@@ -631,6 +643,13 @@ fn form_command(form: ActionForm) -> Result<CommandCall, String> {
             ))
         }
         "level-roles remove" => Ok(("level-roles", "remove", vec![("role", role(form.role)?)])),
+        "plugins config" => {
+            let mut options = vec![("name", text_option(form.name))];
+            if let Some(j) = form.json.filter(|j| !j.trim().is_empty()) {
+                options.push(("json", OptionValue::String(j)));
+            }
+            Ok(("plugins", "config", options))
+        }
         "quest create" | "achievement create" => {
             let quest = form.action == "quest create";
             let mut options = vec![

@@ -242,6 +242,27 @@ async fn a_manager_changes_a_setting_and_discord_is_asked_before_every_change() 
         "{}",
         text(&browser, ".flash").await
     );
+    // A plugin's settings: shown when the box is empty, refused when not JSON.
+    browser
+        .click_and_wait(Locator::Css("input[value='plugins config'] ~ button"))
+        .await;
+    let shown = text(&browser, ".flash").await;
+    assert!(
+        !shown.is_empty() && !shown.contains("out of date"),
+        "{shown}"
+    );
+    fill(&browser, "plugin-config-json", "{not json").await;
+    browser
+        .click_and_wait(Locator::Css("input[value='plugins config'] ~ button"))
+        .await;
+    assert!(
+        text(&browser, ".flash")
+            .await
+            .to_lowercase()
+            .contains("json"),
+        "{}",
+        text(&browser, ".flash").await
+    );
     browser.screenshot("dashboard-after-changes").await;
 
     // The export, as a file, checked with Discord like a change.
