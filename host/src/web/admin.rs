@@ -7,15 +7,20 @@
 //! Discord. Before it runs, Discord is asked whether the visitor manages the server *now*
 //! ([`super::server::ManagerCheck`]); what their login said is only used to show the page.
 
-use axum::extract::{Form, Path, State};
+use std::sync::Arc;
+
+use axum::extract::{Form, Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
+use futures::future::BoxFuture;
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use crate::commands::AttachmentSource;
 use crate::commands::Commands;
-use crate::commands::types::OptionValue;
+use crate::commands::files::MAX_IMPORT_BYTES;
 use crate::commands::types::Reply;
+use crate::commands::types::{FileRef, OptionValue};
 use crate::db::LeaderboardVisibility;
 use crate::db::WebSession;
 use crate::db::entities::{roles, server_config, xp_audit_log};
@@ -296,6 +301,28 @@ pub fn page(v: &AdminView<'_>) -> Markup {
                         button type="submit" { "Show or save the settings" }
                     }
                 }
+                section.panel aria-labelledby="import-title" {
+                    h2 #import-title { "Import" }
+                    form.stacked method="post" action={"/g/" (guild.id) "/admin/import"} enctype="multipart/form-data" {
+                        input type="hidden" name="csrf" value=(session.csrf);
+                        label for="import-format" { "From" }
+                        select #import-format name="format" {
+                            option value="mee6" { "MEE6" }
+                            option value="polaris" { "Polaris" }
+                            option value="experienced" { "Experienced" }
+                            option value="questline" { "Questline (an export)" }
+                        }
+                        label for="import-mode" { "When members already have XP" }
+                        select #import-mode name="mode" {
+                            option value="" { "refuse (import into an empty server only)" }
+                            option value="overwrite" { "the file's XP replaces theirs" }
+                            option value="add" { "the file's XP is added to theirs" }
+                        }
+                        label for="import-file" { "File (up to 25 MB)" }
+                        input #import-file type="file" name="file" required accept=".json,.csv,application/json,text/csv";
+                        button type="submit" { "Import" }
+                    }
+                }
                 section.panel aria-labelledby="export-title" {
                     h2 #export-title { "Export" }
                     p { a href={"/g/" (guild.id) "/admin/export.json"} download { "Download this server's data" } " (members, quests, achievements, rewards and settings, as " code { "questline import" } " and " code { "/import" } " read it)" }
@@ -416,6 +443,12 @@ pub(super) fn routes() -> axum::Router<Shared> {
         .route("/g/{guild}/admin/config", post(admin_config))
         .route("/g/{guild}/admin/action", post(admin_action))
         .route("/g/{guild}/admin/export.json", get(admin_export))
+        .route(
+            "/g/{guild}/admin/import",
+            post(admin_import).layer(axum::extract::DefaultBodyLimit::max(
+                MAX_IMPORT_BYTES as usize + 64 * 1024,
+            )),
+        )
 }
 
 /// The dashboard's preconditions: a logged-in visitor whose login says they manage the
@@ -776,6 +809,110 @@ async fn admin_export(
         }
         None => render_admin(&s, &commands, &session, &info, Some(&reply), &page).await,
     }
+}
+
+/// A file uploaded with the dashboard's import form, handed to `/import` as its attachment.
+struct Uploaded(Vec<u8>);
+
+impl AttachmentSource for Uploaded {
+    fn fetch<'a>(
+        &'a self,
+        _file: &'a FileRef,
+        max_bytes: u64,
+    ) -> BoxFuture<'a, Result<Vec<u8>, String>> {
+        Box::pin(async move {
+            if self.0.len() as u64 > max_bytes {
+                return Err(format!("the file is larger than {max_bytes} bytes"));
+            }
+            Ok(self.0.clone())
+        })
+    }
+}
+
+/// The import form's fields.
+#[derive(Default)]
+struct ImportForm {
+    csrf: String,
+    format: String,
+    mode: String,
+    filename: String,
+    file: Vec<u8>,
+}
+
+async fn read_import_form(mut multipart: Multipart) -> Result<ImportForm, String> {
+    let mut form = ImportForm::default();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| format!("the upload was cut short ({e}); try again"))?
+    {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            form.filename = field.file_name().unwrap_or("upload").to_string();
+            form.file = field
+                .bytes()
+                .await
+                .map_err(|e| format!("the file could not be read ({e}); try again"))?
+                .to_vec();
+            continue;
+        }
+        let value = field
+            .text()
+            .await
+            .map_err(|e| format!("the form could not be read ({e}); try again"))?;
+        match name.as_str() {
+            "csrf" => form.csrf = value,
+            "format" => form.format = value,
+            "mode" => form.mode = value,
+            _ => {}
+        }
+    }
+    Ok(form)
+}
+
+/// An import uploaded on the dashboard: `/import` run as the manager with the uploaded file
+/// as its attachment (the same format checks, size limit, mode rules and one transaction),
+/// after Discord confirmed they manage the server now.
+async fn admin_import(
+    State(s): State<Shared>,
+    Path(guild): Path<String>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> Response {
+    let page_path = format!("/g/{guild}/admin");
+    let (commands, session, info) = match admin_context(&s, &headers, &guild).await {
+        Ok(c) => c,
+        Err((session, r)) => return refusal_page(&s, session.as_ref(), &page_path, &r),
+    };
+    let form = match read_import_form(multipart).await {
+        Ok(f) => f,
+        Err(why) => {
+            let reply = Reply::error(why);
+            return render_admin(&s, &commands, &session, &info, Some(&reply), &page_path).await;
+        }
+    };
+    if !auth::same_token(&session.csrf, &form.csrf) {
+        return refusal_page(&s, Some(&session), &page_path, &Refusal::BadForm);
+    }
+    if let Err(r) = check_manager(&s, &session, &info).await {
+        return refusal_page(&s, Some(&session), &page_path, &r);
+    }
+    let file = FileRef {
+        filename: form.filename,
+        url: "upload:".to_string(),
+        size: form.file.len() as u64,
+    };
+    let mut options = vec![
+        ("format", OptionValue::String(form.format)),
+        ("file", OptionValue::Attachment(file)),
+    ];
+    if !form.mode.is_empty() {
+        options.push(("mode", OptionValue::String(form.mode)));
+    }
+    let mut with_upload = commands.clone();
+    with_upload.attachments = Some(Arc::new(Uploaded(form.file)));
+    let reply = super::member::run(&with_upload, &session, &info, "import", None, options).await;
+    render_admin(&s, &commands, &session, &info, Some(&reply), &page_path).await
 }
 
 #[cfg(test)]

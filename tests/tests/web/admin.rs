@@ -289,6 +289,34 @@ async fn a_manager_changes_a_setting_and_discord_is_asked_before_every_change() 
         json.get("members").is_some() || json.get("levels").is_some(),
         "{json}"
     );
+
+    // The export imported back through the dashboard's upload: `/import` with the file,
+    // overwriting (the server has members with XP, so the mode must be chosen).
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(file.path(), serde_json::to_vec(&json).unwrap()).expect("write export");
+    c.find(Locator::Css("#import-format option[value=questline]"))
+        .await
+        .expect("format")
+        .click()
+        .await
+        .expect("choose");
+    c.find(Locator::Css("#import-mode option[value=overwrite]"))
+        .await
+        .expect("mode")
+        .click()
+        .await
+        .expect("choose");
+    c.find(Locator::Id("import-file"))
+        .await
+        .expect("file input")
+        .send_keys(&file.path().display().to_string())
+        .await
+        .expect("choose the file");
+    browser
+        .click_and_wait(Locator::Css("#import-file ~ button"))
+        .await;
+    let said = text(&browser, ".flash").await;
+    assert!(said.contains("levels computed with"), "{said}");
     browser.close().await;
 
     // Bob's login says he manages the server; Discord says he has no role that does.
