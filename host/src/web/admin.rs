@@ -10,14 +10,13 @@
 use std::sync::Arc;
 
 use axum::extract::{Form, Multipart, Path, State};
-use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use futures::future::BoxFuture;
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::commands::AttachmentSource;
-use crate::commands::Commands;
 use crate::commands::files::MAX_IMPORT_BYTES;
 use crate::commands::types::Reply;
 use crate::commands::types::{FileRef, OptionValue};
@@ -28,6 +27,7 @@ use crate::db::entities::{roles, server_config, xp_audit_log};
 use super::auth;
 use super::board::GuildInfo;
 use super::member::reply_text;
+use super::member::{Visit, file_download};
 use super::pages;
 use super::server::{Refusal, Shared, WebSources, here, refusal_page};
 
@@ -452,30 +452,56 @@ pub(super) fn routes() -> axum::Router<Shared> {
 }
 
 /// The dashboard's preconditions: a logged-in visitor whose login says they manage the
-/// guild (changes check Discord again, [`admin_config`]).
+/// guild (changes check Discord again, [`confirm_change`]).
 async fn admin_context(
     s: &WebSources,
     headers: &HeaderMap,
     guild: &str,
-) -> Result<(Commands, WebSession, GuildInfo), (Option<WebSession>, Refusal)> {
+) -> Result<Visit, (Option<WebSession>, Refusal)> {
     if s.managers.is_none() {
         return Err((s.session(headers).await, Refusal::NotFound));
     }
-    let (commands, session, info) = super::member::member_context(s, headers, guild).await?;
-    if !session.standing(info.id).1 {
-        return Err((Some(session), Refusal::NotManager));
+    let v = super::member::member_context(s, headers, guild).await?;
+    if !v.session.standing(v.guild.id).1 {
+        return Err((Some(v.session), Refusal::NotManager));
     }
-    Ok((commands, session, info))
+    Ok(v)
 }
 
-async fn render_admin(
+/// Before a change (or the export): the form's CSRF token when it has one, then Discord
+/// asked whether the visitor manages the server now. Err is the refusal page.
+async fn confirm_change(s: &WebSources, v: &Visit, csrf: Option<&str>) -> Result<(), Response> {
+    let page = format!("/g/{}/admin", v.guild.id);
+    if let Some(csrf) = csrf
+        && !auth::same_token(&v.session.csrf, csrf)
+    {
+        return Err(refusal_page(s, Some(&v.session), &page, &Refusal::BadForm));
+    }
+    check_manager(s, &v.session, &v.guild)
+        .await
+        .map_err(|r| refusal_page(s, Some(&v.session), &page, &r))
+}
+
+/// [`admin_context`] and [`confirm_change`]: the visit a change may be made in, or the
+/// refusal page.
+async fn manager_visit(
     s: &WebSources,
-    commands: &Commands,
-    session: &WebSession,
-    info: &GuildInfo,
-    notice: Option<&Reply>,
-    here: &str,
-) -> Response {
+    headers: &HeaderMap,
+    guild: &str,
+    csrf: Option<&str>,
+) -> Result<Visit, Response> {
+    let v = admin_context(s, headers, guild)
+        .await
+        .map_err(|(session, r)| {
+            refusal_page(s, session.as_ref(), &format!("/g/{guild}/admin"), &r)
+        })?;
+    confirm_change(s, &v, csrf).await?;
+    Ok(v)
+}
+
+async fn render_admin(s: &WebSources, v: &Visit, notice: Option<&Reply>) -> Response {
+    let (session, info) = (&v.session, &v.guild);
+    let here = format!("/g/{}/admin", info.id);
     let read = async {
         let cfg = s.db.get_server_config(info.id).await?;
         let rewards = s.db.list_level_roles(info.id).await?;
@@ -486,23 +512,21 @@ async fn render_admin(
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(error = %e, "dashboard: settings unreadable");
-            return refusal_page(s, Some(session), here, &Refusal::Unavailable);
+            return refusal_page(s, Some(session), &here, &Refusal::Unavailable);
         }
     };
-    let list = |name: &'static str| {
-        super::member::run(commands, session, info, name, Some("list"), Vec::new())
-    };
-    let plugins = list("plugins").await;
-    let quests = list("quest").await;
-    let achievements = list("achievement").await;
-    let plugin_names: Vec<String> = commands
+    let plugins = v.run("plugins", Some("list"), Vec::new()).await;
+    let quests = v.run("quest", Some("list"), Vec::new()).await;
+    let achievements = v.run("achievement", Some("list"), Vec::new()).await;
+    let plugin_names: Vec<String> = v
+        .commands
         .plugins
         .list()
         .into_iter()
         .map(|p| p.name)
         .collect();
     let title = format!("Settings of {}", info.name);
-    let frame = s.frame(&title, Some(&info.name), s.account(Some(session), here));
+    let frame = s.frame(&title, Some(&info.name), s.account(Some(session), &here));
     let view = AdminView {
         guild: info,
         session,
@@ -550,12 +574,9 @@ async fn admin_page(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let here = here(&uri);
     match admin_context(&s, &headers, &guild).await {
-        Ok((commands, session, info)) => {
-            render_admin(&s, &commands, &session, &info, None, &here).await
-        }
-        Err((session, r)) => refusal_page(&s, session.as_ref(), &here, &r),
+        Ok(v) => render_admin(&s, &v, None).await,
+        Err((session, r)) => refusal_page(&s, session.as_ref(), &here(&uri), &r),
     }
 }
 
@@ -577,30 +598,16 @@ async fn admin_config(
     headers: HeaderMap,
     Form(form): Form<SettingForm>,
 ) -> Response {
-    let page = format!("/g/{guild}/admin");
-    let (commands, session, info) = match admin_context(&s, &headers, &guild).await {
-        Ok(c) => c,
-        Err((session, r)) => return refusal_page(&s, session.as_ref(), &page, &r),
+    let v = match manager_visit(&s, &headers, &guild, Some(&form.csrf)).await {
+        Ok(v) => v,
+        Err(refused) => return refused,
     };
-    if !auth::same_token(&session.csrf, &form.csrf) {
-        return refusal_page(&s, Some(&session), &page, &Refusal::BadForm);
-    }
-    if let Err(r) = check_manager(&s, &session, &info).await {
-        return refusal_page(&s, Some(&session), &page, &r);
-    }
-    let reply = super::member::run(
-        &commands,
-        &session,
-        &info,
-        "config",
-        Some("set"),
-        vec![
-            ("setting", OptionValue::String(form.setting)),
-            ("value", OptionValue::String(form.value)),
-        ],
-    )
-    .await;
-    render_admin(&s, &commands, &session, &info, Some(&reply), &page).await
+    let options = vec![
+        ("setting", OptionValue::String(form.setting)),
+        ("value", OptionValue::String(form.value)),
+    ];
+    let reply = v.run("config", Some("set"), options).await;
+    render_admin(&s, &v, Some(&reply)).await
 }
 
 #[derive(Deserialize)]
@@ -754,24 +761,15 @@ async fn admin_action(
     headers: HeaderMap,
     Form(form): Form<ActionForm>,
 ) -> Response {
-    let page = format!("/g/{guild}/admin");
-    let (commands, session, info) = match admin_context(&s, &headers, &guild).await {
-        Ok(c) => c,
-        Err((session, r)) => return refusal_page(&s, session.as_ref(), &page, &r),
+    let v = match manager_visit(&s, &headers, &guild, Some(&form.csrf)).await {
+        Ok(v) => v,
+        Err(refused) => return refused,
     };
-    if !auth::same_token(&session.csrf, &form.csrf) {
-        return refusal_page(&s, Some(&session), &page, &Refusal::BadForm);
-    }
-    if let Err(r) = check_manager(&s, &session, &info).await {
-        return refusal_page(&s, Some(&session), &page, &r);
-    }
     let reply = match form_command(form) {
-        Ok((name, sub, options)) => {
-            super::member::run(&commands, &session, &info, name, Some(sub), options).await
-        }
+        Ok((name, sub, options)) => v.run(name, Some(sub), options).await,
         Err(why) => Reply::error(why),
     };
-    render_admin(&s, &commands, &session, &info, Some(&reply), &page).await
+    render_admin(&s, &v, Some(&reply)).await
 }
 
 /// The guild's export (`/export`), checked with Discord like a change: it holds every
@@ -781,33 +779,14 @@ async fn admin_export(
     Path(guild): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let page = format!("/g/{guild}/admin");
-    let (commands, session, info) = match admin_context(&s, &headers, &guild).await {
-        Ok(c) => c,
-        Err((session, r)) => return refusal_page(&s, session.as_ref(), &page, &r),
+    let v = match manager_visit(&s, &headers, &guild, None).await {
+        Ok(v) => v,
+        Err(refused) => return refused,
     };
-    if let Err(r) = check_manager(&s, &session, &info).await {
-        return refusal_page(&s, Some(&session), &page, &r);
-    }
-    let reply = super::member::run(&commands, &session, &info, "export", None, Vec::new()).await;
+    let reply = v.run("export", None, Vec::new()).await;
     match reply.attachment {
-        Some(a) => {
-            let mut res = (
-                [
-                    (header::CONTENT_TYPE, "application/json"),
-                    (header::CACHE_CONTROL, "private, no-store"),
-                ],
-                a.bytes,
-            )
-                .into_response();
-            if let Ok(v) =
-                HeaderValue::from_str(&format!("attachment; filename=\"{}\"", a.filename))
-            {
-                res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-            }
-            res
-        }
-        None => render_admin(&s, &commands, &session, &info, Some(&reply), &page).await,
+        Some(a) => file_download(a),
+        None => render_admin(&s, &v, Some(&reply)).await,
     }
 }
 
@@ -879,23 +858,19 @@ async fn admin_import(
     headers: HeaderMap,
     multipart: Multipart,
 ) -> Response {
-    let page_path = format!("/g/{guild}/admin");
-    let (commands, session, info) = match admin_context(&s, &headers, &guild).await {
-        Ok(c) => c,
-        Err((session, r)) => return refusal_page(&s, session.as_ref(), &page_path, &r),
+    // The login's claim is checked before the upload is read, Discord after.
+    let v = match admin_context(&s, &headers, &guild).await {
+        Ok(v) => v,
+        Err((session, r)) => {
+            return refusal_page(&s, session.as_ref(), &format!("/g/{guild}/admin"), &r);
+        }
     };
     let form = match read_import_form(multipart).await {
         Ok(f) => f,
-        Err(why) => {
-            let reply = Reply::error(why);
-            return render_admin(&s, &commands, &session, &info, Some(&reply), &page_path).await;
-        }
+        Err(why) => return render_admin(&s, &v, Some(&Reply::error(why))).await,
     };
-    if !auth::same_token(&session.csrf, &form.csrf) {
-        return refusal_page(&s, Some(&session), &page_path, &Refusal::BadForm);
-    }
-    if let Err(r) = check_manager(&s, &session, &info).await {
-        return refusal_page(&s, Some(&session), &page_path, &r);
+    if let Err(refused) = confirm_change(&s, &v, Some(&form.csrf)).await {
+        return refused;
     }
     let file = FileRef {
         filename: form.filename,
@@ -909,10 +884,11 @@ async fn admin_import(
     if !form.mode.is_empty() {
         options.push(("mode", OptionValue::String(form.mode)));
     }
-    let mut with_upload = commands.clone();
+    let mut with_upload = v.commands.clone();
     with_upload.attachments = Some(Arc::new(Uploaded(form.file)));
-    let reply = super::member::run(&with_upload, &session, &info, "import", None, options).await;
-    render_admin(&s, &commands, &session, &info, Some(&reply), &page_path).await
+    let reply =
+        super::member::run(&with_upload, &v.session, &v.guild, "import", None, options).await;
+    render_admin(&s, &v, Some(&reply)).await
 }
 
 #[cfg(test)]

@@ -11,12 +11,14 @@ use std::collections::HashMap;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::cards::styles::{available_styles, style_names};
-use crate::commands::types::{OptionValue, Reply, Request};
+use crate::commands::types::{Attachment, OptionValue, Reply, Request};
 use crate::commands::{Commands, MANAGE_GUILD};
 use crate::db::{CardSettings, WebSession};
 use crate::plugins::CallContext;
@@ -164,8 +166,9 @@ pub fn page(v: &MemberView<'_>) -> Markup {
             div.stack {
                 section.panel aria-labelledby="rank-title" {
                     h2 #rank-title { "Rank" }
-                    @if v.rank.attachment.is_some() {
-                        img.card src={(base) "/card.png"} alt={"Rank card: " (v.rank.content.replace("**", ""))} width="934" height="282";
+                    @if let Some(card) = &v.rank.attachment {
+                        // Inline: the page's own `/rank` run drew it; a second URL would draw it again.
+                        img.card src={"data:image/png;base64," (BASE64.encode(&card.bytes))} alt={"Rank card: " (v.rank.content.replace("**", ""))} width="934" height="282";
                     }
                     (reply_text(&v.rank.content))
                 }
@@ -254,20 +257,47 @@ pub(super) fn routes() -> axum::Router<Shared> {
     use axum::routing::{get, post};
     axum::Router::new()
         .route("/g/{guild}/me", get(member_page))
-        .route("/g/{guild}/me/card.png", get(member_card))
         .route("/g/{guild}/me/data.json", get(member_data))
         .route("/g/{guild}/me/privacy", post(member_privacy))
         .route("/g/{guild}/me/erase", post(member_erase))
         .route("/g/{guild}/me/card", post(member_card_settings))
 }
 
+/// A logged-in member on one of their guild's pages: what every member and dashboard
+/// handler works with.
+pub(super) struct Visit {
+    pub commands: Commands,
+    pub session: WebSession,
+    pub guild: GuildInfo,
+}
+
+impl Visit {
+    /// Runs a slash command as the visitor.
+    pub async fn run(
+        &self,
+        name: &str,
+        subcommand: Option<&str>,
+        options: Vec<(&str, OptionValue)>,
+    ) -> Reply {
+        run(
+            &self.commands,
+            &self.session,
+            &self.guild,
+            name,
+            subcommand,
+            options,
+        )
+        .await
+    }
+}
+
 /// The member page's preconditions: the commands, a logged-in visitor who is a member of a
-/// guild this bot is in. Returns what the handlers need, or why not.
+/// guild this bot is in. Returns the visit, or why not.
 pub(super) async fn member_context(
     s: &WebSources,
     headers: &HeaderMap,
     guild: &str,
-) -> Result<(Commands, WebSession, GuildInfo), (Option<WebSession>, Refusal)> {
+) -> Result<Visit, (Option<WebSession>, Refusal)> {
     let session = s.session(headers).await;
     let (Some(commands), Some(info)) = (s.commands.clone(), s.guild(guild)) else {
         return Err((session, Refusal::NotFound));
@@ -278,42 +308,71 @@ pub(super) async fn member_context(
     if !session.standing(info.id).0 {
         return Err((Some(session), Refusal::Denied));
     }
-    Ok((commands, session, info))
+    Ok(Visit {
+        commands,
+        session,
+        guild: info,
+    })
 }
 
-pub(super) async fn render_member(
+/// [`member_context`] for a form: also the session's CSRF token. Err is the refusal page.
+async fn member_form(
     s: &WebSources,
-    commands: &Commands,
-    session: &WebSession,
-    info: &GuildInfo,
-    notice: Option<&Reply>,
-    here: &str,
-) -> Response {
-    let none = Vec::new;
-    let rank = run(commands, session, info, "rank", None, none()).await;
-    let quests = run(commands, session, info, "quests", None, none()).await;
-    let achievements = run(commands, session, info, "achievements", None, none()).await;
-    let hidden = match s.db.get_user_level(info.id, session.user_id).await {
-        Ok(row) => row.is_some_and(|r| r.hidden),
+    headers: &HeaderMap,
+    guild: &str,
+    csrf: &str,
+) -> Result<Visit, Response> {
+    let page = format!("/g/{guild}/me");
+    let v = member_context(s, headers, guild)
+        .await
+        .map_err(|(session, r)| refusal_page(s, session.as_ref(), &page, &r))?;
+    if !auth::same_token(&v.session.csrf, csrf) {
+        return Err(refusal_page(s, Some(&v.session), &page, &Refusal::BadForm));
+    }
+    Ok(v)
+}
+
+/// An attachment a command made (a data download, an export), as a file download.
+pub(super) fn file_download(a: Attachment) -> Response {
+    let mut res = (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+        a.bytes,
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", a.filename)) {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    res
+}
+
+pub(super) async fn render_member(s: &WebSources, v: &Visit, notice: Option<&Reply>) -> Response {
+    let (session, info) = (&v.session, &v.guild);
+    let here = format!("/g/{}/me", info.id);
+    let rank = v.run("rank", None, Vec::new()).await;
+    let quests = v.run("quests", None, Vec::new()).await;
+    let achievements = v.run("achievements", None, Vec::new()).await;
+    let stored = async {
+        let level = s.db.get_user_level(info.id, session.user_id).await?;
+        let card = s.db.get_card_settings(info.id, session.user_id).await?;
+        Ok::<_, crate::db::DbError>((level.is_some_and(|r| r.hidden), card.unwrap_or_default()))
+    };
+    let (hidden, card) = match stored.await {
+        Ok(r) => r,
         Err(e) => {
-            tracing::warn!(error = %e, "member page: privacy state unreadable");
-            return refusal_page(s, Some(session), here, &Refusal::Unavailable);
+            tracing::warn!(error = %e, "member page: stored settings unreadable");
+            return refusal_page(s, Some(session), &here, &Refusal::Unavailable);
         }
     };
-    let card = match s.db.get_card_settings(info.id, session.user_id).await {
-        Ok(c) => c.unwrap_or_default(),
-        Err(e) => {
-            tracing::warn!(error = %e, "member page: card settings unreadable");
-            return refusal_page(s, Some(session), here, &Refusal::Unavailable);
-        }
-    };
-    let host = commands.plugins.clone();
+    let host = v.commands.plugins.clone();
     let ctx = CallContext::new(info.id, chrono::Utc::now().timestamp_millis(), 0);
     let styles = tokio::task::spawn_blocking(move || style_names(&available_styles(&host, &ctx)))
         .await
         .unwrap_or_default();
     let title = format!("You on {}", info.name);
-    let frame = s.frame(&title, Some(&info.name), s.account(Some(session), here));
+    let frame = s.frame(&title, Some(&info.name), s.account(Some(session), &here));
     let body = page(&MemberView {
         guild: info,
         session,
@@ -334,37 +393,8 @@ async fn member_page(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let here = here(&uri);
     match member_context(&s, &headers, &guild).await {
-        Ok((commands, session, info)) => {
-            render_member(&s, &commands, &session, &info, None, &here).await
-        }
-        Err((session, r)) => refusal_page(&s, session.as_ref(), &here, &r),
-    }
-}
-
-/// The member's rank card, drawn by `/rank` (the same renderer and styles).
-async fn member_card(
-    State(s): State<Shared>,
-    Path(guild): Path<String>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    match member_context(&s, &headers, &guild).await {
-        Ok((commands, session, info)) => {
-            let reply = run(&commands, &session, &info, "rank", None, Vec::new()).await;
-            match reply.attachment {
-                Some(a) => (
-                    [
-                        (header::CONTENT_TYPE, "image/png"),
-                        (header::CACHE_CONTROL, "private, no-store"),
-                    ],
-                    a.bytes,
-                )
-                    .into_response(),
-                None => refusal_page(&s, Some(&session), &here(&uri), &Refusal::NotFound),
-            }
-        }
+        Ok(v) => render_member(&s, &v, None).await,
         Err((session, r)) => refusal_page(&s, session.as_ref(), &here(&uri), &r),
     }
 }
@@ -377,35 +407,11 @@ async fn member_data(
     uri: Uri,
 ) -> Response {
     match member_context(&s, &headers, &guild).await {
-        Ok((commands, session, info)) => {
-            let reply = run(
-                &commands,
-                &session,
-                &info,
-                "gdpr",
-                Some("download"),
-                Vec::new(),
-            )
-            .await;
+        Ok(v) => {
+            let reply = v.run("gdpr", Some("download"), Vec::new()).await;
             match reply.attachment {
-                Some(a) => {
-                    let disposition = format!("attachment; filename=\"{}\"", a.filename);
-                    let mut res = (
-                        [
-                            (header::CONTENT_TYPE, "application/json"),
-                            (header::CACHE_CONTROL, "private, no-store"),
-                        ],
-                        a.bytes,
-                    )
-                        .into_response();
-                    if let Ok(v) = HeaderValue::from_str(&disposition) {
-                        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-                    }
-                    res
-                }
-                None => {
-                    render_member(&s, &commands, &session, &info, Some(&reply), &here(&uri)).await
-                }
+                Some(a) => file_download(a),
+                None => render_member(&s, &v, Some(&reply)).await,
             }
         }
         Err((session, r)) => refusal_page(&s, session.as_ref(), &here(&uri), &r),
@@ -427,25 +433,13 @@ async fn member_privacy(
     headers: HeaderMap,
     Form(form): Form<PrivacyForm>,
 ) -> Response {
-    let page = format!("/g/{guild}/me");
-    match member_context(&s, &headers, &guild).await {
-        Ok((commands, session, info)) => {
-            if !auth::same_token(&session.csrf, &form.csrf) {
-                return refusal_page(&s, Some(&session), &page, &Refusal::BadForm);
-            }
-            let reply = run(
-                &commands,
-                &session,
-                &info,
-                "privacy",
-                Some("leaderboard"),
-                vec![("show", OptionValue::String(form.show))],
-            )
-            .await;
-            render_member(&s, &commands, &session, &info, Some(&reply), &page).await
-        }
-        Err((session, r)) => refusal_page(&s, session.as_ref(), &page, &r),
-    }
+    let v = match member_form(&s, &headers, &guild, &form.csrf).await {
+        Ok(v) => v,
+        Err(refused) => return refused,
+    };
+    let show = vec![("show", OptionValue::String(form.show))];
+    let reply = v.run("privacy", Some("leaderboard"), show).await;
+    render_member(&s, &v, Some(&reply)).await
 }
 
 #[derive(Deserialize)]
@@ -463,26 +457,15 @@ async fn member_erase(
     headers: HeaderMap,
     Form(form): Form<EraseForm>,
 ) -> Response {
-    let page = format!("/g/{guild}/me");
-    match member_context(&s, &headers, &guild).await {
-        Ok((commands, session, info)) => {
-            if !auth::same_token(&session.csrf, &form.csrf) {
-                return refusal_page(&s, Some(&session), &page, &Refusal::BadForm);
-            }
-            let confirm = form.confirm.as_deref() == Some("true");
-            let reply = run(
-                &commands,
-                &session,
-                &info,
-                "gdpr",
-                Some("delete"),
-                vec![("confirm", OptionValue::Boolean(confirm))],
-            )
-            .await;
-            render_member(&s, &commands, &session, &info, Some(&reply), &page).await
-        }
-        Err((session, r)) => refusal_page(&s, session.as_ref(), &page, &r),
-    }
+    let v = match member_form(&s, &headers, &guild, &form.csrf).await {
+        Ok(v) => v,
+        Err(refused) => return refused,
+    };
+    let confirm = OptionValue::Boolean(form.confirm.as_deref() == Some("true"));
+    let reply = v
+        .run("gdpr", Some("delete"), vec![("confirm", confirm)])
+        .await;
+    render_member(&s, &v, Some(&reply)).await
 }
 
 #[derive(Deserialize)]
@@ -508,14 +491,10 @@ async fn member_card_settings(
     headers: HeaderMap,
     Form(form): Form<CardForm>,
 ) -> Response {
-    let page_path = format!("/g/{guild}/me");
-    let (commands, session, info) = match member_context(&s, &headers, &guild).await {
-        Ok(c) => c,
-        Err((session, r)) => return refusal_page(&s, session.as_ref(), &page_path, &r),
+    let v = match member_form(&s, &headers, &guild, &form.csrf).await {
+        Ok(v) => v,
+        Err(refused) => return refused,
     };
-    if !auth::same_token(&session.csrf, &form.csrf) {
-        return refusal_page(&s, Some(&session), &page_path, &Refusal::BadForm);
-    }
     let (sub, options): (&str, Vec<(&str, OptionValue)>) = match form.action.as_str() {
         "style" => ("style", vec![("name", OptionValue::String(form.style))]),
         "color" => (
@@ -529,11 +508,11 @@ async fn member_card_settings(
         "reset" => ("reset", Vec::new()),
         _ => {
             let reply = Reply::error("that form is out of date; reload the page");
-            return render_member(&s, &commands, &session, &info, Some(&reply), &page_path).await;
+            return render_member(&s, &v, Some(&reply)).await;
         }
     };
-    let reply = run(&commands, &session, &info, "card", Some(sub), options).await;
-    render_member(&s, &commands, &session, &info, Some(&reply), &page_path).await
+    let reply = v.run("card", Some(sub), options).await;
+    render_member(&s, &v, Some(&reply)).await
 }
 
 #[cfg(test)]

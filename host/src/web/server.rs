@@ -175,7 +175,7 @@ async fn security_headers(mut res: Response) -> Response {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; img-src 'self' https://cdn.discordapp.com; \
+            "default-src 'none'; style-src 'self'; img-src 'self' data: https://cdn.discordapp.com; \
              base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         ),
     );
