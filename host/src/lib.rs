@@ -37,4 +37,5 @@ pub mod engine;
 pub mod import;
 pub mod observe;
 pub mod problem;
+pub mod serve;
 pub mod web;

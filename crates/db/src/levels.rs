@@ -258,35 +258,25 @@ impl Db {
     }
 
     /// One page of the guild leaderboard (hidden members excluded), highest XP first.
-    /// `page` is 0-based.
+    /// `page` is 0-based. The same read as the web leaderboard's
+    /// ([`Db::leaderboard_rows`]), without the names.
     pub async fn leaderboard_page(
         &self,
         guild: u64,
         page: u64,
         page_size: u64,
     ) -> Result<Vec<LeaderboardEntry>, DbError> {
-        let guild_id: &str = &guild.to_string();
-        if page_size == 0 || page_size > 100 {
-            return Err(DbError::invalid("page_size", "must be 1..=100"));
-        }
-        let offset = page.saturating_mul(page_size);
-        let offset = i64::try_from(offset).map_err(|_| DbError::invalid("page", "too large"))?;
-        self.retry("leaderboard_page", || async {
-            let stmt = self.stmt(
-                "SELECT RANK() OVER (ORDER BY xp DESC) AS rank, user_id, xp, level FROM levels \
-                 WHERE guild_id = $1 AND hidden = $2 ORDER BY xp DESC, user_id ASC LIMIT $3 OFFSET $4",
-                vec![
-                    guild_id.into(),
-                    false.into(),
-                    (page_size as i64).into(),
-                    offset.into(),
-                ],
-            );
-            Ok(LeaderboardEntry::find_by_statement(stmt)
-                .all(self.conn())
-                .await?)
-        })
-        .await
+        Ok(self
+            .leaderboard_rows(guild, page, page_size)
+            .await?
+            .into_iter()
+            .map(|r| LeaderboardEntry {
+                rank: r.rank,
+                user_id: r.user_id.to_string(),
+                xp: r.xp,
+                level: r.level,
+            })
+            .collect())
     }
 
     /// A member's rank among visible members; `None` if unknown or hidden.

@@ -188,7 +188,7 @@ impl Db {
 /// Serializes a Discord id as its decimal text (`#[serde(serialize_with = "crate::id_text")]`):
 /// what the stored columns hold and what JSON consumers (reports, `--json` output) got when
 /// ids were strings; JavaScript numbers cannot hold every snowflake either.
-pub(crate) fn id_text<S: serde::Serializer>(id: &u64, s: S) -> Result<S::Ok, S::Error> {
+pub fn id_text<S: serde::Serializer>(id: &u64, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(id)
 }
 

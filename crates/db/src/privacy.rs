@@ -67,7 +67,8 @@ impl MemberDeletion {
 impl Db {
     /// The member's data (a privacy "download" request).
     pub async fn member_data(&self, guild: u64, user: u64) -> Result<MemberData, DbError> {
-        let (guild_no, user_no) = (guild, user);
+        // Read first, on its own (it has its own retries).
+        let profile = self.member_profile(guild, user).await?;
         let guild: &str = &guild.to_string();
         let user: &str = &user.to_string();
         self.retry("member_data", || async {
@@ -109,7 +110,6 @@ impl Db {
             };
             let received = audit(xp_audit_log::Column::TargetId).await?;
             let made = audit(xp_audit_log::Column::ActorId).await?;
-            let profile = self.member_profile(guild_no, user_no).await?;
             Ok::<_, DbError>(MemberData {
                 guild_id: guild.to_string(),
                 user_id: user.to_string(),
@@ -117,7 +117,7 @@ impl Db {
                 quests,
                 achievements,
                 card,
-                profile,
+                profile: profile.clone(),
                 xp_changes_received: received,
                 xp_changes_made: made,
             })

@@ -9,8 +9,6 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use questline_metrics::{GatewayStatus, Heartbeat};
 
@@ -72,23 +70,7 @@ impl std::fmt::Debug for ObserveSources {
 }
 
 /// A running endpoint. Dropping it leaves the server running; call [`ObserveServer::stop`].
-#[derive(Debug)]
-pub struct ObserveServer {
-    /// The bound address (useful when `listen` used port 0).
-    pub local_addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<()>,
-}
-
-impl ObserveServer {
-    /// Stops accepting connections and waits for the server task.
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        let _ = self.task.await;
-    }
-}
+pub type ObserveServer = crate::serve::Served;
 
 /// Errors starting the endpoint.
 #[derive(Debug, thiserror::Error)]
@@ -107,33 +89,13 @@ pub async fn start(
     addr: SocketAddr,
     sources: ObserveSources,
 ) -> Result<ObserveServer, ObserveError> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| ObserveError::Bind { addr, source })?;
-    let local_addr = listener
-        .local_addr()
-        .map_err(|source| ObserveError::Bind { addr, source })?;
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .with_state(Arc::new(sources));
-    let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::error!(error = %e, "observe endpoint stopped");
-        }
-    });
-    tracing::info!(%local_addr, "serving /healthz and /metrics");
-    Ok(ObserveServer {
-        local_addr,
-        stop: Some(tx),
-        task,
-    })
+    crate::serve::Served::start(addr, app, "/healthz and /metrics")
+        .await
+        .map_err(|source| ObserveError::Bind { addr, source })
 }
 
 type Shared = Arc<ObserveSources>;

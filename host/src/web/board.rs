@@ -26,7 +26,7 @@ pub enum BoardError {
 /// The guild a board belongs to.
 #[derive(Debug, Clone, Serialize)]
 pub struct GuildInfo {
-    #[serde(serialize_with = "id_text")]
+    #[serde(serialize_with = "crate::db::id_text")]
     pub id: u64,
     pub name: String,
 }
@@ -35,7 +35,7 @@ pub struct GuildInfo {
 #[derive(Debug, Clone, Serialize)]
 pub struct BoardMember {
     pub rank: i64,
-    #[serde(serialize_with = "id_text")]
+    #[serde(serialize_with = "crate::db::id_text")]
     pub user_id: u64,
     /// The member's display name, or `Member <id>` when the bot has not seen them yet.
     pub name: String,
@@ -72,10 +72,6 @@ pub struct Board {
     pub total: i64,
     pub members: Vec<BoardMember>,
     pub rewards: Vec<Reward>,
-}
-
-fn id_text<S: serde::Serializer>(id: &u64, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(id)
 }
 
 /// Where a member's avatar is served by Discord.

@@ -12,8 +12,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::Markup;
 use serde::Deserialize;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use super::access::{self, Access, Viewer};
 use super::admin;
@@ -67,23 +65,7 @@ pub struct WebSources {
 }
 
 /// A running web server. Call [`WebServer::stop`] to end it.
-#[derive(Debug)]
-pub struct WebServer {
-    /// The bound address (useful when `listen` used port 0).
-    pub local_addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<()>,
-}
-
-impl WebServer {
-    /// Stops accepting connections and waits for the server task.
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        let _ = self.task.await;
-    }
-}
+pub type WebServer = crate::serve::Served;
 
 /// Errors starting the server.
 #[derive(Debug, thiserror::Error)]
@@ -107,48 +89,29 @@ pub async fn start(addr: SocketAddr, sources: WebSources) -> Result<WebServer, W
     if matches!(sources.scope, Scope::Local { .. }) && !addr.ip().is_loopback() {
         return Err(WebError::NotLoopback { addr });
     }
-    let listener = tokio::net::TcpListener::bind(addr)
+    let purge = sources.login.is_some().then(|| sources.db.clone());
+    let served = crate::serve::Served::start(addr, router(sources), "the web pages")
         .await
         .map_err(|source| WebError::Bind { addr, source })?;
-    let local_addr = listener
-        .local_addr()
-        .map_err(|source| WebError::Bind { addr, source })?;
-    // Expired sessions and abandoned logins are deleted hourly.
-    let purge = sources.login.as_ref().map(|_| {
-        let db = sources.db.clone();
-        tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(std::time::Duration::from_secs(3_600));
-            loop {
-                ticker.tick().await;
-                match db.purge_web_sessions(now_ms()).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::debug!(rows = n, "expired web sessions deleted"),
-                    Err(e) => tracing::warn!(error = %e, "expired web sessions not deleted; retried in an hour"),
-                }
-            }
-        })
-    });
-    let app = router(sources);
-    let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::error!(error = %e, "web server stopped");
-        }
-        if let Some(p) = purge {
-            p.abort();
-        }
-    });
-    tracing::info!(%local_addr, "serving the web pages");
-    Ok(WebServer {
-        local_addr,
-        stop: Some(tx),
-        task,
+    Ok(match purge {
+        Some(db) => served.with_companion(tokio::spawn(purge_sessions(db))),
+        None => served,
     })
+}
+
+/// Deletes expired sessions and abandoned logins hourly while the server runs.
+async fn purge_sessions(db: Db) {
+    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(3_600));
+    loop {
+        ticker.tick().await;
+        match db.purge_web_sessions(now_ms()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(rows = n, "expired web sessions deleted"),
+            Err(e) => {
+                tracing::warn!(error = %e, "expired web sessions not deleted; retried in an hour")
+            }
+        }
+    }
 }
 
 pub(super) type Shared = Arc<WebSources>;

@@ -6,11 +6,11 @@
 
 use questline::db::LeaderboardVisibility;
 use questline_tests::browser::{Browser, Locator};
-use questline_tests::fake_discord::harness::{start_bot_with, test_config};
 use questline_tests::fake_discord::oauth::{MANAGE_GUILD, OAuthUser, SEND_MESSAGES};
 use questline_tests::fake_discord::{ALICE, BOB, FakeDiscord, GUILD};
 
 use crate::login::log_in;
+use crate::support::{bot_with_web, text};
 
 const CAROL: u64 = 200_000_000_000_000_003;
 /// The fixture guild's "Regular" role.
@@ -26,33 +26,13 @@ async fn fill(b: &Browser, id: &str, value: &str) {
         .expect("type");
 }
 
-async fn text(b: &Browser, css: &str) -> String {
-    b.client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .expect("text")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manager_changes_a_setting_and_discord_is_asked_before_every_change() {
     let Some(browser) = Browser::start().await else {
         return;
     };
     let fake = FakeDiscord::start().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut config = test_config(&fake, dir.path());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
-    config.web.listen = Some(format!("127.0.0.1:{port}"));
-    config.web.public_url = Some(base.clone());
-    config.web.client_id = Some(1234);
-    let t = start_bot_with(&fake, config, dir).await;
+    let (t, base) = bot_with_web(&fake).await;
     let db = t.bot.db.clone();
     let anonymous = || async {
         reqwest::get(format!("{base}/g/{GUILD}"))

@@ -8,19 +8,9 @@ use questline_tests::fake_discord::FakeDiscord;
 use questline_tests::testdb::{Backend, run};
 
 use crate::login::{login_server, member};
-use crate::support::{members, set};
+use crate::support::{members, set, text};
 
 const G: u64 = 41771983423143937;
-
-async fn text(b: &Browser, css: &str) -> String {
-    b.client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .expect("text")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_logs_in_through_discord_sees_the_board_and_logs_out() {

@@ -7,20 +7,11 @@
 use std::time::{Duration, Instant};
 
 use questline_tests::browser::{Browser, Locator};
-use questline_tests::fake_discord::harness::{start_bot_with, test_config};
 use questline_tests::fake_discord::oauth::{OAuthUser, SEND_MESSAGES};
 use questline_tests::fake_discord::{ALICE, BOB, FakeDiscord, GENERAL, GUILD, events};
 use serde_json::Value;
 
-async fn text(b: &Browser, css: &str) -> String {
-    b.client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .expect("text")
-}
+use crate::support::{bot_with_web, text};
 
 async fn names_on_board(b: &Browser) -> Vec<String> {
     let mut out = Vec::new();
@@ -41,17 +32,7 @@ async fn a_member_hides_downloads_and_erases_from_their_page() {
         return;
     };
     let fake = FakeDiscord::start().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut config = test_config(&fake, dir.path());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
-    config.web.listen = Some(format!("127.0.0.1:{port}"));
-    config.web.public_url = Some(base.clone());
-    config.web.client_id = Some(1234);
-    let t = start_bot_with(&fake, config, dir).await;
+    let (t, base) = bot_with_web(&fake).await;
     let db = t.bot.db.clone();
 
     fake.dispatch(

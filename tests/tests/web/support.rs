@@ -88,3 +88,33 @@ pub async fn get(url: &str) -> (u16, reqwest::header::HeaderMap, String) {
     let body = res.text().await.expect("body");
     (status, headers, body)
 }
+
+/// The text of the first element `css` finds on the browser's page.
+pub async fn text(b: &questline_tests::browser::Browser, css: &str) -> String {
+    b.client
+        .find(questline_tests::browser::Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+/// The real bot against `fake`, serving its web pages with Discord login on a free port;
+/// the bot and the pages' base URL.
+pub async fn bot_with_web(
+    fake: &questline_tests::fake_discord::FakeDiscord,
+) -> (questline_tests::fake_discord::harness::TestBot, String) {
+    use questline_tests::fake_discord::harness::{start_bot_with, test_config};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = test_config(fake, dir.path());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    config.web.listen = Some(format!("127.0.0.1:{port}"));
+    config.web.public_url = Some(base.clone());
+    config.web.client_id = Some(1234);
+    (start_bot_with(fake, config, dir).await, base)
+}
