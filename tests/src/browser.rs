@@ -43,6 +43,20 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium window of 1280×900; `None` (after a
     /// notice) when they are not installed and this is not CI.
     pub async fn start() -> Option<Browser> {
+        Self::start_with(&[]).await
+    }
+
+    /// [`Browser::start`] with the system's colour scheme set to dark, so pages match
+    /// `prefers-color-scheme: dark`.
+    pub async fn start_dark() -> Option<Browser> {
+        Self::start_with(&[
+            "--force-dark-mode",
+            "--blink-settings=preferredColorScheme=0",
+        ])
+        .await
+    }
+
+    async fn start_with(extra_args: &[&str]) -> Option<Browser> {
         let Some(driver_bin) = find("chromedriver") else {
             assert!(
                 !ci(),
@@ -61,12 +75,18 @@ impl Browser {
             .spawn()
             .expect("start chromedriver");
         let url = format!("http://127.0.0.1:{port}");
+        let mut args = vec![
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-dev-shm-usage",
+            "--disable-gpu",
+            "--window-size=1280,900",
+            "--lang=en-US",
+        ];
+        args.extend_from_slice(extra_args);
         let caps = json!({
             "browserName": "chrome",
-            "goog:chromeOptions": {
-                "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                         "--disable-gpu", "--window-size=1280,900", "--lang=en-US"]
-            }
+            "goog:chromeOptions": { "args": args }
         });
         let caps = caps.as_object().cloned().unwrap_or_default();
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -119,6 +139,19 @@ impl Browser {
             .for_element(Locator::Css("body"))
             .await
             .expect("the new page");
+    }
+
+    /// How far the page is wider than the window, in CSS pixels (0: no sideways scrolling).
+    pub async fn horizontal_overflow(&self) -> i64 {
+        self.client
+            .execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+                Vec::new(),
+            )
+            .await
+            .expect("page width")
+            .as_i64()
+            .unwrap_or(0)
     }
 
     /// Saves a PNG of the window as `<name>.png` in the screenshot folder; returns its path.

@@ -111,71 +111,153 @@ pub async fn leaderboard(c: &Commands, req: &Request) -> Result<Reply, CommandEr
     Ok(Reply::public(out))
 }
 
-/// `/quests`: active quests with progress bars and time left.
-pub async fn quests(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
-    let gid = req.guild;
-    let list = c.db.get_user_active_quests(gid, req.user).await?;
+/// One of a member's active quests: what `/quests` writes and the member page draws.
+#[derive(Debug, Clone)]
+pub struct QuestStanding {
+    pub name: String,
+    pub description: String,
+    /// Progress so far, at most `target`.
+    pub progress: i64,
+    pub target: i64,
+    pub reward_xp: i64,
+    pub done: bool,
+    /// `daily`, `weekly`, `monthly` or `once`.
+    pub cycle: &'static str,
+    /// When the quest ends, if it does.
+    pub ends_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The engine's "now" the end was measured against.
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+impl QuestStanding {
+    /// `3 h 20 min`, `ended` or `no time limit`.
+    pub fn time_left(&self) -> String {
+        match self.ends_at {
+            Some(e) if e > self.now => time_left(e - self.now),
+            Some(_) => "ended".to_string(),
+            None => "no time limit".to_string(),
+        }
+    }
+}
+
+/// `user`'s active quests in `guild`.
+pub async fn quest_standings(
+    c: &Commands,
+    guild: u64,
+    user: u64,
+) -> Result<Vec<QuestStanding>, CommandError> {
+    let list = c.db.get_user_active_quests(guild, user).await?;
     if list.is_empty() {
-        return Ok(Reply::private(
-            "No active quests right now; new ones arrive at the next reset.",
-        ));
+        return Ok(Vec::new());
     }
     let engine = c.engine.get().await;
     let engine = engine.as_ref().ok_or(CommandError::Closed)?;
     let now = engine.pipeline().now();
-    let mut out = "📜 **Your quests**\n".to_string();
+    let mut out = Vec::with_capacity(list.len());
     for q in list {
         let (progress, done) = q
             .progress
             .as_ref()
             .map_or((0, false), |p| (p.progress, p.completed));
-        let left = match engine
+        let ends_at = engine
             .pipeline()
             .quests()
-            .quest_expiry(gid, &q.quest)
-            .await?
-        {
-            Some(e) if e > now => time_left(e - now),
-            Some(_) => "ended".to_string(),
-            None => "no time limit".to_string(),
-        };
-        let shown = progress.min(q.quest.requirement_value);
+            .quest_expiry(guild, &q.quest)
+            .await?;
+        out.push(QuestStanding {
+            progress: progress.clamp(0, q.quest.requirement_value),
+            target: q.quest.requirement_value,
+            reward_xp: q.quest.reward_xp,
+            done,
+            cycle: cycle_name(parse_cycle(&q.quest.refresh_cycle)),
+            ends_at,
+            now,
+            name: q.quest.name.clone(),
+            description: q.quest.description.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// `/quests`: active quests with progress bars and time left.
+pub async fn quests(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
+    let list = quest_standings(c, req.guild, req.user).await?;
+    if list.is_empty() {
+        return Ok(Reply::private(
+            "No active quests right now; new ones arrive at the next reset.",
+        ));
+    }
+    let mut out = "📜 **Your quests**\n".to_string();
+    for q in list {
         let _ = writeln!(
             out,
             "{} **{}** `{}` {}/{} · {} XP · {} · {}",
-            if done { "✅" } else { "▫️" },
-            fit_to(q.quest.name.clone(), 80),
-            bar(shown, q.quest.requirement_value, 10),
-            shown,
-            q.quest.requirement_value,
-            q.quest.reward_xp,
-            cycle_name(parse_cycle(&q.quest.refresh_cycle)),
-            left
+            if q.done { "✅" } else { "▫️" },
+            fit_to(q.name.clone(), 80),
+            bar(q.progress, q.target, 10),
+            q.progress,
+            q.target,
+            q.reward_xp,
+            q.cycle,
+            q.time_left()
         );
     }
     Ok(Reply::private(out))
 }
 
-/// `/achievements [member]`.
+/// One of a guild's achievements and whether a member has earned it.
+#[derive(Debug, Clone)]
+pub struct AchievementStanding {
+    pub achievement: crate::db::entities::achievements::Model,
+    pub earned_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Every achievement of `guild`, in the guild's order, each with when `user` earned it.
+pub async fn achievement_standings(
+    c: &Commands,
+    guild: u64,
+    user: u64,
+) -> Result<Vec<AchievementStanding>, CommandError> {
+    let earned: std::collections::HashMap<i64, _> =
+        c.db.get_user_achievements(guild, user)
+            .await?
+            .into_iter()
+            .map(|(ua, a)| (a.id, ua.earned_at))
+            .collect();
+    Ok(c.db
+        .list_achievements(guild)
+        .await?
+        .into_iter()
+        .map(|a| AchievementStanding {
+            earned_at: earned.get(&a.id).copied(),
+            achievement: a,
+        })
+        .collect())
+}
+
+/// `/achievements [member]`: what the member earned, oldest first.
 pub async fn achievements(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
     let target = req.user("member").unwrap_or(req.user);
-    let gid = req.guild;
-    let earned = c.db.get_user_achievements(gid, target).await?;
-    let all = c.db.list_achievements(gid).await?;
+    let list = achievement_standings(c, req.guild, target).await?;
+    let mut earned: Vec<_> = list
+        .iter()
+        .filter_map(|s| s.earned_at.map(|at| (&s.achievement, at)))
+        .collect();
+    earned.sort_by_key(|(_, at)| *at);
     let mut out = format!(
         "🎖️ **{}** · {} of {} achievements\n",
         fit_to(req.name_of(target), 100),
         earned.len(),
-        all.len()
+        list.len()
     );
-    for (ua, a) in &earned {
+    for (a, at) in earned {
         let _ = writeln!(
             out,
             "✅ **{}** {} (+{} XP, {})",
             fit_to(a.name.clone(), 80),
             fit_to(a.description.clone(), 200),
             a.reward_xp,
-            ua.earned_at.format("%Y-%m-%d")
+            at.format("%Y-%m-%d")
         );
     }
     Ok(Reply::public(out))

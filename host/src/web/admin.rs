@@ -16,16 +16,18 @@ use futures::future::BoxFuture;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use crate::commands::AttachmentSource;
 use crate::commands::files::MAX_IMPORT_BYTES;
+use crate::commands::requirements::{self, For, Offer};
 use crate::commands::types::Reply;
 use crate::commands::types::{FileRef, OptionValue};
+use crate::commands::{AttachmentSource, ChannelKind};
 use crate::db::LeaderboardVisibility;
 use crate::db::WebSession;
 use crate::db::entities::{roles, server_config, xp_audit_log};
 
 use super::auth;
 use super::board::GuildInfo;
+use super::labels::GuildLabels;
 use super::member::reply_text;
 use super::member::{Visit, file_download};
 use super::pages;
@@ -37,6 +39,8 @@ enum Input {
     Number,
     /// One of these values.
     Choice(&'static [&'static str]),
+    /// One of the guild's channels of this kind, or none (shown as the text given).
+    Channel(ChannelKind, &'static str),
 }
 
 /// One setting's line on the dashboard.
@@ -75,20 +79,20 @@ fn rows(cfg: &server_config::Model) -> Vec<Row> {
         Row {
             name: "level_up_channel",
             value: text(&cfg.level_up_channel),
-            input: Input::Text,
-            help: "channel id for level-up messages; empty: where the member spoke",
+            input: Input::Channel(ChannelKind::Text, "where the member spoke"),
+            help: "where level-up messages go",
         },
         Row {
             name: "quest_channel",
             value: text(&cfg.quest_channel),
-            input: Input::Text,
-            help: "channel id for quest notices; empty: where the member was active",
+            input: Input::Channel(ChannelKind::Text, "where the member was active"),
+            help: "where quest notices go",
         },
         Row {
             name: "achievement_channel",
             value: text(&cfg.achievement_channel),
-            input: Input::Text,
-            help: "channel id for achievement notices; empty: where the member was active",
+            input: Input::Channel(ChannelKind::Text, "where the member was active"),
+            help: "where achievement notices go",
         },
         Row {
             name: "quest_reset_hour",
@@ -133,8 +137,8 @@ fn rows(cfg: &server_config::Model) -> Vec<Row> {
         Row {
             name: "afk_channel",
             value: text(&cfg.afk_channel),
-            input: Input::Text,
-            help: "voice channel id where time earns nothing",
+            input: Input::Channel(ChannelKind::Voice, "none"),
+            help: "the voice channel where time earns nothing",
         },
         Row {
             name: "reset_on_leave",
@@ -173,6 +177,11 @@ pub struct AdminView<'a> {
     /// The newest XP changes made by moderators.
     pub audit: &'a [xp_audit_log::Model],
     pub notice: Option<&'a Reply>,
+    /// Names for the guild's channels and roles.
+    pub labels: &'a GuildLabels,
+    /// What quests and achievements may count (the loaded plugins' requirement types).
+    pub quest_offers: &'a [Offer],
+    pub achievement_offers: &'a [Offer],
 }
 
 /// The hidden CSRF field and the action name of a dashboard form.
@@ -180,6 +189,64 @@ fn action_fields(session: &WebSession, action: &str) -> Markup {
     html! {
         input type="hidden" name="csrf" value=(session.csrf);
         input type="hidden" name="action" value=(action);
+    }
+}
+
+/// A channel setting: a list of the guild's channels of `kind` when their names are known
+/// (the stored one kept even if Discord no longer lists it), else the id as text.
+fn channel_input(row: &Row, kind: ChannelKind, none: &str, labels: &GuildLabels) -> Markup {
+    let id = format!("set-{}", row.name);
+    let help = format!("help-{}", row.name);
+    let Some(channels) = labels.channels_of(kind) else {
+        return html! {
+            input id=(id) name="value" type="text" inputmode="numeric" value=(row.value) aria-describedby=(help) placeholder={"channel id; empty: " (none)};
+        };
+    };
+    let listed = row.value.is_empty() || channels.iter().any(|c| c.id.to_string() == row.value);
+    html! {
+        select id=(id) name="value" aria-describedby=(help) {
+            option value="" selected[row.value.is_empty()] { "(" (none) ")" }
+            @if !listed { option value=(row.value) selected { "channel " (row.value) " (not on the server any more)" } }
+            @for c in channels {
+                option value=(c.id) selected[c.id.to_string() == row.value] { "#" (c.name) }
+            }
+        }
+    }
+}
+
+/// The requirement types the loaded plugins count, as a list to choose from.
+fn requirement_select(id: &str, offers: &[Offer]) -> Markup {
+    html! {
+        select id=(id) name="requirement" required {
+            @for o in offers { option value=(o.value) { (o.label) } }
+        }
+    }
+}
+
+/// A reward's role: its name when known, with the id for reference.
+fn role_cell(role_id: &str, labels: &GuildLabels) -> Markup {
+    let name = role_id.parse().ok().and_then(|id| labels.role(id));
+    html! {
+        @match name {
+            Some(n) => { span.role { "@" (n) } " " span.sub { code { (role_id) } } }
+            None => { code { (role_id) } @if labels.roles.is_some() { " " span.sub { "(deleted?)" } } }
+        }
+    }
+}
+
+/// The role of a new reward: the roles the bot can give, or an id field.
+fn role_input(labels: &GuildLabels) -> Markup {
+    match labels.assignable_roles() {
+        Some(roles) => html! {
+            label for="reward-role" { "Role" }
+            select #reward-role name="role" required {
+                @for r in roles { option value=(r.id) { "@" (r.name) } }
+            }
+        },
+        None => html! {
+            label for="reward-role" { "Role id" }
+            input #reward-role name="role" type="text" inputmode="numeric" required;
+        },
     }
 }
 
@@ -194,7 +261,7 @@ pub fn page(v: &AdminView<'_>) -> Markup {
             p.lede { a href={"/g/" (guild.id)} { "← Back to the leaderboard" } }
         }
         @if let Some(n) = notice {
-            div.flash role="status" { (reply_text(&n.content)) }
+            div.flash role="status" { (reply_text(&n.text(), v.labels)) }
         }
         section.panel aria-labelledby="settings-title" {
             h2 #settings-title { "Server settings" }
@@ -226,6 +293,9 @@ pub fn page(v: &AdminView<'_>) -> Markup {
                                         Input::Text => {
                                             input id={"set-" (row.name)} name="value" type="text" value=(row.value) aria-describedby={"help-" (row.name)};
                                         }
+                                        Input::Channel(kind, none) => {
+                                            (channel_input(&row, kind, none, v.labels))
+                                        }
                                     }
                                     button type="submit" { "Save" span.visually-hidden { " " (row.name) } }
                                 }
@@ -242,12 +312,12 @@ pub fn page(v: &AdminView<'_>) -> Markup {
                     p.sub { "No role is given for a level yet." }
                 } @else {
                     table {
-                        thead { tr { th scope="col" { "Level" } th scope="col" { "Role id" } th scope="col" { "Kept" } th scope="col" { span.visually-hidden { "Remove" } } } }
+                        thead { tr { th scope="col" { "Level" } th scope="col" { "Role" } th scope="col" { "Kept" } th scope="col" { span.visually-hidden { "Remove" } } } }
                         tbody {
                             @for r in v.rewards {
                                 tr {
                                     td { (r.level) }
-                                    td { code { (r.role_id) } }
+                                    td { (role_cell(&r.role_id, v.labels)) }
                                     td { @if r.is_stacked { "yes" } @else { "no (replaced by the next)" } }
                                     td {
                                         form.inline method="post" action=(run) {
@@ -264,8 +334,7 @@ pub fn page(v: &AdminView<'_>) -> Markup {
                 form.stacked method="post" action=(run) {
                     (action_fields(session, "level-roles add"))
                     h3 { "Add a reward" }
-                    label for="reward-role" { "Role id" }
-                    input #reward-role name="role" type="text" inputmode="numeric" required;
+                    (role_input(v.labels))
                     label for="reward-level" { "Level" }
                     input #reward-level name="level" type="text" inputmode="numeric" required;
                     p { input #reward-stacked type="checkbox" name="stacked" value="true"; " " label for="reward-stacked" { "Keep it when a higher reward comes" } }
@@ -275,7 +344,7 @@ pub fn page(v: &AdminView<'_>) -> Markup {
             aside.stack {
                 section.panel aria-labelledby="plugins-title" {
                     h2 #plugins-title { "Plugins" }
-                    (reply_text(&v.plugins.content))
+                    (reply_text(&v.plugins.content, v.labels))
                     form.stacked method="post" action=(run) {
                         (action_fields(session, "plugins"))
                         label for="plugin-name" { "Plugin" }
@@ -332,18 +401,14 @@ pub fn page(v: &AdminView<'_>) -> Markup {
         div.columns {
             section.panel aria-labelledby="quests-title" {
                 h2 #quests-title { "Quests" }
-                (reply_text(&v.quests.content))
+                (reply_text(&v.quests.content, v.labels))
                 form.stacked method="post" action=(run) {
                     (action_fields(session, "quest create"))
                     h3 { "Create a quest" }
                     label for="quest-name" { "Name" }
                     input #quest-name name="name" type="text" required maxlength="100";
                     label for="quest-requirement" { "What counts" }
-                    input #quest-requirement name="requirement" type="text" list="quest-requirements" required aria-describedby="quest-requirement-help";
-                    datalist #quest-requirements {
-                        @for r in crate::db::quests::REQUIREMENT_TYPES { option value=(r) {} }
-                    }
-                    span.sub #quest-requirement-help { "One of " (crate::db::quests::REQUIREMENT_TYPES.join(", ")) ", or plugin:<name> for a quest plugin's own type" }
+                    (requirement_select("quest-requirement", v.quest_offers))
                     label for="quest-target" { "How many" }
                     input #quest-target name="target" type="text" inputmode="numeric" required;
                     label for="quest-reward" { "XP reward" }
@@ -379,14 +444,14 @@ pub fn page(v: &AdminView<'_>) -> Markup {
             }
             section.panel aria-labelledby="achievements-title" {
                 h2 #achievements-title { "Achievements" }
-                (reply_text(&v.achievements.content))
+                (reply_text(&v.achievements.content, v.labels))
                 form.stacked method="post" action=(run) {
                     (action_fields(session, "achievement create"))
                     h3 { "Create an achievement" }
                     label for="ach-name" { "Name" }
                     input #ach-name name="name" type="text" required maxlength="100";
-                    label for="ach-requirement" { "What counts (the requirement an achievement plugin knows)" }
-                    input #ach-requirement name="requirement" type="text" required;
+                    label for="ach-requirement" { "What counts" }
+                    (requirement_select("ach-requirement", v.achievement_offers))
                     label for="ach-target" { "Threshold" }
                     input #ach-target name="target" type="text" inputmode="numeric" required;
                     label for="ach-reward" { "XP reward" }
@@ -515,6 +580,15 @@ async fn render_admin(s: &WebSources, v: &Visit, notice: Option<&Reply>) -> Resp
             return refusal_page(s, Some(session), &here, &Refusal::Unavailable);
         }
     };
+    let labels = GuildLabels::load(Some(&v.commands), info.id).await;
+    let offers = |target| async move {
+        requirements::offered(&v.commands, target)
+            .await
+            .inspect_err(|e| tracing::warn!(error = %e, "dashboard: no requirement types"))
+            .unwrap_or_default()
+    };
+    let quest_offers = offers(For::Quest).await;
+    let achievement_offers = offers(For::Achievement).await;
     let plugins = v.run("plugins", Some("list"), Vec::new()).await;
     let quests = v.run("quest", Some("list"), Vec::new()).await;
     let achievements = v.run("achievement", Some("list"), Vec::new()).await;
@@ -538,6 +612,9 @@ async fn render_admin(s: &WebSources, v: &Visit, notice: Option<&Reply>) -> Resp
         plugin_names: &plugin_names,
         audit: &audit,
         notice,
+        labels: &labels,
+        quest_offers: &quest_offers,
+        achievement_offers: &achievement_offers,
     };
     pages::layout(&frame, page(&view)).into_response()
 }

@@ -55,6 +55,8 @@ pub struct BoardMember {
 pub struct Reward {
     pub level: i32,
     pub role_id: String,
+    /// The role's name on Discord, when the front knows it.
+    pub role_name: Option<String>,
     /// Kept when a higher reward is reached (otherwise replaced by it).
     pub stacked: bool,
 }
@@ -132,6 +134,7 @@ pub async fn load(
         .map(|r| Reward {
             level: r.level,
             role_id: r.role_id,
+            role_name: None,
             stacked: r.is_stacked,
         })
         .collect();

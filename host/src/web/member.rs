@@ -18,6 +18,9 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::cards::styles::{available_styles, style_names};
+use crate::commands::member::{
+    AchievementStanding, QuestStanding, achievement_standings, quest_standings,
+};
 use crate::commands::types::{Attachment, OptionValue, Reply, Request};
 use crate::commands::{Commands, MANAGE_GUILD};
 use crate::db::{CardSettings, WebSession};
@@ -25,6 +28,7 @@ use crate::plugins::CallContext;
 
 use super::auth;
 use super::board::GuildInfo;
+use super::labels::GuildLabels;
 use super::pages;
 use super::server::{Refusal, Shared, WebSources, here, refusal_page};
 
@@ -70,33 +74,35 @@ pub async fn run(
         .await
 }
 
-/// Discord's mentions as words: `<@&1>` → `role 1`, `<#2>` → `channel 2`, `<@3>` →
-/// `member 3` (a web page cannot show Discord's names for them).
-fn plain_mentions(text: &str) -> String {
+/// Discord's mentions as words: `<@&1>` → `@Regular` (or `role 1` when the name is
+/// unknown), `<#2>` → `#general` (or `channel 2`), `<@3>` → `member 3`.
+fn plain_mentions(text: &str, labels: &GuildLabels) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find('<') {
         out.push_str(&rest[..start]);
         let tail = &rest[start..];
-        let (word, skip) = if let Some(t) = tail.strip_prefix("<@&") {
-            ("role ", t)
+        let (kind, skip) = if let Some(t) = tail.strip_prefix("<@&") {
+            (Some(Mention::Role), t)
         } else if let Some(t) = tail.strip_prefix("<@!") {
-            ("member ", t)
+            (Some(Mention::Member), t)
         } else if let Some(t) = tail.strip_prefix("<@") {
-            ("member ", t)
+            (Some(Mention::Member), t)
         } else if let Some(t) = tail.strip_prefix("<#") {
-            ("channel ", t)
+            (Some(Mention::Channel), t)
         } else {
-            ("", "")
+            (None, "")
         };
-        match skip.find('>') {
-            Some(end)
-                if !word.is_empty()
-                    && end > 0
-                    && skip[..end].bytes().all(|b| b.is_ascii_digit()) =>
-            {
-                out.push_str(word);
-                out.push_str(&skip[..end]);
+        let id = skip
+            .find('>')
+            .and_then(|end| Some((skip[..end].parse::<u64>().ok()?, end)));
+        match (kind, id) {
+            (Some(kind), Some((id, end))) => {
+                out.push_str(&match kind {
+                    Mention::Role => labels.role_text(id),
+                    Mention::Channel => labels.channel_text(id),
+                    Mention::Member => format!("member {id}"),
+                });
                 rest = &skip[end + 1..];
             }
             _ => {
@@ -109,10 +115,16 @@ fn plain_mentions(text: &str) -> String {
     out
 }
 
+enum Mention {
+    Role,
+    Channel,
+    Member,
+}
+
 /// A command's answer, written for Discord, as HTML: `**bold**` becomes `<strong>`,
-/// mentions become words, line breaks stay (everything else is escaped text).
-pub fn reply_text(text: &str) -> Markup {
-    let text = plain_mentions(text);
+/// mentions become names, line breaks stay (everything else is escaped text).
+pub fn reply_text(text: &str, labels: &GuildLabels) -> Markup {
+    let text = plain_mentions(text, labels);
     html! {
         div.reply {
             @for (i, line) in text.lines().enumerate() {
@@ -131,8 +143,11 @@ pub struct MemberView<'a> {
     pub session: &'a WebSession,
     /// `/rank`'s summary, and whether it drew a card.
     pub rank: &'a Reply,
-    pub quests: &'a Reply,
-    pub achievements: &'a Reply,
+    /// What `/quests` and `/achievements` show (None: unreadable right now).
+    pub quests: Option<&'a [QuestStanding]>,
+    pub achievements: Option<&'a [AchievementStanding]>,
+    /// Names for the guild's roles and channels in command answers.
+    pub labels: &'a GuildLabels,
     /// The answer to a form just sent, if any.
     pub notice: Option<&'a Reply>,
     /// Whether the member hides from the leaderboard now.
@@ -151,6 +166,73 @@ fn color_value(v: &Option<String>) -> String {
         .to_ascii_lowercase()
 }
 
+/// The member's quests with their progress and time left, as `/quests` lists them.
+fn quest_list(quests: Option<&[QuestStanding]>) -> Markup {
+    let Some(quests) = quests else {
+        return html! { p.sub { "Your quests cannot be read right now; reload the page in a moment." } };
+    };
+    html! {
+        @if quests.is_empty() {
+            p.sub { "No active quests right now; new ones arrive at the next reset." }
+        } @else {
+            ul.items {
+                @for q in quests {
+                    li {
+                        div.item-head {
+                            strong { (q.name) }
+                            span.sub { (q.reward_xp) " XP · " (q.cycle) }
+                        }
+                        @if !q.description.is_empty() { p.sub { (q.description) } }
+                        div.progress {
+                            progress max=(q.target.max(1)) value=(q.progress) aria-label={(q.name) ": " (q.progress) " of " (q.target)} {}
+                            span.sub {
+                                (q.progress) " / " (q.target) " · "
+                                @if q.done { strong { "done" } } @else { (q.time_left()) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The guild's achievements, earned ones first with their date, then the rest.
+fn achievement_list(list: Option<&[AchievementStanding]>) -> Markup {
+    let Some(list) = list else {
+        return html! { p.sub { "Your achievements cannot be read right now; reload the page in a moment." } };
+    };
+    let earned = list.iter().filter(|a| a.earned_at.is_some()).count();
+    let ordered = list
+        .iter()
+        .filter(|a| a.earned_at.is_some())
+        .chain(list.iter().filter(|a| a.earned_at.is_none()));
+    html! {
+        @if list.is_empty() {
+            p.sub { "This server has no achievements yet." }
+        } @else {
+            p.sub { (earned) " of " (list.len()) " earned" }
+            ul.items {
+                @for s in ordered {
+                    li.earned[s.earned_at.is_some()] {
+                        div.item-head {
+                            strong { (s.achievement.name) }
+                            span.sub { "+" (s.achievement.reward_xp) " XP" }
+                        }
+                        @if !s.achievement.description.is_empty() { p.sub { (s.achievement.description) } }
+                        p.sub {
+                            @match s.earned_at {
+                                Some(at) => { "Earned " time datetime=(at.to_rfc3339()) { (at.format("%Y-%m-%d")) } }
+                                None => { "Not earned yet" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The page's body (the frame is the caller's).
 pub fn page(v: &MemberView<'_>) -> Markup {
     let base = format!("/g/{}/me", v.guild.id);
@@ -160,7 +242,7 @@ pub fn page(v: &MemberView<'_>) -> Markup {
             p.lede { a href={"/g/" (v.guild.id)} { "← Back to the leaderboard" } }
         }
         @if let Some(n) = v.notice {
-            div.flash role="status" { (reply_text(&n.content)) }
+            div.flash role="status" { (reply_text(&n.text(), v.labels)) }
         }
         div.columns {
             div.stack {
@@ -170,15 +252,15 @@ pub fn page(v: &MemberView<'_>) -> Markup {
                         // Inline: the page's own `/rank` run drew it; a second URL would draw it again.
                         img.card src={"data:image/png;base64," (BASE64.encode(&card.bytes))} alt={"Rank card: " (v.rank.content.replace("**", ""))} width="934" height="282";
                     }
-                    (reply_text(&v.rank.content))
+                    (reply_text(&v.rank.content, v.labels))
                 }
                 section.panel aria-labelledby="quests-title" {
                     h2 #quests-title { "Quests" }
-                    (reply_text(&v.quests.content))
+                    (quest_list(v.quests))
                 }
                 section.panel aria-labelledby="achievements-title" {
                     h2 #achievements-title { "Achievements" }
-                    (reply_text(&v.achievements.content))
+                    (achievement_list(v.achievements))
                 }
             }
             aside.stack {
@@ -352,8 +434,18 @@ pub(super) async fn render_member(s: &WebSources, v: &Visit, notice: Option<&Rep
     let (session, info) = (&v.session, &v.guild);
     let here = format!("/g/{}/me", info.id);
     let rank = v.run("rank", None, Vec::new()).await;
-    let quests = v.run("quests", None, Vec::new()).await;
-    let achievements = v.run("achievements", None, Vec::new()).await;
+    let (quests, achievements, labels) = tokio::join!(
+        quest_standings(&v.commands, info.id, session.user_id),
+        achievement_standings(&v.commands, info.id, session.user_id),
+        GuildLabels::load(Some(&v.commands), info.id),
+    );
+    let readable = |what: &str, e: &crate::commands::types::CommandError| {
+        tracing::warn!(guild = info.id, error = %e, "member page: {what} unreadable");
+    };
+    let quests = quests.inspect_err(|e| readable("quests", e)).ok();
+    let achievements = achievements
+        .inspect_err(|e| readable("achievements", e))
+        .ok();
     let stored = async {
         let level = s.db.get_user_level(info.id, session.user_id).await?;
         let card = s.db.get_card_settings(info.id, session.user_id).await?;
@@ -377,8 +469,9 @@ pub(super) async fn render_member(s: &WebSources, v: &Visit, notice: Option<&Rep
         guild: info,
         session,
         rank: &rank,
-        quests: &quests,
-        achievements: &achievements,
+        quests: quests.as_deref(),
+        achievements: achievements.as_deref(),
+        labels: &labels,
         notice,
         hidden,
         styles: &styles,
@@ -521,15 +614,39 @@ mod tests {
 
     #[test]
     fn mentions_become_words() {
+        let unknown = GuildLabels::default();
         assert_eq!(
-            plain_mentions("<@&12> at level 5, <#34>, <@56> and <@!78>; a < b, <@x>"),
+            plain_mentions(
+                "<@&12> at level 5, <#34>, <@56> and <@!78>; a < b, <@x>",
+                &unknown
+            ),
             "role 12 at level 5, channel 34, member 56 and member 78; a < b, <@x>"
+        );
+        let known = GuildLabels {
+            channels: Some(vec![crate::commands::GuildChannel {
+                id: 34,
+                name: "level-ups".into(),
+                kind: crate::commands::ChannelKind::Text,
+            }]),
+            roles: Some(vec![crate::commands::GuildRole {
+                id: 12,
+                name: "Regular".into(),
+                assignable: true,
+            }]),
+        };
+        assert_eq!(
+            plain_mentions("<@&12> in <#34>, <@&99>", &known),
+            "@Regular in #level-ups, role 99"
         );
     }
 
     #[test]
     fn discord_bold_becomes_strong_and_the_rest_is_escaped() {
-        let html = reply_text("**alice** · rank #1\n<b>x</b> `code`").into_string();
+        let html = reply_text(
+            "**alice** · rank #1\n<b>x</b> `code`",
+            &GuildLabels::default(),
+        )
+        .into_string();
         assert_eq!(
             html,
             "<div class=\"reply\"><strong>alice</strong> · rank #1<br>&lt;b&gt;x&lt;/b&gt; code</div>"

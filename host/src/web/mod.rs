@@ -9,6 +9,7 @@
 //! - [`auth`]: Discord login (OAuth2 with `state` and PKCE), sessions, CSRF tokens;
 //! - [`login`]: the login routes (`/login`, `/auth/callback`, `POST /logout`);
 //! - [`board`]: the leaderboard's data, read once per request and shared by page and JSON;
+//! - [`labels`]: Discord's names for a guild's channels and roles, where pages show them;
 //! - [`member`]: the member's own page (rank card, quests, achievements, privacy, their
 //!   data), each part the slash command that does the same, run as the member;
 //! - [`pages`]: the HTML (maud, escaped by construction; no script needed);
@@ -22,6 +23,7 @@ pub mod access;
 pub mod admin;
 pub mod auth;
 pub mod board;
+pub mod labels;
 pub mod login;
 pub mod member;
 pub mod pages;

@@ -251,7 +251,10 @@ pub fn leaderboard(board: &Board, frame: &Frame<'_>) -> Markup {
                         @for r in &board.rewards {
                             li {
                                 span.lvl { "Level " (r.level) }
-                                span.role { "role " code { (r.role_id) } }
+                                @match &r.role_name {
+                                    Some(n) => span.role { "@" (n) },
+                                    None => span.role { "role " code { (r.role_id) } },
+                                }
                                 @if r.stacked { span.sub { " (kept)" } }
                             }
                         }

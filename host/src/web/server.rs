@@ -17,6 +17,7 @@ use super::access::{self, Access, Viewer};
 use super::admin;
 use super::auth::{self, Login};
 use super::board::{self, BoardError, GuildInfo};
+use super::labels::GuildLabels;
 use super::login;
 use super::member;
 use super::pages::{self, Account, Frame};
@@ -367,7 +368,20 @@ async fn board_for(
     let indexable =
         !s.local() && visibility == LeaderboardVisibility::Public && cfg.leaderboard_indexable;
     match board::load(&s.db, s.pipeline.as_ref(), info, page).await {
-        Ok(b) => Ok((b, indexable)),
+        Ok(mut b) => {
+            if !b.rewards.is_empty() {
+                let labels = GuildLabels::load(s.commands.as_ref(), b.guild.id).await;
+                for r in &mut b.rewards {
+                    r.role_name = r
+                        .role_id
+                        .parse()
+                        .ok()
+                        .and_then(|id| labels.role(id))
+                        .map(str::to_string);
+                }
+            }
+            Ok((b, indexable))
+        }
         Err(BoardError::NoSuchPage { page, last }) => Err(Refusal::NoSuchPage { page, last }),
         Err(BoardError::Db(e)) => {
             tracing::warn!(error = %e, "web leaderboard: database read failed");

@@ -26,6 +26,16 @@ async fn fill(b: &Browser, id: &str, value: &str) {
         .expect("type");
 }
 
+async fn choose(b: &Browser, option: &str) {
+    b.client
+        .find(Locator::Css(option))
+        .await
+        .unwrap_or_else(|e| panic!("{option}: {e}"))
+        .click()
+        .await
+        .expect("choose");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manager_changes_a_setting_and_discord_is_asked_before_every_change() {
     let Some(browser) = Browser::start().await else {
@@ -116,14 +126,57 @@ async fn a_manager_changes_a_setting_and_discord_is_asked_before_every_change() 
     );
     assert_eq!(db.get_server_config(GUILD).await.unwrap().xp_rate, 1.0);
 
+    // A channel setting offers the server's text channels by name.
+    c.find(Locator::Css(
+        "#set-level_up_channel option[value='100000000000000011']",
+    ))
+    .await
+    .expect("#level-ups is offered")
+    .click()
+    .await
+    .expect("choose #level-ups");
+    browser
+        .click_and_wait(Locator::Css("#set-level_up_channel ~ button"))
+        .await;
+    assert_eq!(
+        db.get_server_config(GUILD)
+            .await
+            .unwrap()
+            .level_up_channel
+            .as_deref(),
+        Some("100000000000000011"),
+        "{}",
+        text(&browser, ".flash").await
+    );
+    assert!(
+        text(&browser, ".flash").await.contains("#level-ups"),
+        "the answer names the channel: {}",
+        text(&browser, ".flash").await
+    );
+    let voice_options = text(&browser, "#set-afk_channel").await;
+    assert!(
+        voice_options.contains("#Voice") && !voice_options.contains("#general"),
+        "afk_channel offers voice channels only: {voice_options}"
+    );
+
     // A level reward, added and removed through `/level-roles` (the role checked against
-    // the server's roles on Discord).
-    c.find(Locator::Id("reward-role"))
-        .await
-        .expect("role")
-        .send_keys(&REGULAR.to_string())
-        .await
-        .expect("type");
+    // the server's roles on Discord), chosen by name; the bot's own managed role and
+    // @everyone are not offered.
+    let offered = text(&browser, "#reward-role").await;
+    assert!(
+        offered.contains("@Regular")
+            && !offered.contains("@Questline")
+            && !offered.contains("@everyone"),
+        "{offered}"
+    );
+    c.find(Locator::Css(&format!(
+        "#reward-role option[value='{REGULAR}']"
+    )))
+    .await
+    .expect("role")
+    .click()
+    .await
+    .expect("choose");
     c.find(Locator::Id("reward-level"))
         .await
         .expect("level")
@@ -143,6 +196,26 @@ async fn a_manager_changes_a_setting_and_discord_is_asked_before_every_change() 
         "{}",
         text(&browser, ".flash").await
     );
+    assert!(
+        text(&browser, "#rewards-title + table")
+            .await
+            .contains("@Regular"),
+        "the reward shows the role's name"
+    );
+    // The public board names it too.
+    let board = reqwest::get(format!("{base}/g/{GUILD}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(board.contains("@Regular"), "{board}");
+    assert_eq!(
+        browser.horizontal_overflow().await,
+        0,
+        "the dashboard fits the window"
+    );
+    browser.screenshot("dashboard-names").await;
     browser
         .click_and_wait(Locator::Css("form.inline button"))
         .await;
@@ -151,28 +224,42 @@ async fn a_manager_changes_a_setting_and_discord_is_asked_before_every_change() 
         "{}",
         text(&browser, ".flash").await
     );
-    // A role that is not the server's: `/level-roles`' own refusal.
-    c.find(Locator::Id("reward-role"))
+    // A role that is not the server's, sent by a hand-made form: `/level-roles`' own
+    // refusal.
+    let cookie = c
+        .get_named_cookie("questline_session")
         .await
-        .expect("role")
-        .send_keys("123456789")
+        .expect("cookie");
+    let csrf: String = c
+        .find(Locator::Css("input[name=csrf]"))
         .await
-        .expect("type");
-    c.find(Locator::Id("reward-level"))
+        .expect("csrf")
+        .attr("value")
         .await
-        .expect("level")
-        .send_keys("3")
+        .expect("value")
+        .unwrap_or_default();
+    let refused = reqwest::Client::new()
+        .post(format!("{base}/g/{GUILD}/admin/action"))
+        .header("cookie", format!("questline_session={}", cookie.value()))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("action", "level-roles add"),
+            ("role", "123456789"),
+            ("level", "3"),
+        ])
+        .send()
         .await
-        .expect("type");
-    browser
-        .click_and_wait(Locator::Css("form.stacked button"))
-        .await;
+        .expect("post")
+        .text()
+        .await
+        .expect("page");
+    assert!(refused.contains("not a role of this server"), "{refused}");
     assert!(db.list_level_roles(GUILD).await.unwrap().is_empty());
 
     // A quest and an achievement, created through `/quest create` and `/achievement create`;
     // the achievement deleted again by its id.
     fill(&browser, "quest-name", "Talk a lot").await;
-    fill(&browser, "quest-requirement", "total_messages").await;
+    choose(&browser, "#quest-requirement option[value=total_messages]").await;
     fill(&browser, "quest-target", "10").await;
     fill(&browser, "quest-reward", "50").await;
     browser
@@ -190,7 +277,7 @@ async fn a_manager_changes_a_setting_and_discord_is_asked_before_every_change() 
         "the list shows it"
     );
     fill(&browser, "ach-name", "Chatterbox").await;
-    fill(&browser, "ach-requirement", "messages").await;
+    choose(&browser, "#ach-requirement option[value=messages]").await;
     fill(&browser, "ach-target", "5").await;
     fill(&browser, "ach-reward", "10").await;
     browser

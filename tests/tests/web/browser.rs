@@ -104,3 +104,57 @@ async fn a_member_logs_in_through_discord_sees_the_board_and_logs_out() {
     .await;
     browser.close().await;
 }
+
+/// The pages in a browser whose system prefers the dark scheme: the dark palette is used,
+/// and axe-core finds no contrast (or other WCAG 2.1 A/AA) violation on the board, the
+/// login request and the front page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_read_well_in_the_dark_scheme() {
+    let Some(browser) = Browser::start_dark().await else {
+        return;
+    };
+    let shown = &browser;
+    run(Backend::Sqlite, |t| async move {
+        let browser = shown;
+        let db = t.open().await;
+        members(&db, G, 30).await;
+        set(&db, G, "leaderboard_visibility", "public").await;
+        let fake = FakeDiscord::start().await;
+        let server = login_server(&db, &fake).await;
+        let base = format!("http://{}", server.local_addr);
+        let c = &browser.client;
+        for (path, name) in [
+            (format!("/g/{G}"), "dark-leaderboard"),
+            ("/".to_string(), "dark-front"),
+        ] {
+            c.goto(&format!("{base}{path}")).await.expect("open");
+            let dark = c
+                .execute(
+                    "return [matchMedia('(prefers-color-scheme: dark)').matches, getComputedStyle(document.documentElement).backgroundColor];",
+                    vec![],
+                )
+                .await
+                .expect("scheme");
+            assert_eq!(dark[0], true, "the browser prefers dark: {dark}");
+            // The dark palette's background (#14161c), not the light one.
+            assert_eq!(dark[1], "rgb(20, 22, 28)", "{path}: {dark}");
+            if let Some(violations) = browser.accessibility_violations().await {
+                assert!(
+                    violations.is_empty(),
+                    "{path} in the dark: {violations:#?}"
+                );
+            }
+            browser.screenshot(name).await;
+        }
+        set(&db, G, "leaderboard_visibility", "members").await;
+        c.goto(&format!("{base}/g/{G}")).await.expect("open");
+        assert_eq!(text(browser, "h1").await, "This leaderboard is not public");
+        if let Some(violations) = browser.accessibility_violations().await {
+            assert!(violations.is_empty(), "login request in the dark: {violations:#?}");
+        }
+        browser.screenshot("dark-login-required").await;
+        server.stop().await;
+    })
+    .await;
+    browser.close().await;
+}

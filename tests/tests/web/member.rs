@@ -94,13 +94,29 @@ async fn a_member_hides_downloads_and_erases_from_their_page() {
         loaded.as_u64().unwrap_or(0) > 100,
         "the rank card image loads: {loaded}"
     );
-    assert!(text(&browser, "#quests-title + .reply").await.len() > 10);
+    // Quests as /quests lists them, each with a progress bar; the server's achievements.
+    let bars = c
+        .find_all(Locator::Css("#quests-title ~ ul.items progress"))
+        .await
+        .expect("quests");
+    assert!(
+        !bars.is_empty(),
+        "{}",
+        text(&browser, "#quests-title + *").await
+    );
+    let counted = text(&browser, "#achievements-title + p").await;
+    assert!(counted.ends_with(" earned"), "{counted}");
     if let Some(violations) = browser.accessibility_violations().await {
         assert!(
             violations.is_empty(),
             "accessibility violations: {violations:#?}"
         );
     }
+    assert_eq!(
+        browser.horizontal_overflow().await,
+        0,
+        "the page fits the window"
+    );
     browser.screenshot("member-page").await;
 
     // Her card: a colour through `/card color`, stored and drawn.

@@ -57,6 +57,14 @@ pub(super) async fn show(c: &Commands, req: &Request) -> Result<Reply, CommandEr
 }
 
 /// A channel given as `<#id>` or a bare id.
+/// The settings that name a channel.
+const CHANNEL_SETTINGS: [&str; 4] = [
+    "level_up_channel",
+    "quest_channel",
+    "achievement_channel",
+    "afk_channel",
+];
+
 fn channel_id(value: &str) -> Option<u64> {
     let v = value.trim();
     let v = v
@@ -76,9 +84,7 @@ pub(super) async fn set(c: &Commands, req: &Request) -> Result<Reply, CommandErr
     }
     let raw = req.string("value").unwrap_or("").trim().to_string();
     let value = match setting {
-        "level_up_channel" | "quest_channel" | "achievement_channel" | "afk_channel"
-            if !raw.is_empty() =>
-        {
+        _ if CHANNEL_SETTINGS.contains(&setting) && !raw.is_empty() => {
             let id = channel_id(&raw).ok_or_else(|| {
                 CommandError::Usage(format!(
                     "`{}` is not a channel: mention it (#channel) or give its id",
@@ -118,8 +124,12 @@ pub(super) async fn set(c: &Commands, req: &Request) -> Result<Reply, CommandErr
     } else {
         ""
     };
+    let is_channel = CHANNEL_SETTINGS.contains(&setting);
     Ok(Reply::private(if value.is_empty() {
         format!("`{setting}` cleared (back to the default).{note}")
+    } else if is_channel {
+        // A mention: Discord and the web pages both show the channel's name.
+        format!("`{setting}` is now <#{value}>.{note}")
     } else {
         format!("`{setting}` is now `{}`.{note}", fit_to(value, 200))
     }))
