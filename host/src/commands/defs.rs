@@ -142,6 +142,41 @@ pub fn builtin_commands() -> Vec<CommandDef> {
             ],
         ),
         cmd(
+            "level",
+            "Set a member's level (written to the audit log)",
+            true,
+            vec![OptionDef::sub(
+                "set",
+                "Give a member exactly the XP this level needs on this server's curve",
+                vec![
+                    target(),
+                    opt("level", "The level (0 or more)", Integer)
+                        .required()
+                        .range(0.0, f64::from(crate::engine::curve::MAX_LEVEL)),
+                    reason(),
+                ],
+            )],
+        ),
+        cmd(
+            "sync",
+            "Give back or take away reward roles so they match members' levels",
+            true,
+            vec![opt(
+                "member",
+                "Only this member (default: every member with a reward)",
+                User,
+            )],
+        ),
+        cmd(
+            "audit",
+            "Manual XP changes: who changed whose XP, by how much and why",
+            true,
+            vec![
+                opt("member", "Only changes made to this member", User),
+                opt("page", "Page number (10 per page, newest first)", Integer).range(1.0, 1000.0),
+            ],
+        ),
+        cmd(
             "level-roles",
             "Roles given at levels",
             true,
@@ -177,11 +212,12 @@ pub fn builtin_commands() -> Vec<CommandDef> {
                         opt("name", "Quest name", String).required(),
                         opt(
                             "requirement",
-                            "What counts (e.g. messages, reactions, voice_minutes)",
+                            "What counts: pick one of the loaded quest plugins' types",
                             String,
                         )
-                        .required(),
-                        opt("target", "How many", Integer)
+                        .required()
+                        .autocomplete(),
+                        opt("target", "How many (voice time: seconds)", Integer)
                             .required()
                             .range(1.0, 1_000_000.0),
                         opt("reward", "XP reward", Integer)
@@ -220,11 +256,12 @@ pub fn builtin_commands() -> Vec<CommandDef> {
                         opt("name", "Achievement name", String).required(),
                         opt(
                             "requirement",
-                            "What counts (e.g. level, messages, voice_time, reactions, commands)",
+                            "What counts: pick one of the loaded achievement plugins' types",
                             String,
                         )
-                        .required(),
-                        opt("target", "Threshold", Integer)
+                        .required()
+                        .autocomplete(),
+                        opt("target", "Threshold (voice time: seconds)", Integer)
                             .required()
                             .range(1.0, 1_000_000_000.0),
                         opt("reward", "XP reward", Integer)
@@ -337,6 +374,11 @@ fn check_options(path: &str, options: &[OptionDef], depth: usize) -> Result<(), 
         }
         if o.choices.len() > 25 {
             return Err(format!("{here}: at most 25 choices"));
+        }
+        if o.autocomplete && (!o.choices.is_empty() || o.kind != OptionKind::String) {
+            return Err(format!(
+                "{here}: autocomplete is for string options without fixed choices"
+            ));
         }
         if o.kind == OptionKind::SubCommand {
             if depth > 0 {

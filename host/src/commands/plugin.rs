@@ -4,12 +4,10 @@
 //! and audited as `plugin:NAME`), whose outcome becomes a reply. A plugin that fails answers
 //! with an ephemeral error saying what went wrong.
 
-use std::fmt::Write as _;
-
 use super::defs::{check_definitions, valid_name};
 use super::types::{
-    CommandDef, CommandError, CommandSource, OptionDef, OptionKind, OptionValue, Reply, Request,
-    fit_to,
+    CommandDef, CommandError, CommandSource, Embed, EmbedField, OptionDef, OptionKind, OptionValue,
+    Reply, Request, fit_to,
 };
 use super::{Commands, SharedEngine};
 use crate::engine::{CommandCall, CommandOutcome};
@@ -89,42 +87,36 @@ fn wit_value(v: &OptionValue) -> Option<p::OptionValue> {
     })
 }
 
-/// An embed as text (Discord's embed limits are then the content limit).
-fn embed_text(e: &p::Embed) -> String {
-    let mut out = String::new();
-    if let Some(t) = &e.title {
-        let _ = writeln!(out, "**{}**", fit_to(t.clone(), 256));
-    }
-    if let Some(d) = &e.description {
-        let _ = writeln!(out, "{}", fit_to(d.clone(), 1_000));
-    }
-    for f in e.fields.iter().take(25) {
-        let _ = writeln!(
-            out,
-            "**{}**: {}",
-            fit_to(f.name.clone(), 256),
-            fit_to(f.value.clone(), 1_024)
-        );
-    }
-    out
-}
-
-/// A plugin's `reply` intent as a [`Reply`].
+/// A plugin's `reply` intent as a [`Reply`]: its embed sent as an embed (cut to Discord's
+/// limits); a reply with neither text nor embed says "✅".
 fn reply_of(r: &p::Reply) -> Reply {
-    let mut content = r.content.clone();
-    if let Some(e) = &r.embed {
-        if !content.is_empty() {
-            content.push('\n');
-        }
-        content.push_str(&embed_text(e));
-    }
-    if content.trim().is_empty() {
-        content = "✅".to_string();
-    }
-    if r.ephemeral {
+    let embed = r.embed.as_ref().map(|e| Embed {
+        title: e.title.clone(),
+        description: e.description.clone(),
+        color: e.color,
+        fields: e
+            .fields
+            .iter()
+            .map(|f| EmbedField {
+                name: f.name.clone(),
+                value: f.value.clone(),
+                inline: f.inline,
+            })
+            .collect(),
+    });
+    let content = if r.content.trim().is_empty() && embed.is_none() {
+        "✅".to_string()
+    } else {
+        r.content.clone()
+    };
+    let reply = if r.ephemeral {
         Reply::private(content)
     } else {
         Reply::public(content)
+    };
+    match embed {
+        Some(e) => reply.with_embed(e),
+        None => reply,
     }
 }
 

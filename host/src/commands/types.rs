@@ -40,6 +40,9 @@ pub struct OptionDef {
     pub choices: Vec<String>,
     /// A subcommand's own options.
     pub options: Vec<OptionDef>,
+    /// Discord asks [`super::Commands::suggest`] for values while the member types (a string
+    /// option whose values depend on the loaded plugins, so fixed choices would go stale).
+    pub autocomplete: bool,
 }
 
 impl OptionDef {
@@ -53,7 +56,14 @@ impl OptionDef {
             max: None,
             choices: Vec::new(),
             options: Vec::new(),
+            autocomplete: false,
         }
+    }
+
+    /// Values are suggested while the member types ([`OptionDef::autocomplete`]).
+    pub fn autocomplete(mut self) -> Self {
+        self.autocomplete = true;
+        self
     }
 
     pub fn required(mut self) -> Self {
@@ -252,6 +262,106 @@ pub struct Reply {
     /// Only the invoker sees it.
     pub ephemeral: bool,
     pub attachment: Option<Attachment>,
+    /// An embed under the content, within Discord's limits ([`Embed::fitted`]).
+    pub embed: Option<Embed>,
+}
+
+/// One field of an [`Embed`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmbedField {
+    pub name: String,
+    pub value: String,
+    pub inline: bool,
+}
+
+/// A rich block under a reply (Discord's embed). Fronts without embeds show
+/// [`Embed::as_text`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Embed {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// 0xRRGGBB.
+    pub color: Option<u32>,
+    pub fields: Vec<EmbedField>,
+}
+
+/// Discord's embed limits (characters): title, description, fields, field name and value,
+/// and all the text together.
+const EMBED_TITLE: usize = 256;
+const EMBED_DESCRIPTION: usize = 4_096;
+const EMBED_FIELDS: usize = 25;
+const EMBED_FIELD_NAME: usize = 256;
+const EMBED_FIELD_VALUE: usize = 1_024;
+const EMBED_TOTAL: usize = 6_000;
+
+impl Embed {
+    /// The embed cut to Discord's limits, so Discord never refuses the whole reply for a
+    /// plugin's long text: each part to its own limit, at most 25 fields, empty field names
+    /// or values replaced by a dash (Discord refuses empty ones), and fields dropped from the
+    /// end while the total passes 6,000 characters. A colour above 0xFFFFFF is dropped.
+    pub fn fitted(self) -> Self {
+        let non_empty = |s: String, max| {
+            let s = fit_to(s, max);
+            if s.trim().is_empty() {
+                "-".to_string()
+            } else {
+                s
+            }
+        };
+        let mut e = Embed {
+            title: self
+                .title
+                .map(|t| fit_to(t, EMBED_TITLE))
+                .filter(|t| !t.trim().is_empty()),
+            description: self
+                .description
+                .map(|d| fit_to(d, EMBED_DESCRIPTION))
+                .filter(|d| !d.trim().is_empty()),
+            color: self.color.filter(|c| *c <= 0xFF_FFFF),
+            fields: self
+                .fields
+                .into_iter()
+                .take(EMBED_FIELDS)
+                .map(|f| EmbedField {
+                    name: non_empty(f.name, EMBED_FIELD_NAME),
+                    value: non_empty(f.value, EMBED_FIELD_VALUE),
+                    inline: f.inline,
+                })
+                .collect(),
+        };
+        // Title and description alone (4,352 at most) always fit the total.
+        while e.chars() > EMBED_TOTAL && e.fields.pop().is_some() {}
+        e
+    }
+
+    /// Characters Discord counts towards the 6,000 total.
+    fn chars(&self) -> usize {
+        let n = |s: &Option<String>| s.as_ref().map_or(0, |s| s.chars().count());
+        n(&self.title)
+            + n(&self.description)
+            + self
+                .fields
+                .iter()
+                .map(|f| f.name.chars().count() + f.value.chars().count())
+                .sum::<usize>()
+    }
+
+    /// The embed as plain lines (`**title**`, description, `**name**: value`), for fronts
+    /// that draw no embeds.
+    pub fn as_text(&self) -> String {
+        let mut out = String::new();
+        if let Some(t) = &self.title {
+            out.push_str(&format!("**{t}**\n"));
+        }
+        if let Some(d) = &self.description {
+            out.push_str(d);
+            out.push('\n');
+        }
+        for f in &self.fields {
+            out.push_str(&format!("**{}**: {}\n", f.name, f.value));
+        }
+        out
+    }
 }
 
 impl Reply {
@@ -261,6 +371,7 @@ impl Reply {
             content: fit(content.into()),
             ephemeral: false,
             attachment: None,
+            embed: None,
         }
     }
 
@@ -270,12 +381,28 @@ impl Reply {
             content: fit(content.into()),
             ephemeral: true,
             attachment: None,
+            embed: None,
         }
     }
 
     /// An error for the invoker only.
     pub fn error(content: impl Into<String>) -> Self {
         Self::private(format!("⚠️ {}", content.into()))
+    }
+
+    /// Adds `embed`, cut to Discord's limits.
+    pub fn with_embed(mut self, embed: Embed) -> Self {
+        self.embed = Some(embed.fitted());
+        self
+    }
+
+    /// The content and the embed as text, for fronts that draw no embeds.
+    pub fn text(&self) -> String {
+        match &self.embed {
+            None => self.content.clone(),
+            Some(e) if self.content.is_empty() => e.as_text(),
+            Some(e) => format!("{}\n{}", self.content, e.as_text()),
+        }
     }
 
     pub fn with_attachment(mut self, filename: &str, bytes: Vec<u8>) -> Self {
@@ -317,4 +444,55 @@ pub enum CommandError {
     Plugin(String),
     #[error("the bot is shutting down; try again in a minute")]
     Closed,
+}
+
+#[cfg(test)]
+mod embed_tests {
+    use super::*;
+
+    fn field(name: &str, value: &str) -> EmbedField {
+        EmbedField {
+            name: name.into(),
+            value: value.into(),
+            inline: false,
+        }
+    }
+
+    #[test]
+    fn an_embed_is_cut_to_discords_limits() {
+        let e = Embed {
+            title: Some("t".repeat(300)),
+            description: Some("d".repeat(5_000)),
+            color: Some(0x1_000_000),
+            fields: (0..40)
+                .map(|i| field(&format!("f{i}"), &"v".repeat(1_500)))
+                .collect(),
+        }
+        .fitted();
+        assert_eq!(e.title.as_ref().map(|t| t.chars().count()), Some(256));
+        assert_eq!(
+            e.description.as_ref().map(|d| d.chars().count()),
+            Some(4_096)
+        );
+        assert_eq!(e.color, None, "not a colour");
+        assert!(e.fields.iter().all(|f| f.value.chars().count() <= 1_024));
+        assert!(e.chars() <= 6_000, "{}", e.chars());
+        assert!(!e.fields.is_empty(), "fields kept while they fit");
+    }
+
+    #[test]
+    fn empty_parts_are_dropped_or_filled() {
+        let e = Embed {
+            title: Some("  ".into()),
+            description: None,
+            color: Some(0xF1C40F),
+            fields: vec![field("", ""), field("Bonus", "50 XP")],
+        }
+        .fitted();
+        assert_eq!(e.title, None);
+        assert_eq!(e.color, Some(0xF1C40F));
+        assert_eq!(e.fields[0].name, "-");
+        assert_eq!(e.fields[1], field("Bonus", "50 XP"));
+        assert_eq!(e.as_text(), "**-**: -\n**Bonus**: 50 XP\n");
+    }
 }

@@ -173,14 +173,22 @@ impl Bot {
                     reason: e.to_string(),
                 },
             })?;
-        let app = probe
-            .get_current_application_info()
-            .await
-            .map(|a| a.id.get())
-            .unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "application info unavailable; using the bot's user id");
+        // The application's owner, or its team's members, run the bot: they are its
+        // operators, with the users `[discord] operators` adds.
+        let mut operators: std::collections::HashSet<u64> = dc.operators.iter().copied().collect();
+        let app = match probe.get_current_application_info().await {
+            Ok(a) => {
+                match &a.team {
+                    Some(team) => operators.extend(team.members.iter().map(|m| m.user.id.get())),
+                    None => operators.extend(a.owner.as_ref().map(|o| o.id.get())),
+                }
+                a.id.get()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "application info unavailable; using the bot's user id, and only [discord] operators may run process-wide commands");
                 me.id.get()
-            });
+            }
+        };
         tracing::info!(bot = %me.name, application = app, "token accepted");
         let client = rest_client();
         let http = Arc::new(build_http_with(
@@ -231,7 +239,8 @@ impl Bot {
             &config.engine.default_xp_plugin,
         )
         .with_attachments(Arc::new(DiscordFiles::new(client)))
-        .with_directory(Arc::new(RestDirectory::new(http.clone())));
+        .with_directory(Arc::new(RestDirectory::new(http.clone())))
+        .with_operators(operators);
         let defs = commands.definitions().await;
         check_definitions(&defs).map_err(DiscordError::Commands)?;
         let n = register(&http, &defs, options.dev_guild)

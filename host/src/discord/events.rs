@@ -349,12 +349,18 @@ impl EventHandler for Handler {
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
-        if let Interaction::Command(cmd) = interaction {
-            if !self.state.accepting.load(Ordering::Acquire) {
-                super::interactions::refuse_shutting_down(&ctx, &cmd).await;
-                return;
+        match interaction {
+            Interaction::Command(cmd) => {
+                if !self.state.accepting.load(Ordering::Acquire) {
+                    super::interactions::refuse_shutting_down(&ctx, &cmd).await;
+                    return;
+                }
+                super::interactions::handle(&self.state, &ctx, cmd).await;
             }
-            super::interactions::handle(&self.state, &ctx, cmd).await;
+            Interaction::Autocomplete(ac) => {
+                super::interactions::autocomplete(&self.state, &ctx, ac).await;
+            }
+            _ => {}
         }
     }
 }

@@ -7,14 +7,16 @@ use std::collections::HashMap;
 use chrono::Utc;
 use serenity::all::{
     AttachmentId, CommandDataOption, CommandDataOptionValue, CommandInteraction, CommandOptionType,
-    Context, CreateAllowedMentions, CreateAttachment, CreateCommand, CreateCommandOption,
-    CreateInteractionResponse, CreateInteractionResponseMessage, EditInteractionResponse, GuildId,
-    Permissions,
+    Context, CreateAllowedMentions, CreateAttachment, CreateAutocompleteResponse, CreateCommand,
+    CreateCommandOption, CreateEmbed, CreateInteractionResponse, CreateInteractionResponseFollowup,
+    CreateInteractionResponseMessage, EditInteractionResponse, GuildId, Permissions,
 };
 use serenity::http::Http;
 
 use super::events::FrontState;
-use crate::commands::{CommandDef, FileRef, OptionDef, OptionKind, OptionValue, Reply, Request};
+use crate::commands::{
+    CommandDef, Embed, FileRef, OptionDef, OptionKind, OptionValue, Reply, Request,
+};
 use crate::engine::{Activity, ActivityKind};
 
 fn option_type(kind: OptionKind) -> CommandOptionType {
@@ -57,6 +59,9 @@ fn create_option(o: &OptionDef) -> CreateCommandOption {
     }
     for c in &o.choices {
         b = b.add_string_choice(c, c);
+    }
+    if o.autocomplete {
+        b = b.set_autocomplete(true);
     }
     for sub in &o.options {
         b = b.add_sub_option(create_option(sub));
@@ -181,11 +186,33 @@ fn no_pings() -> CreateAllowedMentions {
     CreateAllowedMentions::new()
 }
 
+/// A reply's embed as Discord's (already cut to Discord's limits by [`Reply::with_embed`]).
+fn embed(e: &Embed) -> CreateEmbed {
+    let mut out = CreateEmbed::new();
+    if let Some(t) = &e.title {
+        out = out.title(t.clone());
+    }
+    if let Some(d) = &e.description {
+        out = out.description(d.clone());
+    }
+    if let Some(c) = e.color {
+        out = out.colour(c);
+    }
+    out.fields(
+        e.fields
+            .iter()
+            .map(|f| (f.name.clone(), f.value.clone(), f.inline)),
+    )
+}
+
 fn response_message(reply: &Reply) -> CreateInteractionResponseMessage {
     let mut m = CreateInteractionResponseMessage::new()
         .content(reply.content.clone())
         .ephemeral(reply.ephemeral)
         .allowed_mentions(no_pings());
+    if let Some(e) = &reply.embed {
+        m = m.embed(embed(e));
+    }
     if let Some(a) = &reply.attachment {
         m = m.add_file(CreateAttachment::bytes(a.bytes.clone(), a.filename.clone()));
     }
@@ -196,6 +223,51 @@ async fn respond(ctx: &Context, cmd: &CommandInteraction, reply: &Reply) {
     let response = CreateInteractionResponse::Message(response_message(reply));
     if let Err(e) = cmd.create_response(&ctx.http, response).await {
         tracing::warn!(command = %cmd.data.name, error = %e, "interaction response failed");
+    }
+}
+
+/// Replaces a public deferral with an ephemeral follow-up carrying `reply`.
+async fn answer_privately_after_public_defer(
+    ctx: &Context,
+    cmd: &CommandInteraction,
+    reply: &Reply,
+) {
+    if let Err(e) = cmd.delete_response(&ctx.http).await {
+        tracing::warn!(command = %cmd.data.name, error = %e, "could not remove the public \"thinking…\"");
+    }
+    let mut followup = CreateInteractionResponseFollowup::new()
+        .content(reply.content.clone())
+        .ephemeral(true)
+        .allowed_mentions(no_pings());
+    if let Some(e) = &reply.embed {
+        followup = followup.embed(embed(e));
+    }
+    if let Some(a) = &reply.attachment {
+        followup = followup.add_file(CreateAttachment::bytes(a.bytes.clone(), a.filename.clone()));
+    }
+    if let Err(e) = cmd.create_followup(&ctx.http, followup).await {
+        tracing::warn!(command = %cmd.data.name, error = %e, "could not send the private answer");
+    }
+}
+
+/// Answers Discord's autocomplete request for the option the member is typing in.
+pub async fn autocomplete(state: &FrontState, ctx: &Context, ac: CommandInteraction) {
+    let (Some(guild), Some(focused)) = (ac.guild_id.map(|g| g.get()), ac.data.autocomplete())
+    else {
+        return;
+    };
+    let req = to_request(&ac, guild, None);
+    let mut response = CreateAutocompleteResponse::new();
+    for (label, value) in state
+        .commands
+        .suggest(&req, focused.name, focused.value)
+        .await
+    {
+        response = response.add_string_choice(label, value);
+    }
+    let response = CreateInteractionResponse::Autocomplete(response);
+    if let Err(e) = ac.create_response(&ctx.http, response).await {
+        tracing::warn!(command = %ac.data.name, error = %e, "autocomplete answer failed");
     }
 }
 
@@ -250,9 +322,18 @@ pub async fn handle(state: &FrontState, ctx: &Context, cmd: CommandInteraction) 
             return;
         }
         let reply = state.commands.handle(&req).await;
+        if reply.ephemeral && !private {
+            // The "thinking…" everyone sees cannot turn private: remove it and answer the
+            // invoker alone (a hidden member's `/rank`, an error).
+            answer_privately_after_public_defer(ctx, &cmd, &reply).await;
+            return;
+        }
         let mut edit = EditInteractionResponse::new()
             .content(reply.content.clone())
             .allowed_mentions(no_pings());
+        if let Some(e) = &reply.embed {
+            edit = edit.embed(embed(e));
+        }
         if let Some(a) = &reply.attachment {
             edit =
                 edit.new_attachment(CreateAttachment::bytes(a.bytes.clone(), a.filename.clone()));

@@ -76,6 +76,10 @@ pub struct DiscordConfig {
     /// it is dropped unsent, in seconds: a level-up message hours late is noise. Role
     /// changes never expire.
     pub notice_ttl_secs: u64,
+    /// Discord user ids who may run commands that act on the whole process rather than one
+    /// server (`/plugins reload`), besides the application's owner (or its team's members),
+    /// who always may.
+    pub operators: Vec<u64>,
 }
 
 impl Default for DiscordConfig {
@@ -88,6 +92,7 @@ impl Default for DiscordConfig {
             coalesce_ms: 250,
             effect_queue: sink::DEFAULT_CAPACITY,
             notice_ttl_secs: sink::DEFAULT_NOTICE_TTL.as_secs(),
+            operators: Vec::new(),
         }
     }
 }

@@ -170,6 +170,25 @@ pub fn interaction(
     i
 }
 
+/// An option being typed in, as Discord sends it in an autocomplete request.
+pub fn focused(name: &str, typed: &str) -> Value {
+    json!({"name": name, "type": 3, "value": typed, "focused": true})
+}
+
+/// INTERACTION_CREATE of type 4: `user` is typing an option of `/command` (one option of
+/// `options` is [`focused`]).
+pub fn autocomplete(
+    id: u64,
+    user_id: u64,
+    command: &str,
+    options: Vec<Value>,
+    permissions: u64,
+) -> Value {
+    let mut i = interaction(id, user_id, "member", command, options, permissions);
+    i["type"] = json!(4);
+    i
+}
+
 /// Adds `users` to the interaction's resolved data (what Discord sends for user options).
 pub fn resolve_users(mut interaction: Value, users: &[(u64, &str)]) -> Value {
     let mut map = serde_json::Map::new();

@@ -1,6 +1,6 @@
 //! The bot, started through `questline`'s real start-up path ([`questline::discord::Bot`],
 //! what `questline run` uses) against a [`FakeDiscord`], on an embedded SQLite database in
-//! a temporary directory.
+//! a temporary directory (or a test database of either backend, [`start_bot_on`]).
 
 use std::time::Duration;
 
@@ -55,6 +55,15 @@ pub async fn start_bot_with(fake: &FakeDiscord, config: Config, dir: tempfile::T
 }
 
 /// Starts the bot with the default test configuration.
+/// [`start_bot`] on a test database of either backend ([`crate::testdb::TestDb`]), so a
+/// command's whole path runs on PostgreSQL too.
+pub async fn start_bot_on(fake: &FakeDiscord, db: &crate::testdb::TestDb) -> TestBot {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = test_config(fake, dir.path());
+    config.database = db.config.clone();
+    start_bot_with(fake, config, dir).await
+}
+
 pub async fn start_bot(fake: &FakeDiscord) -> TestBot {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = test_config(fake, dir.path());

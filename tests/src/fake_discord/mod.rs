@@ -647,6 +647,19 @@ async fn rest_call(shared: Arc<Shared>, req: Request<Body>) -> Result<Response<B
             }
             respond(200, Some(m))
         }
+        ("DELETE", ["webhooks", _, _, "messages", "@original"]) => respond(204, None),
+        ("POST", ["webhooks", _, _]) => {
+            let mut m = events::message_object();
+            m["id"] = json!(next_id().to_string());
+            if let Some(body) = json_body.as_ref() {
+                for key in ["content", "flags", "embeds"] {
+                    if let Some(v) = body.get(key) {
+                        m[key] = v.clone();
+                    }
+                }
+            }
+            respond(200, Some(m))
+        }
         ("PUT", ["guilds", _, "members", _, "roles", _])
         | ("DELETE", ["guilds", _, "members", _, "roles", _]) => {
             let mut held = shared.hold_roles.subscribe();

@@ -217,6 +217,36 @@ fn check_options(path: &str, options: &[Value]) -> Result<(), String> {
 
 /// The rules the spec leaves loose, for every call: content ≤ 2,000 characters; command
 /// registrations with valid names, 1-100 character descriptions, ≤ 25 options, ≤ 100 commands.
+/// Discord's embed limits: at most 10 embeds; title 256, description 4,096, 25 fields with
+/// non-empty names (256) and values (1,024), 6,000 characters in all.
+fn check_embeds(embeds: &[Value]) -> Result<(), String> {
+    if embeds.len() > 10 {
+        return Err(format!("{} embeds (max 10)", embeds.len()));
+    }
+    let len = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
+    for e in embeds {
+        let mut total = len(&e["title"]) + len(&e["description"]);
+        if len(&e["title"]) > 256 || len(&e["description"]) > 4_096 {
+            return Err("embed title or description too long".into());
+        }
+        let fields = e["fields"].as_array().cloned().unwrap_or_default();
+        if fields.len() > 25 {
+            return Err(format!("{} embed fields (max 25)", fields.len()));
+        }
+        for f in &fields {
+            let (name, value) = (len(&f["name"]), len(&f["value"]));
+            if name == 0 || name > 256 || value == 0 || value > 1_024 {
+                return Err(format!("embed field of {name}/{value} characters"));
+            }
+            total += name + value;
+        }
+        if total > 6_000 {
+            return Err(format!("embed of {total} characters (max 6,000)"));
+        }
+    }
+    Ok(())
+}
+
 pub fn check_discord_rules(call: &Call) -> Result<(), String> {
     if let Some(c) = call.content() {
         let n = c.chars().count();
@@ -226,6 +256,14 @@ pub fn check_discord_rules(call: &Call) -> Result<(), String> {
                 call.method, call.path
             ));
         }
+    }
+    let embeds = call
+        .json
+        .as_ref()
+        .and_then(|j| j.get("embeds").or_else(|| j.pointer("/data/embeds")))
+        .and_then(Value::as_array);
+    if let Some(embeds) = embeds {
+        check_embeds(embeds).map_err(|e| format!("{} {}: {e}", call.method, call.path))?;
     }
     let registration = call.method == "PUT"
         && call.path.starts_with("/applications/")

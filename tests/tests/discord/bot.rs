@@ -6,89 +6,18 @@
 use std::time::Duration;
 
 use questline::discord::{Bot, BotOptions};
-use questline_tests::fake_discord::harness::{TestBot, start_bot, start_bot_with, test_config};
-use questline_tests::fake_discord::spec::{Spec, check_discord_rules};
+use questline_tests::fake_discord::harness::{start_bot, start_bot_with, test_config};
 use questline_tests::fake_discord::{
-    ALICE, APP_ID, BOB, BOT_ID, Call, FakeDiscord, GENERAL, GUILD, LEVEL_UPS, QUESTS, TOKEN, events,
+    ALICE, APP_ID, BOB, BOT_ID, FakeDiscord, GENERAL, GUILD, LEVEL_UPS, QUESTS, TOKEN, events,
 };
 use serde_json::{Value, json};
 
-const WAIT: Duration = Duration::from_secs(30);
-const ADMIN: u64 = 0x20;
-const MEMBER: u64 = 0x400 | 0x800;
+use crate::support::{
+    ADMIN, EPHEMERAL, MEMBER, WAIT, check_all, flags, run_command, wait_xp, xp_of,
+};
+
 const REWARD_ROLE: u64 = 100_000_000_000_000_702;
-const EPHEMERAL: u64 = 1 << 6;
 const GUILD_MEMBERS_INTENT: u64 = 1 << 1;
-
-/// Every call so far follows Discord's spec and rules.
-fn check_all(fake: &FakeDiscord) {
-    let spec = Spec::load();
-    let calls = fake.calls();
-    assert!(!calls.is_empty());
-    for call in &calls {
-        if call.method == "GET" {
-            continue;
-        }
-        spec.check(call).unwrap_or_else(|e| panic!("{e}"));
-        check_discord_rules(call).unwrap_or_else(|e| panic!("{e}"));
-    }
-}
-
-/// Runs `/command` as `user` and returns the interaction callback the bot sent.
-async fn run_command(
-    fake: &FakeDiscord,
-    user: u64,
-    name: &str,
-    command: &str,
-    options: Vec<Value>,
-    permissions: u64,
-) -> Call {
-    let id = fake.id();
-    let interaction = events::resolve_users(
-        events::interaction(id, user, name, command, options, permissions),
-        &[(ALICE, "alice"), (BOB, "bob")],
-    );
-    fake.dispatch("INTERACTION_CREATE", interaction);
-    let path = format!("/interactions/{id}/token-{id}/callback");
-    fake.wait_for(&format!("the answer to /{command}"), WAIT, |c| {
-        c.method == "POST" && c.path == path
-    })
-    .await
-}
-
-fn flags(call: &Call) -> u64 {
-    call.json
-        .as_ref()
-        .and_then(|j| j.pointer("/data/flags"))
-        .and_then(Value::as_u64)
-        .unwrap_or(0)
-}
-
-async fn xp_of(t: &TestBot, user: u64) -> i64 {
-    t.bot
-        .db
-        .get_user_level(GUILD, user)
-        .await
-        .expect("read level")
-        .map_or(0, |m| m.xp)
-}
-
-/// Waits until `user` has XP (the gateway event was handled and its batch committed).
-async fn wait_xp(t: &TestBot, user: u64) -> i64 {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        t.bot.settle().await.unwrap();
-        let xp = xp_of(t, user).await;
-        if xp > 0 {
-            return xp;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{user} never got XP"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_lead_to_a_level_up_message_and_a_reward_role() {
@@ -249,6 +178,50 @@ async fn rank_replies_with_a_png_card() {
         edit.content().unwrap().contains("rank #1"),
         "{:?}",
         edit.content()
+    );
+    check_all(&fake);
+    t.bot.shutdown().await;
+}
+
+/// A `/rank` whose answer is for the invoker alone (a member without XP) removes the public
+/// "thinking…" and answers in an ephemeral follow-up: the channel never sees it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_rank_answer_is_never_shown_to_the_channel() {
+    let fake = FakeDiscord::start().await;
+    let t = start_bot(&fake).await;
+    let id = fake.id();
+    fake.dispatch(
+        "INTERACTION_CREATE",
+        events::interaction(id, BOB, "bob", "rank", vec![], MEMBER),
+    );
+    let followup = fake
+        .wait_for("the private answer", WAIT, |c| {
+            c.method == "POST" && c.path == format!("/webhooks/{APP_ID}/token-{id}")
+        })
+        .await;
+    let body = followup.json.as_ref().expect("a JSON follow-up");
+    assert_eq!(
+        body["flags"].as_u64().unwrap_or(0) & 64,
+        64,
+        "ephemeral: {body}"
+    );
+    assert!(
+        body["content"].as_str().unwrap_or("").contains("no XP yet"),
+        "{body}"
+    );
+    let calls = fake.calls();
+    let original = format!("/webhooks/{APP_ID}/token-{id}/messages/@original");
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.method == "DELETE" && c.path == original),
+        "the public \"thinking…\" is removed"
+    );
+    assert!(
+        !calls
+            .iter()
+            .any(|c| c.method == "PATCH" && c.path == original),
+        "nothing is edited into the public message"
     );
     check_all(&fake);
     t.bot.shutdown().await;
@@ -634,6 +607,141 @@ async fn a_completed_quest_is_announced_in_the_quest_channel() {
         .expect("progress row");
     assert!(done.completed);
     assert!(xp_of(&t, BOB).await >= 50);
+    check_all(&fake);
+    t.bot.shutdown().await;
+}
+
+/// Discord's autocomplete for `/<command> create requirement` after `typed`: the choices'
+/// `(name, value)`.
+async fn suggested(
+    fake: &FakeDiscord,
+    command: &str,
+    typed: &str,
+    permissions: u64,
+) -> Vec<(String, String)> {
+    let id = fake.id();
+    fake.dispatch(
+        "INTERACTION_CREATE",
+        events::autocomplete(
+            id,
+            ALICE,
+            command,
+            vec![events::sub(
+                "create",
+                vec![events::focused("requirement", typed)],
+            )],
+            permissions,
+        ),
+    );
+    let path = format!("/interactions/{id}/token-{id}/callback");
+    let answer = fake
+        .wait_for("the suggestions", WAIT, |c| {
+            c.method == "POST" && c.path == path
+        })
+        .await;
+    let json = answer.json.expect("json");
+    assert_eq!(json["type"], 8, "an autocomplete result: {json}");
+    json["data"]["choices"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap_or("").to_string(),
+                c["value"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn create(fake: &FakeDiscord, command: &str, requirement: &str) -> String {
+    run_command(
+        fake,
+        ALICE,
+        "alice",
+        command,
+        vec![events::sub(
+            "create",
+            vec![
+                events::opt("name", 3, json!(format!("Count {requirement}"))),
+                events::opt("requirement", 3, json!(requirement)),
+                events::opt("target", 4, json!(3)),
+                events::opt("reward", 4, json!(10)),
+            ],
+        )],
+        ADMIN,
+    )
+    .await
+    .content()
+    .unwrap_or_default()
+}
+
+/// `/quest create` and `/achievement create` offer, while the admin types, the requirement
+/// types the loaded plugins count (with voice's unit), and refuse any other, so nothing is
+/// stored that could never be earned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requirements_are_the_plugins_types_suggested_while_typing() {
+    let fake = FakeDiscord::start().await;
+    let t = start_bot(&fake).await;
+    let quest = suggested(&fake, "quest", "voice", ADMIN).await;
+    assert_eq!(
+        quest.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>(),
+        vec!["voice_time_seconds"],
+        "{quest:?}"
+    );
+    assert!(quest[0].0.contains("seconds"), "{quest:?}");
+    let all = suggested(&fake, "quest", "", ADMIN).await;
+    let values: Vec<&str> = all.iter().map(|(_, v)| v.as_str()).collect();
+    assert!(
+        values.contains(&"total_messages") && values.contains(&"plugin:streak-quests:streak_days"),
+        "{values:?}"
+    );
+    let achievement = suggested(&fake, "achievement", "", ADMIN).await;
+    let values: Vec<&str> = achievement.iter().map(|(_, v)| v.as_str()).collect();
+    assert!(
+        values.contains(&"level") && values.contains(&"voice"),
+        "{values:?}"
+    );
+    assert!(
+        suggested(&fake, "quest", "", MEMBER).await.is_empty(),
+        "members get nothing"
+    );
+
+    // What the old descriptions suggested is refused, naming what is accepted.
+    for (command, typed) in [
+        ("quest", "messages"),
+        ("quest", "voice_minutes"),
+        ("achievement", "voice_time"),
+    ] {
+        let said = create(&fake, command, typed).await;
+        assert!(
+            said.contains("could never be earned") && said.contains("`"),
+            "{command} {typed}: {said}"
+        );
+    }
+    assert!(
+        !t.bot
+            .db
+            .list_achievements(GUILD)
+            .await
+            .unwrap()
+            .iter()
+            .any(|a| a.requirement_type == "voice_time"),
+        "nothing stored"
+    );
+    // A plugin's own type, by its bare name, is stored under its plugin.
+    let said = create(&fake, "quest", "streak_days").await;
+    assert!(said.contains("created"), "{said}");
+    let quests = t.bot.db.get_guild_active_quests(GUILD, None).await.unwrap();
+    assert!(
+        quests
+            .iter()
+            .any(|q| q.requirement_type == "plugin:streak-quests:streak_days"),
+        "{quests:?}"
+    );
+    let said = create(&fake, "achievement", "voice").await;
+    assert!(said.contains("seconds in voice"), "{said}");
     check_all(&fake);
     t.bot.shutdown().await;
 }

@@ -7,6 +7,7 @@
 #[path = "../cards/support.rs"]
 mod card_support;
 
+mod admin;
 mod bot;
 mod cards;
 mod files;
@@ -15,3 +16,4 @@ mod killed;
 mod plugins;
 mod session;
 mod sink;
+mod support;

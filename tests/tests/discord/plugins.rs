@@ -4,60 +4,32 @@
 use std::time::Duration;
 
 use questline_tests::fake_discord::harness::{start_bot, start_bot_with, test_config};
-use questline_tests::fake_discord::spec::{Spec, check_discord_rules};
 use questline_tests::fake_discord::{ALICE, APP_ID, Call, FakeDiscord, GUILD, events};
 use questline_tests::fixtures;
 use serde_json::{Value, json};
 
-const WAIT: Duration = Duration::from_secs(30);
-const MEMBER: u64 = 0x400 | 0x800;
-const ADMIN: u64 = 0x20;
-const EPHEMERAL: u64 = 1 << 6;
+use crate::support::{self, ADMIN, EPHEMERAL, MEMBER, WAIT, check_all, flags};
 
+/// Runs `/command` as Alice, a member.
 async fn run_command(fake: &FakeDiscord, command: &str) -> Call {
-    let id = fake.id();
-    fake.dispatch(
-        "INTERACTION_CREATE",
-        events::interaction(id, ALICE, "alice", command, vec![], MEMBER),
-    );
-    let path = format!("/interactions/{id}/token-{id}/callback");
-    fake.wait_for(&format!("the answer to /{command}"), WAIT, |c| {
-        c.method == "POST" && c.path == path
-    })
-    .await
+    support::run_command(fake, ALICE, "alice", command, vec![], MEMBER).await
 }
 
-/// Runs `/command sub` with string options as an admin.
+/// Runs `/command sub` with string options as Alice, an admin.
 async fn run_admin(fake: &FakeDiscord, command: &str, sub: &str, options: &[(&str, &str)]) -> Call {
-    let id = fake.id();
     let opts = options
         .iter()
         .map(|(n, v)| events::opt(n, 3, json!(v)))
         .collect();
-    fake.dispatch(
-        "INTERACTION_CREATE",
-        events::interaction(
-            id,
-            ALICE,
-            "alice",
-            command,
-            vec![events::sub(sub, opts)],
-            ADMIN,
-        ),
-    );
-    let path = format!("/interactions/{id}/token-{id}/callback");
-    fake.wait_for(&format!("the answer to /{command} {sub}"), WAIT, |c| {
-        c.method == "POST" && c.path == path
-    })
+    support::run_command(
+        fake,
+        ALICE,
+        "alice",
+        command,
+        vec![events::sub(sub, opts)],
+        ADMIN,
+    )
     .await
-}
-
-fn flags(call: &Call) -> u64 {
-    call.json
-        .as_ref()
-        .and_then(|j| j.pointer("/data/flags"))
-        .and_then(Value::as_u64)
-        .unwrap_or(0)
 }
 
 fn registered_names(call: &Call) -> Vec<String> {
@@ -72,14 +44,6 @@ fn registered_names(call: &Call) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn check_all(fake: &FakeDiscord) {
-    let spec = Spec::load();
-    for call in fake.calls().iter().filter(|c| c.method != "GET") {
-        spec.check(call).unwrap_or_else(|e| panic!("{e}"));
-        check_discord_rules(call).unwrap_or_else(|e| panic!("{e}"));
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bundled_plugin_command_is_served() {
     let fake = FakeDiscord::start().await;
@@ -91,8 +55,22 @@ async fn a_bundled_plugin_command_is_served() {
         .await;
     assert!(registered_names(&reg).contains(&"daily".to_string()));
     let answer = run_command(&fake, "daily").await;
-    let text = answer.content().unwrap();
-    assert!(text.contains("Daily bonus claimed"), "{text}");
+    // The plugin's embed reaches Discord as an embed, not flattened into the content.
+    let embed = answer
+        .json
+        .as_ref()
+        .and_then(|j| j.pointer("/data/embeds/0"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no embed in {:?}", answer.json));
+    assert_eq!(embed["title"], "Daily bonus claimed!", "{embed}");
+    assert_eq!(embed["color"], 0xF1C40F, "{embed}");
+    assert_eq!(embed["fields"][0]["name"], "Bonus", "{embed}");
+    assert_eq!(embed["fields"][0]["inline"], true, "{embed}");
+    assert!(
+        answer.content().unwrap_or_default().is_empty(),
+        "the text is in the embed only: {:?}",
+        answer.content()
+    );
     t.bot.settle().await.unwrap();
     let xp = t
         .bot
@@ -314,10 +292,14 @@ async fn plugins_are_switched_and_configured_per_server() {
         on.content()
     );
     let claimed = run_command(&fake, "daily").await;
-    assert!(
-        claimed.content().unwrap().contains("Daily bonus claimed"),
+    assert_eq!(
+        claimed
+            .json
+            .as_ref()
+            .and_then(|j| j.pointer("/data/embeds/0/title")),
+        Some(&json!("Daily bonus claimed!")),
         "{:?}",
-        claimed.content()
+        claimed.json
     );
     t.bot.settle().await.unwrap();
     assert_eq!(xp(&t).await, 500, "the configured bonus was not used");
@@ -330,6 +312,37 @@ async fn plugins_are_switched_and_configured_per_server() {
         .expect("stored");
     assert!(stored.enabled);
     assert_eq!(stored.config, json!({"min_xp": 500, "max_xp": 500}));
+    check_all(&fake);
+    t.bot.shutdown().await;
+}
+
+/// `/plugins reload` acts on every server the bot is in, so a server's admin may not run it:
+/// only the application's owner (here the bot user, the fake's owner) and `[discord]
+/// operators`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_operators_reload_plugins() {
+    use questline_tests::fake_discord::BOB;
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = test_config(&fake, dir.path());
+    config.discord.operators = vec![BOB];
+    let t = start_bot_with(&fake, config, dir).await;
+    let reload = |user: u64, name: &'static str| {
+        let fake = &fake;
+        async move {
+            let sub = vec![events::sub("reload", vec![])];
+            support::run_command(fake, user, name, "plugins", sub, ADMIN).await
+        }
+    };
+    // Alice manages the server, but is no operator.
+    let refused = reload(ALICE, "alice").await;
+    let text = refused.content().unwrap_or_default();
+    assert!(text.contains("only the bot's operators"), "{text}");
+    assert_eq!(flags(&refused) & EPHEMERAL, EPHEMERAL);
+    // Bob is listed in [discord] operators.
+    let done = reload(BOB, "bob").await;
+    let text = done.content().unwrap_or_default();
+    assert!(text.contains("Plugins reloaded"), "{text}");
     check_all(&fake);
     t.bot.shutdown().await;
 }

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::commands::Commands;
+use crate::commands::requirements::{For, resolve, unit};
 use crate::commands::types::{CommandError, Reply, Request, fit_to};
 
 pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
@@ -15,7 +16,8 @@ pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, Command
                     "an achievement name is 1 to 100 characters".into(),
                 ));
             }
-            let requirement = req.need("requirement", req.string("requirement"))?.trim();
+            let typed = req.need("requirement", req.string("requirement"))?;
+            let requirement = resolve(c, For::Achievement, typed).await?;
             let target = req.need("target", req.integer("target"))?;
             let reward = req.need("reward", req.integer("reward"))?;
             if !(1..=1_000_000_000).contains(&target) || !(0..=1_000_000).contains(&reward) {
@@ -32,7 +34,7 @@ pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, Command
                     gid,
                     &name,
                     &description,
-                    requirement,
+                    &requirement,
                     target,
                     reward,
                     req.at,
@@ -43,8 +45,13 @@ pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, Command
                     other => CommandError::Db(other),
                 })?;
             Ok(Reply::private(format!(
-                "Achievement #{} **{}** created: {} {} for {} XP.",
-                a.id, a.name, a.requirement_value, a.requirement_type, a.reward_xp
+                "Achievement #{} **{}** created: {} {} (`{}`) for {} XP.",
+                a.id,
+                a.name,
+                a.requirement_value,
+                unit(&a.requirement_type),
+                a.requirement_type,
+                a.reward_xp
             )))
         }
         Some("list") => {

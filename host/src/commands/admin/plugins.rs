@@ -36,6 +36,7 @@ pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, Command
             Ok(Reply::private(out))
         }
         Some("reload") => {
+            c.check_operator(req)?;
             let host = c.plugins.clone();
             let result = tokio::task::spawn_blocking(move || host.load_dir())
                 .await

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::commands::Commands;
+use crate::commands::requirements::{For, resolve, unit};
 use crate::commands::types::{CommandError, Reply, Request, fit_to};
 use crate::db::NewQuest;
 use crate::engine::wit::cycle_name;
@@ -17,7 +18,8 @@ pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, Command
                     "a quest name is 1 to 100 characters".into(),
                 ));
             }
-            let requirement = req.need("requirement", req.string("requirement"))?.trim();
+            let typed = req.need("requirement", req.string("requirement"))?;
+            let requirement = resolve(c, For::Quest, typed).await?;
             let target = req.need("target", req.integer("target"))?;
             let reward = req.need("reward", req.integer("reward"))?;
             if !(1..=1_000_000).contains(&target) || !(0..=1_000_000).contains(&reward) {
@@ -41,7 +43,7 @@ pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, Command
                     name,
                     description,
                     quest_type: quest_type.to_string(),
-                    requirement_type: requirement.to_string(),
+                    requirement_type: requirement,
                     requirement_value: target,
                     reward_xp: reward,
                     reward_multiplier: None,
@@ -55,8 +57,13 @@ pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, Command
                     other => CommandError::Db(other),
                 })?;
             Ok(Reply::private(format!(
-                "Quest #{} **{}** created: {} {} for {} XP.",
-                q.id, q.name, q.requirement_value, q.requirement_type, q.reward_xp
+                "Quest #{} **{}** created: {} {} (`{}`) for {} XP.",
+                q.id,
+                q.name,
+                q.requirement_value,
+                unit(q.requirement_type.rsplit(':').next().unwrap_or("")),
+                q.requirement_type,
+                q.reward_xp
             )))
         }
         Some("list") => {
