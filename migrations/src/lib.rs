@@ -16,6 +16,7 @@ mod m20261207_000008_outbox;
 mod m20261207_000009_web_face;
 mod m20261207_000010_web_sessions;
 mod m20261207_000011_board_index;
+mod m20261207_000012_audit_by_member;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000009_web_face::Migration),
             Box::new(m20261207_000010_web_sessions::Migration),
             Box::new(m20261207_000011_board_index::Migration),
+            Box::new(m20261207_000012_audit_by_member::Migration),
         ]
     }
 }

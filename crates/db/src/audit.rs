@@ -154,6 +154,48 @@ impl Db {
     }
 }
 
+/// A page of a guild's audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditPage {
+    /// Newest first.
+    pub entries: Vec<xp_audit_log::Model>,
+    /// Entries matching in all.
+    pub total: u64,
+}
+
+impl Db {
+    /// Page `page` (0-based) of `per_page` entries of the guild's log, newest first, of
+    /// changes made to `target` only when given (`ix_xp_audit_log_guild_target` serves both).
+    pub async fn audit_page(
+        &self,
+        guild: u64,
+        target: Option<u64>,
+        page: u64,
+        per_page: u64,
+    ) -> Result<AuditPage, DbError> {
+        use sea_orm::PaginatorTrait;
+        let guild_id: &str = &guild.to_string();
+        let target_id = target.map(|t| t.to_string());
+        let per_page = per_page.clamp(1, 100);
+        self.retry("audit_page", || async {
+            let mut q =
+                xp_audit_log::Entity::find().filter(xp_audit_log::Column::GuildId.eq(guild_id));
+            if let Some(t) = &target_id {
+                q = q.filter(xp_audit_log::Column::TargetId.eq(t.as_str()));
+            }
+            let total = q.clone().count(self.conn()).await?;
+            let entries = q
+                .order_by_desc(xp_audit_log::Column::Id)
+                .offset(page.saturating_mul(per_page))
+                .limit(per_page)
+                .all(self.conn())
+                .await?;
+            Ok::<_, DbError>(AuditPage { entries, total })
+        })
+        .await
+    }
+}
+
 pub(crate) async fn apply_audit<C: ConnectionTrait>(
     c: &C,
     e: &NewAuditEntry,

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    Statement,
+    QuerySelect, Statement,
 };
 use serde::{Deserialize, Serialize};
 
@@ -307,6 +307,36 @@ impl Db {
             }))
         })
         .await
+    }
+
+    /// `(user, level)` of the guild's members at `min_level` or above, by user id (`/sync`
+    /// walks the members a reward could concern).
+    pub async fn members_at_level(
+        &self,
+        guild: u64,
+        min_level: i32,
+    ) -> Result<Vec<(u64, i32)>, DbError> {
+        let guild_id: &str = &guild.to_string();
+        let rows: Vec<(String, i32)> = self
+            .retry("members_at_level", || async {
+                Ok::<_, DbError>(
+                    levels::Entity::find()
+                        .select_only()
+                        .column(levels::Column::UserId)
+                        .column(levels::Column::Level)
+                        .filter(levels::Column::GuildId.eq(guild_id))
+                        .filter(levels::Column::Level.gte(min_level))
+                        .order_by_asc(levels::Column::UserId)
+                        .into_tuple()
+                        .all(self.conn())
+                        .await?,
+                )
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(u, l)| Some((u.parse().ok()?, l)))
+            .collect())
     }
 
     /// Every `levels` row of a guild (for backups and moving between backends).

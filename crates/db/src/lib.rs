@@ -43,7 +43,7 @@ use std::sync::Arc;
 use sea_orm::{DatabaseConnection, DbBackend, Statement, Value};
 
 pub use achievements::AchievementGrant;
-pub use audit::{ManualXp, NewAuditEntry};
+pub use audit::{AuditPage, ManualXp, NewAuditEntry};
 pub use batch::{AchievementAward, ActivityBatch, BatchOutcome, BatchPart, QuestCompletion};
 pub use cache::{CacheCounters, CacheStats};
 pub use changes::{LevelCurve, MemberDelta, QuestProgressUpdate, XpOutcome};

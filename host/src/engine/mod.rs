@@ -25,6 +25,7 @@ pub mod pipeline;
 pub mod plugin_cache;
 pub mod plugin_commands;
 pub mod quests;
+pub mod role_sync;
 pub mod runner;
 pub mod schedule;
 pub mod template;

@@ -3,10 +3,12 @@
 //! here runs.
 
 mod achievement;
+mod audit;
 mod config;
 mod level_roles;
 mod plugins;
 mod quest;
+pub mod sync;
 mod xp;
 
 use super::Commands;
@@ -18,6 +20,9 @@ pub async fn handle(c: &Commands, req: &Request) -> Result<Reply, CommandError> 
         ("config", "show") => config::show(c, req).await,
         ("config", "set") => config::set(c, req).await,
         ("xp", _) => xp::handle(c, req).await,
+        ("level", "set") => xp::set_level(c, req).await,
+        ("audit", _) => audit::show(c, req).await,
+        ("sync", _) => sync::run(c, req).await,
         ("level-roles", _) => level_roles::handle(c, req).await,
         ("quest", _) => quest::handle(c, req).await,
         ("achievement", _) => achievement::handle(c, req).await,

@@ -1,0 +1,146 @@
+//! What server admins run beyond the basics, through the real bot on both backends:
+//! `/level set` (the curve's threshold, audited) and `/audit` (the log, by member and page).
+
+use questline_tests::both_backends;
+use questline_tests::fake_discord::harness::start_bot_on;
+use questline_tests::fake_discord::{ALICE, BOB, FakeDiscord, GUILD, events};
+use serde_json::json;
+
+use crate::support::{ADMIN, EPHEMERAL, MEMBER, check_all, flags, run_command};
+
+/// `/<command> <sub>` as Alice, an admin; the answer's text.
+async fn admin(
+    fake: &FakeDiscord,
+    command: &str,
+    sub: Option<&str>,
+    options: Vec<serde_json::Value>,
+) -> String {
+    let options = match sub {
+        Some(sub) => vec![events::sub(sub, options)],
+        None => options,
+    };
+    let answer = run_command(fake, ALICE, "alice", command, options, ADMIN).await;
+    assert_eq!(
+        flags(&answer) & EPHEMERAL,
+        EPHEMERAL,
+        "admin answers are private"
+    );
+    answer.content().unwrap_or_default()
+}
+
+fn member(user: u64) -> serde_json::Value {
+    events::opt("member", 6, json!(user.to_string()))
+}
+
+both_backends! {
+    async fn level_set_uses_the_curve_and_audit_shows_every_change(t) {
+        let fake = FakeDiscord::start().await;
+        let bot = start_bot_on(&fake, &t).await;
+        let db = bot.bot.db.clone();
+
+        // Level 5 on the default MEE6 curve needs 1,150 XP.
+        let said = admin(&fake, "level", Some("set"), vec![member(BOB), events::opt("level", 4, json!(5))]).await;
+        assert!(said.contains("is now level 5 with 1150 XP"), "{said}");
+        let row = db.get_user_level(GUILD, BOB).await.unwrap().expect("row");
+        assert_eq!((row.level, row.xp), (5, 1150));
+        // Beyond the curve: refused, nothing changed.
+        let said = admin(&fake, "level", Some("set"), vec![member(BOB), events::opt("level", 4, json!(100_000))]).await;
+        assert!(said.contains("level must be from 0 to"), "{said}");
+        assert_eq!(db.get_user_level(GUILD, BOB).await.unwrap().expect("row").xp, 1150);
+
+        let said = admin(&fake, "xp", Some("add"), vec![
+            member(BOB), events::opt("amount", 4, json!(100)), events::opt("reason", 3, json!("event prize")),
+        ]).await;
+        assert!(!said.contains("⚠️"), "{said}");
+
+        // Newest first, with who, whom, how much and why.
+        let log = admin(&fake, "audit", None, vec![]).await;
+        let lines: Vec<&str> = log.lines().collect();
+        assert!(lines[0].contains("XP audit log") && lines[0].contains("page 1 of 1"), "{log}");
+        assert!(lines[1].contains(&format!("<@{ALICE}> → <@{BOB}> **+100 XP** · event prize")), "{log}");
+        assert!(lines[2].contains("**+1150 XP** · level set to 5"), "{log}");
+        assert_eq!(lines.len(), 3, "{log}");
+        // By member, and past the end.
+        let none = admin(&fake, "audit", None, vec![member(ALICE)]).await;
+        assert!(none.contains(&format!("No manual XP changes for <@{ALICE}>")), "{none}");
+        let past = admin(&fake, "audit", None, vec![events::opt("page", 4, json!(9))]).await;
+        assert!(past.contains("Page 9 is empty; the last page is 1."), "{past}");
+
+        // Members may not read it.
+        let refused = run_command(&fake, BOB, "bob", "audit", vec![], MEMBER).await;
+        assert!(refused.content().unwrap_or_default().contains("is for admins"));
+        check_all(&fake);
+        bot.bot.shutdown().await;
+    }
+}
+
+const R1: u64 = 100_000_000_000_000_801;
+const R3: u64 = 100_000_000_000_000_803;
+const R5: u64 = 100_000_000_000_000_805;
+
+/// Waits for the bot to give (`PUT`) or take (`DELETE`) `role` of `user` on Discord, in a
+/// call after the first `after` calls.
+async fn role_call(fake: &FakeDiscord, after: usize, method: &str, user: u64, role: u64) {
+    let path = format!("/guilds/{GUILD}/members/{user}/roles/{role}");
+    let deadline = std::time::Instant::now() + crate::support::WAIT;
+    while !fake.calls()[after..]
+        .iter()
+        .any(|c| c.method == method && c.path == path)
+    {
+        assert!(std::time::Instant::now() < deadline, "no {method} {path}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+both_backends! {
+    async fn sync_puts_back_reward_roles_changed_by_hand(t) {
+        let fake = FakeDiscord::start().await;
+        let bot = start_bot_on(&fake, &t).await;
+        let db = bot.bot.db.clone();
+        db.add_level_role(GUILD, R1, 1, true).await.expect("role");
+        db.add_level_role(GUILD, R3, 3, false).await.expect("role");
+        db.add_level_role(GUILD, R5, 5, false).await.expect("role");
+        admin(&fake, "level", Some("set"), vec![member(BOB), events::opt("level", 4, json!(5))]).await;
+        role_call(&fake, 0, "PUT", BOB, R5).await;
+
+        // Someone gave Bob the level-3 role back and took the others away by hand.
+        fake.set_member_roles(BOB, vec![R3]);
+        let before = fake.calls().len();
+        let said = admin(&fake, "sync", None, vec![member(BOB)]).await;
+        assert!(
+            said.contains(&format!("giving <@&{R1}>, <@&{R5}> and taking away <@&{R3}>")),
+            "{said}"
+        );
+        for (method, role) in [("PUT", R1), ("PUT", R5), ("DELETE", R3)] {
+            role_call(&fake, before, method, BOB, role).await;
+        }
+        // In line now (as Discord would say after those calls): nothing to do.
+        fake.set_member_roles(BOB, vec![R1, R5]);
+        let said = admin(&fake, "sync", None, vec![member(BOB)]).await;
+        assert!(said.contains("already match"), "{said}");
+
+        // The whole server, in the background: Alice at level 3 lost her roles.
+        admin(&fake, "level", Some("set"), vec![member(ALICE), events::opt("level", 4, json!(3))]).await;
+        role_call(&fake, 0, "PUT", ALICE, R3).await;
+        fake.set_member_roles(ALICE, vec![]);
+        let before = fake.calls().len();
+        let said = admin(&fake, "sync", None, vec![]).await;
+        assert!(said.contains("Syncing the reward roles of 2 members at level 1 or above"), "{said}");
+        role_call(&fake, before, "PUT", ALICE, R3).await;
+        role_call(&fake, before, "PUT", ALICE, R1).await;
+        // `/sync` shows the run's progress; once it finished, the next one reports it.
+        let deadline = std::time::Instant::now() + crate::support::WAIT;
+        loop {
+            let said = admin(&fake, "sync", None, vec![]).await;
+            if said.contains("Last run:") {
+                assert!(said.contains("Done: 2 of 2 members checked, 2 role changes queued."), "{said}");
+                break;
+            }
+            assert!(said.contains("of 2 members checked"), "{said}");
+            assert!(std::time::Instant::now() < deadline, "never finished: {said}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        check_all(&fake);
+        bot.bot.shutdown().await;
+    }
+}
