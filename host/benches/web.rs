@@ -4,7 +4,7 @@
 //! default `postgres://postgres@127.0.0.1:5432/postgres`; skipped with a notice when it is
 //! unreachable). Each request goes through the real server on 127.0.0.1; the time is the
 //! server's own `Server-Timing` figure, p50 and p99 over the requests. The query plan of
-//! each page is printed and must use the `ix_levels_guild_visible_xp` index, or the run fails.
+//! each page is printed and must use the `ix_levels_guild_listed_xp` index, or the run fails.
 //!
 //! `QUESTLINE_BENCH_WEB_MEMBERS` and `QUESTLINE_BENCH_WEB_REQUESTS` change the size.
 
@@ -101,8 +101,7 @@ async fn run(backend: &str, url: &str, members: u64, requests: usize) {
             .expect("plan");
         println!("{backend} plan, page {page}:\n  {}", plan.join("\n  "));
         assert!(
-            plan.iter()
-                .any(|l| l.contains("ix_levels_guild_visible_xp")),
+            plan.iter().any(|l| l.contains("ix_levels_guild_listed_xp")),
             "{backend}: page {page} does not use the (guild_id, xp) index"
         );
     }

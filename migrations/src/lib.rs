@@ -17,6 +17,7 @@ mod m20261207_000009_web_face;
 mod m20261207_000010_web_sessions;
 mod m20261207_000011_board_index;
 mod m20261207_000012_audit_by_member;
+mod m20261207_000013_away;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000010_web_sessions::Migration),
             Box::new(m20261207_000011_board_index::Migration),
             Box::new(m20261207_000012_audit_by_member::Migration),
+            Box::new(m20261207_000013_away::Migration),
         ]
     }
 }

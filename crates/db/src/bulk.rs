@@ -140,7 +140,7 @@ pub(crate) async fn upsert_counters<C: ConnectionTrait>(
         let sql = counter_upsert(
             &source,
             "id, guild_id, user_id, xp, level, messages, voice_time_seconds, total_messages, \
-             total_reactions, commands_used, last_message_time, hidden",
+             total_reactions, commands_used, last_message_time, hidden, away",
         );
         let returned =
             levels::Model::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
@@ -250,7 +250,8 @@ const COUNTER_TYPES: [&str; COUNTER_COLUMNS] = [
 
 /// The counters upsert (a new row, or the increments added to the stored ones, XP gains
 /// included, saturating like `i64::saturating_add`; stored XP is never negative, so
-/// `i64::MAX - xp` cannot overflow) for the rows of `source` (`VALUES ...` or a `SELECT`),
+/// `i64::MAX - xp` cannot overflow; a member marked as having left who is active again is
+/// back, a moderator's change alone does not bring them back) for the rows of `source` (`VALUES ...` or a `SELECT`),
 /// returning `returning`: one statement for one member or hundreds.
 pub(crate) fn counter_upsert(source: &str, returning: &str) -> String {
     format!(
@@ -265,7 +266,9 @@ pub(crate) fn counter_upsert(source: &str, returning: &str) -> String {
            total_messages = levels.total_messages + excluded.total_messages, \
            total_reactions = levels.total_reactions + excluded.total_reactions, \
            commands_used = levels.commands_used + excluded.commands_used, \
-           last_message_time = COALESCE(excluded.last_message_time, levels.last_message_time) \
+           last_message_time = COALESCE(excluded.last_message_time, levels.last_message_time), \
+           away = CASE WHEN levels.away = 'left' AND excluded.messages + excluded.voice_time_seconds \
+             + excluded.total_reactions + excluded.commands_used > 0 THEN NULL ELSE levels.away END \
          RETURNING {returning}"
     )
 }

@@ -157,10 +157,11 @@ impl Db {
         Ok(self.member_profiles(guild, &[user]).await?.pop())
     }
 
-    /// One page of the guild's web leaderboard (hidden members left out), highest XP first,
+    /// One page of the guild's web leaderboard (hidden members and those who left or were
+    /// banned left out), highest XP first,
     /// with each member's counters and profile. `page` is 0-based.
     ///
-    /// Two statements that both walk the `(guild_id, hidden, xp DESC, user_id)` index, so a
+    /// Two statements that both walk the `(guild_id, hidden, away, xp DESC, user_id)` index, so a
     /// page costs the
     /// entries before it, not the guild's size: the page itself (`LIMIT`/`OFFSET` in index
     /// order), and how many visible members have more XP than its first row, from which
@@ -190,7 +191,7 @@ impl Db {
                     Some(top) => self
                         .conn()
                         .query_one(self.stmt(
-                            "SELECT COUNT(*) AS n FROM levels WHERE guild_id = $1 AND hidden = $2 AND xp > $3",
+                            "SELECT COUNT(*) AS n FROM levels WHERE guild_id = $1 AND hidden = $2 AND away IS NULL AND xp > $3",
                             vec![guild_id.clone().into(), false.into(), top.xp.into()],
                         ))
                         .await?
@@ -224,7 +225,7 @@ impl Db {
 
     /// The database's plan for page `page` of the web leaderboard (`EXPLAIN` on
     /// PostgreSQL, `EXPLAIN QUERY PLAN` on SQLite), one line per step: what the benchmark
-    /// and the tests check uses the `(guild_id, hidden, xp DESC, user_id)` index instead of
+    /// and the tests check uses the `(guild_id, hidden, away, xp DESC, user_id)` index instead of
     /// a scan.
     pub async fn leaderboard_plan(
         &self,
@@ -257,14 +258,14 @@ impl Db {
             .collect())
     }
 
-    /// Members on the guild's leaderboard (not hidden).
+    /// Members on the guild's leaderboard (not hidden, not away).
     pub async fn visible_members(&self, guild: u64) -> Result<i64, DbError> {
         let guild_id = guild.to_string();
         self.retry("visible_members", || async {
             let row = self
                 .conn()
                 .query_one(self.stmt(
-                    "SELECT COUNT(*) AS n FROM levels WHERE guild_id = $1 AND hidden = $2",
+                    "SELECT COUNT(*) AS n FROM levels WHERE guild_id = $1 AND hidden = $2 AND away IS NULL",
                     vec![guild_id.clone().into(), false.into()],
                 ))
                 .await?
@@ -278,7 +279,7 @@ impl Db {
 /// A page of the web leaderboard in index order, with names from the directory for that
 /// page only.
 const LEADERBOARD_SQL: &str = "SELECT b.user_id, b.xp, b.level, b.messages, p.display_name, p.avatar \
-     FROM (SELECT user_id, xp, level, messages FROM levels WHERE guild_id = $1 AND hidden = $2 \
+     FROM (SELECT user_id, xp, level, messages FROM levels WHERE guild_id = $1 AND hidden = $2 AND away IS NULL \
            ORDER BY xp DESC, user_id ASC LIMIT $3 OFFSET $4) b \
      LEFT JOIN member_profiles p ON p.guild_id = $1 AND p.user_id = b.user_id \
      ORDER BY b.xp DESC, b.user_id ASC";

@@ -330,6 +330,7 @@ fn combine(
         commands_used: 0,
         last_message_time: None,
         hidden: false,
+        away: None,
     });
     let add = mode == ImportMode::Add;
     let pick = |old: i64, new: i64| {

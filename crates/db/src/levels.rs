@@ -84,6 +84,20 @@ pub struct MemberRank {
     pub level: i32,
 }
 
+/// A change in whether a member is on the server, as Discord tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Away {
+    /// They left (or were kicked): off the leaderboards until they return.
+    Left,
+    /// They were banned: off the leaderboards until unbanned.
+    Banned,
+    /// The ban was lifted; `must_rejoin` when the bot sees members join (the members intent),
+    /// so they count as having left until they do.
+    Unbanned { must_rejoin: bool },
+    /// They joined again, or were active (a departure the bot missed the return of).
+    Returned,
+}
+
 /// A `levels` row without its id: the export/import format of a guild.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LevelRecord {
@@ -257,6 +271,39 @@ impl Db {
         Ok(())
     }
 
+    /// Records a member leaving, being banned, being unbanned or coming back (see [`Away`]);
+    /// a member with no row has nothing on a leaderboard and gets none. Returns whether a
+    /// row changed.
+    pub async fn mark_away(&self, guild: u64, user: u64, change: Away) -> Result<bool, DbError> {
+        let guild_id: &str = &guild.to_string();
+        let user_id: &str = &user.to_string();
+        // (new value, the values it replaces): a ban outranks leaving; only a ban is lifted
+        // by an unban; coming back clears leaving, never a ban.
+        let (to, from): (Option<&str>, &str) = match change {
+            Away::Left => (Some("left"), "away IS NULL"),
+            Away::Banned => (Some("banned"), "(away IS NULL OR away = 'left')"),
+            Away::Unbanned { must_rejoin: true } => (Some("left"), "away = 'banned'"),
+            Away::Unbanned { must_rejoin: false } => (None, "away = 'banned'"),
+            Away::Returned => (None, "away = 'left'"),
+        };
+        let sql =
+            format!("UPDATE levels SET away = $1 WHERE guild_id = $2 AND user_id = $3 AND {from}");
+        let changed = self
+            .retry("mark_away", || async {
+                let to: sea_orm::Value = to.map(str::to_string).into();
+                let done = self
+                    .conn()
+                    .execute(self.stmt(&sql, vec![to, guild_id.into(), user_id.into()]))
+                    .await?;
+                Ok::<_, DbError>(done.rows_affected() > 0)
+            })
+            .await?;
+        if changed {
+            self.caches().member_changed(guild_id, user_id);
+        }
+        Ok(changed)
+    }
+
     /// One page of the guild leaderboard (hidden members excluded), highest XP first.
     /// `page` is 0-based. The same read as the web leaderboard's
     /// ([`Db::leaderboard_rows`]), without the names.
@@ -279,13 +326,13 @@ impl Db {
             .collect())
     }
 
-    /// A member's rank among visible members; `None` if unknown or hidden.
+    /// A member's rank among visible members; `None` if unknown, hidden or away.
     pub async fn member_rank(&self, guild: u64, user: u64) -> Result<Option<MemberRank>, DbError> {
         let guild_id: &str = &guild.to_string();
         let Some(me) = self.get_user_level(guild, user).await? else {
             return Ok(None);
         };
-        if me.hidden {
+        if me.hidden || me.away.is_some() {
             return Ok(None);
         }
         self.retry("member_rank", || async {
@@ -293,8 +340,8 @@ impl Db {
                 .conn()
                 .query_one(self.stmt(
                     "SELECT \
-                       (SELECT COUNT(*) FROM levels WHERE guild_id = $1 AND hidden = $2 AND xp > $3) AS ahead, \
-                       (SELECT COUNT(*) FROM levels WHERE guild_id = $1 AND hidden = $2) AS total",
+                       (SELECT COUNT(*) FROM levels WHERE guild_id = $1 AND hidden = $2 AND away IS NULL AND xp > $3) AS ahead, \
+                       (SELECT COUNT(*) FROM levels WHERE guild_id = $1 AND hidden = $2 AND away IS NULL) AS total",
                     vec![guild_id.into(), false.into(), me.xp.into()],
                 ))
                 .await?

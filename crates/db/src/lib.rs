@@ -53,7 +53,7 @@ pub use error::{DbError, redact_url};
 pub use import::{
     ImportCounts, ImportData, ImportMode, ImportedCounters, ImportedMember, ImportedRole,
 };
-pub use levels::{ActivityCounter, LeaderboardEntry, LevelRecord, MemberRank};
+pub use levels::{ActivityCounter, Away, LeaderboardEntry, LevelRecord, MemberRank};
 pub use maintenance::{Finding, LevelMismatch, MaintenanceReport};
 pub use outbox::{NewOutboxEntry, OutboxEntry, OutboxKind, OutcomeEffects, ShardFilter};
 pub use plugin_store::{KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, PluginSettings};

@@ -108,7 +108,9 @@ pub struct Bot {
 }
 
 fn intents(cfg: &DiscordConfig) -> GatewayIntents {
+    // GUILD_MODERATION (bans) is not privileged: banned members leave the boards.
     let mut i = GatewayIntents::GUILDS
+        | GatewayIntents::GUILD_MODERATION
         | GatewayIntents::GUILD_MESSAGES
         | GatewayIntents::GUILD_MESSAGE_REACTIONS
         | GatewayIntents::GUILD_VOICE_STATES;
@@ -125,11 +127,11 @@ fn intents(cfg: &DiscordConfig) -> GatewayIntents {
 fn log_intents(cfg: &DiscordConfig) {
     if cfg.members_intent {
         tracing::info!(
-            "asking for the privileged GUILD_MEMBERS intent ([discord] members_intent): members leaving are seen, so guilds with reset_on_leave lose a leaver's XP; enable \"Server Members Intent\" in the developer portal or the gateway refuses to connect"
+            "asking for the privileged GUILD_MEMBERS intent ([discord] members_intent): members leaving are seen, so they leave the leaderboards until they return, and guilds with reset_on_leave lose a leaver's XP; enable \"Server Members Intent\" in the developer portal or the gateway refuses to connect"
         );
     } else {
         tracing::info!(
-            "GUILD_MEMBERS intent not asked for: reset_on_leave has no effect (set [discord] members_intent = true to use it)"
+            "GUILD_MEMBERS intent not asked for: members who leave stay on the leaderboards and reset_on_leave has no effect (set [discord] members_intent = true to use them)"
         );
     }
     if cfg.message_content {
@@ -282,7 +284,9 @@ impl Bot {
             ..observe_sources
         };
         let observe = crate::observe::start_configured(&config.observe, observe_sources).await?;
-        let state = Arc::new(FrontState::new(engine, commands, dc.message_content));
+        let state = Arc::new(
+            FrontState::new(engine, commands, dc.message_content).seeing_members(dc.members_intent),
+        );
         let profiles = state.profiles.start(db.clone(), PROFILE_WRITE_EVERY);
         // The leaderboard pages when `[web] listen` is set.
         let web = match config.web.listen_addr() {

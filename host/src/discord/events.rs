@@ -17,6 +17,7 @@ use serenity::all::{
 use super::profiles::ProfileBook;
 use super::voice::{VoiceSnapshot, VoiceStates};
 use crate::commands::{Commands, SharedEngine};
+use crate::db::Away;
 use crate::engine::{Activity, ActivityKind};
 
 /// Shared by the event handler and the bot.
@@ -34,6 +35,8 @@ pub struct FrontState {
     pub message_content: bool,
     /// Members' names and avatars for the web pages.
     pub profiles: ProfileBook,
+    /// Whether members joining and leaving are seen (GUILD_MEMBERS intent asked for).
+    pub members_intent: bool,
 }
 
 impl FrontState {
@@ -47,6 +50,24 @@ impl FrontState {
             voice: Default::default(),
             message_content,
             profiles: ProfileBook::default(),
+            members_intent: false,
+        }
+    }
+
+    /// Members joining and leaving are seen (the GUILD_MEMBERS intent is asked for).
+    pub fn seeing_members(mut self, on: bool) -> Self {
+        self.members_intent = on;
+        self
+    }
+
+    /// Records that a member left, was banned or unbanned, or came back; logged, never
+    /// fatal (the next event about them corrects it).
+    async fn mark_away(&self, guild: u64, user: u64, change: Away) {
+        match self.commands.db.mark_away(guild, user, change).await {
+            Ok(changed) => tracing::debug!(guild, user, ?change, changed, "member presence"),
+            Err(e) => {
+                tracing::warn!(guild, user, ?change, error = %e, "member presence not recorded")
+            }
         }
     }
 
@@ -314,7 +335,8 @@ impl EventHandler for Handler {
     /// GUILD_MEMBERS intent (`[discord] members_intent`). When the guild turned on
     /// `reset_on_leave`, the member's leveling data there is erased like a privacy deletion
     /// (levels, quest progress, achievements, card, XP changes made to them), in one
-    /// transaction; rejoining starts from zero.
+    /// transaction; rejoining starts from zero. Otherwise they are off the leaderboards until
+    /// they return.
     async fn guild_member_removal(
         &self,
         _ctx: Context,
@@ -337,11 +359,44 @@ impl EventHandler for Handler {
                     tracing::warn!(guild = %gid, user = %uid, error = %e, "member left but their data could not be reset")
                 }
             },
-            Ok(_) => {}
+            Ok(_) => self.state.mark_away(gid, uid, Away::Left).await,
             Err(e) => {
-                tracing::warn!(guild = %gid, user = %uid, error = %e, "member left; reset_on_leave setting unreadable")
+                tracing::warn!(guild = %gid, user = %uid, error = %e, "member left; reset_on_leave setting unreadable");
+                self.state.mark_away(gid, uid, Away::Left).await;
             }
         }
+    }
+
+    /// A member joined (with the members intent): one who had left is on the boards again.
+    async fn guild_member_addition(&self, _ctx: Context, member: Member) {
+        if member.user.bot || !self.state.accepting.load(Ordering::Acquire) {
+            return;
+        }
+        self.state
+            .mark_away(member.guild_id.get(), member.user.id.get(), Away::Returned)
+            .await;
+    }
+
+    /// A member was banned (GUILD_BAN_ADD, a non-privileged intent): off the leaderboards
+    /// until the ban is lifted; their data stays.
+    async fn guild_ban_addition(&self, _ctx: Context, guild: GuildId, user: User) {
+        if user.bot || !self.state.accepting.load(Ordering::Acquire) {
+            return;
+        }
+        self.state
+            .mark_away(guild.get(), user.id.get(), Away::Banned)
+            .await;
+    }
+
+    /// A ban was lifted: back on the boards, or (when joins are seen) once they rejoin.
+    async fn guild_ban_removal(&self, _ctx: Context, guild: GuildId, user: User) {
+        if user.bot || !self.state.accepting.load(Ordering::Acquire) {
+            return;
+        }
+        let must_rejoin = self.state.members_intent;
+        self.state
+            .mark_away(guild.get(), user.id.get(), Away::Unbanned { must_rejoin })
+            .await;
     }
 
     async fn voice_state_update(&self, _ctx: Context, _old: Option<VoiceState>, new: VoiceState) {

@@ -227,3 +227,17 @@ pub fn member_remove(user_id: u64, name: &str) -> Value {
     m["user"] = user(user_id, name);
     m
 }
+
+/// GUILD_BAN_ADD or GUILD_BAN_REMOVE: `user` banned from (or unbanned in) the fixture guild.
+pub fn ban(user_id: u64, name: &str) -> Value {
+    json!({"guild_id": GUILD.to_string(), "user": user(user_id, name)})
+}
+
+/// GUILD_MEMBER_ADD: `user` joined the fixture guild.
+pub fn member_add(user_id: u64, name: &str) -> Value {
+    json!({
+        "guild_id": GUILD.to_string(), "user": user(user_id, name), "nick": null, "avatar": null,
+        "roles": [], "joined_at": chrono::Utc::now().to_rfc3339(), "premium_since": null,
+        "deaf": false, "mute": false, "flags": 0, "pending": false
+    })
+}

@@ -56,11 +56,17 @@ pub async fn start_bot_with(fake: &FakeDiscord, config: Config, dir: tempfile::T
 
 /// Starts the bot with the default test configuration.
 /// [`start_bot`] on a test database of either backend ([`crate::testdb::TestDb`]), so a
-/// command's whole path runs on PostgreSQL too.
-pub async fn start_bot_on(fake: &FakeDiscord, db: &crate::testdb::TestDb) -> TestBot {
+/// command's whole path runs on PostgreSQL too; `adjust` changes the rest of the test
+/// configuration.
+pub async fn start_bot_on(
+    fake: &FakeDiscord,
+    db: &crate::testdb::TestDb,
+    adjust: impl FnOnce(&mut Config),
+) -> TestBot {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = test_config(fake, dir.path());
     config.database = db.config.clone();
+    adjust(&mut config);
     start_bot_with(fake, config, dir).await
 }
 

@@ -1,5 +1,7 @@
 //! What server admins run beyond the basics, through the real bot on both backends:
-//! `/level set` (the curve's threshold, audited) and `/audit` (the log, by member and page).
+//! `/level set` (the curve's threshold, audited), `/audit` (the log, by member and page),
+//! `/sync` (reward roles changed by hand put back), and banned or departed members off the
+//! boards until they return.
 
 use questline_tests::both_backends;
 use questline_tests::fake_discord::harness::start_bot_on;
@@ -35,7 +37,7 @@ fn member(user: u64) -> serde_json::Value {
 both_backends! {
     async fn level_set_uses_the_curve_and_audit_shows_every_change(t) {
         let fake = FakeDiscord::start().await;
-        let bot = start_bot_on(&fake, &t).await;
+        let bot = start_bot_on(&fake, &t, |_| {}).await;
         let db = bot.bot.db.clone();
 
         // Level 5 on the default MEE6 curve needs 1,150 XP.
@@ -95,7 +97,7 @@ async fn role_call(fake: &FakeDiscord, after: usize, method: &str, user: u64, ro
 both_backends! {
     async fn sync_puts_back_reward_roles_changed_by_hand(t) {
         let fake = FakeDiscord::start().await;
-        let bot = start_bot_on(&fake, &t).await;
+        let bot = start_bot_on(&fake, &t, |_| {}).await;
         let db = bot.bot.db.clone();
         db.add_level_role(GUILD, R1, 1, true).await.expect("role");
         db.add_level_role(GUILD, R3, 3, false).await.expect("role");
@@ -140,6 +142,71 @@ both_backends! {
             assert!(std::time::Instant::now() < deadline, "never finished: {said}");
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
+        check_all(&fake);
+        bot.bot.shutdown().await;
+    }
+}
+
+/// The members on the board, in order.
+async fn board(db: &questline::db::Db) -> Vec<u64> {
+    db.leaderboard_rows(GUILD, 0, 10)
+        .await
+        .expect("board")
+        .iter()
+        .map(|r| r.user_id)
+        .collect()
+}
+
+/// Waits until the board is `want`.
+async fn board_becomes(db: &questline::db::Db, want: &[u64], why: &str) {
+    let deadline = std::time::Instant::now() + crate::support::WAIT;
+    loop {
+        let now = board(db).await;
+        if now == want {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{why}: the board is {now:?}, not {want:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+both_backends! {
+    async fn banned_and_departed_members_leave_the_boards_until_they_return(t) {
+        const CAROL: u64 = 200_000_000_000_000_003;
+        let fake = FakeDiscord::start().await;
+        let bot = start_bot_on(&fake, &t, |c| c.discord.members_intent = true).await;
+        let db = bot.bot.db.clone();
+        for (user, xp) in [(BOB, 700), (ALICE, 500), (CAROL, 300)] {
+            admin(&fake, "xp", Some("set"), vec![member(user), events::opt("amount", 4, json!(xp))]).await;
+        }
+        board_becomes(&db, &[BOB, ALICE, CAROL], "set up").await;
+
+        // A ban takes Bob off the board and out of /rank; his XP stays.
+        fake.dispatch("GUILD_BAN_ADD", events::ban(BOB, "bob"));
+        board_becomes(&db, &[ALICE, CAROL], "banned").await;
+        assert_eq!(db.member_rank(GUILD, ALICE).await.unwrap().expect("rank").rank, 1);
+        assert!(db.member_rank(GUILD, BOB).await.unwrap().is_none());
+        assert_eq!(db.get_user_level(GUILD, BOB).await.unwrap().expect("row").xp, 700);
+        // The ban lifted: with joins seen, he is back once he rejoins, not before.
+        fake.dispatch("GUILD_BAN_REMOVE", events::ban(BOB, "bob"));
+        let deadline = std::time::Instant::now() + crate::support::WAIT;
+        while db.get_user_level(GUILD, BOB).await.unwrap().expect("row").away.as_deref() != Some("left") {
+            assert!(std::time::Instant::now() < deadline, "the unban was not recorded");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(board(&db).await, vec![ALICE, CAROL]);
+        fake.dispatch("GUILD_MEMBER_ADD", events::member_add(BOB, "bob"));
+        board_becomes(&db, &[BOB, ALICE, CAROL], "rejoined").await;
+
+        // Carol leaves (reset_on_leave is off): off the board, data kept; she is back as
+        // soon as she is active again, even if her return was missed.
+        fake.dispatch("GUILD_MEMBER_REMOVE", events::member_remove(CAROL, "carol"));
+        board_becomes(&db, &[BOB, ALICE], "left").await;
+        fake.dispatch("MESSAGE_CREATE", events::message(fake.id(), questline_tests::fake_discord::GENERAL, CAROL, "carol", "hi again"));
+        board_becomes(&db, &[BOB, ALICE, CAROL], "active again").await;
         check_all(&fake);
         bot.bot.shutdown().await;
     }

@@ -20,6 +20,9 @@ pub struct Model {
     pub last_message_time: Option<DateTimeUtc>,
     /// Privacy opt-out: left out of leaderboards and ranks.
     pub hidden: bool,
+    /// Off the leaderboards without having asked: `left` the server (seen with the members
+    /// intent) or `banned`; null while on it. See [`crate::Away`].
+    pub away: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
