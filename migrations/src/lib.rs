@@ -18,6 +18,7 @@ mod m20261207_000010_web_sessions;
 mod m20261207_000011_board_index;
 mod m20261207_000012_audit_by_member;
 mod m20261207_000013_away;
+mod m20261207_000014_level_up_options;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000011_board_index::Migration),
             Box::new(m20261207_000012_audit_by_member::Migration),
             Box::new(m20261207_000013_away::Migration),
+            Box::new(m20261207_000014_level_up_options::Migration),
         ]
     }
 }

@@ -273,8 +273,9 @@ async fn import_in<C: ConnectionTrait>(
             backend,
             "INSERT INTO server_config (guild_id, xp_rate, level_up_message, level_up_channel, quest_channel, \
                achievement_channel, quest_reset_hour, quest_reset_day, cooldowns, xp_formula_plugin, card_style, \
-               demote_on_xp_loss, afk_channel, reset_on_leave, leaderboard_visibility, leaderboard_indexable) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+               demote_on_xp_loss, afk_channel, reset_on_leave, leaderboard_visibility, leaderboard_indexable, \
+               level_up_destination, level_up_ping, role_reward_message, level_messages) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
              ON CONFLICT (guild_id) DO UPDATE SET xp_rate = excluded.xp_rate, \
                level_up_message = excluded.level_up_message, level_up_channel = excluded.level_up_channel, \
                quest_channel = excluded.quest_channel, achievement_channel = excluded.achievement_channel, \
@@ -283,7 +284,9 @@ async fn import_in<C: ConnectionTrait>(
                card_style = excluded.card_style, demote_on_xp_loss = excluded.demote_on_xp_loss, \
                afk_channel = excluded.afk_channel, reset_on_leave = excluded.reset_on_leave, \
                leaderboard_visibility = excluded.leaderboard_visibility, \
-               leaderboard_indexable = excluded.leaderboard_indexable",
+               leaderboard_indexable = excluded.leaderboard_indexable, \
+               level_up_destination = excluded.level_up_destination, level_up_ping = excluded.level_up_ping, \
+               role_reward_message = excluded.role_reward_message, level_messages = excluded.level_messages",
             vec![
                 guild.into(),
                 cfg.xp_rate.into(),
@@ -301,6 +304,10 @@ async fn import_in<C: ConnectionTrait>(
                 cfg.reset_on_leave.into(),
                 cfg.leaderboard_visibility.clone().into(),
                 cfg.leaderboard_indexable.into(),
+                cfg.level_up_destination.clone().into(),
+                cfg.level_up_ping.into(),
+                cfg.role_reward_message.clone().into(),
+                cfg.level_messages.clone().into(),
             ],
         ))
         .await?;

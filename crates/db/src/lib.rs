@@ -64,7 +64,7 @@ pub use quest_reset::{CycleReset, CycleResetOutcome};
 pub use quests::{NewQuest, QuestResetSettings, UserQuest};
 pub use retry::{RetryPolicy, safe_db_operation};
 pub use schema::{CORE_TABLES, MigrationState, MigrationStatus, known_migrations};
-pub use server::{LeaderboardVisibility, ServerSetting};
+pub use server::{LeaderboardVisibility, LevelUpDestination, ServerSetting};
 pub use web_sessions::{PendingLogin, SessionGuild, WebSession};
 
 use cache::Caches;

@@ -28,6 +28,43 @@ pub enum ServerSetting {
     ResetOnLeave(bool),
     LeaderboardVisibility(LeaderboardVisibility),
     LeaderboardIndexable(bool),
+    LevelUpDestination(LevelUpDestination),
+    LevelUpPing(bool),
+    RoleRewardMessage(Option<String>),
+}
+
+/// Where a guild's level-up messages go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LevelUpDestination {
+    /// `level_up_channel`, or where the member spoke when none is set (the default).
+    Channel,
+    /// A direct message to the member.
+    Dm,
+    /// Nowhere (roles are still given).
+    Off,
+}
+
+impl LevelUpDestination {
+    pub const ALL: [Self; 3] = [Self::Channel, Self::Dm, Self::Off];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Channel => "channel",
+            Self::Dm => "dm",
+            Self::Off => "off",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(value.trim()))
+    }
+
+    /// A stored value that is not a known name (written by hand) counts as the default.
+    pub fn of(model: &server_config::Model) -> Self {
+        Self::parse(&model.level_up_destination).unwrap_or(Self::Channel)
+    }
 }
 
 /// Who may see a guild's web leaderboard (pages and JSON API alike).
@@ -101,6 +138,9 @@ impl ServerSetting {
         "xp_rate",
         "level_up_message",
         "level_up_channel",
+        "level_up_destination",
+        "level_up_ping",
+        "role_reward_message",
         "quest_channel",
         "achievement_channel",
         "quest_reset_hour",
@@ -171,6 +211,16 @@ impl ServerSetting {
             "leaderboard_indexable" => {
                 Self::LeaderboardIndexable(parse_bool("leaderboard_indexable", value)?)
             }
+            "level_up_destination" => {
+                Self::LevelUpDestination(LevelUpDestination::parse(value).ok_or_else(|| {
+                    DbError::invalid(
+                        "level_up_destination",
+                        format!("`{value}` is not a destination; use channel, dm or off"),
+                    )
+                })?)
+            }
+            "level_up_ping" => Self::LevelUpPing(parse_bool("level_up_ping", value)?),
+            "role_reward_message" => Self::RoleRewardMessage(opt()),
             other => {
                 return Err(DbError::invalid(
                     "setting",
@@ -212,6 +262,10 @@ impl ServerSetting {
                 "level_up_message",
                 "at most 2000 bytes (Discord's limit)",
             )),
+            Self::RoleRewardMessage(Some(m)) if m.len() > 2_000 => Err(DbError::invalid(
+                "role_reward_message",
+                "at most 2000 bytes (Discord's limit)",
+            )),
             _ => Ok(()),
         }
     }
@@ -235,6 +289,9 @@ impl ServerSetting {
                 (Column::LeaderboardVisibility, Expr::value(v.as_str()))
             }
             Self::LeaderboardIndexable(v) => (Column::LeaderboardIndexable, Expr::value(v)),
+            Self::LevelUpDestination(v) => (Column::LevelUpDestination, Expr::value(v.as_str())),
+            Self::LevelUpPing(v) => (Column::LevelUpPing, Expr::value(v)),
+            Self::RoleRewardMessage(v) => (Column::RoleRewardMessage, Expr::value(v)),
         }
     }
 }
@@ -284,6 +341,60 @@ impl Db {
                 .await?;
                 server_config::Entity::update_many()
                     .col_expr(column, value.clone())
+                    .filter(Column::GuildId.eq(guild_id))
+                    .exec(&txn)
+                    .await?;
+                let row = server_config::Entity::find_by_id(guild_id.to_string())
+                    .one(&txn)
+                    .await?
+                    .ok_or_else(|| DbError::not_found("server_config row"))?;
+                txn.commit().await?;
+                Ok::<_, DbError>(row)
+            })
+            .await?;
+        self.caches().config_changed(guild_id);
+        Ok(row)
+    }
+
+    /// Sets (or with `None` removes) the level-up message for `level`; the guild's other
+    /// per-level messages stay. Returns the guild's row after the change.
+    pub async fn set_level_message(
+        &self,
+        guild: u64,
+        level: u32,
+        message: Option<&str>,
+    ) -> Result<server_config::Model, DbError> {
+        if message.is_some_and(|m| m.len() > 2_000) {
+            return Err(DbError::invalid(
+                "message",
+                "at most 2000 bytes (Discord's limit)",
+            ));
+        }
+        let guild_id: &str = &guild.to_string();
+        let row = self
+            .retry("set_level_message", || async {
+                let txn = self.begin_write().await?;
+                txn.execute(Statement::from_sql_and_values(
+                    txn.get_database_backend(),
+                    "INSERT INTO server_config (guild_id) VALUES ($1) ON CONFLICT (guild_id) DO NOTHING",
+                    vec![guild_id.into()],
+                ))
+                .await?;
+                let current = server_config::Entity::find_by_id(guild_id.to_string())
+                    .one(&txn)
+                    .await?
+                    .ok_or_else(|| DbError::not_found("server_config row"))?;
+                let mut map = match current.level_messages {
+                    Some(serde_json::Value::Object(m)) => m,
+                    _ => serde_json::Map::new(),
+                };
+                match message {
+                    Some(m) => map.insert(level.to_string(), m.into()),
+                    None => map.remove(&level.to_string()),
+                };
+                let value = (!map.is_empty()).then_some(serde_json::Value::Object(map));
+                server_config::Entity::update_many()
+                    .col_expr(Column::LevelMessages, Expr::value(value))
                     .filter(Column::GuildId.eq(guild_id))
                     .exec(&txn)
                     .await?;

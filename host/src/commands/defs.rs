@@ -158,6 +158,45 @@ pub fn builtin_commands() -> Vec<CommandDef> {
             )],
         ),
         cmd(
+            "levelup",
+            "Level-up messages: per-level messages and a preview",
+            true,
+            vec![
+                OptionDef::sub(
+                    "preview",
+                    "Show exactly what reaching a level would send for you, and where",
+                    vec![
+                        opt("level", "The level (default: your next one)", Integer)
+                            .range(1.0, f64::from(crate::engine::curve::MAX_LEVEL)),
+                    ],
+                ),
+                OptionDef::sub(
+                    "message",
+                    "Set the message for one level (placeholders: {user} {user.name} {level} {xp} {role} {guild})",
+                    vec![
+                        opt("level", "The level", Integer)
+                            .required()
+                            .range(1.0, f64::from(crate::engine::curve::MAX_LEVEL)),
+                        opt("text", "The message", String).required(),
+                    ],
+                ),
+                OptionDef::sub(
+                    "message-remove",
+                    "Use the server's level-up message for this level again",
+                    vec![
+                        opt("level", "The level", Integer)
+                            .required()
+                            .range(1.0, f64::from(crate::engine::curve::MAX_LEVEL)),
+                    ],
+                ),
+                OptionDef::sub(
+                    "messages",
+                    "List the messages set for particular levels",
+                    vec![],
+                ),
+            ],
+        ),
+        cmd(
             "sync",
             "Give back or take away reward roles so they match members' levels",
             true,

@@ -218,7 +218,7 @@ impl Commands {
             "card" => member::card(self, req).await,
             "privacy" => member::privacy(self, req).await,
             "gdpr" => files::gdpr(self, req).await,
-            "config" | "xp" | "level" | "audit" | "sync" | "level-roles" | "quest"
+            "config" | "xp" | "level" | "levelup" | "audit" | "sync" | "level-roles" | "quest"
             | "achievement" | "plugins" | "import" | "export" => {
                 if is_admin(req.permissions) {
                     admin::handle(self, req).await

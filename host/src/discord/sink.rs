@@ -36,7 +36,7 @@ use tokio::time::Instant;
 
 use super::rate_limit::{self, Limits};
 use crate::commands::types::{MAX_CONTENT_CHARS, fit};
-use crate::db::{Db, OutboxEntry, ShardFilter};
+use crate::db::{Db, LevelUpDestination, OutboxEntry, ShardFilter};
 use crate::engine::{Effect, EffectSink};
 
 /// Entries read per round of a pass.
@@ -200,6 +200,7 @@ impl DiscordSink {
             reported: HashSet::new(),
             unstored: Vec::new(),
             overflowing: false,
+            dms: HashMap::new(),
         };
         tokio::spawn(sender.run(rx));
         Arc::new(Self {
@@ -238,6 +239,8 @@ struct Answer {
     limit: rate_limit::LimitInfo,
     /// What went wrong, for logs and the entry's `last_error`.
     error: String,
+    /// A successful answer's JSON body, if it had one.
+    value: Option<serde_json::Value>,
 }
 
 impl Answer {
@@ -277,6 +280,8 @@ struct Sender {
     unstored: Vec<Effect>,
     /// Whether the current overflow episode was logged.
     overflowing: bool,
+    /// Members' DM channels, opened once (level-ups with `level_up_destination = dm`).
+    dms: HashMap<u64, u64>,
 }
 
 /// Lines for one channel, split into messages of at most 2,000 characters; each message
@@ -478,13 +483,14 @@ impl Sender {
             .into_iter()
             .partition(|o| !matches!(o.effect, Effect::RoleAdd { .. } | Effect::RoleRemove { .. }));
 
-        // Channel → notices, in the order channels first appear.
-        let mut order: Vec<u64> = Vec::new();
-        let mut by_channel: HashMap<u64, Vec<(i64, String)>> = HashMap::new();
+        // (Channel, whether members may be pinged) → notices, in the order they first appear.
+        let mut order: Vec<(u64, bool)> = Vec::new();
+        let mut by_channel: HashMap<(u64, bool), Vec<(i64, String)>> = HashMap::new();
         // Where to tell a guild about a permission problem.
         let mut notice_channel: HashMap<u64, u64> = HashMap::new();
         let mut nowhere = Vec::new();
         for o in notices {
+            let user = o.effect.member().1;
             let (channel, text, setting) = match o.effect {
                 Effect::LevelUp {
                     channel, message, ..
@@ -497,29 +503,43 @@ impl Sender {
                 } => (channel, message, 2),
                 _ => continue,
             };
-            let cfg = self.db.get_server_config(o.guild).await;
-            let target = cfg.as_ref().map_or(channel, |c| {
-                let s = match setting {
-                    0 => &c.level_up_channel,
-                    1 => &c.quest_channel,
-                    _ => &c.achievement_channel,
-                };
-                channel_or(s, channel)
-            });
+            let cfg = self.db.get_server_config(o.guild).await.ok();
+            let level_up = setting == 0;
+            let destination = match (&cfg, level_up) {
+                (Some(c), true) => LevelUpDestination::of(c),
+                _ => LevelUpDestination::Channel,
+            };
+            let target = match destination {
+                LevelUpDestination::Off => 0,
+                // Closed DMs, or Discord refused: not retried (a late DM is noise).
+                LevelUpDestination::Dm => self.dm_channel(user).await.unwrap_or_default(),
+                LevelUpDestination::Channel => cfg.as_ref().map_or(channel, |c| {
+                    let s = match setting {
+                        0 => &c.level_up_channel,
+                        1 => &c.quest_channel,
+                        _ => &c.achievement_channel,
+                    };
+                    channel_or(s, channel)
+                }),
+            };
             if target == 0 {
                 nowhere.push(o.id);
                 continue;
             }
-            notice_channel.entry(o.guild).or_insert(target);
-            if !by_channel.contains_key(&target) {
-                order.push(target);
+            if destination == LevelUpDestination::Channel {
+                notice_channel.entry(o.guild).or_insert(target);
             }
-            by_channel.entry(target).or_default().push((o.id, text));
+            let ping = !level_up || cfg.as_ref().is_none_or(|c| c.level_up_ping);
+            let key = (target, ping);
+            if !by_channel.contains_key(&key) {
+                order.push(key);
+            }
+            by_channel.entry(key).or_default().push((o.id, text));
         }
         settled |= self.finish(&nowhere).await;
-        for channel in order {
-            let lines = by_channel.remove(&channel).unwrap_or_default();
-            settled |= self.send_notices(channel, lines).await;
+        for key in order {
+            let lines = by_channel.remove(&key).unwrap_or_default();
+            settled |= self.send_notices(key.0, key.1, lines).await;
         }
 
         // Role changes in order; a guild whose route is limited waits whole, so a member's
@@ -540,8 +560,41 @@ impl Sender {
         settled
     }
 
-    /// Sends a channel's notices as few messages as fit; whether any was settled.
-    async fn send_notices(&mut self, channel: u64, lines: Vec<(i64, String)>) -> bool {
+    /// The DM channel with `user`, opened once; `None` when Discord refuses (closed DMs)
+    /// or cannot be reached.
+    async fn dm_channel(&mut self, user: u64) -> Option<u64> {
+        if let Some(dm) = self.dms.get(&user) {
+            return Some(*dm);
+        }
+        let answer = self
+            .request(
+                reqwest::Method::POST,
+                "users/@me/channels",
+                "/users/@me/channels",
+                Some(json!({ "recipient_id": user.to_string() })),
+                None,
+            )
+            .await;
+        let id = answer
+            .value
+            .as_ref()
+            .and_then(|v| v["id"].as_str())
+            .and_then(|id| id.parse().ok());
+        match id {
+            Some(id) => {
+                self.dms.insert(user, id);
+                Some(id)
+            }
+            None => {
+                tracing::info!(user, error = %answer.error, "cannot open a DM for a level-up message; not sent");
+                None
+            }
+        }
+    }
+
+    /// Sends a channel's notices as few messages as fit, pinging the members they name
+    /// only when `ping`; whether any was settled.
+    async fn send_notices(&mut self, channel: u64, ping: bool, lines: Vec<(i64, String)>) -> bool {
         let route = message_route(channel);
         let texts: Vec<String> = lines.iter().map(|(_, t)| t.clone()).collect();
         let mut settled = false;
@@ -557,8 +610,9 @@ impl Sender {
                     &format!("/channels/{channel}/messages"),
                     Some(json!({
                         "content": content,
-                        // Mentions may ping the members named, never roles or @everyone.
-                        "allowed_mentions": { "parse": ["users"] },
+                        // Mentions may ping the members named (unless the guild turned
+                        // level-up pings off), never roles or @everyone.
+                        "allowed_mentions": { "parse": if ping { vec!["users"] } else { Vec::new() } },
                     })),
                     None,
                 )
@@ -710,6 +764,7 @@ impl Sender {
                     status: None,
                     limit: rate_limit::LimitInfo::default(),
                     error: format!("no answer from Discord: {e}"),
+                    value: None,
                 };
             }
         };
@@ -718,6 +773,10 @@ impl Sender {
         let body = resp.bytes().await.unwrap_or_default();
         let limit = rate_limit::read(status, &headers, &body);
         self.limits.note(route, limit, Instant::now());
+        let value = (200..300)
+            .contains(&status)
+            .then(|| serde_json::from_slice(&body).ok())
+            .flatten();
         let error = if (200..300).contains(&status) {
             String::new()
         } else {
@@ -731,6 +790,7 @@ impl Sender {
             status: Some(status),
             limit,
             error,
+            value,
         }
     }
 
@@ -796,6 +856,7 @@ mod tests {
                 global: false,
             },
             error: String::new(),
+            value: None,
         };
         let later = |v: Verdict| match v {
             Verdict::Later(d) => Some(d),

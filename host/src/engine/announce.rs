@@ -12,7 +12,7 @@ use super::effects::Effect;
 use super::error::EngineError;
 use super::guild_batch::PreparedGuild;
 use super::pipeline::Pipeline;
-use super::template::{LevelUpVars, render_level_up};
+use super::template::{LevelUpVars, level_up_text};
 use super::wit::Event;
 use crate::db::entities::roles;
 use crate::db::{BatchOutcome, XpOutcome};
@@ -123,8 +123,9 @@ impl PreparedGuild {
             };
             if l.new_level > f.old_level {
                 let role = added.iter().max_by_key(|(_, lvl)| *lvl).map(|(r, _)| *r);
-                let message = render_level_up(
-                    cfg.level_up_message.as_deref().unwrap_or(""),
+                let given: Vec<u64> = added.iter().map(|(r, _)| *r).collect();
+                let message = level_up_text(
+                    cfg,
                     &LevelUpVars {
                         user_id: *user,
                         user_name: &name,
@@ -133,6 +134,7 @@ impl PreparedGuild {
                         role_id: role,
                         guild_name: &guild_name,
                     },
+                    &given,
                 );
                 effects.push(Effect::LevelUp {
                     guild,

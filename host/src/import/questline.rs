@@ -168,5 +168,26 @@ fn config(v: &Value) -> Result<server_config::Model, String> {
             .get("leaderboard_indexable")
             .and_then(Value::as_bool)
             .unwrap_or(d.leaderboard_indexable),
+        level_up_destination: match v.get("level_up_destination").and_then(Value::as_str) {
+            None => d.level_up_destination,
+            Some(s) => questline_db::LevelUpDestination::parse(s)
+                .ok_or_else(|| format!("config.level_up_destination `{s}` is not channel, dm or off"))?
+                .as_str()
+                .to_string(),
+        },
+        level_up_ping: v
+            .get("level_up_ping")
+            .and_then(Value::as_bool)
+            .unwrap_or(d.level_up_ping),
+        role_reward_message: text("role_reward_message")?,
+        level_messages: match v.get("level_messages") {
+            None | Some(Value::Null) => None,
+            Some(m @ Value::Object(map)) if map.values().all(Value::is_string) => Some(m.clone()),
+            Some(other) => {
+                return Err(format!(
+                    "config.level_messages {other} is not an object of level → message"
+                ));
+            }
+        },
     })
 }

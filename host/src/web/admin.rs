@@ -83,6 +83,24 @@ fn rows(cfg: &server_config::Model) -> Vec<Row> {
             help: "where level-up messages go",
         },
         Row {
+            name: "level_up_destination",
+            value: crate::db::LevelUpDestination::of(cfg).as_str().to_string(),
+            input: Input::Choice(&["channel", "dm", "off"]),
+            help: "where level-up messages go: the level-up channel (or where the member spoke), a DM, or nowhere",
+        },
+        Row {
+            name: "level_up_ping",
+            value: on_off(cfg.level_up_ping),
+            input: Input::Choice(ON_OFF),
+            help: "whether level-up messages ping the member",
+        },
+        Row {
+            name: "role_reward_message",
+            value: text(&cfg.role_reward_message),
+            input: Input::Text,
+            help: "added to a level-up that gives a reward role ({role} names it); empty for none",
+        },
+        Row {
             name: "quest_channel",
             value: text(&cfg.quest_channel),
             input: Input::Channel(ChannelKind::Text, "where the member was active"),

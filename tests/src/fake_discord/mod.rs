@@ -629,6 +629,26 @@ async fn rest_call(shared: Arc<Shared>, req: Request<Body>) -> Result<Response<B
                 .collect();
             respond(200, Some(Value::Array(out)))
         }
+        ("POST", ["users", "@me", "channels"]) => {
+            // A DM channel per recipient: 900… + the user's last digits.
+            let recipient = json_body
+                .as_ref()
+                .and_then(|j| j["recipient_id"].as_str())
+                .and_then(|r| r.parse::<u64>().ok());
+            match recipient {
+                Some(r) => respond(
+                    200,
+                    Some(json!({
+                        "id": dm_channel(r).to_string(), "type": 1, "last_message_id": null,
+                        "recipients": [{"id": r.to_string(), "username": "member", "discriminator": "0", "global_name": null, "avatar": null}]
+                    })),
+                ),
+                None => respond(
+                    400,
+                    Some(json!({"message": "Invalid Form Body", "code": 50035})),
+                ),
+            }
+        }
         ("POST", ["channels", channel, "messages"]) => {
             let mut m = events::message_object();
             m["id"] = json!(next_id().to_string());
@@ -694,4 +714,9 @@ async fn rest_call(shared: Arc<Shared>, req: Request<Body>) -> Result<Response<B
     };
     shared.calls.lock().unwrap()[index].status = Some(response.status().as_u16());
     Ok(response)
+}
+
+/// The id of the fake's DM channel with `user`.
+pub fn dm_channel(user: u64) -> u64 {
+    900_000_000_000_000_000 + user % 1_000_000
 }

@@ -211,3 +211,132 @@ both_backends! {
         bot.bot.shutdown().await;
     }
 }
+
+/// `/config set setting value` as Alice; the answer.
+async fn set(fake: &FakeDiscord, setting: &str, value: &str) -> String {
+    admin(
+        fake,
+        "config",
+        Some("set"),
+        vec![
+            events::opt("setting", 3, json!(setting)),
+            events::opt("value", 3, json!(value)),
+        ],
+    )
+    .await
+}
+
+/// `user` (new, level 0) speaks in #general; at 10× XP one message reaches level 1.
+async fn level_up(
+    fake: &FakeDiscord,
+    bot: &questline_tests::fake_discord::harness::TestBot,
+    user: u64,
+    name: &str,
+) {
+    use questline_tests::fake_discord::GENERAL;
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        events::message(fake.id(), GENERAL, user, name, "hello"),
+    );
+    let deadline = std::time::Instant::now() + crate::support::WAIT;
+    loop {
+        bot.bot.settle().await.unwrap();
+        if bot
+            .bot
+            .db
+            .get_user_level(GUILD, user)
+            .await
+            .unwrap()
+            .is_some_and(|r| r.level >= 1)
+        {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{name} never reached level 1"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// The message posted to `channel` that contains `text`.
+async fn posted(
+    fake: &FakeDiscord,
+    channel: u64,
+    text: &str,
+) -> questline_tests::fake_discord::Call {
+    let path = format!("/channels/{channel}/messages");
+    fake.wait_for(&format!("{text} in {channel}"), crate::support::WAIT, |c| {
+        c.method == "POST" && c.path == path && c.content().is_some_and(|t| t.contains(text))
+    })
+    .await
+}
+
+both_backends! {
+    async fn level_up_messages_go_where_and_as_the_server_says(t) {
+        use questline_tests::fake_discord::{GENERAL, dm_channel};
+        let fake = FakeDiscord::start().await;
+        let bot = start_bot_on(&fake, &t, |_| {}).await;
+        let db = bot.bot.db.clone();
+        assert!(set(&fake, "xp_rate", "10").await.contains("xp_rate"));
+        db.add_level_role(GUILD, R1, 1, true).await.expect("reward");
+        // Templates are checked when set.
+        let refused = set(&fake, "level_up_message", "{usr} went up").await;
+        assert!(refused.contains("{usr} is not a placeholder") && refused.contains("{user.name}"), "{refused}");
+        let refused = admin(&fake, "levelup", Some("message"), vec![
+            events::opt("level", 4, json!(1)), events::opt("text", 3, json!("{lvl}!")),
+        ]).await;
+        assert!(refused.contains("{lvl} is not a placeholder"), "{refused}");
+        // Levels 1 and 2 get their own message (one message at 10× reaches either), and
+        // the reward-role message.
+        for level in [1, 2] {
+            let said = admin(&fake, "levelup", Some("message"), vec![
+                events::opt("level", 4, json!(level)), events::opt("text", 3, json!("{user.name} is level {level} now!")),
+            ]).await;
+            assert!(said.contains(&format!("Reaching level {level} now says")), "{said}");
+        }
+        assert!(set(&fake, "role_reward_message", "You earned {role}.").await.contains("role_reward_message"));
+        let list = admin(&fake, "levelup", Some("messages"), vec![]).await;
+        assert!(list.contains("**1**: {user.name} is level {level} now!\n**2**: "), "{list}");
+
+        // channel (no level-up channel: where the member spoke), pinging.
+        let m1 = 200_000_000_000_000_011;
+        level_up(&fake, &bot, m1, "mia").await;
+        let call = posted(&fake, GENERAL, "mia is level ").await;
+        // (Other notices in the same channel may share the message.)
+        let content = call.content().unwrap();
+        assert!(content.contains(&format!(" now!\nYou earned <@&{R1}>.")), "{content}");
+        assert_eq!(call.json.as_ref().unwrap()["allowed_mentions"]["parse"], json!(["users"]));
+
+        // No pings.
+        assert!(set(&fake, "level_up_ping", "off").await.contains("level_up_ping"));
+        let m2 = 200_000_000_000_000_012;
+        level_up(&fake, &bot, m2, "max").await;
+        let call = posted(&fake, GENERAL, "max is level ").await;
+        assert_eq!(call.json.as_ref().unwrap()["allowed_mentions"]["parse"], json!([]));
+
+        // A direct message.
+        assert!(set(&fake, "level_up_destination", "dm").await.contains("level_up_destination"));
+        let m3 = 200_000_000_000_000_013;
+        level_up(&fake, &bot, m3, "mo").await;
+        posted(&fake, dm_channel(m3), "mo is level ").await;
+        assert!(fake.calls().iter().any(|c| c.method == "POST" && c.path == "/users/@me/channels"
+            && c.json.as_ref().is_some_and(|j| j["recipient_id"] == json!(m3.to_string()))));
+
+        // Off: no message at all, the role still given.
+        assert!(set(&fake, "level_up_destination", "off").await.contains("level_up_destination"));
+        let m4 = 200_000_000_000_000_014;
+        level_up(&fake, &bot, m4, "mel").await;
+        role_call(&fake, 0, "PUT", m4, R1).await;
+        bot.bot.settle().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert!(!fake.calls().iter().any(|c| c.content().is_some_and(|t| t.contains("mel is level"))));
+
+        // The preview says what, where and whether it pings, and sends nothing.
+        let preview = admin(&fake, "levelup", Some("preview"), vec![events::opt("level", 4, json!(1))]).await;
+        assert!(preview.contains("sent nowhere") && preview.contains("does not ping"), "{preview}");
+        assert!(preview.contains(&format!("alice is level 1 now!\nYou earned <@&{R1}>.")), "{preview}");
+        check_all(&fake);
+        bot.bot.shutdown().await;
+    }
+}

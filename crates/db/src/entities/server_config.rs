@@ -30,9 +30,29 @@ pub struct Model {
     pub leaderboard_visibility: String,
     /// A public leaderboard may be indexed by search engines (otherwise `noindex`).
     pub leaderboard_indexable: bool,
+    /// Where level-up messages go: `channel` (`level_up_channel`, or where the member
+    /// spoke), `dm` or `off` ([`crate::server::LevelUpDestination`]).
+    pub level_up_destination: String,
+    /// Whether level-up messages ping the member they name.
+    pub level_up_ping: bool,
+    /// Sent with a level-up that gives a reward role (`{role}` names it); none when unset.
+    pub role_reward_message: Option<String>,
+    /// Level-up messages for particular levels: a JSON object of level → template (JSONB on
+    /// PostgreSQL, JSON text on SQLite).
+    pub level_messages: Option<Json>,
 }
 
 impl Model {
+    /// The template for a level-up to `level`: its own message if the guild set one, else
+    /// the guild's `level_up_message` (`None`: the default).
+    pub fn level_up_template(&self, level: u32) -> Option<&str> {
+        self.level_messages
+            .as_ref()
+            .and_then(|m| m.get(level.to_string()))
+            .and_then(|v| v.as_str())
+            .or(self.level_up_message.as_deref())
+    }
+
     /// The configuration of a guild that never changed a setting (matches column defaults).
     pub fn defaults(guild_id: &str) -> Self {
         Self {
@@ -52,6 +72,10 @@ impl Model {
             reset_on_leave: false,
             leaderboard_visibility: "members".to_string(),
             leaderboard_indexable: false,
+            level_up_destination: "channel".to_string(),
+            level_up_ping: true,
+            role_reward_message: None,
+            level_messages: None,
         }
     }
 }

@@ -5,6 +5,7 @@ use crate::commands::Commands;
 use crate::commands::defs::CONFIG_SETTINGS;
 use crate::commands::types::{CommandError, Reply, Request, fit_to};
 use crate::db::ServerSetting;
+use crate::engine::template::check_template;
 use crate::plugins::PluginKind;
 
 fn shown(v: &Option<String>) -> String {
@@ -29,7 +30,8 @@ pub(super) async fn show(c: &Commands, req: &Request) -> Result<Reply, CommandEr
          achievement_channel: {}\nquest_reset_hour: {} (UTC)\nquest_reset_day: {} (0 = Monday)\n\
          cooldowns: {}\nxp_formula_plugin: {}\ncard_style: {}\ndemote_on_xp_loss: {}\n\
          afk_channel: {}\nreset_on_leave: {}\nleaderboard_visibility: {} (web leaderboard)\n\
-         leaderboard_indexable: {}",
+         leaderboard_indexable: {}\nlevel_up_destination: {}\nlevel_up_ping: {}\n\
+         role_reward_message: {}\nper-level messages: {} (see /levelup messages)",
         cfg.xp_rate,
         shown(&cfg.level_up_message),
         channel_shown(&cfg.level_up_channel),
@@ -52,6 +54,13 @@ pub(super) async fn show(c: &Commands, req: &Request) -> Result<Reply, CommandEr
         cfg.reset_on_leave,
         crate::db::LeaderboardVisibility::of(&cfg),
         cfg.leaderboard_indexable,
+        crate::db::LevelUpDestination::of(&cfg).as_str(),
+        cfg.level_up_ping,
+        shown(&cfg.role_reward_message),
+        cfg.level_messages
+            .as_ref()
+            .and_then(|m| m.as_object())
+            .map_or(0, |m| m.len()),
     );
     Ok(Reply::private(out))
 }
@@ -104,10 +113,15 @@ pub(super) async fn set(c: &Commands, req: &Request) -> Result<Reply, CommandErr
             }
             raw
         }
-        "level_up_message" if raw.chars().count() > 1_500 => {
-            return Err(CommandError::Usage(
-                "a level-up message may be at most 1500 characters (it must fit in one Discord message with names filled in)".into(),
-            ));
+        "level_up_message" | "role_reward_message" if raw.chars().count() > 1_500 => {
+            return Err(CommandError::Usage(format!(
+                "`{setting}` may be at most 1500 characters (it must fit in one Discord message with names filled in)"
+            )));
+        }
+        "level_up_message" | "role_reward_message" => {
+            check_template(&raw)
+                .map_err(|e| CommandError::Usage(format!("`{setting}` was not changed: {e}")))?;
+            raw
         }
         _ => raw,
     };

@@ -6,6 +6,7 @@ mod achievement;
 mod audit;
 mod config;
 mod level_roles;
+mod levelup;
 mod plugins;
 mod quest;
 pub mod sync;
@@ -23,6 +24,7 @@ pub async fn handle(c: &Commands, req: &Request) -> Result<Reply, CommandError> 
         ("level", "set") => xp::set_level(c, req).await,
         ("audit", _) => audit::show(c, req).await,
         ("sync", _) => sync::run(c, req).await,
+        ("levelup", _) => levelup::handle(c, req).await,
         ("level-roles", _) => level_roles::handle(c, req).await,
         ("quest", _) => quest::handle(c, req).await,
         ("achievement", _) => achievement::handle(c, req).await,
