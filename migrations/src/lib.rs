@@ -19,6 +19,7 @@ mod m20261207_000011_board_index;
 mod m20261207_000012_audit_by_member;
 mod m20261207_000013_away;
 mod m20261207_000014_level_up_options;
+mod m20261207_000015_xp_boosts;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000012_audit_by_member::Migration),
             Box::new(m20261207_000013_away::Migration),
             Box::new(m20261207_000014_level_up_options::Migration),
+            Box::new(m20261207_000015_xp_boosts::Migration),
         ]
     }
 }

@@ -1,5 +1,7 @@
 //! `levels.away`: why a member is off the leaderboards without having asked to be (`left`
-//! the server, or `banned`); null while they are on it. `ix_levels_guild_listed_xp` on
+//! the server, or `banned`); empty while they are on it. Not null: PostgreSQL walks an index
+//! in order after equalities only, and `away IS NULL` is not one (it sorted the whole guild
+//! instead). `ix_levels_guild_listed_xp` on
 //! (`guild_id`, `hidden`, `away`, `xp DESC`, `user_id`) replaces `ix_levels_guild_visible_xp`,
 //! so a page is still one walk of the index in its own order with both conditions as
 //! equalities.
@@ -59,7 +61,7 @@ impl MigrationTrait for Migration {
             .alter_table(
                 Table::alter()
                     .table(Levels::Table)
-                    .add_column(ColumnDef::new(Levels::Away).text().null())
+                    .add_column(ColumnDef::new(Levels::Away).text().not_null().default(""))
                     .to_owned(),
             )
             .await?;

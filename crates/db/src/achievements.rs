@@ -74,6 +74,41 @@ impl Db {
         created
     }
 
+    /// Sets (or with `None` clears) the badge image of achievement `id` of the guild;
+    /// `false` when the guild has no such achievement. The caller checks the URL.
+    pub async fn set_achievement_badge(
+        &self,
+        guild: u64,
+        id: i64,
+        badge_url: Option<&str>,
+    ) -> Result<bool, DbError> {
+        use sea_orm::sea_query::Expr;
+        if badge_url.is_some_and(|u| u.len() > 2_000) {
+            return Err(DbError::invalid("badge_url", "at most 2000 bytes"));
+        }
+        let guild_id: &str = &guild.to_string();
+        let done = self
+            .retry("set_achievement_badge", || async {
+                Ok::<_, DbError>(
+                    achievements::Entity::update_many()
+                        .col_expr(
+                            achievements::Column::BadgeUrl,
+                            Expr::value(badge_url.map(str::to_string)),
+                        )
+                        .filter(achievements::Column::GuildId.eq(guild_id))
+                        .filter(achievements::Column::Id.eq(id))
+                        .exec(self.conn())
+                        .await?
+                        .rows_affected,
+                )
+            })
+            .await?;
+        if done > 0 {
+            self.caches().definitions_changed(guild_id);
+        }
+        Ok(done > 0)
+    }
+
     /// The guild's achievement definitions.
     pub async fn list_achievements(&self, guild: u64) -> Result<Vec<achievements::Model>, DbError> {
         let guild_id: &str = &guild.to_string();

@@ -268,7 +268,7 @@ pub(crate) fn counter_upsert(source: &str, returning: &str) -> String {
            commands_used = levels.commands_used + excluded.commands_used, \
            last_message_time = COALESCE(excluded.last_message_time, levels.last_message_time), \
            away = CASE WHEN levels.away = 'left' AND excluded.messages + excluded.voice_time_seconds \
-             + excluded.total_reactions + excluded.commands_used > 0 THEN NULL ELSE levels.away END \
+             + excluded.total_reactions + excluded.commands_used > 0 THEN '' ELSE levels.away END \
          RETURNING {returning}"
     )
 }

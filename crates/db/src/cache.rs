@@ -17,7 +17,7 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
 use super::config::{CacheConfig, CacheSettings};
-use super::entities::{achievements, levels, quests, roles, server_config, user_quests};
+use super::entities::{achievements, levels, quests, roles, server_config, user_quests, xp_boosts};
 use super::notify::Change;
 use super::quests::UserQuest;
 
@@ -248,6 +248,8 @@ pub(crate) struct Caches {
     /// The achievement ids each member holds: read for every member of every batch (to offer
     /// plugins only what is not held yet), changed rarely. Sized like `user_stats`.
     pub held_achievements: TtlCache<MemberKey, Arc<Vec<i64>>>,
+    /// A guild's XP boosts that have not ended (read by every batch of the guild).
+    pub boosts: TtlCache<String, Arc<Vec<xp_boosts::Model>>>,
     /// Tells other processes what changed (PostgreSQL only, see `notify.rs`).
     /// Taken by [`Self::stop_announcing`] when the pool closes, after which changes are no
     /// longer announced.
@@ -269,6 +271,7 @@ impl Caches {
             achievements: TtlCache::new(config.definitions),
             level_roles: TtlCache::new(config.definitions),
             held_achievements: TtlCache::new(config.user_stats),
+            boosts: TtlCache::new(config.definitions),
             announcer: Mutex::new(None),
             _closed: OnceLock::new(),
             origin: rand::random(),
@@ -322,6 +325,7 @@ impl Caches {
                 self.server_config.invalidate(guild);
                 self.achievements.invalidate(guild);
                 self.level_roles.invalidate(guild);
+                self.boosts.invalidate(guild);
                 let g = guild.clone();
                 self.held_achievements.invalidate_if(move |k| k.0 == g);
                 self.quest.invalidate_all();
@@ -338,6 +342,7 @@ impl Caches {
         self.achievements.invalidate_all();
         self.level_roles.invalidate_all();
         self.held_achievements.invalidate_all();
+        self.boosts.invalidate_all();
     }
 
     /// After changes that may touch anything (imports, migrations, repairs).
@@ -353,6 +358,12 @@ impl Caches {
         // Deleting an achievement takes it from everyone who held it.
         let g = guild_id.to_string();
         self.held_achievements.invalidate_if(move |k| k.0 == g);
+        self.announce(Change::Guild(guild_id.to_string()));
+    }
+
+    /// After a guild's XP boosts changed.
+    pub(crate) fn boosts_changed(&self, guild_id: &str) {
+        self.boosts.invalidate(&guild_id.to_string());
         self.announce(Change::Guild(guild_id.to_string()));
     }
 

@@ -191,7 +191,7 @@ impl Db {
                     Some(top) => self
                         .conn()
                         .query_one(self.stmt(
-                            "SELECT COUNT(*) AS n FROM levels WHERE guild_id = $1 AND hidden = $2 AND away IS NULL AND xp > $3",
+                            "SELECT COUNT(*) AS n FROM levels WHERE guild_id = $1 AND hidden = $2 AND away = '' AND xp > $3",
                             vec![guild_id.clone().into(), false.into(), top.xp.into()],
                         ))
                         .await?
@@ -265,7 +265,7 @@ impl Db {
             let row = self
                 .conn()
                 .query_one(self.stmt(
-                    "SELECT COUNT(*) AS n FROM levels WHERE guild_id = $1 AND hidden = $2 AND away IS NULL",
+                    "SELECT COUNT(*) AS n FROM levels WHERE guild_id = $1 AND hidden = $2 AND away = ''",
                     vec![guild_id.clone().into(), false.into()],
                 ))
                 .await?
@@ -279,7 +279,7 @@ impl Db {
 /// A page of the web leaderboard in index order, with names from the directory for that
 /// page only.
 const LEADERBOARD_SQL: &str = "SELECT b.user_id, b.xp, b.level, b.messages, p.display_name, p.avatar \
-     FROM (SELECT user_id, xp, level, messages FROM levels WHERE guild_id = $1 AND hidden = $2 AND away IS NULL \
+     FROM (SELECT user_id, xp, level, messages FROM levels WHERE guild_id = $1 AND hidden = $2 AND away = '' \
            ORDER BY xp DESC, user_id ASC LIMIT $3 OFFSET $4) b \
      LEFT JOIN member_profiles p ON p.guild_id = $1 AND p.user_id = b.user_id \
      ORDER BY b.xp DESC, b.user_id ASC";

@@ -337,7 +337,7 @@ fn combine(
         commands_used: 0,
         last_message_time: None,
         hidden: false,
-        away: None,
+        away: String::new(),
     });
     let add = mode == ImportMode::Add;
     let pick = |old: i64, new: i64| {

@@ -279,21 +279,20 @@ impl Db {
         let user_id: &str = &user.to_string();
         // (new value, the values it replaces): a ban outranks leaving; only a ban is lifted
         // by an unban; coming back clears leaving, never a ban.
-        let (to, from): (Option<&str>, &str) = match change {
-            Away::Left => (Some("left"), "away IS NULL"),
-            Away::Banned => (Some("banned"), "(away IS NULL OR away = 'left')"),
-            Away::Unbanned { must_rejoin: true } => (Some("left"), "away = 'banned'"),
-            Away::Unbanned { must_rejoin: false } => (None, "away = 'banned'"),
-            Away::Returned => (None, "away = 'left'"),
+        let (to, from) = match change {
+            Away::Left => ("left", "away = ''"),
+            Away::Banned => ("banned", "away IN ('', 'left')"),
+            Away::Unbanned { must_rejoin: true } => ("left", "away = 'banned'"),
+            Away::Unbanned { must_rejoin: false } => ("", "away = 'banned'"),
+            Away::Returned => ("", "away = 'left'"),
         };
         let sql =
             format!("UPDATE levels SET away = $1 WHERE guild_id = $2 AND user_id = $3 AND {from}");
         let changed = self
             .retry("mark_away", || async {
-                let to: sea_orm::Value = to.map(str::to_string).into();
                 let done = self
                     .conn()
-                    .execute(self.stmt(&sql, vec![to, guild_id.into(), user_id.into()]))
+                    .execute(self.stmt(&sql, vec![to.into(), guild_id.into(), user_id.into()]))
                     .await?;
                 Ok::<_, DbError>(done.rows_affected() > 0)
             })
@@ -332,7 +331,7 @@ impl Db {
         let Some(me) = self.get_user_level(guild, user).await? else {
             return Ok(None);
         };
-        if me.hidden || me.away.is_some() {
+        if me.hidden || !me.away.is_empty() {
             return Ok(None);
         }
         self.retry("member_rank", || async {
@@ -340,8 +339,8 @@ impl Db {
                 .conn()
                 .query_one(self.stmt(
                     "SELECT \
-                       (SELECT COUNT(*) FROM levels WHERE guild_id = $1 AND hidden = $2 AND away IS NULL AND xp > $3) AS ahead, \
-                       (SELECT COUNT(*) FROM levels WHERE guild_id = $1 AND hidden = $2 AND away IS NULL) AS total",
+                       (SELECT COUNT(*) FROM levels WHERE guild_id = $1 AND hidden = $2 AND away = '' AND xp > $3) AS ahead, \
+                       (SELECT COUNT(*) FROM levels WHERE guild_id = $1 AND hidden = $2 AND away = '') AS total",
                     vec![guild_id.into(), false.into(), me.xp.into()],
                 ))
                 .await?

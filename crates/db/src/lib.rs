@@ -14,6 +14,7 @@
 pub mod achievements;
 pub mod audit;
 pub mod batch;
+mod boosts;
 mod bulk;
 pub mod cache;
 mod changes;
@@ -45,6 +46,7 @@ use sea_orm::{DatabaseConnection, DbBackend, Statement, Value};
 pub use achievements::AchievementGrant;
 pub use audit::{AuditPage, ManualXp, NewAuditEntry};
 pub use batch::{AchievementAward, ActivityBatch, BatchOutcome, BatchPart, QuestCompletion};
+pub use boosts::{MAX_BOOST, NewBoost};
 pub use cache::{CacheCounters, CacheStats};
 pub use changes::{LevelCurve, MemberDelta, QuestProgressUpdate, XpOutcome};
 pub use config::{CacheConfig, CacheSettings, DatabaseConfig};

@@ -20,6 +20,9 @@ pub enum ServerSetting {
     AchievementChannel(Option<String>),
     QuestResetHour(i32),
     QuestResetDay(i32),
+    /// The stored `cooldowns` object, carried by exports and imports. Not a command
+    /// setting (not in [`ServerSetting::NAMES`]): cooldowns are the XP formula plugin's
+    /// settings (mee6-xp's `cooldown_seconds`), which apply them.
     Cooldowns(Option<serde_json::Value>),
     XpFormulaPlugin(Option<String>),
     CardStyle(Option<String>),
@@ -145,7 +148,6 @@ impl ServerSetting {
         "achievement_channel",
         "quest_reset_hour",
         "quest_reset_day",
-        "cooldowns",
         "xp_formula_plugin",
         "card_style",
         "demote_on_xp_loss",
@@ -184,15 +186,6 @@ impl ServerSetting {
             "achievement_channel" => Self::AchievementChannel(channel()),
             "quest_reset_hour" => Self::QuestResetHour(int("quest_reset_hour")?),
             "quest_reset_day" => Self::QuestResetDay(int("quest_reset_day")?),
-            "cooldowns" => {
-                Self::Cooldowns(if value.is_empty() {
-                    None
-                } else {
-                    Some(serde_json::from_str(value).map_err(|e| {
-                        DbError::invalid("cooldowns", format!("not valid JSON: {e}"))
-                    })?)
-                })
-            }
             "xp_formula_plugin" => Self::XpFormulaPlugin(opt()),
             "card_style" => Self::CardStyle(opt()),
             "demote_on_xp_loss" => Self::DemoteOnXpLoss(parse_bool("demote_on_xp_loss", value)?),

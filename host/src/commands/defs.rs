@@ -26,6 +26,22 @@ fn opt(name: &str, description: &str, kind: OptionKind) -> OptionDef {
     OptionDef::new(name, description, kind)
 }
 
+/// Whether `name` is a built-in admin command (answered by [`super::admin`] after the
+/// Manage Server check), from the definitions themselves so the two cannot drift apart.
+pub fn is_admin_builtin(name: &str) -> bool {
+    static ADMIN: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    ADMIN
+        .get_or_init(|| {
+            builtin_commands()
+                .into_iter()
+                .filter(|d| d.admin)
+                .map(|d| d.name)
+                .collect()
+        })
+        .iter()
+        .any(|n| n == name)
+}
+
 /// Every built-in command.
 pub fn builtin_commands() -> Vec<CommandDef> {
     use OptionKind::*;
@@ -156,6 +172,44 @@ pub fn builtin_commands() -> Vec<CommandDef> {
                     reason(),
                 ],
             )],
+        ),
+        cmd(
+            "boost",
+            "XP boost events: double-XP weekends, role and channel boosts",
+            true,
+            vec![
+                OptionDef::sub(
+                    "start",
+                    "Start a boost now; it ends by itself",
+                    vec![
+                        opt(
+                            "multiplier",
+                            "XP multiplier (2 = double XP; at most 10)",
+                            Number,
+                        )
+                        .required()
+                        .range(1.01, crate::db::MAX_BOOST),
+                        opt(
+                            "duration",
+                            "How long, e.g. 2h, 48h, 1d12h (at most 31d)",
+                            String,
+                        )
+                        .required(),
+                        opt("role", "Only members with this role", Role),
+                        opt(
+                            "channel",
+                            "Only activity in this channel (or a category)",
+                            Channel,
+                        ),
+                    ],
+                ),
+                OptionDef::sub("list", "Running boosts", vec![]),
+                OptionDef::sub(
+                    "stop",
+                    "End a boost now",
+                    vec![opt("id", "Boost id (see /boost list)", Integer).required()],
+                ),
+            ],
         ),
         cmd(
             "levelup",
@@ -307,6 +361,24 @@ pub fn builtin_commands() -> Vec<CommandDef> {
                             .required()
                             .range(0.0, 1_000_000.0),
                         opt("description", "What members see", String),
+                        opt(
+                            "badge",
+                            "Badge image: an https URL on an allowed image host",
+                            String,
+                        ),
+                    ],
+                ),
+                OptionDef::sub(
+                    "badge",
+                    "Set or clear an achievement's badge image",
+                    vec![
+                        opt("id", "Achievement id (see /achievement list)", Integer).required(),
+                        opt(
+                            "url",
+                            "An https URL on an allowed image host, or none",
+                            String,
+                        )
+                        .required(),
                     ],
                 ),
                 OptionDef::sub("list", "List achievements", vec![]),

@@ -68,7 +68,7 @@ pub async fn rank(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
     if let Some(e) = &card.error {
         tracing::warn!(guild = req.guild, error = %e, "rank card fell back to the plain card");
     }
-    let summary = format!(
+    let mut summary = format!(
         "**{}** · rank #{} of {} · level {} · {}/{} XP into the level · {} XP total",
         fit_to(name, 100),
         rank.rank,
@@ -78,6 +78,26 @@ pub async fn rank(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
         span,
         rank.xp
     );
+    // The boost the member earns with now: their own roles and channel when it is them,
+    // otherwise only boosts for everyone everywhere.
+    let (roles, channel): (&[u64], u64) = if target == req.user {
+        (&req.roles, req.channel)
+    } else {
+        (&[], 0)
+    };
+    let boost =
+        c.db.guild_boosts(gid)
+            .await?
+            .into_iter()
+            .filter(|b| b.applies(req.at, roles, channel, None))
+            .max_by(|a, b| a.multiplier.total_cmp(&b.multiplier));
+    if let Some(b) = boost {
+        summary.push_str(&format!(
+            " · ⚡ {}× XP until <t:{}:R>",
+            b.multiplier,
+            b.ends_at.timestamp()
+        ));
+    }
     Ok(Reply::public(summary).with_attachment("rank.png", card.png))
 }
 
@@ -253,11 +273,12 @@ pub async fn achievements(c: &Commands, req: &Request) -> Result<Reply, CommandE
     for (a, at) in earned {
         let _ = writeln!(
             out,
-            "✅ **{}** {} (+{} XP, {})",
+            "✅ **{}** {} (+{} XP, {}){}",
             fit_to(a.name.clone(), 80),
             fit_to(a.description.clone(), 200),
             a.reward_xp,
-            at.format("%Y-%m-%d")
+            at.format("%Y-%m-%d"),
+            super::admin::badge_link(&a.badge_url)
         );
     }
     Ok(Reply::public(out))

@@ -218,8 +218,7 @@ impl Commands {
             "card" => member::card(self, req).await,
             "privacy" => member::privacy(self, req).await,
             "gdpr" => files::gdpr(self, req).await,
-            "config" | "xp" | "level" | "levelup" | "audit" | "sync" | "level-roles" | "quest"
-            | "achievement" | "plugins" | "import" | "export" => {
+            name if defs::is_admin_builtin(name) => {
                 if is_admin(req.permissions) {
                     admin::handle(self, req).await
                 } else {

@@ -742,7 +742,8 @@ impl Session {
                     format!("  ➖ {} loses role {role}", self.name_of(user).await)
                 }
                 Effect::QuestCompleted { message, .. }
-                | Effect::AchievementEarned { message, .. } => {
+                | Effect::AchievementEarned { message, .. }
+                | Effect::Announcement { message, .. } => {
                     format!("  {}", self.mentions(&message).await)
                 }
             };

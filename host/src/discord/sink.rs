@@ -501,6 +501,9 @@ impl Sender {
                 Effect::AchievementEarned {
                     channel, message, ..
                 } => (channel, message, 2),
+                Effect::Announcement {
+                    channel, message, ..
+                } => (channel, message, 3),
                 _ => continue,
             };
             let cfg = self.db.get_server_config(o.guild).await.ok();
@@ -517,7 +520,9 @@ impl Sender {
                     let s = match setting {
                         0 => &c.level_up_channel,
                         1 => &c.quest_channel,
-                        _ => &c.achievement_channel,
+                        2 => &c.achievement_channel,
+                        // Announcements name their channel.
+                        _ => return channel,
                     };
                     channel_or(s, channel)
                 }),

@@ -72,6 +72,12 @@ pub enum Effect {
         reward_xp: i64,
         message: String,
     },
+    /// A message to a guild's channel from the bot itself (an XP boost ended).
+    Announcement {
+        guild: u64,
+        channel: u64,
+        message: String,
+    },
 }
 
 impl Effect {
@@ -84,6 +90,7 @@ impl Effect {
             | Self::RoleRemove { guild, user, .. }
             | Self::QuestCompleted { guild, user, .. }
             | Self::AchievementEarned { guild, user, .. } => (*guild, *user),
+            Self::Announcement { guild, .. } => (*guild, 0),
         }
     }
 
@@ -94,9 +101,10 @@ impl Effect {
             Self::XpGained { .. } => return None,
             Self::RoleAdd { .. } => OutboxKind::RoleAdd,
             Self::RoleRemove { .. } => OutboxKind::RoleRemove,
-            Self::LevelUp { .. } | Self::QuestCompleted { .. } | Self::AchievementEarned { .. } => {
-                OutboxKind::Notice
-            }
+            Self::LevelUp { .. }
+            | Self::QuestCompleted { .. }
+            | Self::AchievementEarned { .. }
+            | Self::Announcement { .. } => OutboxKind::Notice,
         };
         let payload = serde_json::to_string(self).ok()?;
         let expires_at = (kind == OutboxKind::Notice).then(|| {

@@ -9,6 +9,7 @@
 
 pub mod activity;
 pub mod announce;
+pub mod boosts;
 pub mod boot;
 mod ceiling;
 pub mod clock;

@@ -464,6 +464,7 @@ impl Pipeline {
                 tracing::warn!(error = %e, "quest resets failed; retried on the next tick");
             }
         }
+        self.announce_ended_boosts().await;
         let in_voice = self
             .voice
             .lock()

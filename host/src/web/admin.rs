@@ -125,16 +125,6 @@ fn rows(cfg: &server_config::Model) -> Vec<Row> {
             help: "weekday weekly quests reset, 0 = Monday … 6 = Sunday",
         },
         Row {
-            name: "cooldowns",
-            value: cfg
-                .cooldowns
-                .as_ref()
-                .map(|v| v.to_string())
-                .unwrap_or_default(),
-            input: Input::Text,
-            help: "a JSON object kept with the settings",
-        },
-        Row {
             name: "xp_formula_plugin",
             value: text(&cfg.xp_formula_plugin),
             input: Input::Text,

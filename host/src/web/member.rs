@@ -217,7 +217,14 @@ fn achievement_list(list: Option<&[AchievementStanding]>) -> Markup {
                     li.earned[s.earned_at.is_some()] {
                         div.item-head {
                             strong { (s.achievement.name) }
-                            span.sub { "+" (s.achievement.reward_xp) " XP" }
+                            span.sub {
+                                "+" (s.achievement.reward_xp) " XP"
+                                @if let Some(url) = &s.achievement.badge_url {
+                                    // A link, not an image: pages load nothing from other sites
+                                    // but Discord's avatars.
+                                    " · " a href=(url) rel="noopener noreferrer" { "badge" }
+                                }
+                            }
                         }
                         @if !s.achievement.description.is_empty() { p.sub { (s.achievement.description) } }
                         p.sub {

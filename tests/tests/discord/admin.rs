@@ -193,7 +193,7 @@ both_backends! {
         // The ban lifted: with joins seen, he is back once he rejoins, not before.
         fake.dispatch("GUILD_BAN_REMOVE", events::ban(BOB, "bob"));
         let deadline = std::time::Instant::now() + crate::support::WAIT;
-        while db.get_user_level(GUILD, BOB).await.unwrap().expect("row").away.as_deref() != Some("left") {
+        while db.get_user_level(GUILD, BOB).await.unwrap().expect("row").away != "left" {
             assert!(std::time::Instant::now() < deadline, "the unban was not recorded");
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
@@ -336,6 +336,146 @@ both_backends! {
         let preview = admin(&fake, "levelup", Some("preview"), vec![events::opt("level", 4, json!(1))]).await;
         assert!(preview.contains("sent nowhere") && preview.contains("does not ping"), "{preview}");
         assert!(preview.contains(&format!("alice is level 1 now!\nYou earned <@&{R1}>.")), "{preview}");
+        check_all(&fake);
+        bot.bot.shutdown().await;
+    }
+}
+
+/// `user` speaks once in `channel` holding `roles`; the XP that one message earned.
+async fn xp_from_one_message(
+    fake: &FakeDiscord,
+    bot: &questline_tests::fake_discord::harness::TestBot,
+    user: u64,
+    channel: u64,
+    roles: &[u64],
+) -> i64 {
+    let mut m = events::message(fake.id(), channel, user, "member", "hello there");
+    m["member"]["roles"] = json!(roles.iter().map(|r| r.to_string()).collect::<Vec<_>>());
+    fake.dispatch("MESSAGE_CREATE", m);
+    let deadline = std::time::Instant::now() + crate::support::WAIT;
+    loop {
+        bot.bot.settle().await.unwrap();
+        if let Some(row) = bot.bot.db.get_user_level(GUILD, user).await.unwrap() {
+            // First Words (+25) may come with the first message; count the message alone.
+            let achievements = bot.bot.db.get_user_achievements(GUILD, user).await.unwrap();
+            return row.xp - achievements.iter().map(|(_, a)| a.reward_xp).sum::<i64>();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{user} earned nothing"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+both_backends! {
+    async fn xp_boosts_apply_only_within_their_window_and_scope(t) {
+        use questline_tests::fake_discord::{GENERAL, QUESTS};
+        const BOOSTED: u64 = 100_000_000_000_000_702;
+        let fake = FakeDiscord::start().await;
+        let bot = start_bot_on(&fake, &t, |c| c.engine.tick_secs = 1).await;
+        let start = |options: Vec<serde_json::Value>| {
+            let fake = &fake;
+            async move {
+                let answer = run_command(fake, ALICE, "alice", "boost", vec![events::sub("start", options)], ADMIN).await;
+                answer.content().unwrap_or_default()
+            }
+        };
+        // Bad input says what is accepted.
+        let said = admin(&fake, "boost", Some("start"), vec![events::opt("multiplier", 10, json!(2)), events::opt("duration", 3, json!("soon"))]).await;
+        assert!(said.contains("not a duration"), "{said}");
+
+        // 10× for one role, for an hour: announced publicly where it was started.
+        let said = start(vec![
+            events::opt("multiplier", 10, json!(10)),
+            events::opt("duration", 3, json!("1h")),
+            events::opt("role", 8, json!(BOOSTED.to_string())),
+        ]).await;
+        assert!(said.contains(&format!("**10× XP** for <@&{BOOSTED}>")), "{said}");
+        let list = admin(&fake, "boost", Some("list"), vec![]).await;
+        assert!(list.contains("#1 **10× XP**"), "{list}");
+        let with_role = xp_from_one_message(&fake, &bot, 200_000_000_000_000_021, GENERAL, &[BOOSTED]).await;
+        let without = xp_from_one_message(&fake, &bot, 200_000_000_000_000_022, GENERAL, &[]).await;
+        assert!((150..=250).contains(&with_role), "boosted: {with_role}");
+        assert!((15..=25).contains(&without), "not boosted: {without}");
+
+        // 10× in one channel.
+        let said = start(vec![
+            events::opt("multiplier", 10, json!(10)),
+            events::opt("duration", 3, json!("30m")),
+            events::opt("channel", 7, json!(QUESTS.to_string())),
+        ]).await;
+        assert!(said.contains(&format!("in <#{QUESTS}>")), "{said}");
+        let there = xp_from_one_message(&fake, &bot, 200_000_000_000_000_023, QUESTS, &[]).await;
+        let elsewhere = xp_from_one_message(&fake, &bot, 200_000_000_000_000_024, GENERAL, &[]).await;
+        assert!((150..=250).contains(&there), "in the channel: {there}");
+        assert!((15..=25).contains(&elsewhere), "elsewhere: {elsewhere}");
+
+        // Stopped: no boost any more, and the end is announced where it started.
+        let said = admin(&fake, "boost", Some("stop"), vec![events::opt("id", 4, json!(1))]).await;
+        assert!(said.contains("Boost #1 stopped"), "{said}");
+        let after = xp_from_one_message(&fake, &bot, 200_000_000_000_000_025, GENERAL, &[BOOSTED]).await;
+        assert!((15..=25).contains(&after), "after the end: {after}");
+        let ended = posted(&fake, GENERAL, "boost has ended").await;
+        assert!(ended.content().unwrap().contains(&format!("**10× XP** for <@&{BOOSTED}>")));
+        let said = admin(&fake, "boost", Some("stop"), vec![events::opt("id", 4, json!(1))]).await;
+        assert!(said.contains("no running boost #1"), "{said}");
+
+        // /rank shows a boost the member earns with.
+        start(vec![events::opt("multiplier", 10, json!(2)), events::opt("duration", 3, json!("2h"))]).await;
+        admin(&fake, "xp", Some("add"), vec![member(ALICE), events::opt("amount", 4, json!(50))]).await;
+        let id = fake.id();
+        fake.dispatch("INTERACTION_CREATE", events::interaction(id, ALICE, "alice", "rank", vec![], MEMBER));
+        let card = fake
+            .wait_for("the rank card", crate::support::WAIT, |c| {
+                c.method == "PATCH" && c.path.ends_with(&format!("/token-{id}/messages/@original"))
+            })
+            .await;
+        assert!(card.content().unwrap_or_default().contains("⚡ 2× XP until <t:"), "{:?}", card.content());
+        check_all(&fake);
+        bot.bot.shutdown().await;
+    }
+}
+
+both_backends! {
+    async fn achievement_badges_are_checked_set_shown_and_cleared(t) {
+        let fake = FakeDiscord::start().await;
+        let bot = start_bot_on(&fake, &t, |_| {}).await;
+        let create = |badge: &'static str| {
+            let fake = &fake;
+            async move {
+                admin(fake, "achievement", Some("create"), vec![
+                    events::opt("name", 3, json!("Shiny")),
+                    events::opt("requirement", 3, json!("messages")),
+                    events::opt("target", 4, json!(3)),
+                    events::opt("reward", 4, json!(10)),
+                    events::opt("badge", 3, json!(badge)),
+                ])
+                .await
+            }
+        };
+        // Only https on an allowed image host.
+        for bad in ["http://cdn.discordapp.com/b.png", "https://evil.example/b.png"] {
+            let said = create(bad).await;
+            assert!(said.contains("the badge was not set"), "{bad}: {said}");
+        }
+        assert!(!bot.bot.db.list_achievements(GUILD).await.unwrap().iter().any(|a| a.name == "Shiny"));
+        let badge = "https://cdn.discordapp.com/emojis/1.png";
+        assert!(create(badge).await.contains("created"));
+        let shiny = bot.bot.db.list_achievements(GUILD).await.unwrap().into_iter().find(|a| a.name == "Shiny").expect("created");
+        assert_eq!(shiny.badge_url.as_deref(), Some(badge));
+        let list = admin(&fake, "achievement", Some("list"), vec![]).await;
+        assert!(list.contains(&format!("**Shiny** · 3 messages · 10 XP · [badge](<{badge}>)")), "{list}");
+        // Cleared.
+        let said = admin(&fake, "achievement", Some("badge"), vec![
+            events::opt("id", 4, json!(shiny.id)), events::opt("url", 3, json!("none")),
+        ]).await;
+        assert!(said.contains("has no badge any more"), "{said}");
+        assert_eq!(bot.bot.db.list_achievements(GUILD).await.unwrap().into_iter().find(|a| a.id == shiny.id).unwrap().badge_url, None);
+        let said = admin(&fake, "achievement", Some("badge"), vec![
+            events::opt("id", 4, json!(999_999)), events::opt("url", 3, json!(badge)),
+        ]).await;
+        assert!(said.contains("no achievement #999999"), "{said}");
         check_all(&fake);
         bot.bot.shutdown().await;
     }

@@ -21,8 +21,9 @@ pub struct Model {
     /// Privacy opt-out: left out of leaderboards and ranks.
     pub hidden: bool,
     /// Off the leaderboards without having asked: `left` the server (seen with the members
-    /// intent) or `banned`; null while on it. See [`crate::Away`].
-    pub away: Option<String>,
+    /// intent) or `banned`; empty while on it (not null: the board index then walks in XP
+    /// order with `away = ''` as an equality). See [`crate::Away`].
+    pub away: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

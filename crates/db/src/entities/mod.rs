@@ -11,3 +11,4 @@ pub mod server_config;
 pub mod user_achievements;
 pub mod user_quests;
 pub mod xp_audit_log;
+pub mod xp_boosts;

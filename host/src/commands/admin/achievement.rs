@@ -29,6 +29,7 @@ pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, Command
                 .string("description")
                 .map(|d| fit_to(d.to_string(), 500))
                 .unwrap_or_default();
+            let badge = req.string("badge").map(|u| badge_url(c, u)).transpose()?;
             let a =
                 c.db.create_achievement(
                     gid,
@@ -44,6 +45,9 @@ pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, Command
                     crate::db::DbError::Invalid { .. } => CommandError::Usage(e.to_string()),
                     other => CommandError::Db(other),
                 })?;
+            if let Some(url) = &badge {
+                c.db.set_achievement_badge(gid, a.id, Some(url)).await?;
+            }
             Ok(Reply::private(format!(
                 "Achievement #{} **{}** created: {} {} (`{}`) for {} XP.",
                 a.id,
@@ -63,12 +67,13 @@ pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, Command
             for a in list {
                 let _ = writeln!(
                     out,
-                    "#{} **{}** · {} {} · {} XP",
+                    "#{} **{}** · {} {} · {} XP{}",
                     a.id,
                     fit_to(a.name, 80),
                     a.requirement_value,
                     a.requirement_type,
-                    a.reward_xp
+                    a.reward_xp,
+                    badge_link(&a.badge_url)
                 );
             }
             Ok(Reply::private(out))
@@ -84,8 +89,40 @@ pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, Command
                 ))),
             }
         }
+        Some("badge") => {
+            let id = req.need("id", req.integer("id"))?;
+            let typed = req.need("url", req.string("url"))?.trim();
+            let url = match typed {
+                "" | "none" => None,
+                u => Some(badge_url(c, u)?),
+            };
+            if !c.db.set_achievement_badge(gid, id, url.as_deref()).await? {
+                return Err(CommandError::NotFound(format!(
+                    "there is no achievement #{id} on this server; see /achievement list"
+                )));
+            }
+            Ok(Reply::private(match url {
+                Some(u) => format!("Achievement #{id} now shows [its badge](<{u}>)."),
+                None => format!("Achievement #{id} has no badge any more."),
+            }))
+        }
         _ => Err(CommandError::Usage(
-            "use /achievement create, list or delete".into(),
+            "use /achievement create, list, delete or badge".into(),
         )),
     }
+}
+
+/// A badge image's URL, checked like card images (https, a host in `[cards] allowed_hosts`),
+/// so every image Questline links to comes from a place the operator allowed.
+fn badge_url(c: &Commands, typed: &str) -> Result<String, CommandError> {
+    crate::cards::check_url(&c.cards, typed)
+        .map(|u| u.to_string())
+        .map_err(|e| CommandError::Usage(format!("the badge was not set: {e}")))
+}
+
+/// ` · [badge](<url>)` for an achievement with a badge (the angle brackets keep Discord
+/// from embedding a preview under the list).
+pub fn badge_link(url: &Option<String>) -> String {
+    url.as_deref()
+        .map_or(String::new(), |u| format!(" · [badge](<{u}>)"))
 }

@@ -28,7 +28,7 @@ pub(super) async fn show(c: &Commands, req: &Request) -> Result<Reply, CommandEr
         "⚙️ **Questline settings**\n\
          xp_rate: {}\nlevel_up_message: {}\nlevel_up_channel: {}\nquest_channel: {}\n\
          achievement_channel: {}\nquest_reset_hour: {} (UTC)\nquest_reset_day: {} (0 = Monday)\n\
-         cooldowns: {}\nxp_formula_plugin: {}\ncard_style: {}\ndemote_on_xp_loss: {}\n\
+         xp_formula_plugin: {}\ncard_style: {}\ndemote_on_xp_loss: {}\n\
          afk_channel: {}\nreset_on_leave: {}\nleaderboard_visibility: {} (web leaderboard)\n\
          leaderboard_indexable: {}\nlevel_up_destination: {}\nlevel_up_ping: {}\n\
          role_reward_message: {}\nper-level messages: {} (see /levelup messages)",
@@ -39,9 +39,6 @@ pub(super) async fn show(c: &Commands, req: &Request) -> Result<Reply, CommandEr
         channel_shown(&cfg.achievement_channel),
         cfg.quest_reset_hour,
         cfg.quest_reset_day,
-        cfg.cooldowns
-            .as_ref()
-            .map_or("(defaults)".to_string(), |v| fit_to(v.to_string(), 300)),
         cfg.xp_formula_plugin
             .clone()
             .unwrap_or_else(|| format!("{} (default)", c.default_xp_plugin)),

@@ -4,6 +4,7 @@
 
 mod achievement;
 mod audit;
+mod boost;
 mod config;
 mod level_roles;
 mod levelup;
@@ -11,6 +12,8 @@ mod plugins;
 mod quest;
 pub mod sync;
 mod xp;
+
+pub use achievement::badge_link;
 
 use super::Commands;
 use super::types::{CommandError, Reply, Request};
@@ -25,6 +28,7 @@ pub async fn handle(c: &Commands, req: &Request) -> Result<Reply, CommandError> 
         ("audit", _) => audit::show(c, req).await,
         ("sync", _) => sync::run(c, req).await,
         ("levelup", _) => levelup::handle(c, req).await,
+        ("boost", _) => boost::handle(c, req).await,
         ("level-roles", _) => level_roles::handle(c, req).await,
         ("quest", _) => quest::handle(c, req).await,
         ("achievement", _) => achievement::handle(c, req).await,

@@ -232,8 +232,13 @@ impl Pipeline {
                 let quest_progress = self
                     .advance_quests(&mut round, &active, &settings, &after, &mut members)
                     .await?;
+                let boosts = self.db.guild_boosts(guild).await?;
+                let rates: Vec<f64> = events
+                    .iter()
+                    .map(|e| cfg.xp_rate * crate::engine::boosts::boost_factor(&boosts, e))
+                    .collect();
                 let xp = self
-                    .compute_xp(&round, &xp_plugin, &before, &members, cfg.xp_rate)
+                    .compute_xp(&round, &xp_plugin, &before, &members, &rates)
                     .await?;
                 xp_phase::apply_xp(events, &xp, &mut members);
                 let achievements = self

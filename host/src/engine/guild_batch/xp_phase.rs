@@ -14,14 +14,15 @@ use crate::plugins::{MemberStats, XpContext};
 impl Pipeline {
     /// XP per event: one call with every activity; again only for the events whose cooldown
     /// chain the answers changed (an activity that awarded nothing does not start a
-    /// cooldown).
+    /// cooldown). `rates[i]` is event `i`'s effective rate: the guild's `xp_rate` times the
+    /// XP boost that applies to it.
     pub(super) async fn compute_xp(
         &self,
         round: &Round<'_>,
         plugin: &str,
         before: &[MemberStats],
         members: &BTreeMap<u64, Member>,
-        xp_rate: f64,
+        rates: &[f64],
     ) -> Result<Vec<i64>, EngineError> {
         let (guild, events, now, base_seed) =
             (round.guild, round.events, round.now, round.base_seed);
@@ -50,7 +51,7 @@ impl Pipeline {
                     activity: events[i].to_wit(),
                     stats: before[i],
                     seconds_since_last_award: since_used[i],
-                    xp_rate,
+                    xp_rate: rates[i],
                 })
                 .collect();
             // Settings that cannot be read (the database is away) fail the guild's batch,
@@ -64,9 +65,11 @@ impl Pipeline {
             self.plugin_time(started);
             match answer {
                 Ok(mut xp) => {
+                    // The ceiling scales with the highest rate asked for in this call.
+                    let top = todo.iter().map(|&i| rates[i]).fold(0.0, f64::max);
                     clamp_activity_xp(
                         &mut xp,
-                        activity_ceiling(self.config.max_xp_per_activity, xp_rate),
+                        activity_ceiling(self.config.max_xp_per_activity, top),
                         plugin,
                         &self.counters,
                     );
