@@ -115,6 +115,7 @@ const PRODUCT_TABLES: &[&str] = &[
     "member_profiles",
     "web_logins",
     "web_sessions",
+    "xp_boosts",
 ];
 
 async fn tables(raw: &DatabaseConnection, backend: Backend) -> Vec<String> {
@@ -184,7 +185,7 @@ both_backends! {
         let db = Db::connect_without_migrations(&t.config).await.expect("connect");
         let raw = t.raw().await;
         let state = db.migration_status().await.expect("status");
-        assert_eq!(state.migrations.len(), 11);
+        assert_eq!(state.migrations.len(), 15);
         assert!(state.migrations.iter().all(|m| !m.applied));
         assert!(tables(&raw, t.backend).await.is_empty());
 
