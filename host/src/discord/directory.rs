@@ -1,5 +1,5 @@
 //! [`GuildDirectory`] over Discord's REST API: a guild's channels and roles, fetched when an
-//! admin command names one or a web page shows their names, and kept for [`KEEP`] so a busy
+//! admin command names one or a web page shows their names, and kept for 30 seconds so a busy
 //! page does not ask Discord per view (checks ask again before refusing an id they do not
 //! see, so a channel made a moment ago is never refused).
 
@@ -18,7 +18,7 @@ const KEEP: Duration = Duration::from_secs(30);
 /// Guilds whose lists are kept at once.
 const GUILDS: u64 = 10_000;
 
-/// Asks Discord, keeping answers for [`KEEP`].
+/// Asks Discord, keeping answers for 30 seconds.
 pub struct RestDirectory {
     http: Arc<Http>,
     channels: Cache<u64, Arc<Vec<GuildChannel>>>,
