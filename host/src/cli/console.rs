@@ -9,9 +9,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use crate::cards::CardRenderer;
 use crate::config::Config;
-use crate::console::session::{CardOutput, ConsoleSink, GUILD, GUILD_NAME, Next, Session};
+use crate::console::session::{ConsoleSink, GUILD, GUILD_NAME, Next, Session};
 use crate::engine::{Clock, Engine, EngineDeps, boot};
 
 #[derive(Debug, clap::Args)]
@@ -127,11 +126,17 @@ pub async fn run(config: &Config, args: ConsoleArgs) -> anyhow::Result<ExitCode>
             .await?;
     }
     // Rank cards go next to the database, as files a person can open.
-    let mut session = Session::new(engine, db, clock, sink).with_cards(CardOutput {
-        plugins: plugins.clone(),
-        renderer: CardRenderer::new(&config.cards),
-        dir: std::path::PathBuf::from("data/cards"),
-    });
+    let commands = |shared| {
+        crate::commands::Commands::new(
+            db.clone(),
+            shared,
+            plugins.clone(),
+            &config.cards,
+            &config.engine.default_xp_plugin,
+        )
+    };
+    let mut session = Session::new(engine, commands, db.clone(), clock, sink)
+        .with_cards(std::path::PathBuf::from("data/cards"));
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     loop {
         if interactive {
@@ -151,7 +156,10 @@ pub async fn run(config: &Config, args: ConsoleArgs) -> anyhow::Result<ExitCode>
             break;
         }
     }
-    let counters = session.engine.shutdown().await;
+    let counters = match session.engine.take().await {
+        Some(engine) => engine.shutdown().await,
+        None => Default::default(),
+    };
     if let Some(server) = observe {
         server.stop().await;
     }

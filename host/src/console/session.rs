@@ -13,15 +13,15 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 
 use super::input::{ConsoleInput, HELP, VoiceState, parse};
-use crate::cards::{CardDataBuilder, CardPrefs, CardRenderer, render_card};
+use crate::commands::{Commands, MANAGE_GUILD, Request, SharedEngine};
 use crate::db::Db;
 use crate::engine::quests::ENGINE_KV;
-use crate::engine::wit::{hash_str, parse_cycle};
+use crate::engine::wit::hash_str;
 use crate::engine::{
     Activity, ActivityKind, Clock, CommandCall, CommandOutcome, Effect, EffectSink, Engine,
-    EngineError, OffsetClock, VoiceChange, XpChange,
+    EngineError, OffsetClock, Pipeline, VoiceChange, XpChange,
 };
-use crate::plugins::{CallContext, OptionKind, OptionValue, PluginHost};
+use crate::plugins::{OptionKind, OptionValue};
 
 /// The console's guild.
 pub const GUILD: u64 = 1;
@@ -88,7 +88,12 @@ impl ConsoleSink {
 
 /// The running console.
 pub struct Session {
-    pub engine: Engine,
+    /// The engine, shared with `commands` (taken at the end to shut it down).
+    pub engine: SharedEngine,
+    pipeline: Arc<Pipeline>,
+    /// `/rank`, `/leaderboard`, `/quests` and `/achievements` run through the same command
+    /// code as on Discord, so both always agree.
+    commands: Commands,
     pub db: Db,
     pub clock: OffsetClock,
     pub sink: Arc<ConsoleSink>,
@@ -96,15 +101,8 @@ pub struct Session {
     last_speaker: Option<String>,
     last_message: Option<u64>,
     next_message_id: u64,
-    cards: Option<CardOutput>,
-}
-
-/// Where `/rank` draws rank cards: the card-style plugins, the host's renderer and the
-/// directory the PNG files go to.
-pub struct CardOutput {
-    pub plugins: PluginHost,
-    pub renderer: CardRenderer,
-    pub dir: std::path::PathBuf,
+    /// Where `/rank` writes rank cards.
+    cards: Option<std::path::PathBuf>,
 }
 
 /// What to do after a line.
@@ -127,10 +125,20 @@ impl Session {
         OffsetClock::starting_at(saved.unwrap_or_else(Utc::now))
     }
 
-    pub fn new(engine: Engine, db: Db, clock: OffsetClock, sink: Arc<ConsoleSink>) -> Self {
+    pub fn new(
+        engine: Engine,
+        commands: impl FnOnce(SharedEngine) -> Commands,
+        db: Db,
+        clock: OffsetClock,
+        sink: Arc<ConsoleSink>,
+    ) -> Self {
         let next_message_id = u64::try_from(clock.now().timestamp_millis()).unwrap_or(1) * 1000;
+        let pipeline = engine.shared_pipeline();
+        let engine = SharedEngine::new(engine);
         Self {
+            commands: commands(engine.clone()),
             engine,
+            pipeline,
             db,
             clock,
             sink,
@@ -142,52 +150,58 @@ impl Session {
         }
     }
 
-    /// Makes `/rank` render the member's rank card to a PNG file in `cards.dir`.
-    pub fn with_cards(mut self, cards: CardOutput) -> Self {
-        self.cards = Some(cards);
+    /// Makes `/rank` write the member's rank card to a PNG file in `dir`.
+    pub fn with_cards(mut self, dir: std::path::PathBuf) -> Self {
+        self.cards = Some(dir);
         self
     }
 
-    /// Renders `member`'s card and writes it; returns the line to print.
-    async fn write_card(
-        &self,
+    /// Runs a built-in command as `member` (the console's operator administers the local
+    /// guild) through [`Commands::handle`], as Discord does, and prints its answer: mentions
+    /// as names, Discord's bold and code marks dropped, a rank card written to a file.
+    async fn builtin(
+        &mut self,
+        name: &str,
         member: &str,
-        user: u64,
-        rank: u64,
-        level: u32,
-        xp: i64,
-        progress: (i64, i64),
+        options: Vec<(String, crate::commands::OptionValue)>,
     ) -> String {
-        let Some(cards) = &self.cards else {
-            return String::new();
+        let user = if member.is_empty() {
+            0
+        } else {
+            self.remember(member).await
         };
-        let prefs = match self.db.get_card_settings(GUILD, user).await {
-            Ok(Some(settings)) => crate::commands::member::card_prefs(&settings),
-            Ok(None) => CardPrefs::default(),
-            Err(e) => return format!("  ! rank card not drawn: {e}\n"),
+        let req = Request {
+            guild: GUILD,
+            guild_name: Some(GUILD_NAME.to_string()),
+            channel: TEXT_CHANNEL,
+            user,
+            user_name: member.to_string(),
+            permissions: MANAGE_GUILD,
+            roles: Vec::new(),
+            name: name.to_string(),
+            subcommand: None,
+            options,
+            names: self.names.clone(),
+            at: self.clock.now(),
         };
-        let (style, data) = CardDataBuilder::new(member, level, xp, progress)
-            .rank(Some(rank))
-            .guild_name(GUILD_NAME)
-            .prefs(&prefs)
-            .build();
-        let ctx = CallContext::new(GUILD, self.clock.now().timestamp_millis(), 0);
-        let card = render_card(
-            cards.plugins.clone(),
-            cards.renderer.clone(),
-            ctx,
-            style,
-            data,
-        )
-        .await;
-        let path = cards.dir.join(format!("rank-{member}.png"));
-        let written =
-            std::fs::create_dir_all(&cards.dir).and_then(|()| std::fs::write(&path, &card.png));
-        match (written, card.error) {
-            (Err(e), _) => format!("  ! cannot write {}: {e}\n", path.display()),
-            (Ok(()), None) => format!("  rank card: {}\n", path.display()),
-            (Ok(()), Some(e)) => format!("  rank card (plain fallback: {e}): {}\n", path.display()),
+        let reply = self.commands.handle(&req).await;
+        let mut out = String::new();
+        for line in reply.text().lines() {
+            let line = self.mentions(line).await.replace("**", "").replace('`', "");
+            let _ = writeln!(out, "  {line}");
         }
+        if let (Some(card), Some(dir)) = (&reply.attachment, &self.cards) {
+            let path = dir.join(format!("rank-{member}.png"));
+            match std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, &card.bytes)) {
+                Ok(()) => {
+                    let _ = writeln!(out, "  rank card: {}", path.display());
+                }
+                Err(e) => {
+                    let _ = writeln!(out, "  ! cannot write {}: {e}", path.display());
+                }
+            }
+        }
+        out
     }
 
     /// The member's id, their name kept in the member directory (what the web pages and
@@ -231,9 +245,19 @@ impl Session {
     }
 
     async fn submit(&mut self, a: Activity) -> Result<String, EngineError> {
-        self.engine.submit(a).await?;
-        self.engine.flush().await?;
+        {
+            let engine = self.engine.get().await;
+            let engine = engine.as_ref().ok_or(EngineError::Closed)?;
+            engine.submit(a).await?;
+            engine.flush().await?;
+        }
         Ok(self.render_effects().await)
+    }
+
+    /// Waits until everything submitted is committed.
+    async fn flush(&self) -> Result<(), EngineError> {
+        let engine = self.engine.get().await;
+        engine.as_ref().ok_or(EngineError::Closed)?.flush().await
     }
 
     /// Runs one line and returns what to print.
@@ -329,8 +353,8 @@ impl Session {
             .kv_set(GUILD, ENGINE_KV, CLOCK_KEY, now.to_rfc3339().as_bytes())
             .await;
         let mut out = format!("  ⏩ clock: {}\n", now.format("%Y-%m-%d %H:%M UTC (%A)"));
-        self.engine.flush().await?;
-        let reports = self.engine.pipeline().ensure_guild(GUILD).await?;
+        self.flush().await?;
+        let reports = self.pipeline.ensure_guild(GUILD).await?;
         for r in reports
             .iter()
             .filter(|r| !r.created.is_empty() || r.deactivated > 0)
@@ -348,7 +372,10 @@ impl Session {
                     .join(", ")
             );
         }
-        self.engine.tick().await?;
+        {
+            let engine = self.engine.get().await;
+            engine.as_ref().ok_or(EngineError::Closed)?.tick().await?;
+        }
         out.push_str(&self.render_effects().await);
         Ok(out)
     }
@@ -381,23 +408,28 @@ impl Session {
         }
         let body = match name {
             "rank" => match &who {
-                Some(m) => self.rank(m).await?,
+                Some(m) => self.builtin("rank", m, Vec::new()).await,
                 None => "  ! whose rank? e.g. `/rank alice`\n".to_string(),
             },
             "leaderboard" | "lb" | "top" => {
                 let page = args
                     .iter()
-                    .find_map(|a| a.parse::<u64>().ok())
+                    .find_map(|a| a.parse::<i64>().ok())
                     .unwrap_or(1)
                     .max(1);
-                self.leaderboard(page).await?
+                let asker = who.clone().unwrap_or_default();
+                let options = vec![(
+                    "page".to_string(),
+                    crate::commands::OptionValue::Integer(page),
+                )];
+                self.builtin("leaderboard", &asker, options).await
             }
             "quests" => match &who {
-                Some(m) => self.quests(m).await?,
-                None => self.quests("").await?,
+                Some(m) => self.builtin("quests", m, Vec::new()).await,
+                None => "  ! whose quests? e.g. `/quests alice`\n".to_string(),
             },
             "achievements" => match &who {
-                Some(m) => self.achievements(m).await?,
+                Some(m) => self.builtin("achievements", m, Vec::new()).await,
                 None => "  ! whose achievements? e.g. `/achievements alice`\n".to_string(),
             },
             other => {
@@ -442,7 +474,7 @@ impl Session {
             .filter(|r| !r.is_empty());
         let user = self.remember(&member).await;
         let done = match self
-            .engine
+            .pipeline
             .adjust_xp(GUILD, user, change, member_id(CONSOLE_ADMIN), reason)
             .await
         {
@@ -467,7 +499,7 @@ impl Session {
         member: Option<&str>,
         rest: &[String],
     ) -> Result<String, EngineError> {
-        let pipeline = self.engine.pipeline();
+        let pipeline = self.pipeline.clone();
         let commands = pipeline.plugin_commands().await;
         let Some(cmd) = commands.get(name) else {
             let mut known: Vec<&str> = vec!["rank", "leaderboard", "quests", "achievements", "xp"];
@@ -523,8 +555,7 @@ impl Session {
             ));
         }
         let outcome = self
-            .engine
-            .pipeline()
+            .pipeline
             .run_plugin_command(CommandCall {
                 guild: GUILD,
                 channel: TEXT_CHANNEL,
@@ -576,141 +607,6 @@ impl Session {
             }
         }
         out.push_str(&self.render_effects().await);
-        Ok(out)
-    }
-
-    async fn rank(&mut self, member: &str) -> Result<String, EngineError> {
-        let user = member_id(member);
-        let gid = GUILD;
-        let Some(rank) = self.db.member_rank(gid, user).await? else {
-            return Ok(format!("  {member} has no XP yet\n"));
-        };
-        let cfg = self.db.get_server_config(gid).await?;
-        let plugin = self.engine.pipeline().xp_plugin_for(GUILD, &cfg);
-        let table = self
-            .engine
-            .pipeline()
-            .plugin_cache()
-            .level_table(GUILD, &plugin, self.clock.now().timestamp_millis())
-            .await?;
-        let (into, span) = table.progress(rank.xp);
-        let level = u32::try_from(rank.level).unwrap_or(0);
-        let card = self
-            .write_card(
-                member,
-                user,
-                u64::try_from(rank.rank).unwrap_or(0),
-                level,
-                rank.xp,
-                (into, span),
-            )
-            .await;
-        Ok(format!(
-            "  {member} · rank #{} of {} · level {} · {into}/{span} XP into level {} {} · {} XP total\n{card}",
-            rank.rank,
-            rank.total,
-            rank.level,
-            rank.level,
-            questline_text::bar(into, span, 20),
-            rank.xp
-        ))
-    }
-
-    async fn leaderboard(&mut self, page: u64) -> Result<String, EngineError> {
-        let rows = self.db.leaderboard_page(GUILD, page - 1, 10).await?;
-        if rows.is_empty() {
-            return Ok(format!("  leaderboard page {page} is empty\n"));
-        }
-        let mut out = format!("  🏅 leaderboard (page {page})\n");
-        for r in rows {
-            let id = r.user_id.parse::<u64>().unwrap_or(0);
-            let name = self.name_of(id).await;
-            let _ = writeln!(
-                out,
-                "  #{:<3} {:<16} level {:<3} {} XP",
-                r.rank, name, r.level, r.xp
-            );
-        }
-        Ok(out)
-    }
-
-    async fn quests(&mut self, member: &str) -> Result<String, EngineError> {
-        let gid = GUILD;
-        let user = if member.is_empty() {
-            0
-        } else {
-            member_id(member)
-        };
-        let list = self.db.get_user_active_quests(gid, user).await?;
-        if list.is_empty() {
-            return Ok("  no active quests\n".to_string());
-        }
-        let now = self.clock.now();
-        let mut out = if member.is_empty() {
-            "  📜 active quests\n".to_string()
-        } else {
-            format!("  📜 quests of {member}\n")
-        };
-        for q in list {
-            let (progress, done) = q
-                .progress
-                .as_ref()
-                .map_or((0, false), |p| (p.progress, p.completed));
-            let expires = self
-                .engine
-                .pipeline()
-                .quests()
-                .quest_expiry(gid, &q.quest)
-                .await?;
-            let left = match expires {
-                Some(e) if e > now => questline_text::time_left(e - now),
-                Some(_) => "ended".to_string(),
-                None => "no time limit".to_string(),
-            };
-            let shown = progress.min(q.quest.requirement_value);
-            let _ = writeln!(
-                out,
-                "  {} {:<32} {} {}/{} · {} XP{} · {} · {}",
-                if done { "✅" } else { "▫️" },
-                q.quest.name,
-                questline_text::bar(shown, q.quest.requirement_value, 10),
-                shown,
-                q.quest.requirement_value,
-                q.quest.reward_xp,
-                if q.quest.reward_multiplier != 1.0 {
-                    format!(" + {}× XP", q.quest.reward_multiplier)
-                } else {
-                    String::new()
-                },
-                crate::engine::wit::cycle_name(parse_cycle(&q.quest.refresh_cycle)),
-                left
-            );
-        }
-        Ok(out)
-    }
-
-    async fn achievements(&mut self, member: &str) -> Result<String, EngineError> {
-        let gid = GUILD;
-        let earned = self
-            .db
-            .get_user_achievements(gid, member_id(member))
-            .await?;
-        let all = self.db.list_achievements(gid).await?;
-        let mut out = format!(
-            "  🎖️ achievements of {member}: {} of {}\n",
-            earned.len(),
-            all.len()
-        );
-        for (ua, a) in &earned {
-            let _ = writeln!(
-                out,
-                "  ✅ {:<24} {} (+{} XP, {})",
-                a.name,
-                a.description,
-                a.reward_xp,
-                ua.earned_at.format("%Y-%m-%d %H:%M")
-            );
-        }
         Ok(out)
     }
 

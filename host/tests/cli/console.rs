@@ -67,13 +67,10 @@ fn a_piped_console_script_prints_what_happened_and_exits_0() {
         png.len()
     );
     assert!(
-        stdout.contains("#1   alice"),
+        stdout.contains("#1 @alice · level"),
         "leaderboard shown:\n{stdout}"
     );
-    assert!(
-        stdout.contains("quests of alice"),
-        "quests shown:\n{stdout}"
-    );
+    assert!(stdout.contains("Your quests"), "quests shown:\n{stdout}");
     assert!(
         stdout.contains("First Words"),
         "achievement shown:\n{stdout}"
