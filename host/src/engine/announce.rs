@@ -63,6 +63,32 @@ pub fn role_changes(
     (added, removed)
 }
 
+/// The effects of reward-role changes for a member: gives, then removals (the order the
+/// sender keeps per guild).
+pub fn role_effects(
+    guild: u64,
+    user: u64,
+    added: Vec<RoleAtLevel>,
+    removed: Vec<RoleAtLevel>,
+) -> Vec<Effect> {
+    let at = |l: i32| u32::try_from(l).unwrap_or(0);
+    added
+        .into_iter()
+        .map(|(role, l)| Effect::RoleAdd {
+            guild,
+            user,
+            role,
+            level: at(l),
+        })
+        .chain(removed.into_iter().map(|(role, l)| Effect::RoleRemove {
+            guild,
+            user,
+            role,
+            level: at(l),
+        }))
+        .collect()
+}
+
 fn channel(setting: &Option<String>, fallback: u64) -> u64 {
     setting
         .as_deref()
@@ -146,22 +172,7 @@ impl PreparedGuild {
                     message,
                 });
             }
-            for (role, level) in added {
-                effects.push(Effect::RoleAdd {
-                    guild,
-                    user: *user,
-                    role,
-                    level: u32::try_from(level).unwrap_or(0),
-                });
-            }
-            for (role, level) in removed {
-                effects.push(Effect::RoleRemove {
-                    guild,
-                    user: *user,
-                    role,
-                    level: u32::try_from(level).unwrap_or(0),
-                });
-            }
+            effects.extend(role_effects(guild, *user, added, removed));
             for c in outcome
                 .completed_quests
                 .iter()

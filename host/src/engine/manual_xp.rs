@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::announce::{RoleAtLevel, role_changes};
+use super::announce::{RoleAtLevel, role_changes, role_effects};
 use super::effects::Effect;
 use super::error::EngineError;
 use super::pipeline::Pipeline;
@@ -185,23 +185,7 @@ impl RoleEffects {
 
     fn effects(&self, o: &XpOutcome) -> Vec<Effect> {
         let (added, removed) = self.changes(o);
-        let level = |l: i32| u32::try_from(l).unwrap_or(0);
-        let (guild, user) = (self.guild, self.user);
-        added
-            .into_iter()
-            .map(|(role, at)| Effect::RoleAdd {
-                guild,
-                user,
-                role,
-                level: level(at),
-            })
-            .chain(removed.into_iter().map(|(role, at)| Effect::RoleRemove {
-                guild,
-                user,
-                role,
-                level: level(at),
-            }))
-            .collect()
+        role_effects(self.guild, self.user, added, removed)
     }
 }
 

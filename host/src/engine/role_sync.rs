@@ -8,7 +8,7 @@
 //! are not rewards are never touched. The changes go out like every other role change:
 //! through the outbox, durable, within Discord's rate limits.
 
-use super::announce::{RoleAtLevel, roles_for_level};
+use super::announce::{RoleAtLevel, role_effects, roles_for_level};
 use super::effects::Effect;
 use super::error::EngineError;
 use super::pipeline::Pipeline;
@@ -63,22 +63,7 @@ impl Pipeline {
             .await?
             .map_or(0, |r| r.level);
         let (added, removed) = role_fixes(&rewards, level, held, cfg.demote_on_xp_loss);
-        let at = |l: i32| u32::try_from(l).unwrap_or(0);
-        Ok(added
-            .into_iter()
-            .map(|(role, l)| Effect::RoleAdd {
-                guild,
-                user,
-                role,
-                level: at(l),
-            })
-            .chain(removed.into_iter().map(|(role, l)| Effect::RoleRemove {
-                guild,
-                user,
-                role,
-                level: at(l),
-            }))
-            .collect())
+        Ok(role_effects(guild, user, added, removed))
     }
 
     /// Sends `effects` the way a batch's are sent: stored in the outbox first when the sink
