@@ -222,12 +222,29 @@ fn channel_input(row: &Row, kind: ChannelKind, none: &str, labels: &GuildLabels)
     }
 }
 
-/// The requirement types the loaded plugins count, as a list to choose from.
-fn requirement_select(id: &str, offers: &[Offer]) -> Markup {
+/// What quests and achievements are both made of, as the create forms ask it (ids
+/// `{prefix}-name`, `-requirement`, `-target`, `-reward`): a name, one of the requirement
+/// types the loaded plugins count, a target and an XP reward.
+fn goal_fields(prefix: &str, offers: &[Offer], target_label: &str) -> Markup {
     html! {
-        select id=(id) name="requirement" required {
+        label for={(prefix) "-name"} { "Name" }
+        input id={(prefix) "-name"} name="name" type="text" required maxlength="100";
+        label for={(prefix) "-requirement"} { "What counts" }
+        select id={(prefix) "-requirement"} name="requirement" required {
             @for o in offers { option value=(o.value) { (o.label) } }
         }
+        label for={(prefix) "-target"} { (target_label) }
+        input id={(prefix) "-target"} name="target" type="text" inputmode="numeric" required;
+        label for={(prefix) "-reward"} { "XP reward" }
+        input id={(prefix) "-reward"} name="reward" type="text" inputmode="numeric" required;
+    }
+}
+
+/// The text members see with a quest or an achievement (id `{prefix}-description`).
+fn description_field(prefix: &str) -> Markup {
+    html! {
+        label for={(prefix) "-description"} { "What members see" }
+        input id={(prefix) "-description"} name="description" type="text" maxlength="500";
     }
 }
 
@@ -413,14 +430,7 @@ pub fn page(v: &AdminView<'_>) -> Markup {
                 form.stacked method="post" action=(run) {
                     (action_fields(session, "quest create"))
                     h3 { "Create a quest" }
-                    label for="quest-name" { "Name" }
-                    input #quest-name name="name" type="text" required maxlength="100";
-                    label for="quest-requirement" { "What counts" }
-                    (requirement_select("quest-requirement", v.quest_offers))
-                    label for="quest-target" { "How many" }
-                    input #quest-target name="target" type="text" inputmode="numeric" required;
-                    label for="quest-reward" { "XP reward" }
-                    input #quest-reward name="reward" type="text" inputmode="numeric" required;
+                    (goal_fields("quest", v.quest_offers, "How many"))
                     label for="quest-cycle" { "Resets" }
                     select #quest-cycle name="cycle" {
                         option value="once" { "never (once)" }
@@ -428,8 +438,7 @@ pub fn page(v: &AdminView<'_>) -> Markup {
                         option value="weekly" { "weekly" }
                         option value="monthly" { "monthly" }
                     }
-                    label for="quest-description" { "What members see" }
-                    input #quest-description name="description" type="text" maxlength="500";
+                    (description_field("quest"))
                     button type="submit" { "Create the quest" }
                 }
                 form.stacked method="post" action=(run) {
@@ -456,16 +465,8 @@ pub fn page(v: &AdminView<'_>) -> Markup {
                 form.stacked method="post" action=(run) {
                     (action_fields(session, "achievement create"))
                     h3 { "Create an achievement" }
-                    label for="ach-name" { "Name" }
-                    input #ach-name name="name" type="text" required maxlength="100";
-                    label for="ach-requirement" { "What counts" }
-                    (requirement_select("ach-requirement", v.achievement_offers))
-                    label for="ach-target" { "Threshold" }
-                    input #ach-target name="target" type="text" inputmode="numeric" required;
-                    label for="ach-reward" { "XP reward" }
-                    input #ach-reward name="reward" type="text" inputmode="numeric" required;
-                    label for="ach-description" { "What members see" }
-                    input #ach-description name="description" type="text" maxlength="500";
+                    (goal_fields("ach", v.achievement_offers, "Threshold"))
+                    (description_field("ach"))
                     button type="submit" { "Create the achievement" }
                 }
                 form.stacked method="post" action=(run) {

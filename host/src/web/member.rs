@@ -526,6 +526,30 @@ struct PrivacyForm {
     show: String,
 }
 
+/// A subcommand and its options, or the answer to a form that names no known action.
+type FormCommand<'a> = Result<(&'a str, Vec<(&'a str, OptionValue)>), Reply>;
+
+/// A member form's command, `/name sub options` (or the form's own error), run as the
+/// member after the form guard, and the page again with its answer.
+async fn answer_form(
+    s: &WebSources,
+    headers: &HeaderMap,
+    guild: &str,
+    csrf: &str,
+    name: &str,
+    command: FormCommand<'_>,
+) -> Response {
+    let v = match member_form(s, headers, guild, csrf).await {
+        Ok(v) => v,
+        Err(refused) => return refused,
+    };
+    let reply = match command {
+        Ok((sub, options)) => v.run(name, Some(sub), options).await,
+        Err(reply) => reply,
+    };
+    render_member(s, &v, Some(&reply)).await
+}
+
 /// The privacy switch: `/privacy leaderboard show:on|off`.
 async fn member_privacy(
     State(s): State<Shared>,
@@ -533,13 +557,16 @@ async fn member_privacy(
     headers: HeaderMap,
     Form(form): Form<PrivacyForm>,
 ) -> Response {
-    let v = match member_form(&s, &headers, &guild, &form.csrf).await {
-        Ok(v) => v,
-        Err(refused) => return refused,
-    };
     let show = vec![("show", OptionValue::String(form.show))];
-    let reply = v.run("privacy", Some("leaderboard"), show).await;
-    render_member(&s, &v, Some(&reply)).await
+    answer_form(
+        &s,
+        &headers,
+        &guild,
+        &form.csrf,
+        "privacy",
+        Ok(("leaderboard", show)),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -557,15 +584,9 @@ async fn member_erase(
     headers: HeaderMap,
     Form(form): Form<EraseForm>,
 ) -> Response {
-    let v = match member_form(&s, &headers, &guild, &form.csrf).await {
-        Ok(v) => v,
-        Err(refused) => return refused,
-    };
     let confirm = OptionValue::Boolean(form.confirm.as_deref() == Some("true"));
-    let reply = v
-        .run("gdpr", Some("delete"), vec![("confirm", confirm)])
-        .await;
-    render_member(&s, &v, Some(&reply)).await
+    let command = Ok(("delete", vec![("confirm", confirm)]));
+    answer_form(&s, &headers, &guild, &form.csrf, "gdpr", command).await
 }
 
 #[derive(Deserialize)]
@@ -591,28 +612,20 @@ async fn member_card_settings(
     headers: HeaderMap,
     Form(form): Form<CardForm>,
 ) -> Response {
-    let v = match member_form(&s, &headers, &guild, &form.csrf).await {
-        Ok(v) => v,
-        Err(refused) => return refused,
-    };
-    let (sub, options): (&str, Vec<(&str, OptionValue)>) = match form.action.as_str() {
-        "style" => ("style", vec![("name", OptionValue::String(form.style))]),
-        "color" => (
+    let command = match form.action.as_str() {
+        "style" => Ok(("style", vec![("name", OptionValue::String(form.style))])),
+        "color" => Ok((
             "color",
             vec![
                 ("hex", OptionValue::String(form.color)),
                 ("part", OptionValue::String(form.part)),
             ],
-        ),
-        "background" => ("background", vec![("url", OptionValue::String(form.url))]),
-        "reset" => ("reset", Vec::new()),
-        _ => {
-            let reply = Reply::error("that form is out of date; reload the page");
-            return render_member(&s, &v, Some(&reply)).await;
-        }
+        )),
+        "background" => Ok(("background", vec![("url", OptionValue::String(form.url))])),
+        "reset" => Ok(("reset", Vec::new())),
+        _ => Err(Reply::error("that form is out of date; reload the page")),
     };
-    let reply = v.run("card", Some(sub), options).await;
-    render_member(&s, &v, Some(&reply)).await
+    answer_form(&s, &headers, &guild, &form.csrf, "card", command).await
 }
 
 #[cfg(test)]
