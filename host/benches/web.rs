@@ -52,6 +52,7 @@ async fn seed(db: &Db, members: u64) {
                 commands_used: 0,
                 last_message_time: None,
                 hidden: u % 50 == 0,
+                carried_xp: 0,
             }
         })
         .collect();

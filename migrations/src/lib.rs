@@ -20,6 +20,7 @@ mod m20261207_000012_audit_by_member;
 mod m20261207_000013_away;
 mod m20261207_000014_level_up_options;
 mod m20261207_000015_xp_boosts;
+mod m20261207_000016_seasons;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000013_away::Migration),
             Box::new(m20261207_000014_level_up_options::Migration),
             Box::new(m20261207_000015_xp_boosts::Migration),
+            Box::new(m20261207_000016_seasons::Migration),
         ]
     }
 }

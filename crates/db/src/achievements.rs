@@ -13,7 +13,7 @@ use super::Db;
 use super::changes::{LevelCurve, MemberDelta, XpOutcome};
 use super::entities::{achievements, user_achievements};
 use super::error::DbError;
-use super::levels::apply_member_delta;
+use super::levels::apply_earned_delta;
 
 /// A newly granted achievement and the XP its reward gave.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -267,7 +267,7 @@ pub(crate) async fn apply_grant<C: ConnectionTrait>(
         xp: reward_xp,
         ..MemberDelta::new(guild, user)
     };
-    let xp = apply_member_delta(c, &reward, curve).await?;
+    let xp = apply_earned_delta(c, &reward, curve, at).await?;
     Ok(Some(AchievementGrant {
         guild_id: guild,
         user_id: user,

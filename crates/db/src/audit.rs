@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 use super::batch::BatchOutcome;
+use super::bulk::period_change;
 use super::changes::{LevelCurve, MemberDelta, XpOutcome};
 use super::entities::xp_audit_log;
 use super::error::DbError;
@@ -112,6 +113,11 @@ impl Db {
                     delta: outcome.new_xp - outcome.old_xp,
                     ..entry.clone()
                 };
+                // Added and removed XP count in the current periods; a set only as a loss.
+                let (g, u, at) = (entry.guild_id, entry.target_id, entry.created_at);
+                if matches!(change, ManualXp::Delta(_)) || logged.delta < 0 {
+                    period_change(&txn, g, u, logged.delta, at).await?;
+                }
                 apply_audit(&txn, &logged).await?;
                 if let Some(effects) = effects {
                     let done = BatchOutcome {

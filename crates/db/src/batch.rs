@@ -49,6 +49,9 @@ pub struct ActivityBatch {
     /// Already-held grants are skipped.
     pub achievements: Vec<AchievementAward>,
     pub audit: Vec<NewAuditEntry>,
+    /// When the activity happened (the engine's clock): the week and month its XP counts
+    /// in on the period boards. `None`: the time of the commit.
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// One guild's batch as [`Db::apply_in_lanes`] takes it: the changes, the guild's level curve
@@ -468,12 +471,63 @@ async fn apply_in<C: ConnectionTrait>(txn: &C, parts: &[Part<'_>]) -> Result<App
     if !changed.is_empty() {
         bulk::write_xp(txn, &changed).await?;
     }
+    write_period_xp(txn, parts, &outs).await?;
     for (_, batch, ..) in parts {
         for e in &batch.audit {
             apply_audit(txn, e).await?;
         }
     }
     Ok((outs, ledger.into_rows(), progress_rows))
+}
+
+/// Adds what each member gained in the batch (activity and rewards, as applied) to their
+/// period totals, at the time of their part's activity; a net loss (an xp formula or a
+/// plugin's negative award) is taken off them instead.
+async fn write_period_xp<C: ConnectionTrait>(
+    txn: &C,
+    parts: &[Part<'_>],
+    outs: &[BatchOutcome],
+) -> Result<(), DbError> {
+    let now = Utc::now();
+    // (guild, user) -> (part, XP before the batch, XP after it), in the order applied.
+    let mut net: HashMap<(u64, u64), (usize, i64, i64)> = HashMap::new();
+    for (i, o) in outs.iter().enumerate() {
+        let applied = o
+            .members
+            .iter()
+            .map(|(g, u, xp)| (*g, *u, xp))
+            .chain(
+                o.completed_quests
+                    .iter()
+                    .map(|q| (q.guild_id, q.user_id, &q.xp)),
+            )
+            .chain(
+                o.granted_achievements
+                    .iter()
+                    .map(|a| (a.guild_id, a.user_id, &a.xp)),
+            );
+        for (g, u, xp) in applied {
+            net.entry((g, u))
+                .and_modify(|e| e.2 = xp.new_xp)
+                .or_insert((i, xp.old_xp, xp.new_xp));
+        }
+    }
+    let at = |i: usize| parts[i].1.at.unwrap_or(now);
+    let mut gains = Vec::new();
+    for ((guild_id, user_id), (i, before, after)) in net {
+        let change = after.saturating_sub(before);
+        if change > 0 {
+            gains.push(bulk::PeriodGain {
+                guild_id,
+                user_id,
+                xp: change,
+                at: at(i),
+            });
+        } else if change < 0 {
+            bulk::period_change(txn, guild_id, user_id, change, at(i)).await?;
+        }
+    }
+    bulk::add_period_xp(txn, &gains).await
 }
 
 /// Records the parts' achievement awards set-based and returns those this transaction

@@ -140,7 +140,7 @@ pub(crate) async fn upsert_counters<C: ConnectionTrait>(
         let sql = counter_upsert(
             &source,
             "id, guild_id, user_id, xp, level, messages, voice_time_seconds, total_messages, \
-             total_reactions, commands_used, last_message_time, hidden, away",
+             total_reactions, commands_used, last_message_time, hidden, away, carried_xp",
         );
         let returned =
             levels::Model::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
@@ -535,4 +535,124 @@ mod tests {
         assert_eq!(values_list(2, 3), "($1, $2, $3), ($4, $5, $6)");
         assert_eq!(values_list(1, 1), "($1)");
     }
+}
+
+/// A member's XP gain for the period boards (`period_xp`), made at `at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PeriodGain {
+    pub guild_id: u64,
+    pub user_id: u64,
+    /// > 0.
+    pub xp: i64,
+    pub at: DateTime<Utc>,
+}
+
+/// Parameters per row of [`add_period_xp`]: guild, user, gain, week key, month key.
+const PERIOD_COLUMNS: usize = 5;
+
+/// Adds each gain to the member's week, month and (when the guild runs one) season
+/// totals: one statement per chunk whatever the number of periods, the running season
+/// found by the statement itself (so a season's gains stop in the transaction that ends it).
+/// Rows are written in (guild, user) order, as the counters upsert locks `levels`.
+pub(crate) async fn add_period_xp<C: ConnectionTrait>(
+    c: &C,
+    gains: &[PeriodGain],
+) -> Result<(), DbError> {
+    let mut gains: Vec<&PeriodGain> = gains.iter().filter(|g| g.xp > 0).collect();
+    gains.sort_by_cached_key(|g| (g.guild_id.to_string(), g.user_id.to_string()));
+    let backend = c.get_database_backend();
+    let row = |g: &PeriodGain| -> [Value; PERIOD_COLUMNS] {
+        [
+            g.guild_id.to_string().into(),
+            g.user_id.to_string().into(),
+            g.xp.into(),
+            crate::seasons::week_key(g.at).into(),
+            crate::seasons::month_key(g.at).into(),
+        ]
+    };
+    for chunk in gains.chunks(chunk_rows(c)) {
+        let (source, values) = if is_postgres(c) {
+            (
+                format!(
+                    "v AS (SELECT * FROM {})",
+                    json_recordset(&["text", "text", "bigint", "text", "text"])
+                ),
+                vec![json_rows(chunk.iter().map(|g| row(g)))?],
+            )
+        } else {
+            (
+                format!(
+                    "v(column1, column2, column3, column4, column5) AS (VALUES {})",
+                    values_list(chunk.len(), PERIOD_COLUMNS)
+                ),
+                chunk.iter().flat_map(|g| row(g)).collect(),
+            )
+        };
+        // `WHERE true`: SQLite's parser needs it between a join's `ON` and the upsert's.
+        let sql = format!(
+            "WITH {source} \
+             INSERT INTO period_xp (guild_id, period, user_id, xp) \
+             SELECT column1, column4, column2, column3 FROM v \
+             UNION ALL SELECT column1, column5, column2, column3 FROM v \
+             UNION ALL SELECT v.column1, 'season:' || CAST(s.id AS TEXT), v.column2, v.column3 \
+               FROM v JOIN seasons s ON s.guild_id = v.column1 AND s.ended_at IS NULL WHERE true \
+             ON CONFLICT (guild_id, period, user_id) DO UPDATE SET \
+               xp = CASE WHEN excluded.xp > 9223372036854775807 - period_xp.xp \
+                 THEN 9223372036854775807 ELSE period_xp.xp + excluded.xp END"
+        );
+        c.execute(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Counts one member's XP change in their current periods: a gain is added, a loss taken
+/// off (see [`add_period_xp`] and [`take_period_xp`]).
+pub(crate) async fn period_change<C: ConnectionTrait>(
+    c: &C,
+    guild_id: u64,
+    user_id: u64,
+    change: i64,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    if change > 0 {
+        let gain = PeriodGain {
+            guild_id,
+            user_id,
+            xp: change,
+            at,
+        };
+        add_period_xp(c, &[gain]).await
+    } else {
+        take_period_xp(c, guild_id, user_id, change.saturating_neg(), at).await
+    }
+}
+
+/// Takes `xp` (> 0) off a member's current week, month and season totals (never below 0):
+/// a moderator's removal counts against the periods it happens in.
+pub(crate) async fn take_period_xp<C: ConnectionTrait>(
+    c: &C,
+    guild_id: u64,
+    user_id: u64,
+    xp: i64,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    if xp <= 0 {
+        return Ok(());
+    }
+    c.execute(Statement::from_sql_and_values(
+        c.get_database_backend(),
+        "UPDATE period_xp SET xp = CASE WHEN xp > $3 THEN xp - $3 ELSE 0 END \
+         WHERE guild_id = $1 AND user_id = $2 AND (period IN ($4, $5) OR period IN \
+           (SELECT 'season:' || CAST(id AS TEXT) FROM seasons WHERE guild_id = $1 AND ended_at IS NULL))",
+        vec![
+            guild_id.to_string().into(),
+            user_id.to_string().into(),
+            xp.into(),
+            crate::seasons::week_key(at).into(),
+            crate::seasons::month_key(at).into(),
+        ],
+    ))
+    .await?;
+    Ok(())
 }

@@ -408,6 +408,13 @@ impl Caches {
         entries
     }
 
+    /// After every member row of a guild changed at once (a season's XP reset).
+    pub(crate) fn guild_members_changed(&self, guild_id: &str) {
+        let g = guild_id.to_string();
+        self.user_stats.invalidate_if(move |k| k.0 == g);
+        self.announce(Change::Guild(guild_id.to_string()));
+    }
+
     /// After a member's levels row changed.
     pub(crate) fn member_changed(&self, guild_id: &str, user_id: &str) {
         let key = (guild_id.to_string(), user_id.to_string());

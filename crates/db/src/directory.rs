@@ -289,7 +289,7 @@ const LEADERBOARD_SQL: &str = "SELECT b.user_id, b.xp, b.level, b.messages, p.di
 /// row. A row with the first row's XP shares its rank (`ahead + 1`, equal members may sit
 /// on earlier pages); any lower XP value first appears on this page, so its rank is its
 /// first position here.
-fn page_ranks(xps: &[i64], offset: i64, ahead: i64) -> Vec<i64> {
+pub(crate) fn page_ranks(xps: &[i64], offset: i64, ahead: i64) -> Vec<i64> {
     let mut out = Vec::with_capacity(xps.len());
     let mut first_of_value = 0usize;
     for (i, xp) in xps.iter().enumerate() {

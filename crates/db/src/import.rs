@@ -338,6 +338,7 @@ fn combine(
         last_message_time: None,
         hidden: false,
         away: String::new(),
+        carried_xp: 0,
     });
     let add = mode == ImportMode::Add;
     let pick = |old: i64, new: i64| {

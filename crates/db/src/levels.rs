@@ -82,6 +82,8 @@ pub struct MemberRank {
     pub total: i64,
     pub xp: i64,
     pub level: i32,
+    /// `xp` plus what season resets moved out of it.
+    pub lifetime_xp: i64,
 }
 
 /// A change in whether a member is on the server, as Discord tells it.
@@ -118,6 +120,13 @@ pub struct LevelRecord {
     pub last_message_time: Option<DateTime<Utc>>,
     #[serde(default)]
     pub hidden: bool,
+    /// XP season resets moved out of `xp` (lifetime XP is `xp + carried_xp`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub carried_xp: i64,
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
 }
 
 impl LevelRecord {
@@ -204,7 +213,7 @@ impl Db {
         let outcome = self
             .retry("award_xp", || async {
                 let txn = self.begin_write().await?;
-                let outcome = apply_member_delta(&txn, &delta, curve).await?;
+                let outcome = apply_earned_delta(&txn, &delta, curve, Utc::now()).await?;
                 txn.commit().await?;
                 Ok::<_, DbError>(outcome)
             })
@@ -350,6 +359,7 @@ impl Db {
                 total: row.try_get::<i64>("", "total")?,
                 xp: me.xp,
                 level: me.level,
+                lifetime_xp: me.xp.saturating_add(me.carried_xp),
             }))
         })
         .await
@@ -412,6 +422,7 @@ impl Db {
                 commands_used: m.commands_used,
                 last_message_time: m.last_message_time,
                 hidden: m.hidden,
+                carried_xp: m.carried_xp,
             })
             .collect())
     }
@@ -426,7 +437,7 @@ impl Db {
         let guild_id: &str = &guild.to_string();
         for r in records {
             check_id("user_id", &r.user_id)?;
-            if r.xp < 0 || r.level < 0 {
+            if r.xp < 0 || r.level < 0 || r.carried_xp < 0 {
                 return Err(DbError::invalid(
                     "levels",
                     format!("member {} has negative xp or level", r.user_id),
@@ -440,13 +451,13 @@ impl Db {
                     txn.execute(Statement::from_sql_and_values(
                         txn.get_database_backend(),
                         "INSERT INTO levels (guild_id, user_id, xp, level, messages, voice_time_seconds, \
-                           total_messages, total_reactions, commands_used, last_message_time, hidden) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                           total_messages, total_reactions, commands_used, last_message_time, hidden, carried_xp) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
                          ON CONFLICT (guild_id, user_id) DO UPDATE SET xp = excluded.xp, level = excluded.level, \
                            messages = excluded.messages, voice_time_seconds = excluded.voice_time_seconds, \
                            total_messages = excluded.total_messages, total_reactions = excluded.total_reactions, \
                            commands_used = excluded.commands_used, last_message_time = excluded.last_message_time, \
-                           hidden = excluded.hidden",
+                           hidden = excluded.hidden, carried_xp = excluded.carried_xp",
                         vec![
                             guild_id.into(),
                             r.user_id.as_str().into(),
@@ -459,6 +470,7 @@ impl Db {
                             r.commands_used.into(),
                             r.last_message_time.into(),
                             r.hidden.into(),
+                            r.carried_xp.into(),
                         ],
                     ))
                     .await?;
@@ -470,6 +482,20 @@ impl Db {
         self.caches().all_changed();
         Ok(written)
     }
+}
+
+/// [`apply_member_delta`] for XP a member earned at `at` (a reward, an award): the change
+/// also counts in their week, month and season totals.
+pub(crate) async fn apply_earned_delta<C: ConnectionTrait>(
+    c: &C,
+    delta: &MemberDelta,
+    curve: &dyn LevelCurve,
+    at: DateTime<Utc>,
+) -> Result<XpOutcome, DbError> {
+    let outcome = apply_member_delta(c, delta, curve).await?;
+    let change = outcome.new_xp.saturating_sub(outcome.old_xp);
+    super::bulk::period_change(c, delta.guild_id, delta.user_id, change, at).await?;
+    Ok(outcome)
 }
 
 /// Applies one member's counter and XP deltas inside the caller's transaction.

@@ -8,6 +8,7 @@
 //! - [`levels`], [`quests`], [`achievements`], [`server`], [`profile`], [`plugin_store`],
 //!   [`audit`], [`batch`], [`quest_reset`], [`outbox`] (Discord effects owed by commits), `member_state` (a batch's members read for all
 //!   guilds at once): the repository functions, as `impl Db` blocks;
+//! - [`seasons`]: periodic leaderboards (week, month, season) and seasons' ends;
 //! - [`import`] (bulk imports in one transaction), [`privacy`] (a member's data download and
 //!   erasure), [`maintenance`] (consistency checks and repairs, housekeeping, backups).
 
@@ -36,6 +37,7 @@ pub mod quest_reset;
 pub mod quests;
 pub mod retry;
 pub mod schema;
+pub mod seasons;
 pub mod server;
 pub mod web_sessions;
 
@@ -66,6 +68,7 @@ pub use quest_reset::{CycleReset, CycleResetOutcome};
 pub use quests::{NewQuest, QuestResetSettings, UserQuest};
 pub use retry::{RetryPolicy, safe_db_operation};
 pub use schema::{CORE_TABLES, MigrationState, MigrationStatus, known_migrations};
+pub use seasons::{NewSeason, Period, SeasonEffects, SeasonEnd, Standing};
 pub use server::{LeaderboardVisibility, LevelUpDestination, ServerSetting};
 pub use web_sessions::{PendingLogin, SessionGuild, WebSession};
 

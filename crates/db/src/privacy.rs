@@ -1,13 +1,16 @@
 //! A member's data for privacy requests: everything stored about one member of one guild,
 //! as one document (download), and its erasure (delete), in one transaction.
 //!
-//! Covered: `levels`, `user_quests`, `user_achievements`, `cards`, and `xp_audit_log` rows
+//! Covered: `levels`, `user_quests`, `user_achievements`, `cards`, `period_xp` (week, month
+//! and season totals), `season_standings` (places in ended seasons), and `xp_audit_log` rows
 //! that target the member, and the member's directory profile (name and avatar). Audit rows where the member was the *moderator* are kept (they
 //! are the guild's record of who changed whose XP) but their `actor_id` is replaced by
 //! `deleted-user` on deletion. Plugin key-value data is keyed by plugins, not by member, so
 //! it is outside what the host can attribute.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Statement,
+};
 use serde::Serialize;
 
 use super::Db;
@@ -29,10 +32,29 @@ pub struct MemberData {
     pub card: Option<cards::Model>,
     /// The name and avatar the web pages show.
     pub profile: Option<super::MemberProfile>,
+    /// XP gained per period (`week:2026-W49`, `month:2026-12`, `season:<id>`).
+    pub period_xp: Vec<PeriodTotal>,
+    /// Places in ended seasons' archived standings.
+    pub season_places: Vec<SeasonPlace>,
     /// Manual XP changes made to this member.
     pub xp_changes_received: Vec<xp_audit_log::Model>,
     /// Manual XP changes this member made as a moderator.
     pub xp_changes_made: Vec<xp_audit_log::Model>,
+}
+
+/// A member's XP in one period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult)]
+pub struct PeriodTotal {
+    pub period: String,
+    pub xp: i64,
+}
+
+/// A member's place in an ended season.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult)]
+pub struct SeasonPlace {
+    pub season: String,
+    pub rank: i32,
+    pub xp: i64,
 }
 
 /// Rows removed (or anonymised) by [`Db::delete_member_data`].
@@ -49,6 +71,10 @@ pub struct MemberDeletion {
     pub outbox: u64,
     /// The member directory's profile (name and avatar).
     pub profile: u64,
+    /// Week, month and season totals.
+    pub period_xp: u64,
+    /// Places in ended seasons' standings.
+    pub season_standings: u64,
 }
 
 impl MemberDeletion {
@@ -61,6 +87,8 @@ impl MemberDeletion {
             + self.audit_made_anonymised
             + self.outbox
             + self.profile
+            + self.period_xp
+            + self.season_standings
     }
 }
 
@@ -110,6 +138,25 @@ impl Db {
             };
             let received = audit(xp_audit_log::Column::TargetId).await?;
             let made = audit(xp_audit_log::Column::ActorId).await?;
+            let member = |sql: &str| {
+                Statement::from_sql_and_values(
+                    c.get_database_backend(),
+                    sql,
+                    vec![guild.into(), user.into()],
+                )
+            };
+            let period_xp = PeriodTotal::find_by_statement(member(
+                "SELECT period, xp FROM period_xp WHERE guild_id = $1 AND user_id = $2 ORDER BY period",
+            ))
+            .all(c)
+            .await?;
+            let season_places = SeasonPlace::find_by_statement(member(
+                "SELECT s.name AS season, st.rank, st.xp FROM season_standings st \
+                 JOIN seasons s ON s.id = st.season_id \
+                 WHERE s.guild_id = $1 AND st.user_id = $2 ORDER BY s.started_at, s.id",
+            ))
+            .all(c)
+            .await?;
             Ok::<_, DbError>(MemberData {
                 guild_id: guild.to_string(),
                 user_id: user.to_string(),
@@ -118,6 +165,8 @@ impl Db {
                 achievements,
                 card,
                 profile: profile.clone(),
+                period_xp,
+                season_places,
                 xp_changes_received: received,
                 xp_changes_made: made,
             })
@@ -158,6 +207,13 @@ impl Db {
                     outbox: run("DELETE FROM outbox WHERE guild_id = $1 AND user_id = $2").await?,
                     profile: run(
                         "DELETE FROM member_profiles WHERE guild_id = $1 AND user_id = $2",
+                    )
+                    .await?,
+                    period_xp: run("DELETE FROM period_xp WHERE guild_id = $1 AND user_id = $2")
+                        .await?,
+                    season_standings: run(
+                        "DELETE FROM season_standings WHERE user_id = $2 \
+                         AND season_id IN (SELECT id FROM seasons WHERE guild_id = $1)",
                     )
                     .await?,
                 };

@@ -18,7 +18,7 @@ use super::batch::QuestCompletion;
 use super::changes::{LevelCurve, MemberDelta, QuestProgressUpdate};
 use super::entities::{quests, user_quests};
 use super::error::DbError;
-use super::levels::apply_member_delta;
+use super::levels::apply_earned_delta;
 
 pub const QUEST_TYPES: [&str; 5] = ["daily", "weekly", "special", "event", "challenge"];
 pub const REFRESH_CYCLES: [&str; 4] = ["daily", "weekly", "monthly", "once"];
@@ -531,7 +531,7 @@ pub(crate) async fn apply_progress<C: ConnectionTrait>(
         xp: quest.reward_xp,
         ..MemberDelta::new(u.guild_id, u.user_id)
     };
-    let xp = apply_member_delta(c, &reward, curve).await?;
+    let xp = apply_earned_delta(c, &reward, curve, now).await?;
     Ok(Some(QuestCompletion {
         guild_id: u.guild_id,
         user_id: u.user_id,

@@ -9,6 +9,9 @@ use super::types::{CommandDef, CommandSource, OptionDef, OptionKind};
 /// Settings `/config set` accepts: every `server_config` setting, from the repository.
 pub const CONFIG_SETTINGS: &[&str] = crate::db::ServerSetting::NAMES;
 
+/// The boards `/leaderboard period:` offers.
+pub const PERIODS: &[&str] = &["all", "week", "month", "season"];
+
 /// Largest XP amount `/xp` accepts (the engine's limit).
 pub const MAX_XP_AMOUNT: i64 = crate::engine::MAX_MANUAL_XP;
 
@@ -59,7 +62,21 @@ pub fn builtin_commands() -> Vec<CommandDef> {
             "leaderboard",
             "The server's XP leaderboard",
             false,
-            vec![opt("page", "Page number (10 per page)", Integer).range(1.0, 1000.0)],
+            vec![
+                opt("page", "Page number (10 per page)", Integer).range(1.0, 1000.0),
+                opt(
+                    "period",
+                    "all: levels (default); week, month: XP gained in them (UTC); season: the running season",
+                    String,
+                )
+                .choices(PERIODS),
+            ],
+        ),
+        cmd(
+            "seasons",
+            "The running season and the final standings of past ones",
+            false,
+            vec![opt("name", "A past season's name (default: list them)", String)],
         ),
         cmd(
             "quests",
@@ -208,6 +225,38 @@ pub fn builtin_commands() -> Vec<CommandDef> {
                     "stop",
                     "End a boost now",
                     vec![opt("id", "Boost id (see /boost list)", Integer).required()],
+                ),
+            ],
+        ),
+        cmd(
+            "season",
+            "Seasons: a leaderboard of the XP gained from start to end, archived when it ends",
+            true,
+            vec![
+                OptionDef::sub(
+                    "start",
+                    "Start a season now",
+                    vec![
+                        opt("name", "Its name, e.g. Winter 2026", String).required(),
+                        opt(
+                            "ends",
+                            "When it ends by itself: a duration like 30d or a date like 2027-03-01 (default: /season end)",
+                            String,
+                        ),
+                        opt("top", "How many top members are archived (default 10)", Integer)
+                            .range(1.0, 100.0),
+                        opt("role", "A role for the top members when it ends", Role),
+                        opt(
+                            "reset",
+                            "Reset everyone's level XP when it ends (lifetime XP is kept)",
+                            Boolean,
+                        ),
+                    ],
+                ),
+                OptionDef::sub(
+                    "end",
+                    "End the running season now: archive its standings",
+                    vec![],
                 ),
             ],
         ),

@@ -8,7 +8,9 @@ use crate::cards::{
     CardDataBuilder, CardPrefs, ImageKind, available_styles, check_url, normalize_color,
     render_card, styles::style_names, validate_style,
 };
-use crate::db::CardSettings;
+use crate::db::seasons::season_key;
+use crate::db::{CardSettings, Period};
+use crate::engine::seasons::medal;
 use crate::engine::wit::{cycle_name, parse_cycle};
 use crate::plugins::CallContext;
 use questline_text::{bar, time_left};
@@ -78,6 +80,9 @@ pub async fn rank(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
         span,
         rank.xp
     );
+    if rank.lifetime_xp > rank.xp {
+        summary.push_str(&format!(" · {} XP lifetime", rank.lifetime_xp));
+    }
     // The boost the member earns with now: their own roles and channel when it is them,
     // otherwise only boosts for everyone everywhere.
     let (roles, channel): (&[u64], u64) = if target == req.user {
@@ -101,7 +106,9 @@ pub async fn rank(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
     Ok(Reply::public(summary).with_attachment("rank.png", card.png))
 }
 
-/// `/leaderboard [page]`: ten members per page, highest XP first (hidden members skipped).
+/// `/leaderboard [page] [period]`: ten members per page, highest XP first (hidden and away
+/// members skipped). `period` picks the board: `all` (levels), or the XP gained this week,
+/// this month (UTC) or in the running season.
 pub async fn leaderboard(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
     let page = req.integer("page").unwrap_or(1);
     if !(1..=1000).contains(&page) {
@@ -110,25 +117,129 @@ pub async fn leaderboard(c: &Commands, req: &Request) -> Result<Reply, CommandEr
         )));
     }
     let page = page as u64;
-    let rows =
-        c.db.leaderboard_page(req.guild, page - 1, PAGE_SIZE)
-            .await?;
+    let (period, title) = match req.string("period").unwrap_or("all") {
+        "all" => (None, "Leaderboard".to_string()),
+        "week" => (Some(Period::Week), "This week's leaderboard".to_string()),
+        "month" => (Some(Period::Month), "This month's leaderboard".to_string()),
+        "season" => (Some(Period::Season), String::new()),
+        other => {
+            return Err(CommandError::Usage(format!(
+                "`{other}` is not a period: use all, week, month or season"
+            )));
+        }
+    };
+    let (rows, title) = match period {
+        None => (
+            c.db.leaderboard_page(req.guild, page - 1, PAGE_SIZE)
+                .await?,
+            title,
+        ),
+        Some(Period::Season) => {
+            let Some(season) = c.db.running_season(req.guild).await? else {
+                return Ok(Reply::private(
+                    "No season is running. `/seasons` shows past ones; admins start one with `/season start`.",
+                ));
+            };
+            let rows =
+                c.db.period_board(req.guild, &season_key(season.id), page - 1, PAGE_SIZE)
+                    .await?;
+            let ends = season
+                .ends_at
+                .map(|e| format!(" · ends <t:{}:R>", e.timestamp()))
+                .unwrap_or_default();
+            (rows, format!("Season “{}”{ends}", season.name))
+        }
+        Some(p) => {
+            let key =
+                c.db.period_key(req.guild, p, req.at)
+                    .await?
+                    .unwrap_or_default();
+            (
+                c.db.period_board(req.guild, &key, page - 1, PAGE_SIZE)
+                    .await?,
+                title,
+            )
+        }
+    };
     if rows.is_empty() {
-        return Ok(Reply::private(if page == 1 {
-            "Nobody has XP yet: start chatting!".to_string()
-        } else {
-            format!("Page {page} is empty; try `/leaderboard page:1`.")
+        return Ok(Reply::private(match (page, period) {
+            (1, None) => "Nobody has XP yet: start chatting!".to_string(),
+            (1, Some(_)) => format!("{title}: nobody has gained XP yet. Start chatting!"),
+            _ => format!("Page {page} is empty; try page 1."),
         }));
     }
-    let mut out = format!("🏆 **Leaderboard** · page {page}\n");
+    let mut out = format!("🏆 **{title}** · page {page}\n");
     for r in rows {
+        let gained = if period.is_some() { " gained" } else { "" };
         let _ = writeln!(
             out,
-            "**#{}** <@{}> · level {} · {} XP",
+            "**#{}** <@{}> · level {} · {} XP{gained}",
             r.rank, r.user_id, r.level, r.xp
         );
     }
     Ok(Reply::public(out))
+}
+
+/// `/seasons [name]`: the running season and the past ones with their winners, or one past
+/// season's archived standings.
+pub async fn seasons(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
+    let ended = c.db.ended_seasons(req.guild, 25).await?;
+    if let Some(name) = req.string("name").map(str::trim).filter(|n| !n.is_empty()) {
+        let Some(season) = ended.iter().find(|s| s.name.eq_ignore_ascii_case(name)) else {
+            return Err(CommandError::NotFound(format!(
+                "no ended season named “{}” here; `/seasons` lists them",
+                fit_to(name.to_string(), 80)
+            )));
+        };
+        let standings = c.db.season_standings(season.id).await?;
+        let mut out = format!(
+            "🏁 **Season “{}”** · <t:{}:d> to <t:{}:d> · final standings\n",
+            season.name,
+            season.started_at.timestamp(),
+            season.ended_at.unwrap_or(season.started_at).timestamp()
+        );
+        if standings.is_empty() {
+            out.push_str("Nobody gained XP that season.");
+        }
+        for s in standings {
+            let _ = writeln!(out, "{} <@{}> · {} XP", medal(s.rank), s.user_id, s.xp);
+        }
+        return Ok(Reply::public(fit_to(out, 2000)));
+    }
+    let mut out = String::new();
+    match c.db.running_season(req.guild).await? {
+        Some(s) => {
+            let ends = s
+                .ends_at
+                .map(|e| format!(", ends <t:{}:R>", e.timestamp()))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "🏆 **Season “{}”** is running (since <t:{}:d>{ends}): `/leaderboard period:season`",
+                s.name,
+                s.started_at.timestamp()
+            );
+        }
+        None => out.push_str("No season is running.\n"),
+    }
+    if ended.is_empty() {
+        out.push_str("No season has ended yet.");
+    } else {
+        out.push_str("**Past seasons** (`/seasons name:…` shows one):\n");
+        for s in &ended {
+            let winner = c.db.season_standings(s.id).await?.into_iter().next();
+            let winner = winner
+                .map(|w| format!(" · 🥇 <@{}> ({} XP)", w.user_id, w.xp))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "“{}” · ended <t:{}:d>{winner}",
+                s.name,
+                s.ended_at.unwrap_or(s.started_at).timestamp()
+            );
+        }
+    }
+    Ok(Reply::public(fit_to(out, 2000)))
 }
 
 /// One of a member's active quests: what `/quests` writes and the member page draws.

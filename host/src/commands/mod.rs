@@ -213,6 +213,7 @@ impl Commands {
         let result = match req.name.as_str() {
             "rank" => member::rank(self, req).await,
             "leaderboard" => member::leaderboard(self, req).await,
+            "seasons" => member::seasons(self, req).await,
             "quests" => member::quests(self, req).await,
             "achievements" => member::achievements(self, req).await,
             "card" => member::card(self, req).await,

@@ -75,7 +75,10 @@ pub const HELP: &str = "\
   :voice carol join         voice: join | leave | mute | unmute | deafen | undeafen
   :advance 1d               move the clock (d, h, m, s; e.g. 1h30m)
   /rank [alice]             rank card and stats
-  /leaderboard [page]       the guild's leaderboard
+  /leaderboard [week] [2]   the leaderboard: all (levels), week, month or season; a page
+  /seasons [name]           the running season, past ones, or one's final standings
+  /season start Winter ends=30d top=3 reset
+                            admin: start a season (all but the name optional); /season end
   /quests [alice]           active quests and progress
   /achievements [alice]     achievements earned
   /xp add alice 500 [why]   admin: add | remove | set XP, or `/xp reset alice` (audited)

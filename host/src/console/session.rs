@@ -165,6 +165,17 @@ impl Session {
         member: &str,
         options: Vec<(String, crate::commands::OptionValue)>,
     ) -> String {
+        self.builtin_sub(name, None, member, options).await
+    }
+
+    /// [`Self::builtin`] with a subcommand (`/season start`).
+    async fn builtin_sub(
+        &mut self,
+        name: &str,
+        subcommand: Option<&str>,
+        member: &str,
+        options: Vec<(String, crate::commands::OptionValue)>,
+    ) -> String {
         let user = if member.is_empty() {
             0
         } else {
@@ -179,7 +190,7 @@ impl Session {
             permissions: MANAGE_GUILD,
             roles: Vec::new(),
             name: name.to_string(),
-            subcommand: None,
+            subcommand: subcommand.map(str::to_string),
             options,
             names: self.names.clone(),
             at: self.clock.now(),
@@ -391,6 +402,9 @@ impl Session {
         if name == "xp" {
             return self.xp(args).await;
         }
+        if let Some(out) = self.board_command(name, args).await {
+            return Ok(out);
+        }
         let who = self.target(args).await;
         // Using a command counts as activity for the member who used it.
         let mut out = String::new();
@@ -411,19 +425,6 @@ impl Session {
                 Some(m) => self.builtin("rank", m, Vec::new()).await,
                 None => "  ! whose rank? e.g. `/rank alice`\n".to_string(),
             },
-            "leaderboard" | "lb" | "top" => {
-                let page = args
-                    .iter()
-                    .find_map(|a| a.parse::<i64>().ok())
-                    .unwrap_or(1)
-                    .max(1);
-                let asker = who.clone().unwrap_or_default();
-                let options = vec![(
-                    "page".to_string(),
-                    crate::commands::OptionValue::Integer(page),
-                )];
-                self.builtin("leaderboard", &asker, options).await
-            }
             "quests" => match &who {
                 Some(m) => self.builtin("quests", m, Vec::new()).await,
                 None => "  ! whose quests? e.g. `/quests alice`\n".to_string(),
@@ -441,6 +442,65 @@ impl Session {
             }
         };
         Ok(format!("{body}{out}"))
+    }
+
+    /// The boards and seasons, which name no member: `/leaderboard [week|month|season]
+    /// [page]`, `/seasons [name]`, and the admin's `/season start NAME [ends=30d] [top=N]
+    /// [reset]` and `/season end`. `None` for other commands.
+    async fn board_command(&mut self, name: &str, args: &[String]) -> Option<String> {
+        use crate::commands::OptionValue;
+        let asker = self.last_speaker.clone().unwrap_or_default();
+        let text = |v: &str| OptionValue::String(v.to_string());
+        Some(match name {
+            "leaderboard" | "lb" | "top" => {
+                let mut options = Vec::new();
+                for a in args {
+                    match a.parse::<i64>() {
+                        Ok(page) => options.push(("page".to_string(), OptionValue::Integer(page))),
+                        Err(_) => options.push(("period".to_string(), text(&a.to_lowercase()))),
+                    }
+                }
+                self.builtin("leaderboard", &asker, options).await
+            }
+            "seasons" => {
+                let options = match args.join(" ") {
+                    n if n.is_empty() => Vec::new(),
+                    n => vec![("name".to_string(), text(&n))],
+                };
+                self.builtin("seasons", &asker, options).await
+            }
+            "season" => {
+                let Some((sub, rest)) = args.split_first() else {
+                    return Some(
+                        "  ! usage: /season start NAME [ends=30d] [top=N] [reset], or /season end\n"
+                            .to_string(),
+                    );
+                };
+                let mut options = Vec::new();
+                let mut words = Vec::new();
+                for a in rest {
+                    match a.split_once('=') {
+                        Some(("ends", v)) => options.push(("ends".to_string(), text(v))),
+                        Some(("top", v)) => options.push((
+                            "top".to_string(),
+                            OptionValue::Integer(v.parse().unwrap_or(0)),
+                        )),
+                        _ if a == "reset" => {
+                            options.push(("reset".to_string(), OptionValue::Boolean(true)))
+                        }
+                        _ => words.push(a.as_str()),
+                    }
+                }
+                if !words.is_empty() {
+                    options.push(("name".to_string(), text(&words.join(" "))));
+                }
+                let out = self
+                    .builtin_sub("season", Some(sub.as_str()), CONSOLE_ADMIN, options)
+                    .await;
+                format!("{out}{}", self.render_effects().await)
+            }
+            _ => return None,
+        })
     }
 
     /// `/xp add|remove|set|reset NAME [AMOUNT] [reason...]`, as the console's operator
@@ -502,7 +562,15 @@ impl Session {
         let pipeline = self.pipeline.clone();
         let commands = pipeline.plugin_commands().await;
         let Some(cmd) = commands.get(name) else {
-            let mut known: Vec<&str> = vec!["rank", "leaderboard", "quests", "achievements", "xp"];
+            let mut known: Vec<&str> = vec![
+                "rank",
+                "leaderboard",
+                "seasons",
+                "season",
+                "quests",
+                "achievements",
+                "xp",
+            ];
             known.extend(commands.keys().map(String::as_str));
             return Ok(format!(
                 "  ! no command /{name}; commands here: /{}\n",

@@ -29,6 +29,7 @@ pub mod quests;
 pub mod role_sync;
 pub mod runner;
 pub mod schedule;
+pub mod seasons;
 pub mod template;
 pub mod voice;
 pub mod wit;

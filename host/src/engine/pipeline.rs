@@ -89,6 +89,8 @@ pub struct Pipeline {
     intake: questline_metrics::Intake,
     /// [`commit_lanes`], read once (finding the core count reads cgroup files).
     commit_lanes: usize,
+    /// When old period totals were last pruned (hourly, by the tick).
+    pub(crate) pruned_periods: Mutex<Option<DateTime<Utc>>>,
 }
 
 impl Pipeline {
@@ -123,6 +125,7 @@ impl Pipeline {
             heartbeat: Heartbeat::new(),
             intake: questline_metrics::Intake::default(),
             commit_lanes: lanes,
+            pruned_periods: Mutex::new(None),
         }
     }
 
@@ -465,6 +468,8 @@ impl Pipeline {
             }
         }
         self.announce_ended_boosts().await;
+        self.end_due_seasons().await;
+        self.prune_periods(now).await;
         let in_voice = self
             .voice
             .lock()

@@ -117,6 +117,54 @@ fn a_piped_console_script_prints_what_happened_and_exits_0() {
     );
 }
 
+#[test]
+fn a_console_season_ends_on_schedule_and_keeps_lifetime_xp() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = questline(dir.path())
+        .arg("console")
+        .arg("--seed")
+        .arg("3")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run questline console");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"alice: before the season\n/season start Sprint ends=1d top=2 reset\n/season start Again\n:advance 2m\nbob: hello there\n:advance 2m\nalice: and me\n/leaderboard season\n/leaderboard week\n:advance 2d\n/seasons\n/seasons sprint\n/rank alice\n:quit\n")
+        .expect("write script");
+    let out = child.wait_with_output().expect("wait");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let has = |text: &str| {
+        assert!(stdout.contains(text), "`{text}` missing:\n{stdout}");
+    };
+    has("Season “Sprint” has begun");
+    has("“Sprint” is still running; end it with /season end first");
+    has("Season “Sprint” · ends <t:");
+    has("This week's leaderboard");
+    // The scheduler ended it when the clock passed its end, and announced the podium.
+    has("Season “Sprint” has ended!");
+    has("Levels start again from 0");
+    has("“Sprint” · ended");
+    has("final standings");
+    has("XP lifetime");
+    // The season's board: bob and alice, each with what they gained after the start.
+    let board: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.contains("Season “Sprint” · ends"))
+        .skip(1)
+        .take_while(|l| l.contains(" XP gained"))
+        .collect();
+    assert_eq!(board.len(), 2, "season board:\n{stdout}");
+}
+
 const EVENTS: &str = r#"{"t":"2026-01-05T10:00:00Z","kind":"message","guild":"1","channel":"10","user":"100","id":"9001","length":42,"roles":["7"]}
 {"t":"2026-01-05T10:00:05Z","kind":"reaction","guild":"1","channel":"10","user":"101","message":"9001"}
 {"t":"2026-01-05T10:00:06Z","kind":"voice","guild":"1","channel":"20","user":"100","state":"join"}

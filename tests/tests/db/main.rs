@@ -13,5 +13,6 @@ mod ops;
 mod outbox;
 mod repository;
 mod schema;
+mod seasons;
 mod slow_statements;
 mod write_lock;

@@ -93,7 +93,7 @@ both_backends! {
         // A bad record rejects the whole import.
         let mut bad = exported.clone();
         bad.push(LevelRecord { user_id: "3".into(), xp: -5, level: 0, messages: 0, voice_time_seconds: 0,
-            total_messages: 0, total_reactions: 0, commands_used: 0, last_message_time: None, hidden: false });
+            total_messages: 0, total_reactions: 0, commands_used: 0, last_message_time: None, hidden: false, carried_xp: 0 });
         bad[0].xp = 1;
         assert!(db.import_guild_levels(2, &bad).await.is_err());
         assert_eq!(db.export_guild_levels(2).await.unwrap(), exported, "nothing changed");
@@ -271,6 +271,7 @@ both_backends! {
                 AchievementAward { guild_id: G, user_id: 1, achievement_id: a.id, at: at() + chrono::Duration::minutes(5) },
             ],
             audit: vec![NewAuditEntry { guild_id: G, actor_id: "system:batch".into(), target_id: 1, delta: 0, reason: "test".into(), created_at: at() }],
+            at: Some(at()),
         };
         let out = db.apply_batch(batch, &SqrtCurve).await.unwrap();
         assert_eq!(out.members.len(), 2, "duplicates merged");
@@ -284,6 +285,10 @@ both_backends! {
         assert_eq!((m1.xp, m1.level, m1.messages, m1.total_messages, m1.total_reactions), (180, 1, 3, 3, 4));
         let m2 = db.get_user_level(G, 2).await.unwrap().unwrap();
         assert_eq!(m2.xp, 20);
+        // Activity and rewards count in the week of the batch's activity.
+        let week = db.period_board(G, &questline::db::seasons::week_key(at()), 0, 10).await.unwrap();
+        let week: Vec<(&str, i64)> = week.iter().map(|r| (r.user_id.as_str(), r.xp)).collect();
+        assert_eq!(week, vec![("1", 180), ("2", 20)]);
         assert_eq!(m2.last_message_time.map(|t| t.timestamp()), Some(now.timestamp()));
         assert_eq!(db.list_audit(G, 10, None).await.unwrap().len(), 1);
         assert_eq!(db.list_audit(G, 10, None).await.unwrap()[0].created_at, at());

@@ -116,6 +116,9 @@ const PRODUCT_TABLES: &[&str] = &[
     "web_logins",
     "web_sessions",
     "xp_boosts",
+    "period_xp",
+    "seasons",
+    "season_standings",
 ];
 
 async fn tables(raw: &DatabaseConnection, backend: Backend) -> Vec<String> {
@@ -185,7 +188,7 @@ both_backends! {
         let db = Db::connect_without_migrations(&t.config).await.expect("connect");
         let raw = t.raw().await;
         let state = db.migration_status().await.expect("status");
-        assert_eq!(state.migrations.len(), 15);
+        assert_eq!(state.migrations.len(), 16);
         assert!(state.migrations.iter().all(|m| !m.applied));
         assert!(tables(&raw, t.backend).await.is_empty());
 

@@ -480,3 +480,90 @@ both_backends! {
         bot.bot.shutdown().await;
     }
 }
+
+both_backends! {
+    async fn a_season_is_archived_with_its_role_and_the_boards_follow_their_periods(t) {
+        use questline_tests::fake_discord::GENERAL;
+        // The fixture guild's "Regular" role.
+        const CHAMP: u64 = 100_000_000_000_000_702;
+        const CAROL: u64 = 200_000_000_000_000_031;
+        let fake = FakeDiscord::start().await;
+        let bot = start_bot_on(&fake, &t, |_| {}).await;
+        let db = bot.bot.db.clone();
+        let public = |command: &'static str, options: Vec<serde_json::Value>, perms: u64| {
+            let fake = &fake;
+            async move {
+                let answer = run_command(fake, ALICE, "alice", command, options, perms).await;
+                (flags(&answer) & EPHEMERAL == 0, answer.content().unwrap_or_default())
+            }
+        };
+        let add = |user: u64, amount: i64| {
+            let fake = &fake;
+            async move {
+                admin(fake, "xp", Some("add"), vec![member(user), events::opt("amount", 4, json!(amount))]).await
+            }
+        };
+        // Bob's XP from before the season.
+        add(BOB, 1_000).await;
+
+        let (shown, said) = public("season", vec![events::sub("start", vec![
+            events::opt("name", 3, json!("Winter")),
+            events::opt("top", 4, json!(1)),
+            events::opt("role", 8, json!(CHAMP.to_string())),
+            events::opt("reset", 5, json!(true)),
+        ])], ADMIN).await;
+        assert!(shown && said.contains("Season “Winter” has begun"), "{said}");
+        assert!(said.contains(&format!("the top 1 get <@&{CHAMP}>")) && said.contains("lifetime XP is kept"), "{said}");
+        let again = admin(&fake, "season", Some("start"), vec![events::opt("name", 3, json!("Spring"))]).await;
+        assert!(again.contains("“Winter” is still running") && again.contains("/season end"), "{again}");
+        let bad = admin(&fake, "season", Some("start"), vec![events::opt("name", 3, json!("x")), events::opt("ends", 3, json!("someday"))]).await;
+        assert!(bad.contains("2027-03-01"), "{bad}");
+
+        // Gains from now count on the season's board: moderators' and earned XP alike.
+        add(ALICE, 300).await;
+        add(BOB, 100).await;
+        let earned = xp_from_one_message(&fake, &bot, CAROL, GENERAL, &[]).await;
+        assert!(earned > 0);
+        let (shown, board) = public("leaderboard", vec![events::opt("period", 3, json!("season"))], MEMBER).await;
+        assert!(shown && board.contains("Season “Winter”"), "{board}");
+        let lines: Vec<&str> = board.lines().skip(1).collect();
+        assert!(lines[0].contains(&format!("**#1** <@{ALICE}> · level") ) && lines[0].ends_with("300 XP gained"), "{board}");
+        assert!(lines[1].contains(&format!("<@{BOB}>")) && lines[1].ends_with("100 XP gained"), "{board}");
+        assert!(lines[2].contains(&format!("<@{CAROL}>")), "{board}");
+        // This week's board counts Bob's earlier 1,000 too; the all-time one is by level.
+        let (_, week) = public("leaderboard", vec![events::opt("period", 3, json!("week"))], MEMBER).await;
+        assert!(week.contains("This week's leaderboard") && week.lines().nth(1).unwrap().contains(&format!("<@{BOB}> · level")) && week.lines().nth(1).unwrap().ends_with("1100 XP gained"), "{week}");
+
+        // The end: archived, the role to the top, announced, levels reset into lifetime XP.
+        let (shown, ended) = public("season", vec![events::sub("end", vec![])], ADMIN).await;
+        assert!(shown && ended.contains("Season “Winter” has ended"), "{ended}");
+        assert!(ended.contains(&format!("🥇 <@{ALICE}> · 300 XP")) && !ended.contains(&format!("<@{BOB}> ·")), "{ended}");
+        role_call(&fake, 0, "PUT", ALICE, CHAMP).await;
+        posted(&fake, GENERAL, "Season “Winter” has ended").await;
+        let bob = db.get_user_level(GUILD, BOB).await.unwrap().unwrap();
+        assert_eq!((bob.xp, bob.level, bob.carried_xp), (0, 0, 1_100));
+        let id = fake.id();
+        fake.dispatch("INTERACTION_CREATE", events::interaction(id, BOB, "bob", "rank", vec![], MEMBER));
+        let card = fake
+            .wait_for("the rank card", crate::support::WAIT, |c| {
+                c.method == "PATCH" && c.path.ends_with(&format!("/token-{id}/messages/@original"))
+            })
+            .await;
+        assert!(card.content().unwrap_or_default().contains("0 XP total · 1100 XP lifetime"), "{:?}", card.content());
+
+        // Viewable afterwards by everyone.
+        let (_, none) = public("leaderboard", vec![events::opt("period", 3, json!("season"))], MEMBER).await;
+        assert!(none.contains("No season is running"), "{none}");
+        let (_, list) = public("seasons", vec![], MEMBER).await;
+        assert!(list.contains("“Winter” · ended") && list.contains(&format!("🥇 <@{ALICE}> (300 XP)")), "{list}");
+        let (_, standings) = public("seasons", vec![events::opt("name", 3, json!("winter"))], MEMBER).await;
+        assert!(standings.contains("final standings") && standings.contains(&format!("🥇 <@{ALICE}> · 300 XP")), "{standings}");
+        let (_, missing) = public("seasons", vec![events::opt("name", 3, json!("Summer"))], MEMBER).await;
+        assert!(missing.contains("no ended season named “Summer”"), "{missing}");
+        // Members cannot start or end one.
+        let refused = run_command(&fake, BOB, "bob", "season", vec![events::sub("end", vec![])], MEMBER).await;
+        assert!(refused.content().unwrap_or_default().contains("is for admins"));
+        check_all(&fake);
+        bot.bot.shutdown().await;
+    }
+}

@@ -31,6 +31,7 @@ pub async fn members(db: &Db, guild: u64, n: u64) {
             commands_used: 0,
             last_message_time: None,
             hidden: false,
+            carried_xp: 0,
         })
         .collect();
     for chunk in records.chunks(5_000) {

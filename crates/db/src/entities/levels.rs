@@ -24,6 +24,9 @@ pub struct Model {
     /// intent) or `banned`; empty while on it (not null: the board index then walks in XP
     /// order with `away = ''` as an equality). See [`crate::Away`].
     pub away: String,
+    /// XP season resets took off `xp` (see `crate::seasons`): lifetime XP is
+    /// `xp + carried_xp`.
+    pub carried_xp: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,7 @@ pub mod plugin_kv;
 pub mod plugin_settings;
 pub mod quests;
 pub mod roles;
+pub mod seasons;
 pub mod server_config;
 pub mod user_achievements;
 pub mod user_quests;

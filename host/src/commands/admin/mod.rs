@@ -10,6 +10,7 @@ mod level_roles;
 mod levelup;
 mod plugins;
 mod quest;
+mod season;
 pub mod sync;
 mod xp;
 
@@ -29,6 +30,7 @@ pub async fn handle(c: &Commands, req: &Request) -> Result<Reply, CommandError> 
         ("sync", _) => sync::run(c, req).await,
         ("levelup", _) => levelup::handle(c, req).await,
         ("boost", _) => boost::handle(c, req).await,
+        ("season", _) => season::handle(c, req).await,
         ("level-roles", _) => level_roles::handle(c, req).await,
         ("quest", _) => quest::handle(c, req).await,
         ("achievement", _) => achievement::handle(c, req).await,

@@ -262,6 +262,7 @@ impl Pipeline {
             quest_progress: quest_progress.into_values().collect(),
             achievements,
             audit: Vec::new(),
+            at: events.iter().map(|e| e.at).max(),
         };
         Ok(PreparedGuild {
             guild,
