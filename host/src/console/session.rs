@@ -708,7 +708,13 @@ impl Session {
                 Effect::QuestCompleted { message, .. }
                 | Effect::AchievementEarned { message, .. }
                 | Effect::Announcement { message, .. } => {
-                    format!("  {}", self.mentions(&message).await)
+                    // Every line indented, like command answers.
+                    self.mentions(&message)
+                        .await
+                        .lines()
+                        .map(|l| format!("  {l}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
                 }
             };
             out.push_str(&line);
@@ -717,8 +723,10 @@ impl Session {
         out
     }
 
-    /// Replaces `<@id>` mentions with `@name`.
+    /// Replaces `<@id>` mentions with `@name`, and Discord's timestamps (`<t:secs:style>`)
+    /// with the UTC time they show.
     async fn mentions(&mut self, text: &str) -> String {
+        let text: &str = &timestamps(text);
         let mut out = String::new();
         let mut rest = text;
         while let Some(start) = rest.find("<@") {
@@ -741,5 +749,44 @@ impl Session {
         }
         out.push_str(rest);
         out
+    }
+}
+
+/// `<t:1796747495:f>` (Discord's timestamp markup) as `2026-12-08 16:31 UTC`; anything else
+/// is kept as it is.
+fn timestamps(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("<t:") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 3..];
+        let shown = after.find('>').and_then(|end| {
+            let secs = after[..end].split(':').next()?.parse::<i64>().ok()?;
+            let at = chrono::DateTime::<chrono::Utc>::from_timestamp(secs, 0)?;
+            Some((end, at.format("%Y-%m-%d %H:%M UTC").to_string()))
+        });
+        match shown {
+            Some((end, at)) => {
+                out.push_str(&at);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str("<t:");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod timestamp_tests {
+    #[test]
+    fn discord_timestamps_read_as_utc_times() {
+        assert_eq!(
+            super::timestamps("ends <t:1796747495:f> (<t:1796747495:R>) or <t:x> <t:5"),
+            "ends 2026-12-08 16:31 UTC (2026-12-08 16:31 UTC) or <t:x> <t:5"
+        );
     }
 }
