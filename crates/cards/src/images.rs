@@ -230,9 +230,20 @@ impl ImageFetcher {
         }
     }
 
+    /// The bytes at `url` (at most `max` of them), under the same policy as images: https,
+    /// an allowed host (each redirect checked too), the fetch timeout. `questline plugin
+    /// install URL` downloads plugins through it.
+    pub async fn fetch_bytes(&self, url: &str, max: u64) -> Result<Vec<u8>, ImageError> {
+        let checked = check_url(&self.cfg, url)?;
+        self.download_at_most(checked, max).await
+    }
+
     async fn download(&self, url: reqwest::Url) -> Result<Vec<u8>, ImageError> {
+        self.download_at_most(url, self.cfg.max_image_bytes).await
+    }
+
+    async fn download_at_most(&self, url: reqwest::Url, max: u64) -> Result<Vec<u8>, ImageError> {
         let ms = self.cfg.fetch_timeout_ms;
-        let max = self.cfg.max_image_bytes;
         let work = async {
             let fetch_err = |e: reqwest::Error| {
                 if e.is_timeout() {

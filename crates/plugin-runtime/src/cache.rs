@@ -13,7 +13,9 @@ use wasmtime::component::Component;
 
 use super::error::describe;
 
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+/// The SHA-256 of `bytes` as lowercase hex: how plugins are identified (cache keys, `plugin
+/// check`, `plugin install --sha256`).
+pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 

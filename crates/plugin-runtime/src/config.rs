@@ -40,6 +40,9 @@ pub struct PluginsConfig {
     pub max_output_bytes: usize,
     /// Log lines a plugin may emit per call before further lines are dropped.
     pub max_log_lines: u32,
+    /// Largest plugin `questline plugin install URL` downloads, in bytes (plugins in other
+    /// languages carry their runtime: a JavaScript or Python component is 10 to 20 MB).
+    pub max_download_bytes: u64,
 }
 
 impl Default for PluginsConfig {
@@ -60,6 +63,7 @@ impl Default for PluginsConfig {
             breaker_cooldown_secs: 60,
             max_output_bytes: 16 * 1024,
             max_log_lines: 100,
+            max_download_bytes: 64 * 1024 * 1024,
         }
     }
 }

@@ -35,7 +35,7 @@ mod stats;
 mod wasmtime_setup;
 mod watcher;
 
-pub use cache::CacheOutcome;
+pub use cache::{CacheOutcome, sha256_hex};
 pub use calls::{MAX_INTENTS, MAX_LIST_ITEMS, MAX_SVG_BYTES, MAX_TEXT_BYTES};
 pub use config::PluginsConfig;
 pub use error::PluginError;

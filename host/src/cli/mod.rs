@@ -11,7 +11,7 @@ pub mod export;
 pub mod gdpr;
 pub mod import;
 mod migrate;
-mod plugin;
+pub mod plugin;
 pub mod run;
 pub mod simulate;
 

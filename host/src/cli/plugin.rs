@@ -1,5 +1,5 @@
-//! `questline plugin list|check|new`: what an operator and a plugin author use to see, vet
-//! and start plugins.
+//! `questline plugin list|check|install|new`: what an operator and a plugin author use to see,
+//! vet, install and start plugins.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -25,6 +25,15 @@ enum PluginCommand {
         /// The `.wasm` component to check.
         file: PathBuf,
     },
+    /// Check a plugin (a file, or an https URL on a host of `[cards] allowed_hosts`) and put it
+    /// into the plugin directory atomically, so a running bot never loads half a file.
+    Install {
+        /// A `.wasm` file, or an https URL to download it from.
+        source: String,
+        /// The SHA-256 the file must have (hex); anything else is refused.
+        #[arg(long)]
+        sha256: Option<String>,
+    },
     /// Scaffold a new plugin crate.
     New {
         /// Plugin name: lowercase letters, digits and `-`.
@@ -42,6 +51,9 @@ pub async fn run(config: &Config, args: PluginArgs) -> anyhow::Result<ExitCode> 
     match args.command {
         PluginCommand::List => list(config),
         PluginCommand::Check { file } => check(config, &file),
+        PluginCommand::Install { source, sha256 } => {
+            install::install(config, &source, sha256.as_deref()).await
+        }
         PluginCommand::New { name, kind, dir } => {
             let created = scaffold::new_plugin(&name, kind, &dir)?;
             println!("Created plugin `{name}` ({kind}) in {}", created.display());
@@ -161,6 +173,104 @@ fn check(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
             println!("  reason: {err}");
             Ok(ExitCode::FAILURE)
         }
+    }
+}
+
+/// `plugin install`: checked first, then written beside its destination and renamed over it.
+pub mod install {
+    use std::io::Write as _;
+    use std::path::Path;
+    use std::process::ExitCode;
+
+    use anyhow::{Context, bail};
+
+    use crate::config::Config;
+
+    /// Installs `source` (a path or an https URL) into the plugin directory as `<name>.wasm`.
+    pub async fn install(
+        config: &Config,
+        source: &str,
+        sha256: Option<&str>,
+    ) -> anyhow::Result<ExitCode> {
+        let bytes = if source.starts_with("https://") || source.starts_with("http://") {
+            let fetcher = crate::cards::ImageFetcher::new(&config.cards)
+                .context("cannot start the downloader")?;
+            fetcher
+                .fetch_bytes(source, config.plugins.max_download_bytes)
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot download {source} (plugins come from https URLs on a host of [cards] allowed_hosts, at most [plugins] max_download_bytes = {} bytes); nothing was installed",
+                        config.plugins.max_download_bytes
+                    )
+                })?
+        } else {
+            std::fs::read(source)
+                .with_context(|| format!("cannot read {source}; nothing was installed"))?
+        };
+        let actual = crate::plugins::sha256_hex(&bytes);
+        if let Some(expected) = sha256
+            && !expected.trim().eq_ignore_ascii_case(&actual)
+        {
+            bail!(
+                "{source} has SHA-256 {actual}, not the {} you gave; nothing was installed (check where the file came from)",
+                expected.trim()
+            );
+        }
+        let host = super::host(config)?;
+        let report = match host.check_bytes(&bytes, Path::new(source)) {
+            Ok(report) => report,
+            Err(err) => {
+                println!("FAILED: {source} is not a usable plugin; nothing was installed");
+                println!("  reason: {err}");
+                return Ok(ExitCode::FAILURE);
+            }
+        };
+        let dir = &config.plugins.dir;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the plugin directory {}", dir.display()))?;
+        let name = &report.info.name;
+        let dest = dir.join(format!("{name}.wasm"));
+        let replaced = dest
+            .exists()
+            .then(|| host.check_file(&dest).ok().map(|r| r.info.version))
+            .flatten();
+        // Written under a dot-name the loader and the watcher ignore, flushed, then renamed
+        // over the destination in one step.
+        let tmp = dir.join(format!(".{name}.wasm.installing-{}", std::process::id()));
+        let written = (|| -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &dest)?;
+            // The rename itself is durable once the directory is synced.
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        })();
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            bail!(
+                "cannot write {}: {e}; nothing was installed",
+                dest.display()
+            );
+        }
+        let kinds: Vec<&str> = report.info.kinds.iter().map(|k| k.as_str()).collect();
+        println!(
+            "Installed {name} {} ({}) as {}",
+            report.info.version,
+            kinds.join(", "),
+            dest.display()
+        );
+        println!("  sha256: {actual}");
+        if let Some(old) = replaced {
+            println!("  replaced: {name} {old}");
+        }
+        println!(
+            "  A running bot with hot reload serves it within a second; otherwise restart the bot."
+        );
+        Ok(ExitCode::SUCCESS)
     }
 }
 

@@ -58,6 +58,7 @@ pub const RANGES: &[(&str, i128, i128)] = &[
     ("plugins.breaker_cooldown_secs", 0, 86_400),
     ("plugins.max_output_bytes", 0, 16_777_216),
     ("plugins.max_log_lines", 0, 100_000),
+    ("plugins.max_download_bytes", 1, 1_073_741_824),
     ("cards.max_image_bytes", 1, 268_435_456),
     ("cards.fetch_timeout_ms", 1, 120_000),
     ("cards.max_image_dimension", 1, 16_384),

@@ -6,4 +6,5 @@
 mod console;
 mod observe;
 mod ops_cli;
+mod plugin_install;
 mod web;
