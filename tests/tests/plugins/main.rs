@@ -6,6 +6,6 @@ mod support;
 
 mod bundled;
 mod hostile;
-mod js;
 mod kinds;
+mod languages;
 mod reload;
