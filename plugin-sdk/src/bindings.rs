@@ -44,31 +44,31 @@ macro_rules! kind_world {
 
 kind_world!(
     xp_formula,
-    "questline:plugin/xp-formula-plugin",
+    "questline:plugin/xp-formula-export",
     "export_xp_formula",
     "::questline_plugin_sdk::bindings::xp_formula"
 );
 kind_world!(
     quest_type,
-    "questline:plugin/quest-type-plugin",
+    "questline:plugin/quest-type-export",
     "export_quest_type",
     "::questline_plugin_sdk::bindings::quest_type"
 );
 kind_world!(
     achievement_check,
-    "questline:plugin/achievement-check-plugin",
+    "questline:plugin/achievement-check-export",
     "export_achievement_check",
     "::questline_plugin_sdk::bindings::achievement_check"
 );
 kind_world!(
     card_style,
-    "questline:plugin/card-style-plugin",
+    "questline:plugin/card-style-export",
     "export_card_style",
     "::questline_plugin_sdk::bindings::card_style"
 );
 kind_world!(
     commands,
-    "questline:plugin/commands-plugin",
+    "questline:plugin/commands-export",
     "export_commands",
     "::questline_plugin_sdk::bindings::commands"
 );

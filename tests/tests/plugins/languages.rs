@@ -190,14 +190,22 @@ fn the_rust_xp_formula_loads_and_answers() {
 
 #[test]
 fn a_javascript_xp_formula_loads_and_answers() {
-    if let Some(wasm) = javascript() {
+    let built = {
+        let _quiet = support::quiet();
+        javascript()
+    };
+    if let Some(wasm) = built {
         check_linear_xp(&wasm, "js-linear-xp", "questline-js-plugin");
     }
 }
 
 #[test]
 fn a_python_xp_formula_loads_and_answers() {
-    if let Some(wasm) = python() {
+    let built = {
+        let _quiet = support::quiet();
+        python()
+    };
+    if let Some(wasm) = built {
         check_linear_xp(&wasm, "py-linear-xp", "questline-py-plugin");
     }
 }
@@ -205,6 +213,7 @@ fn a_python_xp_formula_loads_and_answers() {
 /// Loads the component at `wasm` (plugin `name`) with its compile cache under the temp
 /// directory's `base`, and checks every answer of the shared xp-formula.
 fn check_linear_xp(wasm: &Path, name: &str, base: &str) {
+    let _quiet = support::quiet();
     let size = std::fs::metadata(wasm).expect("component").len();
     let base = std::env::temp_dir().join(base);
     let cfg = PluginsConfig {

@@ -46,6 +46,7 @@ fn copy(from: &str, to: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn replacing_a_file_under_concurrent_calls_fails_nothing() {
+    let _quiet = QUIET.lock().await;
     let t = reload_host();
     let dir = t.host.plugin_dir().unwrap();
     let file = dir.join("good.wasm");

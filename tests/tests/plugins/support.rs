@@ -10,6 +10,17 @@ use questline::plugins::{
     PluginsConfig, XpContext,
 };
 
+/// Held by the test that times a hot reload and by the tests that compile a JavaScript or
+/// Python component (tens of seconds of both cores), so the timing is never taken while one
+/// of those compiles runs in the same test binary.
+/// (A tokio mutex: the reload test holds it across awaits; the others block on it.)
+pub static QUIET: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// [`QUIET`] for a test outside the runtime.
+pub fn quiet() -> tokio::sync::MutexGuard<'static, ()> {
+    QUIET.blocking_lock()
+}
+
 pub struct TestHost {
     pub host: PluginHost,
     pub dir: tempfile::TempDir,
