@@ -12,6 +12,7 @@ pub mod gdpr;
 pub mod import;
 mod migrate;
 pub mod plugin;
+mod plugin_try;
 pub mod run;
 pub mod simulate;
 
@@ -100,7 +101,15 @@ pub fn main() -> ExitCode {
             | Command::Gdpr(_)
             | Command::Bench(_)
     );
-    let level = if quiet { "warn" } else { "info" };
+    // `plugin try` shows the tried plugin's own log lines (and every plugin's warnings).
+    let trying = matches!(&cli.command, Command::Plugin(p) if p.is_try());
+    let level = if trying {
+        "warn,questline_plugin_runtime::state=trace"
+    } else if quiet {
+        "warn"
+    } else {
+        "info"
+    };
     match run(cli, level) {
         Ok(code) => code,
         Err(err) => {

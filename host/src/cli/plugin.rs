@@ -1,4 +1,4 @@
-//! `questline plugin list|check|install|new`: what an operator and a plugin author use to see,
+//! `questline plugin list|check|install|try|new`: what an operator and a plugin author use to see,
 //! vet, install and start plugins.
 
 use std::path::{Path, PathBuf};
@@ -34,6 +34,9 @@ enum PluginCommand {
         #[arg(long)]
         sha256: Option<String>,
     },
+    /// Run a plugin on a scratch guild with scripted activities and print what it decided
+    /// per activity (XP, levels, quests, achievements), its log lines and its call times.
+    Try(super::plugin_try::TryArgs),
     /// Scaffold a new plugin crate.
     New {
         /// Plugin name: lowercase letters, digits and `-`.
@@ -47,10 +50,18 @@ enum PluginCommand {
     },
 }
 
+impl PluginArgs {
+    /// Whether this is `plugin try` (which logs the plugin's own lines).
+    pub fn is_try(&self) -> bool {
+        matches!(self.command, PluginCommand::Try(_))
+    }
+}
+
 pub async fn run(config: &Config, args: PluginArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         PluginCommand::List => list(config),
         PluginCommand::Check { file } => check(config, &file),
+        PluginCommand::Try(args) => super::plugin_try::run(config, args).await,
         PluginCommand::Install { source, sha256 } => {
             install::install(config, &source, sha256.as_deref()).await
         }

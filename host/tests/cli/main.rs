@@ -7,4 +7,5 @@ mod console;
 mod observe;
 mod ops_cli;
 mod plugin_install;
+mod plugin_try;
 mod web;
