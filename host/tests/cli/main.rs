@@ -7,5 +7,6 @@ mod console;
 mod observe;
 mod ops_cli;
 mod plugin_install;
+mod plugin_new;
 mod plugin_try;
 mod web;
