@@ -173,11 +173,7 @@ impl Db {
         page: u64,
         page_size: u64,
     ) -> Result<Vec<LeaderboardRow>, DbError> {
-        if page_size == 0 || page_size > 100 {
-            return Err(DbError::invalid("page_size", "must be 1..=100"));
-        }
-        let offset = i64::try_from(page.saturating_mul(page_size))
-            .map_err(|_| DbError::invalid("page", "too large"))?;
+        let offset = page_offset(page, page_size)?;
         let guild_id = guild.to_string();
         let (rows, ahead) = self
             .retry("leaderboard_rows", || async {
@@ -283,6 +279,14 @@ const LEADERBOARD_SQL: &str = "SELECT b.user_id, b.xp, b.level, b.messages, p.di
            ORDER BY xp DESC, user_id ASC LIMIT $3 OFFSET $4) b \
      LEFT JOIN member_profiles p ON p.guild_id = $1 AND p.user_id = b.user_id \
      ORDER BY b.xp DESC, b.user_id ASC";
+
+/// The offset of page `page` (0-based) of `page_size` rows (1 to 100), for every board.
+pub(crate) fn page_offset(page: u64, page_size: u64) -> Result<i64, DbError> {
+    if page_size == 0 || page_size > 100 {
+        return Err(DbError::invalid("page_size", "must be 1..=100"));
+    }
+    i64::try_from(page.saturating_mul(page_size)).map_err(|_| DbError::invalid("page", "too large"))
+}
 
 /// Competition ranks ("1, 2, 2, 4") of a page's rows (XP descending) that start at
 /// position `offset`, given `ahead`: how many visible members have more XP than the first

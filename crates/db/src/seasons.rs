@@ -141,11 +141,7 @@ impl Db {
         page: u64,
         page_size: u64,
     ) -> Result<Vec<LeaderboardEntry>, DbError> {
-        if page_size == 0 || page_size > 100 {
-            return Err(DbError::invalid("page_size", "must be 1..=100"));
-        }
-        let offset = i64::try_from(page.saturating_mul(page_size))
-            .map_err(|_| DbError::invalid("page", "too large"))?;
+        let offset = super::directory::page_offset(page, page_size)?;
         let guild_id = guild.to_string();
         let (rows, ahead) = self
             .retry("period_board", || async {

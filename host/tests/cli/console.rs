@@ -14,13 +14,12 @@ fn questline(dir: &std::path::Path) -> Command {
     c
 }
 
-#[test]
-fn a_piped_console_script_prints_what_happened_and_exits_0() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = questline(dir.path())
+/// Runs `questline console --seed SEED` in `dir` with `script` piped in.
+fn console(dir: &std::path::Path, seed: u64, script: &[u8]) -> std::process::Output {
+    let mut child = questline(dir)
         .arg("console")
         .arg("--seed")
-        .arg("1")
+        .arg(seed.to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -30,9 +29,19 @@ fn a_piped_console_script_prints_what_happened_and_exits_0() {
         .stdin
         .take()
         .expect("stdin")
-        .write_all(b"alice: hello world\nbob: hi\nalice: too soon\n:advance 2m\nalice: again\n/rank alice\n/leaderboard\n/quests alice\n/achievements alice\n/xp add bob 5000 contest winner\n/xp remove bob -3\n/daily bob\n/daily bob\n/nosuch\n:voice carol join\n:dance\n:advance 1d\n:quit\n")
+        .write_all(script)
         .expect("write script");
-    let out = child.wait_with_output().expect("wait");
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn a_piped_console_script_prints_what_happened_and_exits_0() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = console(
+        dir.path(),
+        1,
+        b"alice: hello world\nbob: hi\nalice: too soon\n:advance 2m\nalice: again\n/rank alice\n/leaderboard\n/quests alice\n/achievements alice\n/xp add bob 5000 contest winner\n/xp remove bob -3\n/daily bob\n/daily bob\n/nosuch\n:voice carol join\n:dance\n:advance 1d\n:quit\n",
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -120,22 +129,11 @@ fn a_piped_console_script_prints_what_happened_and_exits_0() {
 #[test]
 fn a_console_season_ends_on_schedule_and_keeps_lifetime_xp() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = questline(dir.path())
-        .arg("console")
-        .arg("--seed")
-        .arg("3")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run questline console");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"alice: before the season\n/season start Sprint ends=1d top=2 reset\n/season start Again\n:advance 2m\nbob: hello there\n:advance 2m\nalice: and me\n/leaderboard season\n/leaderboard week\n:advance 2d\n/seasons\n/seasons sprint\n/rank alice\n:quit\n")
-        .expect("write script");
-    let out = child.wait_with_output().expect("wait");
+    let out = console(
+        dir.path(),
+        3,
+        b"alice: before the season\n/season start Sprint ends=1d top=2 reset\n/season start Again\n:advance 2m\nbob: hello there\n:advance 2m\nalice: and me\n/leaderboard season\n/leaderboard week\n:advance 2d\n/seasons\n/seasons sprint\n/rank alice\n:quit\n",
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
