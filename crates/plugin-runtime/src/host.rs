@@ -37,6 +37,9 @@ pub struct PluginReport {
     pub stats: LoadStats,
     /// Imports the sandbox denies (name, what happens to calls), e.g. `wasi:sockets/tcp`.
     pub sandboxed_imports: Vec<(String, &'static str)>,
+    /// The contract's host interfaces it imports (`kv`, `config`, ...; see
+    /// [`crate::HOST_INTERFACES`]).
+    pub host_interfaces: Vec<&'static str>,
 }
 
 impl std::fmt::Debug for PluginHost {
@@ -197,6 +200,7 @@ impl PluginHost {
             size_bytes: wasm.len(),
             stats,
             sandboxed_imports: loader::sandboxed_imports(&plugin),
+            host_interfaces: loader::host_interfaces(&plugin),
         })
     }
 

@@ -42,7 +42,7 @@ pub use error::PluginError;
 pub use host::{PluginHost, PluginReport};
 pub use kind::{MAX_LEVEL, PluginInfo, PluginKind, PluginSource, valid_plugin_name};
 pub use kv::{KV_MAX_KEY_BYTES, KV_MAX_KEYS, KV_MAX_VALUE_BYTES, KvError, KvStore, MemoryKv};
-pub use loader::{CONTRACT, LoadStats};
+pub use loader::{CONTRACT, HOST_INTERFACES, LoadStats};
 pub use registry::{PluginState, PluginStatus};
 pub use state::CallContext;
 pub use stats::PluginCallStats;

@@ -265,6 +265,36 @@ pub(crate) fn sandboxed_imports(plugin: &LoadedPlugin) -> Vec<(String, &'static 
         .collect()
 }
 
+/// The host interfaces of the contract a plugin can import, with what each gives it.
+pub const HOST_INTERFACES: &[(&str, &str)] = &[
+    ("log", "writes lines to the bot's log"),
+    ("kv", "keeps data between calls, per server"),
+    ("config", "reads its settings for the server"),
+    ("clock", "reads the time"),
+    ("random", "draws seeded random numbers"),
+];
+
+/// The contract's host interfaces the component imports (`kv`, `config`, ...), in the order
+/// of [`HOST_INTERFACES`]: what a dropped-in file will do besides answering its calls.
+pub(crate) fn host_interfaces(plugin: &LoadedPlugin) -> Vec<&'static str> {
+    let engine = plugin.pre.engine();
+    let imported: Vec<String> = plugin
+        .pre
+        .component()
+        .component_type()
+        .imports(engine)
+        .filter_map(|(name, _)| {
+            let rest = name.strip_prefix(PACKAGE)?.strip_prefix('/')?;
+            Some(rest.split('@').next().unwrap_or(rest).to_owned())
+        })
+        .collect();
+    HOST_INTERFACES
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| imported.iter().any(|i| i == name))
+        .collect()
+}
+
 fn exported_kinds(indices: &KindIndices) -> Vec<PluginKind> {
     let mut kinds = Vec::new();
     if indices.xp_formula.is_some() {

@@ -168,6 +168,16 @@ fn check(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
                 report.stats.compile.as_secs_f64() * 1e3,
                 report.stats.cache
             );
+            if report.host_interfaces.is_empty() {
+                println!("  uses:        no host interface (it only answers its calls)");
+            }
+            for name in &report.host_interfaces {
+                let what = crate::plugins::HOST_INTERFACES
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map_or("", |(_, what)| what);
+                println!("  uses:        {name} ({what})");
+            }
             for (import, what) in &report.sandboxed_imports {
                 println!("  sandboxed:   {import} ({what})");
             }

@@ -280,7 +280,7 @@ fn a_formula_whose_curve_is_unusable_is_refused_at_load() {
 }
 
 #[test]
-fn check_names_the_imports_the_sandbox_denies() {
+fn check_names_the_host_interfaces_used_and_the_imports_the_sandbox_denies() {
     let t = host();
     let escape = Path::new(fixtures::WASI_ESCAPE);
     let report = t
@@ -303,5 +303,15 @@ fn check_names_the_imports_the_sandbox_denies() {
         good.sandboxed_imports.is_empty(),
         "{:?}",
         good.sandboxed_imports
+    );
+    // What each uses of the host: the good fixture every interface, the escape none.
+    assert_eq!(
+        good.host_interfaces,
+        vec!["log", "kv", "config", "clock", "random"]
+    );
+    assert!(
+        report.host_interfaces.is_empty(),
+        "{:?}",
+        report.host_interfaces
     );
 }
