@@ -12,9 +12,26 @@ import json
 import math
 
 from wit_world import exports
-from wit_world.exports.metadata import PluginInfo
+from wit_world.exports.metadata import Capability, CapabilityUse, PluginInfo
 from wit_world.imports import config, log
 from wit_world.imports.types import ActivityKind_Message, ActivityKind_Reaction, PluginKind
+
+
+# The same settings schema in every language: the host refuses a mistyped key or a value
+# out of range, and fills in the default.
+SETTINGS_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "per_message": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 1000,
+            "default": 10,
+            "description": "XP per message (before the rate)",
+        }
+    },
+}
 
 
 class Metadata(exports.Metadata):
@@ -25,7 +42,12 @@ class Metadata(exports.Metadata):
             description="Linear XP per message with a cooldown; a quadratic level curve "
             "(written in Python)",
             kinds=[PluginKind.XP_FORMULA],
-            contract="0.1.0",
+            contract="0.2.0",
+            capabilities=[
+                CapabilityUse(Capability.LOG, "warns when the settings are not JSON"),
+                CapabilityUse(Capability.CONFIG, "reads the server's XP per message"),
+            ],
+            settings_schema=json.dumps(SETTINGS_SCHEMA),
         )
 
 

@@ -17,6 +17,8 @@ pub struct Pinger;
 impl Plugin for Pinger {
     const NAME: &'static str = "pinger";
     const DESCRIPTION: &'static str = "Answers /ping and rewards members who ping a lot.";
+    const CAPABILITIES: &'static [(Capability, &'static str)] =
+        &[(Capability::Log, "logs each ping")];
 }
 
 impl Commands for Pinger {

@@ -35,7 +35,7 @@ macro_rules! kind_world {
                 default_bindings_module: $module_path,
                 additional_derives: [PartialEq],
                 with: {
-                    "questline:plugin/types@0.1.0": crate::bindings::base::questline::plugin::types,
+                    "questline:plugin/types@0.2.0": crate::bindings::base::questline::plugin::types,
                 },
             });
         }

@@ -35,6 +35,19 @@ pub fn deserialize_ids<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Snowflake>
         .collect()
 }
 
+/// `#[schemars(schema_with = "questline_plugin_sdk::ids::ids_schema")]` beside
+/// [`deserialize_ids`]: the settings schema then accepts ids as numbers or digit strings,
+/// as the field does.
+pub fn ids_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "array",
+        "items": {"anyOf": [
+            {"type": "integer", "minimum": 0},
+            {"type": "string", "pattern": "^\\s*[0-9]+\\s*$"}
+        ]}
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,23 @@ pub trait Plugin {
     const DESCRIPTION: &'static str;
     /// The plugin's semver; `None` uses the crate's `CARGO_PKG_VERSION`.
     const VERSION: Option<&'static str> = None;
+    /// The host interfaces the plugin uses, each with why (one line, shown to operators).
+    ///
+    /// Declare every one the plugin's code reaches: [`config()`](crate::config()) needs
+    /// `Config` (and `Log`, which it warns through when a server's settings do not parse),
+    /// [`kv`](crate::kv) needs `Kv`, [`now()`](crate::now) needs `Clock`, the random
+    /// functions need `Random`, and the log macros need `Log`. The host refuses a component
+    /// that imports one it did not declare, naming it, so a missing entry shows at the first
+    /// `questline plugin check`.
+    const CAPABILITIES: &'static [(Capability, &'static str)] = &[];
+
+    /// The JSON Schema of the plugin's settings, if it takes any: usually
+    /// `Some(settings_schema::<MySettings>())` with `#[derive(JsonSchema)]` on the settings
+    /// type. The host then refuses settings that do not fit it (naming the key), fills in
+    /// their defaults, and shows admins the keys. `None`: any JSON object is accepted.
+    fn settings_schema() -> Option<String> {
+        None
+    }
 }
 
 /// An XP formula: XP per activity and the level curve.
@@ -176,6 +193,14 @@ pub fn plugin_info<T: Plugin + ExportedKinds>() -> PluginInfo {
         description: T::DESCRIPTION.to_string(),
         kinds: T::KINDS.to_vec(),
         contract: crate::CONTRACT_VERSION.to_string(),
+        capabilities: T::CAPABILITIES
+            .iter()
+            .map(|(capability, why)| CapabilityUse {
+                capability: *capability,
+                why: (*why).to_string(),
+            })
+            .collect(),
+        settings_schema: T::settings_schema(),
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Every policy of Questline — how much XP a message is worth, the level curve, quests,
 //! achievements, rank cards, extra slash commands — is a WebAssembly component built against
-//! the `questline:plugin@0.1.0` contract. This crate lets you write one in plain Rust: you
+//! the `questline:plugin@0.2.0` contract. This crate lets you write one in plain Rust: you
 //! implement a trait per kind and call [`export_plugin!`] once. You never see the generated
 //! bindings.
 //!
@@ -135,8 +135,42 @@ pub use random::{chance, next_u64, random_f64, random_range};
 pub use time::{DAY_MS, format_duration, next_utc_midnight, now, utc_day};
 pub use types::*;
 
-/// The contract version this SDK builds against (`questline:plugin@0.1.0`).
-pub const CONTRACT_VERSION: &str = "0.1.0";
+/// Derive it on a settings type to give the plugin a [`settings_schema`].
+pub use schemars::{self, JsonSchema};
+
+/// The contract version this SDK builds against (`questline:plugin@0.2.0`). Hosts load any
+/// plugin built against `0.2.x`.
+pub const CONTRACT_VERSION: &str = "0.2.0";
+
+/// The JSON Schema (draft 2020-12) of a settings type, for [`Plugin::settings_schema`].
+///
+/// Derive [`JsonSchema`] next to `Deserialize`: doc comments become the descriptions admins
+/// see, `#[serde(default)]` with a `Default` impl (and `Serialize`) gives every key its
+/// default, and `#[schemars(deny_unknown_fields)]` makes the host refuse a mistyped key
+/// while the plugin itself still parses leniently.
+///
+/// ```
+/// use questline_plugin_sdk::*;
+/// use serde::{Deserialize, Serialize};
+///
+/// /// Settings of the plugin.
+/// #[derive(Deserialize, Serialize, JsonSchema)]
+/// #[serde(default)]
+/// #[schemars(deny_unknown_fields)]
+/// struct Settings {
+///     /// XP per message.
+///     #[schemars(range(min = 0, max = 1000))]
+///     per_message: i64,
+/// }
+/// impl Default for Settings { fn default() -> Self { Settings { per_message: 10 } } }
+///
+/// let schema: serde_json::Value = serde_json::from_str(&settings_schema::<Settings>()).unwrap();
+/// assert_eq!(schema["properties"]["per_message"]["default"], 10);
+/// assert_eq!(schema["additionalProperties"], false);
+/// ```
+pub fn settings_schema<T: JsonSchema>() -> String {
+    schemars::schema_for!(T).to_value().to_string()
+}
 
 /// Not public API: used by the macros.
 #[doc(hidden)]

@@ -4,7 +4,9 @@
 //! an implementation detail that changes with wit-bindgen; plugin code names these instead.
 
 pub use crate::bindings::achievement_check::exports::questline::plugin::achievement_check::CheckInput;
-pub use crate::bindings::base::exports::questline::plugin::metadata::PluginInfo;
+pub use crate::bindings::base::exports::questline::plugin::metadata::{
+    Capability, CapabilityUse, PluginInfo,
+};
 pub use crate::bindings::base::questline::plugin::kv::KvError as HostKvError;
 pub use crate::bindings::base::questline::plugin::log::Level;
 pub use crate::bindings::base::questline::plugin::types::{

@@ -192,6 +192,15 @@ impl PluginHost {
             description: info.description,
             kinds: info.kinds.into_iter().map(PluginKind::from).collect(),
             contract: info.contract,
+            capabilities: info
+                .capabilities
+                .into_iter()
+                .map(|c| super::capability::CapabilityUse {
+                    capability: c.capability.into(),
+                    why: c.why,
+                })
+                .collect(),
+            settings_schema: info.settings_schema,
         })
     }
 

@@ -1,9 +1,12 @@
 //! `[plugins]` configuration: where plugins live, where compiled artifacts are cached, and the
 //! limits every plugin call runs under. Defaults are safe for a small bot on a small machine.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+
+use super::capability::Capability;
 
 /// `[plugins]` section.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -43,6 +46,9 @@ pub struct PluginsConfig {
     /// Largest plugin `questline plugin install URL` downloads, in bytes (plugins in other
     /// languages carry their runtime: a JavaScript or Python component is 10 to 20 MB).
     pub max_download_bytes: u64,
+    /// Capabilities an operator denies, per plugin name (`[plugins.deny] streak-quests =
+    /// ["kv"]`): a plugin that imports one it is denied is refused at load.
+    pub deny: BTreeMap<String, Vec<Capability>>,
 }
 
 impl Default for PluginsConfig {
@@ -64,6 +70,7 @@ impl Default for PluginsConfig {
             max_output_bytes: 16 * 1024,
             max_log_lines: 100,
             max_download_bytes: 64 * 1024 * 1024,
+            deny: BTreeMap::new(),
         }
     }
 }

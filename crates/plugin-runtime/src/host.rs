@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::bundled::BundledPlugin;
+use super::capability::Capability;
 use super::config::PluginsConfig;
 use super::error::PluginError;
 use super::kind::{PluginInfo, PluginKind, PluginSource};
@@ -12,6 +13,7 @@ use super::kv::KvStore;
 use super::loader::{self, LoadStats, LoadedPlugin};
 use super::registry::{PluginStatus, Registry};
 use super::runtime::Runtime;
+use super::settings::SettingsSchema;
 
 pub(crate) struct Inner {
     pub(crate) rt: Runtime,
@@ -37,9 +39,8 @@ pub struct PluginReport {
     pub stats: LoadStats,
     /// Imports the sandbox denies (name, what happens to calls), e.g. `wasi:sockets/tcp`.
     pub sandboxed_imports: Vec<(String, &'static str)>,
-    /// The contract's host interfaces it imports (`kv`, `config`, ...; see
-    /// [`crate::HOST_INTERFACES`]).
-    pub host_interfaces: Vec<&'static str>,
+    /// The contract's host interfaces it imports (each is among `info.capabilities`).
+    pub imports: Vec<Capability>,
 }
 
 impl std::fmt::Debug for PluginHost {
@@ -200,7 +201,7 @@ impl PluginHost {
             size_bytes: wasm.len(),
             stats,
             sandboxed_imports: loader::sandboxed_imports(&plugin),
-            host_interfaces: loader::host_interfaces(&plugin),
+            imports: loader::imported_capabilities(plugin.pre.component(), plugin.pre.engine()),
         })
     }
 
@@ -221,6 +222,14 @@ impl PluginHost {
     /// What the serving plugin of that name says about itself.
     pub fn info(&self, plugin: &str) -> Option<PluginInfo> {
         self.inner.registry.get(plugin).map(|p| p.info.clone())
+    }
+
+    /// The compiled settings schema of the serving plugin of that name, if it declares one.
+    pub fn settings_schema(&self, plugin: &str) -> Option<Arc<SettingsSchema>> {
+        self.inner
+            .registry
+            .get(plugin)
+            .and_then(|p| p.settings.clone())
     }
 
     /// Names of the serving plugins that implement `kind`, sorted.

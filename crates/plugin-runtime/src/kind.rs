@@ -5,6 +5,9 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use super::bindings::types;
+#[cfg(doc)]
+use super::capability::Capability;
+use super::capability::CapabilityUse;
 
 /// The highest level a level curve must cover (MEE6 level 1,000 needs ~1.7 billion XP, far
 /// beyond any real server); xp-formulas are checked up to it at load, and the engine's level
@@ -86,6 +89,11 @@ pub struct PluginInfo {
     /// Sorted, deduplicated; each matches an exported interface.
     pub kinds: Vec<PluginKind>,
     pub contract: String,
+    /// What it declared it uses, in the order of [`Capability::ALL`]; every host interface
+    /// the component imports is among them.
+    pub capabilities: Vec<CapabilityUse>,
+    /// Its settings' JSON Schema (checked at load), if it declares one.
+    pub settings_schema: Option<String>,
 }
 
 /// Where a plugin came from.

@@ -10,7 +10,7 @@
 //! Module map: [`config`](PluginsConfig) · `wasmtime_setup` (the wasmtime Engine and Linker, epoch ticker) · `cpu_budget` (call limits in CPU time) ·
 //! `bindings` (the single `bindgen!`) · `state` (per-store state and host imports) ·
 //! `kv` · `output` (stdout/stderr to tracing) · `cache` (compiled artifacts on disk) ·
-//! `loader` (checks) · `pool` (ready instances) · `invoke` (one guarded call) · `stats` (calls, failures, durations per plugin) · `calls`
+//! `loader` (checks) · `capability` (declared host interfaces) · `settings` (settings schemas) · `pool` (ready instances) · `invoke` (one guarded call) · `stats` (calls, failures, durations per plugin) · `calls`
 //! (typed per-kind API) · `breaker` · `registry` (atomic snapshot) · `watcher` (hot reload).
 
 mod bindings;
@@ -18,6 +18,7 @@ mod breaker;
 pub mod bundled;
 mod cache;
 mod calls;
+mod capability;
 mod config;
 mod cpu_budget;
 mod error;
@@ -30,6 +31,7 @@ mod output;
 mod pool;
 mod registry;
 mod runtime;
+mod settings;
 mod state;
 mod stats;
 mod wasmtime_setup;
@@ -37,13 +39,15 @@ mod watcher;
 
 pub use cache::{CacheOutcome, sha256_hex};
 pub use calls::{MAX_INTENTS, MAX_LIST_ITEMS, MAX_SVG_BYTES, MAX_TEXT_BYTES};
+pub use capability::{Capability, CapabilityUse, MAX_WHY_BYTES};
 pub use config::PluginsConfig;
 pub use error::PluginError;
 pub use host::{PluginHost, PluginReport};
 pub use kind::{MAX_LEVEL, PluginInfo, PluginKind, PluginSource, valid_plugin_name};
 pub use kv::{KV_MAX_KEY_BYTES, KV_MAX_KEYS, KV_MAX_VALUE_BYTES, KvError, KvStore, MemoryKv};
-pub use loader::{CONTRACT, HOST_INTERFACES, LoadStats};
+pub use loader::{CONTRACT, LoadStats};
 pub use registry::{PluginState, PluginStatus};
+pub use settings::{MAX_SCHEMA_BYTES, SettingKey, SettingsProblems, SettingsSchema};
 pub use state::CallContext;
 pub use stats::PluginCallStats;
 pub use watcher::PluginWatcher;

@@ -10,15 +10,24 @@ use wasmtime::component::{Component, InstancePre};
 use super::bindings::{achievement_check, card_style, commands, metadata, quest_type, xp_formula};
 use super::breaker::Breaker;
 use super::cache::{CacheOutcome, sha256_hex};
+use super::capability::{Capability, CapabilityUse, MAX_WHY_BYTES};
 use super::error::{PluginError, describe};
 use super::invoke::classify;
 use super::kind::{MAX_LEVEL, PluginInfo, PluginKind, PluginSource, valid_plugin_name};
 use super::pool::{KindIndices, Pool, instantiate};
 use super::runtime::Runtime;
+use super::settings::SettingsSchema;
 use super::state::{CallContext, HostState};
 
-/// The contract this host implements; plugins built against any `0.1.x` are accepted.
-pub const CONTRACT: &str = "0.1.0";
+/// The contract this host implements. Plugins built against any `0.2.x` load: within a minor
+/// release the contract only grows (new interfaces, new functions), so a plugin built against
+/// a later `0.2.y` loads as long as it only uses what this host has. Other versions are
+/// refused with how to rebuild. The rule is written for authors in `docs/plugins.md`.
+pub const CONTRACT: &str = "0.2.0";
+/// The contract's minor series, as authors see it in messages.
+const SERIES: &str = "0.2.x";
+/// The SDK and release series that build against this contract.
+const SDK_SERIES: &str = "0.2";
 const PACKAGE: &str = "questline:plugin";
 
 /// A plugin that passed every load check.
@@ -31,6 +40,8 @@ pub(crate) struct LoadedPlugin {
     pub(crate) pool: Pool,
     pub(crate) breaker: Breaker,
     pub(crate) name: Arc<str>,
+    /// Its compiled settings schema, if it declares one.
+    pub(crate) settings: Option<Arc<SettingsSchema>>,
 }
 
 /// What a load measured (for `plugin check` and the benchmark).
@@ -83,7 +94,7 @@ fn contract_versions(component: &Component, engine: &wasmtime::Engine) -> Vec<St
 
 fn compatible_contract(version: &str) -> bool {
     let mut parts = version.split('.');
-    matches!((parts.next(), parts.next()), (Some("0"), Some("1")))
+    matches!((parts.next(), parts.next()), (Some("0"), Some("2")))
         && parts.next().is_some_and(|p| p.parse::<u32>().is_ok())
         && parts.next().is_none()
 }
@@ -98,8 +109,9 @@ fn wrong_contract_reason(component: &Component, engine: &wasmtime::Engine, detai
         let list: Vec<_> = foreign.iter().map(|v| v.as_str()).collect();
         return format!(
             "built against contract {PACKAGE}@{}, but this host implements {PACKAGE}@{CONTRACT} \
-             (0.1.x); rebuild the plugin with a 0.1 SDK",
-            list.join(", ")
+             and loads {SERIES} only; {}",
+            list.join(", "),
+            rebuild_hint()
         );
     }
     detail.to_owned()
@@ -170,6 +182,19 @@ pub(crate) fn load(
             incompatible(format!("its metadata call failed: {err}"))
         })?;
     let info = check_info(info, &indices)?;
+    let imported = imported_capabilities(pre.component(), &rt.engine);
+    check_capabilities(&info, &imported, &rt.cfg.deny)?;
+    let settings = match &info.settings_schema {
+        Some(text) => Some(Arc::new(SettingsSchema::compile(text).map_err(
+            |reason| {
+                incompatible(format!(
+                    "plugin `{}`: {reason} (fix the schema its metadata returns)",
+                    info.name
+                ))
+            },
+        )?)),
+        None => None,
+    };
     if let Some(curve) = &slot.exports.xp_formula {
         check_curve(&mut slot.store, curve, rt.cfg.call_timeout_ms).map_err(|reason| {
             incompatible(format!(
@@ -195,6 +220,7 @@ pub(crate) fn load(
             rt.cfg.breaker_failures,
             Duration::from_secs(rt.cfg.breaker_cooldown_secs),
         ),
+        settings,
     };
     Ok((
         plugin,
@@ -265,34 +291,71 @@ pub(crate) fn sandboxed_imports(plugin: &LoadedPlugin) -> Vec<(String, &'static 
         .collect()
 }
 
-/// The host interfaces of the contract a plugin can import, with what each gives it.
-pub const HOST_INTERFACES: &[(&str, &str)] = &[
-    ("log", "writes lines to the bot's log"),
-    ("kv", "keeps data between calls, per server"),
-    ("config", "reads its settings for the server"),
-    ("clock", "reads the time"),
-    ("random", "draws seeded random numbers"),
-];
-
 /// The contract's host interfaces the component imports (`kv`, `config`, ...), in the order
-/// of [`HOST_INTERFACES`]: what a dropped-in file will do besides answering its calls.
-pub(crate) fn host_interfaces(plugin: &LoadedPlugin) -> Vec<&'static str> {
-    let engine = plugin.pre.engine();
-    let imported: Vec<String> = plugin
-        .pre
-        .component()
+/// of [`Capability::ALL`]: what a dropped-in file will do besides answering its calls.
+pub(crate) fn imported_capabilities(
+    component: &Component,
+    engine: &wasmtime::Engine,
+) -> Vec<Capability> {
+    let imported: Vec<Capability> = component
         .component_type()
         .imports(engine)
-        .filter_map(|(name, _)| {
-            let rest = name.strip_prefix(PACKAGE)?.strip_prefix('/')?;
-            Some(rest.split('@').next().unwrap_or(rest).to_owned())
-        })
+        .filter_map(|(name, _)| Capability::of_import(name, PACKAGE))
         .collect();
-    HOST_INTERFACES
-        .iter()
-        .map(|(name, _)| *name)
-        .filter(|name| imported.iter().any(|i| i == name))
+    Capability::ALL
+        .into_iter()
+        .filter(|c| imported.contains(c))
         .collect()
+}
+
+/// What to tell an author whose plugin targets another contract version.
+fn rebuild_hint() -> String {
+    format!(
+        "rebuild it against {PACKAGE}@{CONTRACT}: with questline-plugin-sdk {SDK_SERIES} in \
+         Rust, or from the `wit/` directory of a Questline {SDK_SERIES} release in other \
+         languages"
+    )
+}
+
+/// Every host interface the component imports must be declared (so what operators read is
+/// true) and not denied to it by the operator (`[plugins.deny]`).
+fn check_capabilities(
+    info: &PluginInfo,
+    imported: &[Capability],
+    deny: &std::collections::BTreeMap<String, Vec<Capability>>,
+) -> Result<(), PluginError> {
+    let name = &info.name;
+    let declared = |c: &Capability| info.capabilities.iter().any(|u| u.capability == *c);
+    let undeclared: Vec<&str> = imported
+        .iter()
+        .filter(|c| !declared(c))
+        .map(|c| c.as_str())
+        .collect();
+    if let Some(first) = undeclared.first() {
+        return Err(incompatible(format!(
+            "plugin `{name}` imports {PACKAGE}/{} but does not declare {} in its metadata \
+             capabilities; declare each with why it is needed (Rust SDK: `const CAPABILITIES`) \
+             or stop using {first}",
+            undeclared.join(", "),
+            if undeclared.len() == 1 { "it" } else { "them" },
+        )));
+    }
+    if let Some(denied) = deny.get(name.as_str()) {
+        let hit: Vec<&str> = imported
+            .iter()
+            .filter(|c| denied.contains(c))
+            .map(|c| c.as_str())
+            .collect();
+        if !hit.is_empty() {
+            return Err(incompatible(format!(
+                "plugin `{name}` uses {}, which the configuration denies it (`[plugins.deny]`); \
+                 remove {} from `{name}`'s list there to load it",
+                hit.join(", "),
+                if hit.len() == 1 { "it" } else { "them" },
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn exported_kinds(indices: &KindIndices) -> Vec<PluginKind> {
@@ -329,8 +392,10 @@ fn check_info(
     }
     if !compatible_contract(&info.contract) {
         return Err(incompatible(format!(
-            "plugin `{name}` declares contract {}, but this host implements {CONTRACT} (0.1.x)",
-            info.contract.chars().take(40).collect::<String>()
+            "plugin `{name}` declares contract {}, but this host implements {CONTRACT} and \
+             loads {SERIES} only; {}",
+            info.contract.chars().take(40).collect::<String>(),
+            rebuild_hint()
         )));
     }
     for (field, value, max) in [
@@ -369,12 +434,35 @@ fn check_info(
             list.join(", ")
         )));
     }
+    let mut capabilities: Vec<CapabilityUse> = Vec::new();
+    for item in info.capabilities {
+        let capability = Capability::from(item.capability);
+        if capabilities.iter().any(|c| c.capability == capability) {
+            return Err(incompatible(format!(
+                "plugin `{name}` declares the capability {capability} twice; list each once"
+            )));
+        }
+        let why = item.why.trim();
+        if why.is_empty() || why.len() > MAX_WHY_BYTES {
+            return Err(incompatible(format!(
+                "plugin `{name}` must say why it uses {capability} in 1-{MAX_WHY_BYTES} bytes \
+                 (operators read it before they install the plugin)"
+            )));
+        }
+        capabilities.push(CapabilityUse {
+            capability,
+            why: why.to_owned(),
+        });
+    }
+    capabilities.sort_by_key(|c| c.capability);
     Ok(PluginInfo {
         name,
         version: info.version,
         description: info.description,
         kinds: declared,
         contract: info.contract,
+        capabilities,
+        settings_schema: info.settings_schema,
     })
 }
 
@@ -383,13 +471,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn contract_versions_are_semver_compatible_within_0_1() {
-        assert!(compatible_contract("0.1.0"));
-        assert!(compatible_contract("0.1.7"));
-        assert!(!compatible_contract("0.2.0"));
-        assert!(!compatible_contract("9.0.0"));
-        assert!(!compatible_contract("0.1"));
-        assert!(!compatible_contract("0.1.x"));
+    fn contract_versions_are_semver_compatible_within_0_2() {
+        assert!(compatible_contract(CONTRACT));
+        assert!(compatible_contract("0.2.0"));
+        assert!(compatible_contract("0.2.9"));
+        assert!(!compatible_contract("0.1.0"));
+        assert!(!compatible_contract("0.3.0"));
+        assert!(!compatible_contract("1.2.0"));
+        assert!(!compatible_contract("0.2"));
+        assert!(!compatible_contract("0.2.x"));
+        assert!(
+            rebuild_hint().contains("questline-plugin-sdk 0.2"),
+            "{}",
+            rebuild_hint()
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
+use super::capability::Capability;
 use super::kind::{PluginKind, PluginSource};
 use super::loader::LoadedPlugin;
 
@@ -66,6 +67,8 @@ pub struct PluginStatus {
     pub name: String,
     pub version: Option<String>,
     pub kinds: Vec<PluginKind>,
+    /// The host interfaces it declared (and so may import).
+    pub capabilities: Vec<Capability>,
     pub source: PluginSource,
     pub state: PluginState,
 }
@@ -195,6 +198,7 @@ impl Registry {
                 name: name.clone(),
                 version: None,
                 kinds: Vec::new(),
+                capabilities: Vec::new(),
                 source: PluginSource::Bundled,
                 state: PluginState::Failed(reason.clone()),
             });
@@ -209,6 +213,7 @@ impl Registry {
                         .unwrap_or_default(),
                     version: None,
                     kinds: Vec::new(),
+                    capabilities: Vec::new(),
                     source: PluginSource::File(path.clone()),
                     state: PluginState::Failed(entry.error.clone().unwrap_or_default()),
                 }),
@@ -224,6 +229,12 @@ fn row(plugin: &LoadedPlugin, state: PluginState) -> PluginStatus {
         name: plugin.info.name.clone(),
         version: Some(plugin.info.version.clone()),
         kinds: plugin.info.kinds.clone(),
+        capabilities: plugin
+            .info
+            .capabilities
+            .iter()
+            .map(|c| c.capability)
+            .collect(),
         source: plugin.source.clone(),
         state,
     }

@@ -105,19 +105,22 @@ fn render_table(rows: &[PluginStatus]) -> String {
     if rows.is_empty() {
         return "No plugins (none bundled, and the plugin directory is empty).\n".to_owned();
     }
-    let header = ["NAME", "VERSION", "KINDS", "SOURCE", "STATUS"];
-    let cells: Vec<[String; 5]> = rows
+    let header = ["NAME", "VERSION", "KINDS", "USES", "SOURCE", "STATUS"];
+    let joined = |items: Vec<&str>| {
+        if items.is_empty() {
+            "-".to_owned()
+        } else {
+            items.join(",")
+        }
+    };
+    let cells: Vec<[String; 6]> = rows
         .iter()
         .map(|r| {
-            let kinds: Vec<&str> = r.kinds.iter().map(|k| k.as_str()).collect();
             [
                 r.name.clone(),
                 r.version.clone().unwrap_or_else(|| "-".into()),
-                if kinds.is_empty() {
-                    "-".into()
-                } else {
-                    kinds.join(",")
-                },
+                joined(r.kinds.iter().map(|k| k.as_str()).collect()),
+                joined(r.capabilities.iter().map(|c| c.as_str()).collect()),
                 r.source.to_string(),
                 r.state.to_string(),
             ]
@@ -168,15 +171,32 @@ fn check(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
                 report.stats.compile.as_secs_f64() * 1e3,
                 report.stats.cache
             );
-            if report.host_interfaces.is_empty() {
+            if report.info.capabilities.is_empty() {
                 println!("  uses:        no host interface (it only answers its calls)");
             }
-            for name in &report.host_interfaces {
-                let what = crate::plugins::HOST_INTERFACES
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map_or("", |(_, what)| what);
-                println!("  uses:        {name} ({what})");
+            for c in &report.info.capabilities {
+                let unused = if report.imports.contains(&c.capability) {
+                    ""
+                } else {
+                    " [declared, not imported]"
+                };
+                println!(
+                    "  uses:        {} ({}): {}{unused}",
+                    c.capability,
+                    c.capability.what(),
+                    c.why
+                );
+            }
+            match host_settings(&report) {
+                Some(keys) if keys.is_empty() => {
+                    println!("  settings:    a schema with no keys (settings stay `{{}}`)")
+                }
+                Some(keys) => {
+                    for line in keys {
+                        println!("  settings:    {line}");
+                    }
+                }
+                None => println!("  settings:    no schema (any JSON object is passed as is)"),
             }
             for (import, what) in &report.sandboxed_imports {
                 println!("  sandboxed:   {import} ({what})");
@@ -195,6 +215,16 @@ fn check(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// The keys of a checked plugin's settings schema, one line each; `None` without a schema.
+fn host_settings(report: &crate::plugins::PluginReport) -> Option<Vec<String>> {
+    let text = report.info.settings_schema.as_deref()?;
+    // It compiled at load, so this only fails if the two disagree; say so rather than hide it.
+    Some(match crate::plugins::SettingsSchema::compile(text) {
+        Ok(schema) => schema.keys().iter().map(ToString::to_string).collect(),
+        Err(reason) => vec![reason],
+    })
 }
 
 /// `plugin install`: checked first, then written beside its destination and renamed over it.
@@ -313,7 +343,7 @@ pub(crate) mod scaffold {
             Ok(path) if path.join("Cargo.toml").is_file() => {
                 format!("questline-plugin-sdk = {{ path = \"{}\" }}", path.display())
             }
-            _ => "questline-plugin-sdk = \"0.1\"".to_owned(),
+            _ => "questline-plugin-sdk = \"0.2\"".to_owned(),
         }
     }
 
@@ -462,7 +492,7 @@ pub(crate) mod scaffold {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugins::{PluginSource, PluginState};
+    use crate::plugins::{Capability, PluginSource, PluginState};
 
     #[test]
     fn table_aligns_columns() {
@@ -471,6 +501,7 @@ mod tests {
                 name: "mee6-xp".into(),
                 version: Some("1.0.0".into()),
                 kinds: vec![PluginKind::XpFormula],
+                capabilities: vec![Capability::Config, Capability::Random],
                 source: PluginSource::Bundled,
                 state: PluginState::Loaded,
             },
@@ -478,6 +509,7 @@ mod tests {
                 name: "broken.wasm".into(),
                 version: None,
                 kinds: vec![],
+                capabilities: vec![],
                 source: PluginSource::File("data/plugins/broken.wasm".into()),
                 state: PluginState::Failed("not a WebAssembly file".into()),
             },
@@ -488,6 +520,8 @@ mod tests {
         assert!(lines[0].starts_with("NAME"));
         let col = lines[0].find("VERSION").unwrap();
         assert_eq!(lines[1].find("1.0.0"), Some(col));
+        let uses = lines[0].find("USES").unwrap();
+        assert_eq!(lines[1].find("config,random"), Some(uses));
         assert!(lines[2].contains("failed: not a WebAssembly file"));
     }
 }

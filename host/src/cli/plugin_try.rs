@@ -115,6 +115,16 @@ async fn once(config: &Config, args: &TryArgs) -> anyhow::Result<ExitCode> {
         }
     };
     println!("{}", headline(&info, &args.file));
+    // The settings are checked as `/plugins config` checks them, so what runs here is what a
+    // server could set.
+    if let (Some(value), Some(schema)) = (&settings, host.settings_schema(&info.name)) {
+        schema.validate(value).map_err(|problems| {
+            anyhow::anyhow!(
+                "the settings in {} do not fit the plugin's settings schema: {problems}",
+                args.settings.as_deref().unwrap_or(Path::new("")).display()
+            )
+        })?;
+    }
 
     let mut guilds: Vec<u64> = activities.iter().map(|a| a.guild).collect();
     guilds.sort_unstable();

@@ -14,7 +14,7 @@ use moka::future::Cache;
 use super::curve::{LevelTable, MAX_LEVEL};
 use super::error::EngineError;
 use crate::db::{Db, LevelCurve, PluginSettings};
-use crate::plugins::{CallContext, PluginHost, PluginKind};
+use crate::plugins::{CallContext, PluginHost, PluginKind, SettingsSchema};
 
 /// The xp-formula plugin a guild uses: `chosen` (its own setting, or an import's) when that
 /// plugin is loaded, else `default` (`[engine] default_xp_plugin`), with a warning. Every
@@ -50,7 +50,37 @@ impl LevelCurve for TableCurve {
 #[derive(Debug, Clone)]
 pub struct GuildPluginSettings {
     pub enabled: bool,
+    /// What the guild stored (`{}` when never set).
     pub config_json: String,
+    /// What the plugin's `config.get` returns: the stored settings with the top-level
+    /// defaults of the plugin's settings schema filled in.
+    pub effective_json: String,
+    /// The schema `effective_json` was made with: a hot reload that brings another schema
+    /// makes the cached entry stale.
+    schema: Option<Arc<SettingsSchema>>,
+}
+
+impl GuildPluginSettings {
+    fn new(enabled: bool, config: &serde_json::Value, schema: Option<Arc<SettingsSchema>>) -> Self {
+        let effective_json = match &schema {
+            Some(s) if s.has_defaults() => s.with_defaults(config).to_string(),
+            _ => config.to_string(),
+        };
+        Self {
+            enabled,
+            config_json: config.to_string(),
+            effective_json,
+            schema,
+        }
+    }
+
+    fn made_with(&self, schema: Option<&Arc<SettingsSchema>>) -> bool {
+        match (&self.schema, schema) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
 }
 
 /// Caches over plugin data.
@@ -92,19 +122,16 @@ impl PluginCache {
         plugin: &str,
     ) -> Result<GuildPluginSettings, EngineError> {
         let key = (guild, plugin.to_string());
-        if let Some(hit) = self.settings.get(&key).await {
+        let schema = self.plugins.settings_schema(plugin);
+        if let Some(hit) = self.settings.get(&key).await
+            && hit.made_with(schema.as_ref())
+        {
             return Ok(hit);
         }
         let stored = self.db.get_plugin_settings(guild, plugin).await?;
         let value = match stored {
-            Some(s) => GuildPluginSettings {
-                enabled: s.enabled,
-                config_json: s.config.to_string(),
-            },
-            None => GuildPluginSettings {
-                enabled: true,
-                config_json: "{}".to_string(),
-            },
+            Some(s) => GuildPluginSettings::new(s.enabled, &s.config, schema),
+            None => GuildPluginSettings::new(true, &serde_json::json!({}), schema),
         };
         self.settings.insert(key, value.clone()).await;
         Ok(value)
@@ -135,10 +162,11 @@ impl PluginCache {
         };
         self.db.set_plugin_settings(guild, plugin, &next).await?;
         self.settings.invalidate(&(guild, plugin.to_string())).await;
-        Ok(GuildPluginSettings {
-            enabled: next.enabled,
-            config_json: next.config.to_string(),
-        })
+        Ok(GuildPluginSettings::new(
+            next.enabled,
+            &next.config,
+            self.plugins.settings_schema(plugin),
+        ))
     }
 
     /// A call context for `plugin` in `guild` at `now_ms` with `seed`.
@@ -152,7 +180,7 @@ impl PluginCache {
         let settings = self.settings(guild, plugin).await?;
         Ok(CallContext {
             guild,
-            config_json: settings.config_json,
+            config_json: settings.effective_json,
             now_ms,
             seed,
         })

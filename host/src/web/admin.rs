@@ -24,6 +24,7 @@ use crate::commands::{AttachmentSource, ChannelKind};
 use crate::db::LeaderboardVisibility;
 use crate::db::WebSession;
 use crate::db::entities::{roles, server_config, xp_audit_log};
+use crate::plugins::SettingKey;
 
 use super::auth;
 use super::board::GuildInfo;
@@ -182,6 +183,8 @@ pub struct AdminView<'a> {
     pub achievements: &'a Reply,
     /// The plugins a guild can switch (names).
     pub plugin_names: &'a [String],
+    /// The settings each plugin with a settings schema takes (plugin name, its keys).
+    pub plugin_settings: &'a [(String, Vec<SettingKey>)],
     /// The newest XP changes made by moderators.
     pub audit: &'a [xp_audit_log::Model],
     pub notice: Option<&'a Reply>,
@@ -190,6 +193,15 @@ pub struct AdminView<'a> {
     /// What quests and achievements may count (the loaded plugins' requirement types).
     pub quest_offers: &'a [Offer],
     pub achievement_offers: &'a [Offer],
+}
+
+/// A setting's type, default and description after its name: `(integer, default 15): Least XP`.
+fn key_note(key: &SettingKey) -> String {
+    let full = key.to_string();
+    full.strip_prefix(key.name.as_str())
+        .unwrap_or(&full)
+        .trim_start()
+        .to_owned()
 }
 
 /// The hidden CSRF field and the action name of a dashboard form.
@@ -393,6 +405,22 @@ pub fn page(v: &AdminView<'_>) -> Markup {
                         label for="plugin-config-json" { "Settings as a JSON object (leave empty to see the current ones)" }
                         textarea #plugin-config-json name="json" rows="4" {}
                         button type="submit" { "Show or save the settings" }
+                    }
+                    @if !v.plugin_settings.is_empty() {
+                        h3 { "The settings each plugin takes" }
+                        p { "Settings that do not fit are refused with the key and the reason; unset keys take the default." }
+                        @for (name, keys) in v.plugin_settings {
+                            details {
+                                summary { (name) }
+                                @if keys.is_empty() {
+                                    p { "It takes no settings." }
+                                } @else {
+                                    ul {
+                                        @for key in keys { li { code { (key.name) } " " (key_note(key)) } }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
                 section.panel aria-labelledby="import-title" {
@@ -608,6 +636,13 @@ async fn render_admin(s: &WebSources, v: &Visit, notice: Option<&Reply>) -> Resp
         .into_iter()
         .map(|p| p.name)
         .collect();
+    let plugin_settings: Vec<(String, Vec<SettingKey>)> = plugin_names
+        .iter()
+        .filter_map(|name| {
+            let schema = v.commands.plugins.settings_schema(name)?;
+            Some((name.clone(), schema.keys().to_vec()))
+        })
+        .collect();
     let title = format!("Settings of {}", info.name);
     let frame = s.frame(&title, Some(&info.name), s.account(Some(session), &here));
     let view = AdminView {
@@ -619,6 +654,7 @@ async fn render_admin(s: &WebSources, v: &Visit, notice: Option<&Reply>) -> Resp
         quests: &quests,
         achievements: &achievements,
         plugin_names: &plugin_names,
+        plugin_settings: &plugin_settings,
         audit: &audit,
         notice,
         labels: &labels,

@@ -1,5 +1,7 @@
 //! `questline plugin new`: every kind's scaffold is a crate whose own tests pass out of the
-//! box (`cargo test` in it, natively), so an author starts from green.
+//! box (`cargo test` in it, natively), and whose component passes `questline plugin check`
+//! (its declared capabilities cover its imports, its settings schema compiles), so an author
+//! starts from green.
 
 use std::path::Path;
 use std::process::Command;
@@ -50,6 +52,39 @@ fn every_scaffold_passes_its_own_tests() {
         assert!(
             passed >= 1,
             "{kind}: the scaffold has no test that ran:\n{out}"
+        );
+
+        let built = Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-wasip2",
+                "--manifest-path",
+            ])
+            .arg(&manifest)
+            .env("CARGO_TARGET_DIR", &target)
+            .output()
+            .expect("run cargo build");
+        assert!(
+            built.status.success(),
+            "{kind}: the scaffold does not build for wasm32-wasip2:\n{}",
+            String::from_utf8_lossy(&built.stderr)
+        );
+        let wasm = target
+            .join("wasm32-wasip2/release")
+            .join(format!("{}.wasm", name.replace('-', "_")));
+        let checked = Command::new(env!("CARGO_BIN_EXE_questline"))
+            .args(["plugin", "check"])
+            .arg(&wasm)
+            .env("QUESTLINE_LOG", "warn")
+            .current_dir(dir.path())
+            .output()
+            .expect("run questline plugin check");
+        let report = String::from_utf8_lossy(&checked.stdout);
+        assert!(
+            checked.status.success() && report.contains(&format!("name:        {name}")),
+            "{kind}: the scaffold's component fails `plugin check`:\n{report}"
         );
     }
 }

@@ -101,6 +101,27 @@ fn a_plugin_is_tried_on_a_scratch_guild_activity_by_activity() {
         !o.status.success() && out.contains("not a usable plugin"),
         "{out}"
     );
+    // Settings are checked against the plugin's schema, as `/plugins config` checks them.
+    std::fs::write(d.join("typo.json"), r#"{"max_xpp": 100}"#).expect("write");
+    let o = questline(
+        d,
+        &[
+            "plugin",
+            "try",
+            "mee6.wasm",
+            "--events",
+            "events.jsonl",
+            "--settings",
+            "typo.json",
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success()
+            && err.contains("typo.json do not fit the plugin's settings schema")
+            && err.contains("`max_xpp` is not a setting of this plugin (did you mean `max_xp`?)"),
+        "{err}"
+    );
     std::fs::write(d.join("empty.jsonl"), "\n").expect("write");
     let o = questline(
         d,

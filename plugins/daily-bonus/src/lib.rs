@@ -5,18 +5,21 @@
 //! never a bonus that can be claimed twice.
 
 use questline_plugin_sdk::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The command's name.
 pub const COMMAND: &str = "daily";
 
-/// Configuration: `{"min_xp": 50, "max_xp": 150}` (both optional).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// Configuration: `{"min_xp": 50, "max_xp": 150}` (both optional); also the settings schema.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(default)]
+#[schemars(deny_unknown_fields, title = "daily-bonus settings")]
 pub struct Config {
     /// Least bonus.
+    #[schemars(range(min = 0, max = 1_000_000))]
     pub min_xp: i64,
     /// Most bonus.
+    #[schemars(range(min = 0, max = 1_000_000))]
     pub max_xp: i64,
 }
 
@@ -36,6 +39,19 @@ impl Plugin for DailyBonus {
     const NAME: &'static str = "daily-bonus";
     const DESCRIPTION: &'static str =
         "A /daily command granting a bounded random XP bonus once per UTC day.";
+    const CAPABILITIES: &'static [(Capability, &'static str)] = &[
+        (
+            Capability::Log,
+            "warns when a claim cannot be recorded or settings do not parse",
+        ),
+        (Capability::Kv, "remembers the last day each member claimed"),
+        (Capability::Config, "reads the server's bonus range"),
+        (Capability::Random, "rolls the bonus within the range"),
+    ];
+
+    fn settings_schema() -> Option<String> {
+        Some(settings_schema::<Config>())
+    }
 }
 
 fn key(user: Snowflake) -> String {

@@ -2,11 +2,11 @@
 
 use std::collections::HashMap;
 
-use questline_plugin_sdk::{Snowflake, ids};
-use serde::Deserialize;
+use questline_plugin_sdk::{JsonSchema, Snowflake, ids};
+use serde::{Deserialize, Serialize};
 
 /// How channel and role multipliers combine (as Polaris).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Stacking {
     /// channel × role.
@@ -24,20 +24,30 @@ pub enum Stacking {
 
 /// Configuration, e.g.
 /// `{"min_xp": 15, "max_xp": 25, "role_multipliers": {"123": 2.0}, "stacking": "largest"}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+///
+/// The same type gives the plugin's settings schema, so what the host accepts is what this
+/// parses; unknown keys are refused by the host (the parse itself stays lenient, so settings
+/// stored before a key was renamed still load).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(default)]
+#[schemars(deny_unknown_fields, title = "mee6-xp settings")]
 pub struct Config {
     /// Least XP per message.
+    #[schemars(range(min = 0, max = 1_000_000))]
     pub min_xp: i64,
-    /// Most XP per message.
+    /// Most XP per message (at least min_xp).
+    #[schemars(range(min = 0, max = 1_000_000))]
     pub max_xp: i64,
     /// Seconds between two message awards.
+    #[schemars(range(min = 0, max = 86_400))]
     pub cooldown_seconds: i64,
-    /// Channels (or their parents) where nothing earns XP.
+    /// Channels (or their parents) where nothing earns XP: ids as numbers or strings.
     #[serde(deserialize_with = "ids::deserialize_ids")]
+    #[schemars(schema_with = "ids::ids_schema")]
     pub no_xp_channels: Vec<Snowflake>,
-    /// Members with any of these roles earn nothing.
+    /// Members with any of these roles earn nothing: ids as numbers or strings.
     #[serde(deserialize_with = "ids::deserialize_ids")]
+    #[schemars(schema_with = "ids::ids_schema")]
     pub no_xp_roles: Vec<Snowflake>,
     /// Role id → multiplier; the member's largest applies; 0 bans XP.
     pub role_multipliers: HashMap<Snowflake, f64>,
@@ -47,10 +57,13 @@ pub struct Config {
     #[serde(alias = "stacking_mode")]
     pub stacking: Stacking,
     /// XP per minute of eligible voice time (0 = off).
+    #[schemars(range(min = 0))]
     pub voice_xp_per_minute: f64,
     /// XP per reaction added (0 = off).
+    #[schemars(range(min = 0))]
     pub reaction_xp: i64,
     /// XP per slash command used (0 = off).
+    #[schemars(range(min = 0))]
     pub command_xp: i64,
 }
 

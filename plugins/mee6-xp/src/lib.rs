@@ -21,6 +21,24 @@ pub struct Mee6Xp;
 impl Plugin for Mee6Xp {
     const NAME: &'static str = "mee6-xp";
     const DESCRIPTION: &'static str = "MEE6-compatible XP: the MEE6 curve, 15-25 XP per message with a 60 s cooldown, multipliers and exclusions.";
+    const CAPABILITIES: &'static [(Capability, &'static str)] = &[
+        (
+            Capability::Log,
+            "warns when a server's settings do not parse",
+        ),
+        (
+            Capability::Config,
+            "reads the server's XP range, cooldown, multipliers and exclusions",
+        ),
+        (
+            Capability::Random,
+            "rolls the XP of each message within the range",
+        ),
+    ];
+
+    fn settings_schema() -> Option<String> {
+        Some(settings_schema::<Config>())
+    }
 }
 
 impl XpFormula for Mee6Xp {
@@ -54,7 +72,30 @@ mod tests {
         assert_eq!(info.name, "mee6-xp");
         assert_eq!(info.version, "0.1.0");
         assert_eq!(info.kinds, vec![PluginKind::XpFormula]);
-        assert_eq!(info.contract, "0.1.0");
+        assert_eq!(info.contract, CONTRACT_VERSION);
+        let uses: Vec<Capability> = info.capabilities.iter().map(|c| c.capability).collect();
+        assert_eq!(
+            uses,
+            [Capability::Log, Capability::Config, Capability::Random]
+        );
+    }
+
+    #[test]
+    fn the_settings_schema_matches_the_config_type() {
+        let schema: serde_json::Value =
+            serde_json::from_str(&Mee6Xp::settings_schema().unwrap()).unwrap();
+        let props = schema["properties"].as_object().unwrap();
+        // Every key the type parses is in the schema, with the type's default.
+        let defaults = serde_json::to_value(Config::default()).unwrap();
+        for (key, value) in defaults.as_object().unwrap() {
+            assert_eq!(&props[key]["default"], value, "{key}");
+        }
+        assert_eq!(props.len(), defaults.as_object().unwrap().len());
+        assert_eq!(schema["additionalProperties"], false);
+        let stacking = schema["$defs"]["Stacking"].to_string();
+        for mode in ["multiply", "add", "largest", "channel", "role"] {
+            assert!(stacking.contains(mode), "{stacking}");
+        }
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! The polynomial curve and its presets.
 
-use serde::Deserialize;
+use questline_plugin_sdk::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 /// Levels checked when validating a curve; beyond them the leading coefficient decides.
 const CHECKED_LEVELS: u32 = 10_000;
 
 /// Curves other bots use (see the reference table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Preset {
     /// `L³ + 50L² + 100L`, rounded to 100; 50–100 XP per message.

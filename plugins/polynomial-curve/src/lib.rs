@@ -16,6 +16,24 @@ pub struct PolynomialCurve;
 impl Plugin for PolynomialCurve {
     const NAME: &'static str = "polynomial-curve";
     const DESCRIPTION: &'static str = "Level curves as a configurable polynomial, with Polaris (default), Lurkr, Arcane and linear presets.";
+    const CAPABILITIES: &'static [(Capability, &'static str)] = &[
+        (
+            Capability::Log,
+            "warns when a server's curve is unusable and the default is used",
+        ),
+        (
+            Capability::Config,
+            "reads the server's preset or coefficients and XP range",
+        ),
+        (
+            Capability::Random,
+            "rolls the XP of each message within the range",
+        ),
+    ];
+
+    fn settings_schema() -> Option<String> {
+        Some(settings_schema::<settings::Raw>())
+    }
 }
 
 /// XP for one activity: messages only, honouring the cooldown; `xp_rate` applies, floored,

@@ -4,8 +4,8 @@
 //! inside deserialisation means a curve is checked once when a guild changes it, not on every
 //! call.
 
-use questline_plugin_sdk::warn;
-use serde::Deserialize;
+use questline_plugin_sdk::{JsonSchema, warn};
+use serde::{Deserialize, Serialize};
 
 use crate::curve::{Curve, Preset};
 
@@ -13,18 +13,41 @@ use crate::curve::{Curve, Preset};
 ///
 /// `{"preset": "lurkr"}`, or a custom curve `{"a": 1, "b": 50, "c": 100, "round_to": 100}`
 /// (given coefficients replace the preset's curve; missing ones are 0), plus
-/// `min_xp`, `max_xp`, `cooldown_seconds` (default: the preset's).
-#[derive(Debug, Default, Deserialize)]
+/// `min_xp`, `max_xp`, `cooldown_seconds` (default: the preset's). It is also the plugin's
+/// settings schema.
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(default)]
-struct Raw {
+#[schemars(deny_unknown_fields, title = "polynomial-curve settings")]
+pub(crate) struct Raw {
+    /// A named curve: polaris, polaris-generous, lurkr, arcane-linear or linear.
     preset: Preset,
+    /// Custom curve: the L³ coefficient (any of a, b, c, d replaces the preset's curve).
+    #[serde(skip_serializing_if = "Option::is_none")]
     a: Option<f64>,
+    /// Custom curve: the L² coefficient.
+    #[serde(skip_serializing_if = "Option::is_none")]
     b: Option<f64>,
+    /// Custom curve: the L coefficient.
+    #[serde(skip_serializing_if = "Option::is_none")]
     c: Option<f64>,
+    /// Custom curve: the constant term.
+    #[serde(skip_serializing_if = "Option::is_none")]
     d: Option<f64>,
+    /// Round each level's total XP to a multiple of this (default: the preset's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
     round_to: Option<i64>,
+    /// Least XP per message (default: the preset's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     min_xp: Option<i64>,
+    /// Most XP per message (default: the preset's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     max_xp: Option<i64>,
+    /// Seconds between two message awards (default: the preset's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     cooldown_seconds: Option<i64>,
 }
 
@@ -106,6 +129,36 @@ mod tests {
                 .iter()
                 .any(|(l, m)| *l == Level::Warn && m.contains("highest-order"))
         );
+    }
+
+    #[test]
+    fn the_settings_schema_names_every_key_and_only_the_preset_has_a_default() {
+        let schema: serde_json::Value =
+            serde_json::from_str(&questline_plugin_sdk::settings_schema::<Raw>()).unwrap();
+        let props = schema["properties"].as_object().unwrap();
+        let mut keys: Vec<&str> = props.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "a",
+                "b",
+                "c",
+                "cooldown_seconds",
+                "d",
+                "max_xp",
+                "min_xp",
+                "preset",
+                "round_to"
+            ]
+        );
+        let with_default: Vec<&str> = props
+            .iter()
+            .filter(|(_, p)| p.get("default").is_some())
+            .map(|(k, _)| k.as_str())
+            .collect();
+        assert_eq!(with_default, ["preset"]);
+        assert_eq!(props["preset"]["default"], "polaris");
     }
 
     #[test]

@@ -20,6 +20,16 @@ pub struct StreakQuests;
 impl Plugin for StreakQuests {
     const NAME: &'static str = "streak-quests";
     const DESCRIPTION: &'static str = "Streak quests: be active N days in a row.";
+    const CAPABILITIES: &'static [(Capability, &'static str)] = &[
+        (
+            Capability::Log,
+            "warns when a stored streak cannot be read or written",
+        ),
+        (
+            Capability::Kv,
+            "remembers each member's streak between batches",
+        ),
+    ];
 }
 
 /// New progress for a streak quest given the member's streak after the activity.

@@ -269,6 +269,41 @@ async fn plugins_are_switched_and_configured_per_server() {
         "{:?}",
         not_object.content()
     );
+    // The plugin's settings schema refuses a typo and a wrong value, naming the key, and
+    // nothing is saved.
+    let typo = run_admin(
+        &fake,
+        "plugins",
+        "config",
+        &[
+            ("name", "daily-bonus"),
+            ("json", r#"{"min_xp": 5, "maxxp": 9}"#),
+        ],
+    )
+    .await;
+    let text = typo.content().unwrap();
+    assert!(
+        text.contains("settings refused, nothing was saved")
+            && text.contains("`maxxp` is not a setting of this plugin (did you mean `max_xp`?)"),
+        "{text}"
+    );
+    let wrong = run_admin(
+        &fake,
+        "plugins",
+        "config",
+        &[("name", "daily-bonus"), ("json", r#"{"min_xp": "lots"}"#)],
+    )
+    .await;
+    let text = wrong.content().unwrap();
+    assert!(text.contains("`min_xp`: \"lots\" is not of type"), "{text}");
+    let stored = t
+        .bot
+        .db
+        .get_plugin_settings(GUILD, "daily-bonus")
+        .await
+        .unwrap()
+        .expect("stored");
+    assert_eq!(stored.config, json!({}), "a refused setting was saved");
     run_admin(
         &fake,
         "plugins",
@@ -283,6 +318,11 @@ async fn plugins_are_switched_and_configured_per_server() {
     let text = shown.content().unwrap();
     assert!(
         text.contains("off") && text.contains("\"min_xp\":500"),
+        "{text}"
+    );
+    // ... with the keys its schema declares.
+    assert!(
+        text.contains("- min_xp (integer, default 50): Least bonus."),
         "{text}"
     );
     let on = run_admin(&fake, "plugins", "enable", &[("name", "daily-bonus")]).await;

@@ -78,6 +78,27 @@ both_backends! {
 }
 
 both_backends! {
+    async fn the_settings_schema_defaults_reach_the_plugin(t) {
+        let mut h = Harness::new(&t, engine_config(), at("2026-01-05T10:00:00Z")).await;
+        h.no_default_achievements().await;
+        // No `xp` set: the schema's default (30) is what `config.get` returns, not the
+        // fixture's own fallback (20).
+        use_odd_formula(&h, json!({"flat_curve": false})).await;
+        three_messages(&mut h).await;
+        assert_eq!(h.xp(7).await, 3 * 30);
+        // A guild's own value still wins over the default.
+        h.pipeline
+            .plugin_cache()
+            .store_settings(GUILD, ODD, None, Some(json!({"xp": 7})))
+            .await
+            .expect("settings");
+        let start = h.pipeline.now() + Duration::hours(1);
+        h.batch(vec![msg(7, 200, start)]).await;
+        assert_eq!(h.xp(7).await, 3 * 30 + 7);
+    }
+}
+
+both_backends! {
     async fn xp_answers_above_the_ceiling_are_clamped(t) {
         let mut h = Harness::new(&t, engine_config(), at("2026-01-05T10:00:00Z")).await;
         h.no_default_achievements().await;

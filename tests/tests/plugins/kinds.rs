@@ -38,7 +38,7 @@ fn metadata_and_kind_discovery() {
     let info = t.host.info(GOOD).unwrap();
     assert_eq!(info.version, "1.0.0");
     assert_eq!(info.kinds, PluginKind::ALL.to_vec());
-    assert_eq!(info.contract, "0.1.0");
+    assert_eq!(info.contract, "0.2.0");
     assert_eq!(t.host.metadata_blocking(GOOD).unwrap(), info);
     for kind in PluginKind::ALL {
         assert_eq!(t.host.plugins_with_kind(kind), vec![GOOD.to_owned()]);

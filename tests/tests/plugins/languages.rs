@@ -18,8 +18,8 @@ use std::time::Instant;
 
 use crate::support;
 use questline::plugins::{
-    Activity, ActivityKind, CallContext, MemoryKv, MessageDetails, PluginHost, PluginKind,
-    PluginsConfig, ReactionDetails, VoiceDetails, XpContext,
+    Activity, ActivityKind, CallContext, Capability, MemoryKv, MessageDetails, PluginHost,
+    PluginKind, PluginsConfig, ReactionDetails, VoiceDetails, XpContext,
 };
 
 fn repo() -> PathBuf {
@@ -236,6 +236,35 @@ fn check_linear_xp(wasm: &Path, name: &str, base: &str) {
     assert_eq!(
         host.plugins_with_kind(PluginKind::XpFormula),
         vec![name.to_string()]
+    );
+    // The same declarations in every language: what it imports (the load checked that its
+    // imports are exactly among these) and its settings schema.
+    let declared: Vec<(Capability, &str)> = info
+        .capabilities
+        .iter()
+        .map(|c| (c.capability, c.why.as_str()))
+        .collect();
+    assert_eq!(
+        declared,
+        [
+            (Capability::Log, "warns when the settings are not JSON"),
+            (Capability::Config, "reads the server's XP per message"),
+        ]
+    );
+    let schema = host.settings_schema(name).expect("a settings schema");
+    let typo = schema
+        .validate(&serde_json::json!({"per_mesage": 40}))
+        .unwrap_err()
+        .to_string();
+    assert!(typo.contains("did you mean `per_message`?"), "{typo}");
+    let range = schema
+        .validate(&serde_json::json!({"per_message": 5000}))
+        .unwrap_err()
+        .to_string();
+    assert!(range.starts_with("`per_message`: 5000"), "{range}");
+    assert_eq!(
+        schema.with_defaults(&serde_json::json!({})),
+        serde_json::json!({"per_message": 10})
     );
 
     let ctx = CallContext::new(42, 1_700_000_000_000, 7);

@@ -5,6 +5,7 @@
 mod support;
 
 mod bundled;
+mod contract;
 mod hostile;
 mod kinds;
 mod languages;

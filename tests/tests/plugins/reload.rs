@@ -129,7 +129,7 @@ fn a_broken_file_keeps_the_working_version_and_deleting_unloads() {
         t.host
             .list()
             .iter()
-            .any(|r| matches!(&r.state, PluginState::LoadedWithError(e) if e.contains("9.0.0")))
+            .any(|r| matches!(&r.state, PluginState::LoadedWithError(e) if e.contains("@0.1.0")))
     });
     assert!(reported.is_some(), "list: {:?}", t.host.list());
     assert_eq!(xp_of(&t.host).unwrap(), 10);

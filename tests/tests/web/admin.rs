@@ -330,6 +330,33 @@ async fn a_manager_changes_a_setting_and_discord_is_asked_before_every_change() 
         "{}",
         text(&browser, ".flash").await
     );
+    // The page lists each plugin's settings from its schema, and a typo is refused with the
+    // key named and the closest setting.
+    let reference = text(&browser, "#plugins-title ~ details").await;
+    assert!(reference.contains("daily-bonus"), "{reference}");
+    let page = browser.client.source().await.expect("page source");
+    assert!(
+        page.contains("<code>min_xp</code> (integer, default 15): Least XP per message."),
+        "mee6-xp's settings listed"
+    );
+    choose(&browser, "#plugin-config-name option[value='mee6-xp']").await;
+    fill(&browser, "plugin-config-json", r#"{"min_xpp": 3}"#).await;
+    browser
+        .click_and_wait(Locator::Css("input[value='plugins config'] ~ button"))
+        .await;
+    let refused = text(&browser, ".flash").await;
+    assert!(
+        // (The page shows the reply's `code` spans as code, without the backticks.)
+        refused.contains("min_xpp is not a setting of this plugin (did you mean min_xp?)"),
+        "{refused}"
+    );
+    assert!(
+        db.get_plugin_settings(GUILD, "mee6-xp")
+            .await
+            .unwrap()
+            .is_none(),
+        "a refused setting was saved"
+    );
     browser.screenshot("dashboard-after-changes").await;
 
     // The export, as a file, checked with Discord like a change.

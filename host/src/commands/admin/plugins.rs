@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use crate::commands::Commands;
 use crate::commands::types::{CommandError, Reply, Request, fit_to};
+use crate::plugins::SettingsSchema;
 
 pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, CommandError> {
     match req.subcommand.as_deref() {
@@ -89,11 +90,15 @@ pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, Command
                         .settings(req.guild, &name)
                         .await?
                 };
-                return Ok(Reply::private(format!(
+                let mut out = format!(
                     "`{name}` is {} here; settings: `{}`",
                     if s.enabled { "on" } else { "off" },
-                    fit_to(s.config_json, 1_800)
-                )));
+                    fit_to(s.config_json.clone(), 1_000)
+                );
+                if let Some(schema) = c.plugins.settings_schema(&name) {
+                    out.push_str(&describe_schema(&schema, &s.config_json));
+                }
+                return Ok(Reply::private(fit_to(out, 1_900)));
             }
             let value: serde_json::Value = serde_json::from_str(raw).map_err(|e| {
                 CommandError::Usage(format!(
@@ -105,6 +110,14 @@ pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, Command
                     "the settings must be a JSON object, like {\"bonus\": 50}".into(),
                 ));
             }
+            if let Some(schema) = c.plugins.settings_schema(&name) {
+                schema.validate(&value).map_err(|problems| {
+                    CommandError::Usage(format!(
+                        "`{name}` settings refused, nothing was saved: {problems}. \
+                         `/plugins config name:{name}` without JSON lists its settings"
+                    ))
+                })?;
+            }
             let stored = engine_settings(c, req.guild, &name, None, Some(value)).await?;
             Ok(Reply::private(format!(
                 "`{name}` settings saved: `{}`",
@@ -115,6 +128,30 @@ pub(super) async fn handle(c: &Commands, req: &Request) -> Result<Reply, Command
             "use /plugins list, enable, disable, config or reload".into(),
         )),
     }
+}
+
+/// The keys a plugin's schema declares, and whether the stored settings still fit it (they
+/// may predate the schema, or a new plugin version's).
+fn describe_schema(schema: &SettingsSchema, stored_json: &str) -> String {
+    let mut out = String::new();
+    if schema.keys().is_empty() {
+        out.push_str("\nIt takes no settings.");
+    } else {
+        out.push_str("\nIts settings (unset ones take the default):");
+        for key in schema.keys() {
+            let _ = write!(out, "\n- {}", fit_to(key.to_string(), 200));
+        }
+    }
+    if let Ok(stored) = serde_json::from_str::<serde_json::Value>(stored_json)
+        && let Err(problems) = schema.validate(&stored)
+    {
+        let _ = write!(
+            out,
+            "\n⚠️ The stored settings do not fit this version's schema ({problems}); the plugin \
+             gets them as they are until you set new ones."
+        );
+    }
+    out
 }
 
 /// The `name` option, if it names a loaded plugin.
