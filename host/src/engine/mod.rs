@@ -15,6 +15,7 @@ mod ceiling;
 pub mod clock;
 pub mod config;
 pub mod curve;
+mod cycle;
 pub mod dedupe;
 pub mod effects;
 pub mod error;

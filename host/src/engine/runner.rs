@@ -3,8 +3,8 @@
 //! `submit` waits when the queue is full (backpressure: the gateway slows down rather than
 //! the bot dropping activity); `try_submit` refuses instead and counts the drop. The task
 //! collects the next batch while the previous one is processed (group commit): a batch goes
-//! when the pipeline is free and it is full, or its events waited for the previous batch, or
-//! `batch_max_wait_ms` passed since its first event reached an idle engine. It also runs
+//! when the pipeline is free and it is full, or its first event has used its latency budget
+//! (see [`super::cycle`]). It also runs
 //! periodic work (voice credit, quest resets, retries) every `tick_secs`. `flush` and `tick` let the console and tests wait for a known state.
 
 use std::sync::Arc;
@@ -17,6 +17,7 @@ use tokio::time::Instant;
 
 use super::activity::Activity;
 use super::config::EngineConfig;
+use super::cycle::BatchCycle;
 use super::error::EngineError;
 use super::metrics::{CounterSnapshot, EngineCounters};
 use super::pipeline::{EngineDeps, Pipeline};
@@ -210,14 +211,17 @@ async fn settle(inflight: &mut Option<InFlight>) {
 }
 
 /// The engine's task: collects the next batch while the previous one is processed (group
-/// commit). A batch is handed over as soon as the pipeline is free and either it is full,
-/// its events arrived while the previous batch was running (they have waited already), or
-/// `batch_max_wait_ms` passed since its first event arrived at an idle engine. So under load
-/// batches grow by themselves, and at low load an event waits at most the linger.
+/// commit). A batch is handed over as soon as the pipeline is free and either it is full or
+/// its first event has waited the budget (`batch_max_wait_ms`) less what batches currently
+/// take to process ([`BatchCycle`]). So under load batches grow with the backlog, and at
+/// moderate load an event is committed about when its budget runs out, in a batch that holds
+/// everything that arrived meanwhile.
 async fn run(pipeline: Arc<Pipeline>, mut rx: mpsc::Receiver<Msg>, config: EngineConfig) {
     let _stopped = StopOnDrop(pipeline.heartbeat().clone());
     let max = config.batch_max_events.max(1);
-    let wait = Duration::from_millis(config.batch_max_wait_ms);
+    let mut cycle = BatchCycle::new(Duration::from_millis(config.batch_max_wait_ms));
+    // When the batch in flight was handed over (its processing time feeds the cycle).
+    let mut dispatched_at = Instant::now();
     let mut ticker = tokio::time::interval(Duration::from_secs(config.tick_secs.max(1)));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticker.tick().await;
@@ -244,6 +248,7 @@ async fn run(pipeline: Arc<Pipeline>, mut rx: mpsc::Receiver<Msg>, config: Engin
             && (batch.len() >= max || deadline.is_some_and(|d| d <= Instant::now()))
         {
             inflight = Some(dispatch(&pipeline, &mut batch, &mut submitted));
+            dispatched_at = Instant::now();
             deadline = None;
         }
         let idle = inflight.is_none();
@@ -264,12 +269,9 @@ async fn run(pipeline: Arc<Pipeline>, mut rx: mpsc::Receiver<Msg>, config: Engin
             biased;
             result = finished => {
                 inflight = None;
+                cycle.record(dispatched_at.elapsed());
                 if let Err(e) = result {
                     tracing::error!(error = %e, "a batch's processing ended abnormally");
-                }
-                // Whatever arrived meanwhile has waited long enough: it goes next.
-                if !batch.is_empty() {
-                    deadline = Some(Instant::now());
                 }
             }
             msg = rx.recv(), if batch.len() < max => match msg {
@@ -280,8 +282,8 @@ async fn run(pipeline: Arc<Pipeline>, mut rx: mpsc::Receiver<Msg>, config: Engin
                 }
                 Some(Msg::Activity(seq, at, a)) => {
                     if batch.is_empty() {
-                        // Arriving while a batch runs: it goes as soon as that one is done.
-                        deadline = Some(if inflight.is_some() { at } else { Instant::now() + wait });
+                        // From when it was submitted: time spent in the queue counts.
+                        deadline = Some(at + cycle.linger());
                     }
                     batch.push((seq, a));
                     submitted.push(at);

@@ -129,16 +129,15 @@ both_backends! {
 }
 
 both_backends! {
-    async fn events_arriving_during_a_batch_go_next_without_waiting_for_the_linger(t) {
-        // Group commit: the linger (`batch_max_wait_ms`) only delays a batch that starts on an
-        // idle engine. Events that arrive while a batch runs have waited already: they go as
-        // soon as it is done. With a ten-minute linger, only that rule commits them in time.
+    async fn events_within_a_batch_latency_budget_are_committed_together(t) {
+        // A batch's first event waits for the budget (`batch_max_wait_ms`, less the recent
+        // processing time) before the batch goes, so events arriving one by one meanwhile
+        // share its transaction instead of each going as soon as the pipeline is free.
         let start = at("2026-01-05T10:00:00Z");
         let h = Harness::new(&t, engine_config(), start).await;
         h.no_default_achievements().await;
         let config = questline::engine::EngineConfig {
-            batch_max_events: 2,
-            batch_max_wait_ms: 600_000,
+            batch_max_wait_ms: 2_000,
             ..engine_config()
         };
         let deps = EngineDeps {
@@ -148,21 +147,25 @@ both_backends! {
             sink: Arc::new(CollectingSink::new()),
         };
         let engine = Engine::start(deps, config, &[GUILD]).await.expect("start");
-        // Two events fill a batch, which goes at once; the third arrives while it runs.
-        for i in 0..3u64 {
+        let first = std::time::Instant::now();
+        for i in 0..5u64 {
             engine.submit(msg(300, 500 + i, start + Duration::seconds(i as i64 * 90))).await.expect("submit");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        let mut stored = 0;
-        while std::time::Instant::now() < deadline {
-            stored = h.db.get_user_level(GUILD, 300).await.expect("row").map_or(0, |r| r.total_messages);
-            if stored == 3 {
-                break;
+        // The first state anyone sees has all five: one transaction.
+        let deadline = first + std::time::Duration::from_secs(30);
+        let stored = loop {
+            let stored = h.db.get_user_level(GUILD, 300).await.expect("row").map_or(0, |r| r.total_messages);
+            if stored > 0 || std::time::Instant::now() > deadline {
+                break stored;
             }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        assert_eq!(stored, 3, "the event that arrived during a batch waited for the linger");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        };
+        let waited = first.elapsed();
+        assert_eq!(stored, 5, "the events were committed in more than one batch");
+        // No batch had run yet, so the whole budget was the linger.
+        assert!(waited >= std::time::Duration::from_millis(1_500), "committed after {waited:?}");
         let counters = engine.shutdown().await;
-        assert_eq!(counters.processed, 3);
+        assert_eq!(counters.processed, 5);
     }
 }
