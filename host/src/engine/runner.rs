@@ -4,7 +4,7 @@
 //! the bot dropping activity); `try_submit` refuses instead and counts the drop. The task
 //! collects the next batch while the previous one is processed (group commit): a batch goes
 //! when the pipeline is free and it is full, or its first event has used its latency budget
-//! (see [`super::cycle`]). It also runs
+//! (see `engine/cycle.rs`). It also runs
 //! periodic work (voice credit, quest resets, retries) every `tick_secs`. `flush` and `tick` let the console and tests wait for a known state.
 
 use std::sync::Arc;
