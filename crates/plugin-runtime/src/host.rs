@@ -13,7 +13,7 @@ use super::kv::KvStore;
 use super::loader::{self, LoadStats, LoadedPlugin};
 use super::registry::{PluginStatus, Registry};
 use super::runtime::Runtime;
-use super::settings::SettingsSchema;
+use super::settings::{SettingKey, SettingsSchema};
 
 pub(crate) struct Inner {
     pub(crate) rt: Runtime,
@@ -41,6 +41,8 @@ pub struct PluginReport {
     pub sandboxed_imports: Vec<(String, &'static str)>,
     /// The contract's host interfaces it imports (each is among `info.capabilities`).
     pub imports: Vec<Capability>,
+    /// The keys of its settings schema, as compiled at load; `None` without a schema.
+    pub settings_keys: Option<Vec<SettingKey>>,
 }
 
 impl std::fmt::Debug for PluginHost {
@@ -202,6 +204,7 @@ impl PluginHost {
             stats,
             sandboxed_imports: loader::sandboxed_imports(&plugin),
             imports: loader::imported_capabilities(plugin.pre.component(), plugin.pre.engine()),
+            settings_keys: plugin.settings.as_ref().map(|s| s.keys().to_vec()),
         })
     }
 

@@ -262,11 +262,11 @@ fn kind_of(prop: &Value, root: &Map<String, Value>) -> String {
         .and_then(Value::as_str)
         .and_then(|r| r.strip_prefix("#/"))
         .and_then(|path| {
-            path.split('/')
-                .try_fold(&Value::Object(root.clone()), |v, seg| v.get(seg))
-                .cloned()
+            let mut segments = path.split('/');
+            let first = root.get(segments.next()?)?;
+            segments.try_fold(first, |v, seg| v.get(seg))
         });
-    let prop = resolved.as_ref().unwrap_or(prop);
+    let prop = resolved.unwrap_or(prop);
     match prop.get("type") {
         Some(Value::String(t)) => t.clone(),
         Some(Value::Array(ts)) => ts

@@ -187,13 +187,13 @@ fn check(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
                     c.why
                 );
             }
-            match host_settings(&report) {
+            match &report.settings_keys {
                 Some(keys) if keys.is_empty() => {
                     println!("  settings:    a schema with no keys (settings stay `{{}}`)")
                 }
                 Some(keys) => {
-                    for line in keys {
-                        println!("  settings:    {line}");
+                    for key in keys {
+                        println!("  settings:    {key}");
                     }
                 }
                 None => println!("  settings:    no schema (any JSON object is passed as is)"),
@@ -215,16 +215,6 @@ fn check(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
-}
-
-/// The keys of a checked plugin's settings schema, one line each; `None` without a schema.
-fn host_settings(report: &crate::plugins::PluginReport) -> Option<Vec<String>> {
-    let text = report.info.settings_schema.as_deref()?;
-    // It compiled at load, so this only fails if the two disagree; say so rather than hide it.
-    Some(match crate::plugins::SettingsSchema::compile(text) {
-        Ok(schema) => schema.keys().iter().map(ToString::to_string).collect(),
-        Err(reason) => vec![reason],
-    })
 }
 
 /// `plugin install`: checked first, then written beside its destination and renamed over it.

@@ -81,14 +81,8 @@ fn check_shows_the_declared_capabilities_with_their_reasons() {
         .host
         .check_file(Path::new(fixtures::GOOD_V1))
         .expect("good fixture");
-    let declared: Vec<(Capability, &str)> = report
-        .info
-        .capabilities
-        .iter()
-        .map(|c| (c.capability, c.why.as_str()))
-        .collect();
     assert_eq!(
-        declared,
+        declared(&report.info),
         [
             (Capability::Log, "logs each batch"),
             (Capability::Kv, "counts its command's uses"),

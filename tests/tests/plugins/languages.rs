@@ -239,13 +239,8 @@ fn check_linear_xp(wasm: &Path, name: &str, base: &str) {
     );
     // The same declarations in every language: what it imports (the load checked that its
     // imports are exactly among these) and its settings schema.
-    let declared: Vec<(Capability, &str)> = info
-        .capabilities
-        .iter()
-        .map(|c| (c.capability, c.why.as_str()))
-        .collect();
     assert_eq!(
-        declared,
+        support::declared(&info),
         [
             (Capability::Log, "warns when the settings are not JSON"),
             (Capability::Config, "reads the server's XP per message"),

@@ -6,8 +6,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use questline::plugins::{
-    Activity, ActivityKind, CallContext, MemberStats, MemoryKv, MessageDetails, PluginHost,
-    PluginsConfig, XpContext,
+    Activity, ActivityKind, CallContext, Capability, MemberStats, MemoryKv, MessageDetails,
+    PluginHost, PluginInfo, PluginsConfig, XpContext,
 };
 
 /// Held by the test that times a hot reload and by the tests that compile a JavaScript or
@@ -45,6 +45,14 @@ pub fn host_with(adjust: impl FnOnce(&mut PluginsConfig)) -> TestHost {
     adjust(&mut cfg);
     let host = PluginHost::new(&cfg, Arc::new(MemoryKv::new())).expect("plugin host");
     TestHost { host, dir }
+}
+
+/// The capabilities a plugin declared, with its reasons, in order.
+pub fn declared(info: &PluginInfo) -> Vec<(Capability, &str)> {
+    info.capabilities
+        .iter()
+        .map(|c| (c.capability, c.why.as_str()))
+        .collect()
 }
 
 pub fn ctx() -> CallContext {
