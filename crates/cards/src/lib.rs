@@ -25,6 +25,6 @@ pub use color::{normalize_color, validate_style};
 pub use config::{CardsConfig, DEFAULT_HEIGHT, DEFAULT_WIDTH};
 pub use data::{CardData, CardDataBuilder, CardPrefs, DEFAULT_STYLE, display_name_for_card};
 pub use error::{CardError, ImageError, ValueError};
-pub use images::{EmbeddedImage, ImageFetcher, ImageKind, check_url, embed_image};
+pub use images::{AVATAR_PX, EmbeddedImage, ImageFetcher, ImageKind, check_url, embed_image};
 pub use render::{CardRenderer, RenderedCard};
 pub use styles::{StyleEntry, available_styles, render_card, render_card_blocking};

@@ -38,20 +38,26 @@ pub fn render_minimal(data: &CardData) -> String {
         r#"<defs><clipPath id="card"><rect width="{W}" height="{H}" rx="16"/></clipPath><clipPath id="avatar"><circle cx="{AVATAR_CX}" cy="{AVATAR_CY}" r="{AVATAR_R}"/></clipPath><clipPath id="name"><rect x="{TEXT_X}" y="60" width="{}" height="64"/></clipPath></defs>"#,
         RIGHT_X - TEXT_X
     );
-    let _ = write!(
-        s,
-        r#"<g clip-path="url(#card)"><rect width="{W}" height="{H}" fill="{background}"/>"#
-    );
-    if let Some(bg) = data.background.as_deref().filter(|u| is_image_data_url(u)) {
-        // A faint wash of the image: the minimal look stays legible on any picture.
-        let _ = write!(
-            s,
-            r#"<image href="{bg}" xlink:href="{bg}" width="{W}" height="{H}" preserveAspectRatio="xMidYMid slice" opacity="0.18"/>"#
-        );
+    // Only a background image needs the rounded clip (a clipped group is drawn on a layer of
+    // its own and masked); a plain panel is a rounded rectangle.
+    match data.background.as_deref().filter(|u| is_image_data_url(u)) {
+        Some(bg) => {
+            // A faint wash of the image: the minimal look stays legible on any picture.
+            let _ = write!(
+                s,
+                r#"<g clip-path="url(#card)"><rect width="{W}" height="{H}" fill="{background}"/><image href="{bg}" xlink:href="{bg}" width="{W}" height="{H}" preserveAspectRatio="xMidYMid slice" opacity="0.18"/></g>"#
+            );
+        }
+        None => {
+            let _ = write!(
+                s,
+                r#"<rect width="{W}" height="{H}" rx="16" fill="{background}"/>"#
+            );
+        }
     }
     let _ = write!(
         s,
-        r#"</g><rect x="0.5" y="0.5" width="{}" height="{}" rx="16" fill="none" stroke="{border}"/>"#,
+        r#"<rect x="0.5" y="0.5" width="{}" height="{}" rx="16" fill="none" stroke="{border}"/>"#,
         W - 1.0,
         H - 1.0
     );

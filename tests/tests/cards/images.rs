@@ -17,7 +17,10 @@ async fn fetches_checks_embeds_and_caches() {
         .await
         .expect("fetched");
     assert!(first.data_url.starts_with("data:image/png;base64,"));
-    assert_eq!((first.width, first.height), (256, 256));
+    assert_eq!(
+        (first.width, first.height),
+        (questline::cards::AVATAR_PX, questline::cards::AVATAR_PX)
+    );
     let second = fetcher
         .fetch(&url, ImageKind::Avatar)
         .await
