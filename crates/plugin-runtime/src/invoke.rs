@@ -164,7 +164,8 @@ fn run<R>(
         })?,
     };
     slot.store.data_mut().begin_call(ctx);
-    slot.store.data_mut().arm(limit_ms(&rt.cfg, items));
+    // Held while the wasm below runs (the epoch ticks only meanwhile).
+    let _running = slot.store.data_mut().arm(limit_ms(&rt.cfg, items));
     slot.store.set_epoch_deadline(1);
     let result = f(&mut slot.store, &slot.exports);
     if let Some(reason) = slot.store.data_mut().store_unavailable.take() {

@@ -171,7 +171,8 @@ pub(crate) fn load(
     )
     .map_err(|e| incompatible(format!("it cannot be instantiated: {}", describe(&e))))?;
     slot.store.data_mut().begin_call(&CallContext::default());
-    slot.store.data_mut().arm(rt.cfg.call_timeout_ms);
+    // Held while the wasm below runs (the epoch ticks only meanwhile).
+    let _running = slot.store.data_mut().arm(rt.cfg.call_timeout_ms);
     slot.store.set_epoch_deadline(1);
     let info = slot
         .exports
@@ -244,7 +245,8 @@ fn check_curve(
     let mut previous: Option<i64> = None;
     for level in 0..=MAX_LEVEL {
         store.data_mut().begin_call(&CallContext::default());
-        store.data_mut().arm(limit_ms);
+        // Held while the wasm below runs (the epoch ticks only meanwhile).
+        let _running = store.data_mut().arm(limit_ms);
         store.set_epoch_deadline(1);
         let total = curve
             .call_total_xp_for_level(&mut *store, level)

@@ -85,7 +85,8 @@ pub(crate) fn instantiate(
     let mut store = Store::new(pre.engine(), state);
     store.limiter(|s| &mut s.limiter);
     store.epoch_deadline_callback(on_epoch_tick);
-    store.data_mut().arm(limit_ms);
+    // Held while the wasm below runs (the epoch ticks only meanwhile).
+    let _running = store.data_mut().arm(limit_ms);
     store.set_epoch_deadline(1);
     let instance = pre.instantiate(&mut store)?;
     let exports = indices.load(&mut store, &instance)?;

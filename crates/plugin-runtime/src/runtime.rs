@@ -22,13 +22,14 @@ pub(crate) struct Runtime {
     pub(crate) cache: CompileCache,
     /// Calls, failures and durations per plugin (`/metrics`).
     pub(crate) stats: CallStats,
+    pub(crate) ticker: Arc<wasmtime_setup::EpochTicker>,
 }
 
 impl Runtime {
     pub(crate) fn new(cfg: &PluginsConfig, kv: Arc<dyn KvStore>) -> Result<Self, PluginError> {
         let engine = wasmtime_setup::build_engine(cfg)?;
         let linker = wasmtime_setup::build_linker(&engine)?;
-        wasmtime_setup::start_epoch_ticker(&engine)?;
+        let ticker = wasmtime_setup::EpochTicker::start(&engine)?;
         let cache = CompileCache::new(
             cfg.cache_dir.clone(),
             wasmtime_setup::compatibility_key(&engine),
@@ -40,10 +41,11 @@ impl Runtime {
             kv,
             cache,
             stats: CallStats::default(),
+            ticker,
         })
     }
 
     pub(crate) fn new_state(&self, plugin: Arc<str>) -> HostState {
-        HostState::new(plugin, &self.cfg, self.kv.clone())
+        HostState::new(plugin, &self.cfg, self.kv.clone(), self.ticker.clone())
     }
 }

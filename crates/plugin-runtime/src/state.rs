@@ -14,6 +14,7 @@ use super::config::PluginsConfig;
 use super::cpu_budget::CpuBudget;
 use super::kv::{self, KvError, KvStore};
 use super::output::{OutputBudget, TracingOutput};
+use super::wasmtime_setup::{EpochTicker, Running};
 
 /// What the host tells a plugin about the call it is making.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -100,6 +101,8 @@ pub(crate) struct HostState {
     max_log_lines: u32,
     /// The current call's CPU-time budget, read by the epoch callback.
     pub(crate) cpu: CpuBudget,
+    /// Keeps the epoch ticking while this store runs wasm ([`HostState::arm`]).
+    ticker: Arc<EpochTicker>,
     /// Why the key-value store could not be reached during this call, if it could not: the
     /// plugin then answered without its stored state, so the answer is not used (see
     /// `PluginError::HostUnavailable`).
@@ -107,7 +110,12 @@ pub(crate) struct HostState {
 }
 
 impl HostState {
-    pub(crate) fn new(plugin: Arc<str>, cfg: &PluginsConfig, kv: Arc<dyn KvStore>) -> Self {
+    pub(crate) fn new(
+        plugin: Arc<str>,
+        cfg: &PluginsConfig,
+        kv: Arc<dyn KvStore>,
+        ticker: Arc<EpochTicker>,
+    ) -> Self {
         let limits = StoreLimitsBuilder::new()
             .memory_size(cfg.memory_limit_bytes())
             .table_elements(usize::try_from(cfg.max_table_elements).unwrap_or(usize::MAX))
@@ -142,14 +150,17 @@ impl HostState {
             log_lines_left: cfg.max_log_lines,
             max_log_lines: cfg.max_log_lines,
             cpu: CpuBudget::start(cfg.call_timeout_ms),
+            ticker,
             store_unavailable: None,
         }
     }
 
     /// Starts a budget of `limit_ms` milliseconds of CPU time for what runs next on this
-    /// thread (a call, or an instance's start-up).
-    pub(crate) fn arm(&mut self, limit_ms: u64) {
+    /// thread (a call, or an instance's start-up). Hold the returned guard until the wasm has
+    /// returned: the budget is only looked at on epoch ticks, which stop when none is held.
+    pub(crate) fn arm(&mut self, limit_ms: u64) -> Running {
         self.cpu = CpuBudget::start(limit_ms);
+        self.ticker.running()
     }
 
     /// Prepares the store for a call: its context, a fresh random stream and fresh budgets.
@@ -273,11 +284,29 @@ mod tests {
     use crate::kv::MemoryKv;
 
     fn state() -> HostState {
+        let engine = wasmtime::Engine::default();
         HostState::new(
             Arc::from("p"),
             &PluginsConfig::default(),
             Arc::new(MemoryKv::new()),
+            EpochTicker::start(&engine).expect("ticker"),
         )
+    }
+
+    #[test]
+    fn the_epoch_ticks_only_while_an_armed_call_is_held() {
+        let mut s = state();
+        assert!(!s.ticker.is_ticking(), "nothing runs yet");
+        let first = s.arm(10);
+        let second = s.arm(10);
+        assert!(s.ticker.is_ticking());
+        drop(first);
+        assert!(s.ticker.is_ticking(), "one call still runs");
+        drop(second);
+        assert!(
+            !s.ticker.is_ticking(),
+            "idle again once every call returned"
+        );
     }
 
     #[test]

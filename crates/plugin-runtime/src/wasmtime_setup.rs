@@ -2,6 +2,8 @@
 //! are when a call's CPU-time budget is looked at ([`super::cpu_budget`]).
 
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use wasmtime::component::{HasSelf, Linker};
@@ -64,21 +66,81 @@ pub(crate) fn build_linker(engine: &Engine) -> Result<Linker<HostState>, PluginE
     Ok(linker)
 }
 
-/// Starts the thread that advances the engine's epoch. It holds only a weak reference, so it
-/// ends by itself once the engine is dropped.
-pub(crate) fn start_epoch_ticker(engine: &Engine) -> Result<(), PluginError> {
-    let weak = engine.weak();
-    std::thread::Builder::new()
-        .name("plugin-epoch".into())
-        .spawn(move || {
-            while let Some(engine) = weak.upgrade() {
-                engine.increment_epoch();
-                drop(engine);
-                std::thread::sleep(EPOCH_TICK);
-            }
-        })
-        .map(|_| ())
-        .map_err(|e| PluginError::Engine(format!("starting the epoch ticker: {e}")))
+/// The thread that advances the engine's epoch, ticking only while wasm runs.
+///
+/// WHY: a tick every [`EPOCH_TICK`] is 500 wake-ups a second; on an idle bot that was most of
+/// its CPU. Everything that runs wasm holds a [`Running`] from [`EpochTicker::running`] for as
+/// long as it runs (`HostState::arm` hands one out), and the thread parks while none is held.
+/// The thread holds only a weak reference to the engine, so it ends by itself once the
+/// engine is dropped (a parked thread looks again every [`IDLE_CHECK`]).
+pub(crate) struct EpochTicker {
+    running: Arc<AtomicUsize>,
+    thread: std::thread::Thread,
+}
+
+/// How often a parked ticker checks whether its engine is gone.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+
+impl std::fmt::Debug for EpochTicker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EpochTicker")
+            .field("running", &self.running.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl EpochTicker {
+    pub(crate) fn start(engine: &Engine) -> Result<Arc<Self>, PluginError> {
+        let weak = engine.weak();
+        let running = Arc::new(AtomicUsize::new(0));
+        let seen = running.clone();
+        let handle = std::thread::Builder::new()
+            .name("plugin-epoch".into())
+            .spawn(move || {
+                while let Some(engine) = weak.upgrade() {
+                    if seen.load(Ordering::Acquire) == 0 {
+                        drop(engine);
+                        // `running` unparks it; an unpark that came first makes this return
+                        // at once, so no start of a call is missed.
+                        std::thread::park_timeout(IDLE_CHECK);
+                        continue;
+                    }
+                    engine.increment_epoch();
+                    drop(engine);
+                    std::thread::sleep(EPOCH_TICK);
+                }
+            })
+            .map_err(|e| PluginError::Engine(format!("starting the epoch ticker: {e}")))?;
+        Ok(Arc::new(Self {
+            running,
+            thread: handle.thread().clone(),
+        }))
+    }
+
+    /// Keeps the epoch ticking until the returned guard is dropped: hold it for as long as
+    /// wasm runs, or a call that never returns is never stopped.
+    pub(crate) fn running(self: &Arc<Self>) -> Running {
+        if self.running.fetch_add(1, Ordering::AcqRel) == 0 {
+            self.thread.unpark();
+        }
+        Running(self.clone())
+    }
+
+    /// Whether any wasm is running now (tests: the ticker is idle between calls).
+    #[cfg(test)]
+    pub(crate) fn is_ticking(&self) -> bool {
+        self.running.load(Ordering::Acquire) > 0
+    }
+}
+
+/// Wasm may be running: the epoch ticks while this lives.
+#[must_use = "the epoch ticks only while this is held"]
+pub(crate) struct Running(Arc<EpochTicker>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.running.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// A short stable text for the engine's compilation settings, part of cache file names so an
