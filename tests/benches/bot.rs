@@ -20,11 +20,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use questline::db::CardSettings;
-use questline::discord::{Bot, BotOptions};
 use questline_tests::fake_discord::harness::{
-    BotProcess, start_bot_with, test_config, test_config_at,
+    BotProcess, start_bot_with, start_child_bot, test_config, test_config_at,
 };
-use questline_tests::fake_discord::{FakeDiscord, GENERAL, GUILD, TOKEN, events};
+use questline_tests::fake_discord::{FakeDiscord, GENERAL, GUILD, events};
 
 /// The allocator `questline` itself runs with, so the child's memory is the binary's.
 #[global_allocator]
@@ -255,15 +254,7 @@ fn idle_child(api: &str, dir: &str) {
         config.plugins.hot_reload = defaults.plugins.hot_reload;
         config.engine = defaults.engine;
         config.discord.coalesce_ms = defaults.discord.coalesce_ms;
-        let _bot = Bot::start(
-            &config,
-            BotOptions {
-                token: TOKEN.to_string(),
-                ..BotOptions::default()
-            },
-        )
-        .await
-        .unwrap_or_else(|e| panic!("bot did not start: {e}"));
+        let _bot = start_child_bot(&config).await;
         loop {
             tokio::time::sleep(Duration::from_secs(3600)).await;
         }

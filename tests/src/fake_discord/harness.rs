@@ -37,6 +37,21 @@ pub fn test_config_at(api_base: &str, dir: &std::path::Path) -> Config {
     config
 }
 
+/// Starts the bot of a child process (tests and benchmarks that run the bot in a process of
+/// its own): `questline run`'s start-up with the fake's token, panicking if it fails. The
+/// parent, which owns the [`FakeDiscord`], waits for it to identify.
+pub async fn start_child_bot(config: &Config) -> Bot {
+    Bot::start(
+        config,
+        BotOptions {
+            token: TOKEN.to_string(),
+            ..BotOptions::default()
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("bot did not start: {e}"))
+}
+
 /// Starts the bot with `config` and waits until it identified on the fake gateway.
 pub async fn start_bot_with(fake: &FakeDiscord, config: Config, dir: tempfile::TempDir) -> TestBot {
     let bot = Bot::start(

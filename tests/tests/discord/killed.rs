@@ -8,9 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use questline::db::{Db, ServerSetting};
-use questline::discord::{Bot, BotOptions};
-use questline_tests::fake_discord::harness::{BotProcess, test_config_at};
-use questline_tests::fake_discord::{BOB, Call, FakeDiscord, GENERAL, GUILD, TOKEN, events};
+use questline_tests::fake_discord::harness::{BotProcess, start_child_bot, test_config_at};
+use questline_tests::fake_discord::{BOB, Call, FakeDiscord, GENERAL, GUILD, events};
 
 /// Set in the child: the fake Discord's REST base and the directory holding the database.
 const CHILD_API: &str = "QUESTLINE_TEST_KILLED_API";
@@ -29,15 +28,7 @@ fn run_bot(api: String, dir: String) {
     rt.block_on(async move {
         let mut config = test_config_at(&api, std::path::Path::new(&dir));
         config.discord.coalesce_ms = 0;
-        let _bot = Bot::start(
-            &config,
-            BotOptions {
-                token: TOKEN.to_string(),
-                ..BotOptions::default()
-            },
-        )
-        .await
-        .unwrap_or_else(|e| panic!("bot did not start: {e}"));
+        let _bot = start_child_bot(&config).await;
         loop {
             tokio::time::sleep(Duration::from_secs(3600)).await;
         }

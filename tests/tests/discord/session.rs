@@ -8,10 +8,9 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use questline::discord::{Bot, BotOptions};
 use questline::observe::logging::{LogConfig, LogFormat};
-use questline_tests::fake_discord::harness::{BotProcess, test_config_at};
-use questline_tests::fake_discord::{FakeDiscord, TOKEN};
+use questline_tests::fake_discord::FakeDiscord;
+use questline_tests::fake_discord::harness::{BotProcess, start_child_bot, test_config_at};
 use serde_json::Value;
 
 const CHILD_API: &str = "QUESTLINE_TEST_SESSION_API";
@@ -32,15 +31,7 @@ fn run_bot(api: String, dir: String, listen: String) {
     rt.block_on(async move {
         let mut config = test_config_at(&api, std::path::Path::new(&dir));
         config.observe.listen = Some(listen);
-        let bot = Bot::start(
-            &config,
-            BotOptions {
-                token: TOKEN.to_string(),
-                ..BotOptions::default()
-            },
-        )
-        .await
-        .unwrap_or_else(|e| panic!("bot did not start: {e}"));
+        let bot = start_child_bot(&config).await;
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .expect("SIGTERM handler");
         term.recv().await;
