@@ -108,6 +108,75 @@ pub fn color_or<'a>(color: &'a str, fallback: &'a str) -> &'a str {
     }
 }
 
+/// `top` laid at `alpha` (0 to 1) over the opaque colour `under`, as one opaque `#rrggbb`.
+/// Both are `#rrggbb` or `#rgb` (pass them through [`color_or`] first); when either is not,
+/// `under` is returned unchanged.
+///
+/// WHY: the rasteriser blends a translucent fill pixel by pixel but copies an opaque one; over
+/// a flat colour both look the same, and on a full-card panel the opaque one saves about a
+/// sixth of the card's drawing time. Over an image, keep the translucent fill.
+pub fn over(top: &str, alpha: f64, under: &str) -> String {
+    let (Some(t), Some(u)) = (rgb(top), rgb(under)) else {
+        return under.to_owned();
+    };
+    let a = if alpha.is_finite() {
+        alpha.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let mix = |i: usize| (f64::from(t[i]) * a + f64::from(u[i]) * (1.0 - a)).round() as u8;
+    format!("#{:02x}{:02x}{:02x}", mix(0), mix(1), mix(2))
+}
+
+/// The channels of a `#rrggbb` or `#rgb` colour.
+fn rgb(color: &str) -> Option<[u8; 3]> {
+    let hex = color.strip_prefix('#')?;
+    if !hex.is_ascii() {
+        return None;
+    }
+    let channel = |s: &str| u8::from_str_radix(s, 16).ok();
+    match hex.len() {
+        6 => Some([
+            channel(&hex[0..2])?,
+            channel(&hex[2..4])?,
+            channel(&hex[4..6])?,
+        ]),
+        3 => {
+            let short = |i: usize| channel(&hex[i..=i]).map(|v| v * 17);
+            Some([short(0)?, short(1)?, short(2)?])
+        }
+        _ => None,
+    }
+}
+
+/// A `<pattern>` (for `<defs>`) that paints the image `href` over the box `x, y, width,
+/// height` in user units, cropped to cover it (`slice`) at `opacity`; fill a shape with it as
+/// `fill="url(#id)"`. `None` when `href` is not a `data:image/` URL ([`is_image_data_url`]).
+///
+/// WHY: a round avatar or a rounded background drawn as an `<image>` with a `clip-path` is
+/// drawn on a layer of its own and then masked, which costs about as much as all the card's
+/// text; a circle or rounded rectangle filled with the image's pattern draws the same pixels
+/// directly.
+pub fn image_pattern(
+    id: &str,
+    href: &str,
+    (x, y, width, height): (f64, f64, f64, f64),
+    opacity: f64,
+) -> Option<String> {
+    if !is_image_data_url(href) {
+        return None;
+    }
+    let id = escape_xml(id);
+    let opacity = if opacity.is_finite() && opacity < 1.0 {
+        format!(r#" opacity="{}""#, opacity.max(0.0))
+    } else {
+        String::new()
+    };
+    Some(format!(
+        r#"<pattern id="{id}" patternUnits="userSpaceOnUse" x="{x}" y="{y}" width="{width}" height="{height}"><image href="{href}" width="{width}" height="{height}" preserveAspectRatio="xMidYMid slice"{opacity}/></pattern>"#
+    ))
+}
+
 /// `true` for a `data:image/...` URL, the only kind of image a card may embed.
 pub fn is_image_data_url(url: &str) -> bool {
     url.starts_with("data:image/") && !url.contains(['"', '<', '>', '\''])
@@ -167,5 +236,46 @@ mod tests {
         assert_eq!(progress_fraction(5, 0), 0.0);
         assert_eq!(text_progress_bar(3, 10, 10), "▰▰▰▱▱▱▱▱▱▱");
         assert_eq!(text_progress_bar(30, 10, 4), "▰▰▰▰");
+    }
+
+    #[test]
+    fn a_veil_over_a_colour_is_one_opaque_colour() {
+        assert_eq!(over("#000000", 0.25, "#23272a"), "#1a1d20");
+        assert_eq!(over("#fff", 0.5, "#000000"), "#808080");
+        assert_eq!(over("#000", 0.0, "#abc"), "#aabbcc");
+        assert_eq!(over("#000000", 7.0, "#ffffff"), "#000000");
+        assert_eq!(over("nope", 0.5, "#123456"), "#123456");
+        assert_eq!(over("#000000", 0.5, "#ééé"), "#ééé");
+    }
+
+    #[test]
+    fn image_patterns_take_only_data_urls() {
+        let p = image_pattern(
+            "av",
+            "data:image/png;base64,AAAA",
+            (45.0, 45.0, 192.0, 192.0),
+            1.0,
+        )
+        .expect("a data URL");
+        assert!(p.starts_with(
+            r#"<pattern id="av" patternUnits="userSpaceOnUse" x="45" y="45" width="192""#
+        ));
+        assert!(p.contains(r#"<image href="data:image/png;base64,AAAA" width="192""#));
+        assert!(!p.contains("opacity"));
+        let faint = image_pattern("bg", "data:image/png;base64,A", (0.0, 0.0, 9.0, 9.0), 0.18);
+        assert!(faint.is_some_and(|p| p.contains(r#"opacity="0.18""#)));
+        assert_eq!(
+            image_pattern("x", "https://evil/x.png", (0.0, 0.0, 1.0, 1.0), 1.0),
+            None
+        );
+        assert_eq!(
+            image_pattern(
+                "x",
+                "data:image/png;base64,\"/><script>",
+                (0.0, 0.0, 1.0, 1.0),
+                1.0
+            ),
+            None
+        );
     }
 }
