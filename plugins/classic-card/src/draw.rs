@@ -4,8 +4,8 @@ use std::fmt::Write;
 
 use questline_plugin_sdk::CardData;
 use questline_plugin_sdk::svg::{
-    FONT_FAMILY, chars_that_fit, color_or, escape_xml, format_compact, format_thousands, initials,
-    is_image_data_url, progress_fraction, truncate_chars,
+    FONT_FAMILY, chars_that_fit, color_or, escape_xml, format_compact, format_thousands,
+    image_pattern, initials, is_image_data_url, over, progress_fraction, truncate_chars,
 };
 
 /// The layout's coordinate space.
@@ -33,36 +33,44 @@ pub fn render_classic(data: &CardData) -> String {
 
     let _ = write!(
         s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="{width}" height="{height}" viewBox="0 0 {W} {H}" font-family="{FONT_FAMILY}">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {W} {H}" font-family="{FONT_FAMILY}">"#
     );
     let _ = write!(
         s,
-        r#"<defs><clipPath id="card"><rect width="{W}" height="{H}" rx="24"/></clipPath><clipPath id="avatar"><circle cx="{AVATAR_CX}" cy="{AVATAR_CY}" r="{AVATAR_R}"/></clipPath><clipPath id="name"><rect x="{TEXT_X}" y="100" width="{NAME_W}" height="70"/></clipPath><linearGradient id="bar" x1="0" y1="0" x2="1" y2="0"><stop offset="0" stop-color="{primary}"/><stop offset="1" stop-color="{primary}" stop-opacity="0.75"/></linearGradient></defs>"#
+        r#"<defs><clipPath id="name"><rect x="{TEXT_X}" y="100" width="{NAME_W}" height="70"/></clipPath><linearGradient id="bar" x1="0" y1="0" x2="1" y2="0"><stop offset="0" stop-color="{primary}"/><stop offset="1" stop-color="{primary}" stop-opacity="0.75"/></linearGradient></defs>"#
     );
 
     // Panel, background image with a shade for legibility, border. Only a background image
     // needs the rounded clip: a clipped group is drawn on a layer of its own and masked, which
     // cost about a tenth of a card, so a plain panel is a rounded rectangle instead.
+    // The avatar is drawn as a pattern fill of its circle, not a clipped image (see
+    // `image_pattern`). Over a flat colour the dark inner panel is one opaque colour (`over`).
+    // A background image stays a clipped group: drawn as one, the colour under it, the image
+    // and the veil share one anti-aliased edge; three rounded fills would fringe the corners.
+    let (d, x0) = (AVATAR_R * 2.0, AVATAR_CX - AVATAR_R);
+    let avatar = data
+        .avatar
+        .as_deref()
+        .and_then(|av| image_pattern("avatar", av, (x0, x0, d, d), 1.0));
+    if let Some(pattern) = &avatar {
+        let _ = write!(s, "<defs>{pattern}</defs>");
+    }
+    let (inset, panel_w, panel_h) = (20.0, W - 40.0, H - 40.0);
     match data.background.as_deref().filter(|u| is_image_data_url(u)) {
         Some(bg) => {
             let _ = write!(
                 s,
-                r#"<g clip-path="url(#card)"><rect width="{W}" height="{H}" fill="{secondary}"/><image href="{bg}" xlink:href="{bg}" width="{W}" height="{H}" preserveAspectRatio="xMidYMid slice"/><rect width="{W}" height="{H}" fill="black" fill-opacity="0.45"/></g>"#
+                r#"<defs><clipPath id="card"><rect width="{W}" height="{H}" rx="24"/></clipPath></defs><g clip-path="url(#card)"><rect width="{W}" height="{H}" fill="{secondary}"/><image href="{bg}" width="{W}" height="{H}" preserveAspectRatio="xMidYMid slice"/><rect width="{W}" height="{H}" fill="black" fill-opacity="0.45"/></g><rect x="{inset}" y="{inset}" width="{panel_w}" height="{panel_h}" rx="18" fill="black" fill-opacity="0.25"/>"#
             );
         }
         None => {
             let _ = write!(
                 s,
-                r#"<rect width="{W}" height="{H}" rx="24" fill="{secondary}"/>"#
+                r#"<rect width="{W}" height="{H}" rx="24" fill="{secondary}"/><rect x="{inset}" y="{inset}" width="{panel_w}" height="{panel_h}" rx="18" fill="{}"/>"#,
+                over("#000000", 0.25, secondary)
             );
         }
     }
-    let _ = write!(
-        s,
-        r#"<rect x="20" y="20" width="{}" height="{}" rx="18" fill="black" fill-opacity="0.25"/>"#,
-        W - 40.0,
-        H - 40.0
-    );
     let _ = write!(
         s,
         r#"<rect x="2" y="2" width="{}" height="{}" rx="23" fill="none" stroke="{border}" stroke-opacity="0.35" stroke-width="4"/>"#,
@@ -70,22 +78,17 @@ pub fn render_classic(data: &CardData) -> String {
         H - 4.0
     );
 
-    // Avatar or initials, with a ring.
-    match data.avatar.as_deref().filter(|u| is_image_data_url(u)) {
-        Some(avatar) => {
-            let (x, y, d) = (AVATAR_CX - AVATAR_R, AVATAR_CY - AVATAR_R, AVATAR_R * 2.0);
-            let _ = write!(
-                s,
-                r#"<image href="{avatar}" xlink:href="{avatar}" x="{x}" y="{y}" width="{d}" height="{d}" preserveAspectRatio="xMidYMid slice" clip-path="url(#avatar)"/>"#
-            );
-        }
-        None => {
-            let _ = write!(
-                s,
-                r#"<circle cx="{AVATAR_CX}" cy="{AVATAR_CY}" r="{AVATAR_R}" fill="{primary}"/><text x="{AVATAR_CX}" y="{AVATAR_CY}" dy="0.35em" text-anchor="middle" font-size="64" font-weight="700" fill="white">{}</text>"#,
-                escape_xml(&initials(&data.display_name))
-            );
-        }
+    if avatar.is_some() {
+        let _ = write!(
+            s,
+            r#"<circle cx="{AVATAR_CX}" cy="{AVATAR_CY}" r="{AVATAR_R}" fill="url(#avatar)"/>"#
+        );
+    } else {
+        let _ = write!(
+            s,
+            r#"<circle cx="{AVATAR_CX}" cy="{AVATAR_CY}" r="{AVATAR_R}" fill="{primary}"/><text x="{AVATAR_CX}" y="{AVATAR_CY}" dy="0.35em" text-anchor="middle" font-size="64" font-weight="700" fill="white">{}</text>"#,
+            escape_xml(&initials(&data.display_name))
+        );
     }
     let _ = write!(
         s,
@@ -255,7 +258,8 @@ mod tests {
             rank: None,
             ..sample()
         });
-        assert!(svg.contains(r#"clip-path="url(#avatar)""#));
+        assert!(svg.contains(r#"fill="url(#avatar)""#));
+        assert!(!svg.contains("xlink:href"), "one copy of each image");
         assert!(svg.contains("data:image/png;base64,AAAA"));
         assert!(svg.contains("data:image/jpeg;base64,BBBB"));
         assert!(!svg.contains("javascript"));

@@ -4,8 +4,8 @@ use std::fmt::Write;
 
 use questline_plugin_sdk::CardData;
 use questline_plugin_sdk::svg::{
-    FONT_FAMILY, chars_that_fit, color_or, escape_xml, format_thousands, initials,
-    is_image_data_url, progress_fraction, truncate_chars,
+    FONT_FAMILY, chars_that_fit, color_or, escape_xml, format_thousands, image_pattern, initials,
+    progress_fraction, truncate_chars,
 };
 
 const W: f64 = 934.0;
@@ -31,29 +31,37 @@ pub fn render_minimal(data: &CardData) -> String {
 
     let _ = write!(
         s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="{width}" height="{height}" viewBox="0 0 {W} {H}" font-family="{FONT_FAMILY}">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {W} {H}" font-family="{FONT_FAMILY}">"#
     );
     let _ = write!(
         s,
-        r#"<defs><clipPath id="card"><rect width="{W}" height="{H}" rx="16"/></clipPath><clipPath id="avatar"><circle cx="{AVATAR_CX}" cy="{AVATAR_CY}" r="{AVATAR_R}"/></clipPath><clipPath id="name"><rect x="{TEXT_X}" y="60" width="{}" height="64"/></clipPath></defs>"#,
+        r#"<defs><clipPath id="name"><rect x="{TEXT_X}" y="60" width="{}" height="64"/></clipPath></defs>"#,
         RIGHT_X - TEXT_X
     );
-    // Only a background image needs the rounded clip (a clipped group is drawn on a layer of
-    // its own and masked); a plain panel is a rounded rectangle.
-    match data.background.as_deref().filter(|u| is_image_data_url(u)) {
-        Some(bg) => {
-            // A faint wash of the image: the minimal look stays legible on any picture.
-            let _ = write!(
-                s,
-                r#"<g clip-path="url(#card)"><rect width="{W}" height="{H}" fill="{background}"/><image href="{bg}" xlink:href="{bg}" width="{W}" height="{H}" preserveAspectRatio="xMidYMid slice" opacity="0.18"/></g>"#
-            );
-        }
-        None => {
-            let _ = write!(
-                s,
-                r#"<rect width="{W}" height="{H}" rx="16" fill="{background}"/>"#
-            );
-        }
+    // Images are drawn as pattern fills of the shapes they fill, not clipped: see
+    // `image_pattern`.
+    let (d, x0, y0) = (AVATAR_R * 2.0, AVATAR_CX - AVATAR_R, AVATAR_CY - AVATAR_R);
+    // A faint wash of the image: the minimal look stays legible on any picture.
+    let wash = data
+        .background
+        .as_deref()
+        .and_then(|bg| image_pattern("bg", bg, (0.0, 0.0, W, H), 0.18));
+    let avatar = data
+        .avatar
+        .as_deref()
+        .and_then(|av| image_pattern("avatar", av, (x0, y0, d, d), 1.0));
+    for pattern in [&wash, &avatar].into_iter().flatten() {
+        let _ = write!(s, "<defs>{pattern}</defs>");
+    }
+    let _ = write!(
+        s,
+        r#"<rect width="{W}" height="{H}" rx="16" fill="{background}"/>"#
+    );
+    if wash.is_some() {
+        let _ = write!(
+            s,
+            r#"<rect width="{W}" height="{H}" rx="16" fill="url(#bg)"/>"#
+        );
     }
     let _ = write!(
         s,
@@ -62,21 +70,17 @@ pub fn render_minimal(data: &CardData) -> String {
         H - 1.0
     );
 
-    match data.avatar.as_deref().filter(|u| is_image_data_url(u)) {
-        Some(avatar) => {
-            let (x, y, d) = (AVATAR_CX - AVATAR_R, AVATAR_CY - AVATAR_R, AVATAR_R * 2.0);
-            let _ = write!(
-                s,
-                r#"<image href="{avatar}" xlink:href="{avatar}" x="{x}" y="{y}" width="{d}" height="{d}" preserveAspectRatio="xMidYMid slice" clip-path="url(#avatar)"/>"#
-            );
-        }
-        None => {
-            let _ = write!(
-                s,
-                r#"<circle cx="{AVATAR_CX}" cy="{AVATAR_CY}" r="{AVATAR_R}" fill="{accent}" fill-opacity="0.15"/><text x="{AVATAR_CX}" y="{AVATAR_CY}" dy="0.35em" text-anchor="middle" font-size="44" font-weight="600" fill="{accent}">{}</text>"#,
-                escape_xml(&initials(&data.display_name))
-            );
-        }
+    if avatar.is_some() {
+        let _ = write!(
+            s,
+            r#"<circle cx="{AVATAR_CX}" cy="{AVATAR_CY}" r="{AVATAR_R}" fill="url(#avatar)"/>"#
+        );
+    } else {
+        let _ = write!(
+            s,
+            r#"<circle cx="{AVATAR_CX}" cy="{AVATAR_CY}" r="{AVATAR_R}" fill="{accent}" fill-opacity="0.15"/><text x="{AVATAR_CX}" y="{AVATAR_CY}" dy="0.35em" text-anchor="middle" font-size="44" font-weight="600" fill="{accent}">{}</text>"#,
+            escape_xml(&initials(&data.display_name))
+        );
     }
 
     let name = truncate_chars(
@@ -201,16 +205,20 @@ mod tests {
     }
 
     #[test]
-    fn avatar_clip_and_unranked() {
+    fn avatar_circle_background_wash_and_unranked() {
         let svg = render_minimal(&CardData {
             avatar: Some("data:image/webp;base64,QQ==".into()),
+            background: Some("data:image/png;base64,Qg==".into()),
             rank: None,
             ..sample()
         });
         assert!(
-            svg.contains(r#"<clipPath id="avatar">"#)
+            svg.contains(r#"fill="url(#avatar)""#)
+                && svg.contains(r#"<pattern id="avatar""#)
                 && svg.contains("data:image/webp;base64,QQ==")
         );
+        assert!(svg.contains(r#"fill="url(#bg)""#) && svg.contains(r#"opacity="0.18""#));
+        assert!(!svg.contains("xlink:href"), "one copy of each image");
         assert!(!svg.contains("Rank"));
         balanced(&svg);
     }
