@@ -54,6 +54,11 @@ struct RenderArgs {
     /// Where to write the PNG.
     #[arg(long)]
     out: PathBuf,
+    /// Also draw the card this many more times and print the time per card (plugin call,
+    /// checks, rasterising and encoding; the first, cold card not counted): what the style
+    /// costs on this machine.
+    #[arg(long, value_name = "N")]
+    repeat: Option<u32>,
 }
 
 pub async fn run(config: &Config, args: CardArgs) -> anyhow::Result<ExitCode> {
@@ -111,6 +116,25 @@ fn render(config: &Config, cards: &CardsConfig, args: RenderArgs) -> anyhow::Res
     std::fs::write(&args.out, &card.png)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     println!("{}", args.out.display());
+    if let Some(n) = args.repeat.filter(|n| *n > 0) {
+        let started = std::time::Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(render_card_blocking(
+                &host,
+                &renderer,
+                &ctx(),
+                &style,
+                &data,
+            ));
+        }
+        let per_card = started.elapsed().as_secs_f64() / f64::from(n);
+        println!(
+            "{style}: {:.2} ms per card, {:.0} cards/s on one core ({n} warm cards, {} KB PNG)",
+            per_card * 1e3,
+            1.0 / per_card,
+            card.png.len().div_ceil(1024)
+        );
+    }
     match card.error {
         None => Ok(ExitCode::SUCCESS),
         Some(err) => {

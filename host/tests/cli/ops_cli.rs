@@ -313,3 +313,36 @@ fn simulate_waits_out_a_full_disk_and_stores_everything() {
         .sum();
     assert_eq!(messages, N as i64, "activity lost while the disk was full");
 }
+
+/// Plugin authors' offline card render: the PNG, the time per card with `--repeat`, and an
+/// unknown style named with the ones there are.
+#[test]
+fn card_render_writes_the_png_and_times_the_style() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = ok(
+        dir.path(),
+        &[
+            "card", "render", "--style", "minimal", "--out", "card.png", "--repeat", "3",
+        ],
+    );
+    let png = std::fs::read(dir.path().join("card.png")).expect("the card was written");
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    let timing = out
+        .lines()
+        .find(|l| l.starts_with("minimal: "))
+        .unwrap_or_else(|| panic!("no timing line in {out}"));
+    let ms: f64 = timing
+        .trim_start_matches("minimal: ")
+        .split(' ')
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no time per card in {timing}"));
+    assert!(ms > 0.0 && timing.contains("cards/s") && timing.contains("3 warm cards"));
+    let bad = run(
+        dir.path(),
+        &["card", "render", "--style", "nope", "--out", "x.png"],
+    );
+    assert!(!bad.status.success());
+    let text = text(&bad);
+    assert!(text.contains("nope") && text.contains("classic"), "{text}");
+}
