@@ -264,28 +264,56 @@ impl PluginHost {
         self.inner.cpu_ns.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Runs a blocking plugin call on tokio's blocking pool.
+    /// Runs a blocking plugin call on tokio's blocking pool, or right here inside
+    /// [`crate::calls_inline`] (see [`crate::inline`] for why). Either way a panic in the
+    /// call fails the call, not the caller.
     pub(crate) async fn off_thread<R: Send + 'static>(
         &self,
         plugin: &str,
         f: impl FnOnce(&PluginHost) -> Result<R, PluginError> + Send + 'static,
     ) -> Result<R, PluginError> {
+        if super::inline::inline_here() {
+            let host = self.clone();
+            return std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+                host.timed_call(f)
+            }))
+            .map_err(|panic| PluginError::Cancelled {
+                plugin: plugin.to_owned(),
+                message: panic_message(&panic),
+            })?;
+        }
         let host = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let started = cpu_time::ThreadTime::now();
-            let result = f(&host);
-            let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-            host.inner
-                .cpu_ns
-                .fetch_add(ns, std::sync::atomic::Ordering::Relaxed);
-            result
-        })
-        .await
-        .map_err(|e| PluginError::Cancelled {
-            plugin: plugin.to_owned(),
-            message: e.to_string(),
-        })?
+        tokio::task::spawn_blocking(move || host.timed_call(f))
+            .await
+            .map_err(|e| PluginError::Cancelled {
+                plugin: plugin.to_owned(),
+                message: e.to_string(),
+            })?
     }
+
+    /// Runs `f`, adding the CPU time it used to [`Self::cpu_ns`].
+    fn timed_call<R>(
+        &self,
+        f: impl FnOnce(&PluginHost) -> Result<R, PluginError>,
+    ) -> Result<R, PluginError> {
+        let started = cpu_time::ThreadTime::now();
+        let result = f(self);
+        let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.inner
+            .cpu_ns
+            .fetch_add(ns, std::sync::atomic::Ordering::Relaxed);
+        result
+    }
+}
+
+/// What a caught panic said, as `JoinError` would show it.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic");
+    format!("the plugin call panicked: {text}")
 }
 
 /// Whether the plugin directory's watcher and loader should consider this path.
@@ -294,4 +322,68 @@ pub(crate) fn is_plugin_file(path: &Path) -> bool {
         && path
             .file_name()
             .is_some_and(|n| !n.to_string_lossy().starts_with('.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calls_inline;
+    use std::thread::{self, ThreadId};
+
+    fn host() -> PluginHost {
+        let cfg = PluginsConfig {
+            pooling: false,
+            ..PluginsConfig::default()
+        };
+        PluginHost::new(&cfg, Arc::new(crate::MemoryKv::new())).expect("host")
+    }
+
+    #[test]
+    fn calls_run_on_the_blocking_pool_or_inline_where_asked() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .expect("runtime");
+        let host = host();
+        rt.block_on(async {
+            let me = thread::current().id();
+            let pooled = host
+                .off_thread("p", |_| Ok(thread::current().id()))
+                .await
+                .expect("call");
+            assert_ne!(pooled, me, "off the async thread");
+            let (here, ran_on): (ThreadId, ThreadId) = tokio::task::block_in_place(|| {
+                calls_inline(|| {
+                    let handle = tokio::runtime::Handle::current();
+                    let ran_on = handle
+                        .block_on(host.off_thread("p", |_| Ok(thread::current().id())))
+                        .expect("call");
+                    (thread::current().id(), ran_on)
+                })
+            });
+            assert_eq!(ran_on, here, "inline: on the thread that may block");
+            // A panicking call fails as a call, inline as on the pool.
+            let inline_panic = tokio::task::block_in_place(|| {
+                calls_inline(|| {
+                    tokio::runtime::Handle::current()
+                        .block_on(host.off_thread("p", |_| -> Result<(), _> { panic!("boom") }))
+                })
+            });
+            let pooled_panic = host
+                .off_thread("p", |_| -> Result<(), _> { panic!("boom") })
+                .await;
+            for result in [inline_panic, pooled_panic] {
+                match result {
+                    Err(PluginError::Cancelled { plugin, message }) => {
+                        assert_eq!(plugin, "p");
+                        assert!(
+                            message.contains("boom") || message.contains("panic"),
+                            "{message}"
+                        );
+                    }
+                    other => panic!("expected a cancelled call, got {other:?}"),
+                }
+            }
+        });
+    }
 }
