@@ -34,6 +34,11 @@ use questline_metrics::Heartbeat;
 /// How many guilds of a batch are prepared at once (see [`Pipeline::process_events`]).
 const PREPARE_CONCURRENCY: usize = 4;
 
+/// Batches of at most this many events are prepared on one thread, their plugin calls inline
+/// (see [`crate::plugins::calls_inline`]); bigger ones spread their guilds' plugin calls over
+/// the blocking pool, where they run side by side on every core.
+const INLINE_PREPARE_MAX_EVENTS: usize = 256;
+
 /// How many transactions commit a batch side by side: `[engine] commit_lanes`, or by default
 /// one per core, at most 4. On PostgreSQL one transaction keeps one backend (one core) busy
 /// while the bot waits for it; lanes let the server use the machine's other cores (SQLite
@@ -266,35 +271,50 @@ impl Pipeline {
         // Every guild's share is computed first, then committed in ONE transaction (one
         // commit per batch, however many guilds it spans). If that commit fails, each guild
         // is committed on its own, so one guild's bad data cannot hold the others back.
-        let mut prepared = Vec::new();
-        let mut alone: Vec<(u64, Vec<Event>)> = Vec::new();
-        // Guilds are prepared a few at a time: each waits on cache misses, plugin calls (on
-        // blocking threads) and reads, so overlapping them keeps both the cores and the
-        // database busy. Results come back in guild order, so a run stays reproducible.
-        let work: Vec<_> = by_guild
-            .iter()
-            .map(|(guild, events)| async move {
-                if let Err(e) = self.ensure_guild_at(*guild, now).await {
-                    EngineCounters::add(&self.counters.quest_errors, 1);
-                    tracing::warn!(guild, error = %e, "quest reset check failed; retried on the next batch");
-                }
-                (*guild, events, self.prepare_guild(*guild, events, now).await)
-            })
-            .collect();
-        let mut results = futures::stream::iter(work).buffered(PREPARE_CONCURRENCY);
-        while let Some((guild, events, result)) = results.next().await {
-            match result {
-                Ok(p) => prepared.push((p, events.as_slice())),
-                Err(e) => {
-                    EngineCounters::add(&self.counters.commit_failures, 1);
-                    if !self.quiet(&e) {
-                        tracing::warn!(guild, error = %e, "batch for guild failed; retried on its own");
+        let total: usize = by_guild.values().map(Vec::len).sum();
+        let prepare = async {
+            let mut prepared = Vec::new();
+            let mut alone: Vec<(u64, Vec<Event>)> = Vec::new();
+            // Guilds are prepared a few at a time: each waits on cache misses, plugin calls
+            // and reads, so overlapping them keeps both the cores and the database busy.
+            // Results come back in guild order, so a run stays reproducible.
+            let work: Vec<_> = by_guild
+                .iter()
+                .map(|(guild, events)| async move {
+                    if let Err(e) = self.ensure_guild_at(*guild, now).await {
+                        EngineCounters::add(&self.counters.quest_errors, 1);
+                        tracing::warn!(guild, error = %e, "quest reset check failed; retried on the next batch");
                     }
-                    alone.push((guild, events.clone()));
+                    (*guild, events, self.prepare_guild(*guild, events, now).await)
+                })
+                .collect();
+            let mut results = futures::stream::iter(work).buffered(PREPARE_CONCURRENCY);
+            while let Some((guild, events, result)) = results.next().await {
+                match result {
+                    Ok(p) => prepared.push((p, events.as_slice())),
+                    Err(e) => {
+                        EngineCounters::add(&self.counters.commit_failures, 1);
+                        if !self.quiet(&e) {
+                            tracing::warn!(guild, error = %e, "batch for guild failed; retried on its own");
+                        }
+                        alone.push((guild, events.clone()));
+                    }
                 }
             }
-        }
-        drop(results);
+            (prepared, alone)
+        };
+        let (prepared, mut alone) = if total <= INLINE_PREPARE_MAX_EVENTS
+            && let Ok(handle) = tokio::runtime::Handle::try_current()
+            && handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
+        {
+            // A small batch: this thread may block (its other tasks move to another worker),
+            // and every plugin call runs on it, without a thread hand-off per call.
+            tokio::task::block_in_place(|| {
+                crate::plugins::calls_inline(|| handle.block_on(prepare))
+            })
+        } else {
+            prepare.await
+        };
         for lane in self.commit_guilds(prepared, self.commit_lanes).await {
             match lane.effects {
                 Ok(all) => {
