@@ -272,7 +272,7 @@ impl PluginHost {
         plugin: &str,
         f: impl FnOnce(&PluginHost) -> Result<R, PluginError> + Send + 'static,
     ) -> Result<R, PluginError> {
-        if super::inline::inline_here() {
+        if super::inline::calls_are_inline() {
             let host = self.clone();
             return std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
                 host.timed_call(f)

@@ -33,8 +33,10 @@ pub fn calls_inline<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// Whether plugin calls on this thread run inline (inside [`calls_inline`]).
-pub(crate) fn inline_here() -> bool {
+/// Whether plugin calls on this thread run inline (inside [`calls_inline`]). A host import
+/// that blocks on async work (a [`crate::KvStore`] over a database) asks this: inline, the
+/// thread is already inside a runtime's `block_on` and must not start another.
+pub fn calls_are_inline() -> bool {
     INLINE.get()
 }
 
@@ -44,22 +46,22 @@ mod tests {
 
     #[test]
     fn the_flag_holds_only_inside_and_survives_a_panic() {
-        assert!(!inline_here());
+        assert!(!calls_are_inline());
         calls_inline(|| {
-            assert!(inline_here());
-            calls_inline(|| assert!(inline_here()));
+            assert!(calls_are_inline());
+            calls_inline(|| assert!(calls_are_inline()));
             assert!(
-                inline_here(),
+                calls_are_inline(),
                 "a nested section does not clear the outer one"
             );
         });
-        assert!(!inline_here());
+        assert!(!calls_are_inline());
         let caught = std::panic::catch_unwind(|| calls_inline(|| panic!("boom")));
         assert!(caught.is_err());
-        assert!(!inline_here(), "restored after a panic");
+        assert!(!calls_are_inline(), "restored after a panic");
         std::thread::spawn(|| calls_inline(|| ()))
             .join()
             .expect("thread");
-        assert!(!inline_here(), "per thread");
+        assert!(!calls_are_inline(), "per thread");
     }
 }

@@ -44,7 +44,7 @@ pub use capability::{Capability, CapabilityUse, MAX_WHY_BYTES};
 pub use config::PluginsConfig;
 pub use error::PluginError;
 pub use host::{PluginHost, PluginReport};
-pub use inline::calls_inline;
+pub use inline::{calls_are_inline, calls_inline};
 pub use kind::{MAX_LEVEL, PluginInfo, PluginKind, PluginSource, valid_plugin_name};
 pub use kv::{KV_MAX_KEY_BYTES, KV_MAX_KEYS, KV_MAX_VALUE_BYTES, KvError, KvStore, MemoryKv};
 pub use loader::{CONTRACT, LoadStats};

@@ -1,12 +1,16 @@
 //! Plugin key-value storage backed by the database.
 //!
-//! The runtime's [`KvStore`] trait is synchronous because plugin calls run on tokio's
-//! blocking threads (`spawn_blocking`). This store captures a tokio [`Handle`] at
-//! construction and `block_on`s the repository's async kv functions: that is allowed on a
-//! blocking-pool thread (it is not a runtime worker), keeps one source of truth (no cache to
-//! go stale across processes), and the repository enforces quotas and limits in the same
-//! transaction as the write (its `kv_max_keys` is the quota, default 1,000 like the runtime's
-//! `KV_MAX_KEYS`). It must not be used from inside an async task.
+//! The runtime's [`KvStore`] trait is synchronous because plugin calls run on threads that may
+//! block: tokio's blocking pool (`spawn_blocking`), or the thread a small batch is prepared
+//! on, inside `block_in_place` and `Handle::block_on` ([`crate::plugins::calls_inline`]).
+//! This store captures a tokio [`Handle`] at construction and blocks on the repository's
+//! async kv functions: with `Handle::block_on` on a pool thread (it is not a runtime worker),
+//! and on the inline thread, which is already inside `block_on`, by polling the future right
+//! there (`futures::executor::block_on`, the runtime's drivers still run on its workers). It
+//! keeps one source of truth (no cache to go stale across processes), and the repository
+//! enforces quotas and limits in the same transaction as the write (its `kv_max_keys` is the
+//! quota, default 1,000 like the runtime's `KV_MAX_KEYS`). It must not be used from inside an
+//! async task.
 
 use tokio::runtime::Handle;
 
@@ -36,6 +40,17 @@ impl DbKv {
     }
 }
 
+impl DbKv {
+    /// Runs `work` to completion on this thread (see the module docs for which way).
+    fn wait<T>(&self, work: impl std::future::Future<Output = T>) -> T {
+        if crate::plugins::calls_are_inline() {
+            futures::executor::block_on(work)
+        } else {
+            self.handle.block_on(work)
+        }
+    }
+}
+
 fn to_kv_error(err: DbError) -> KvError {
     match err {
         DbError::KvKeyTooLong { max, .. } => {
@@ -51,20 +66,17 @@ fn to_kv_error(err: DbError) -> KvError {
 
 impl KvStore for DbKv {
     fn get(&self, plugin: &str, guild: u64, key: &str) -> Result<Option<Vec<u8>>, KvError> {
-        self.handle
-            .block_on(self.db.kv_get(guild, plugin, key))
+        self.wait(self.db.kv_get(guild, plugin, key))
             .map_err(to_kv_error)
     }
 
     fn set(&self, plugin: &str, guild: u64, key: &str, value: Vec<u8>) -> Result<(), KvError> {
-        self.handle
-            .block_on(self.db.kv_set(guild, plugin, key, &value))
+        self.wait(self.db.kv_set(guild, plugin, key, &value))
             .map_err(to_kv_error)
     }
 
     fn delete(&self, plugin: &str, guild: u64, key: &str) -> Result<(), KvError> {
-        self.handle
-            .block_on(self.db.kv_delete(guild, plugin, key))
+        self.wait(self.db.kv_delete(guild, plugin, key))
             .map(drop)
             .map_err(to_kv_error)
     }

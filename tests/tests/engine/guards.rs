@@ -186,3 +186,41 @@ both_backends! {
         );
     }
 }
+
+both_backends! {
+    /// A small batch runs its plugin calls inline on one thread, and a plugin's store is the
+    /// database (`DbKv`): its reads and writes from inside that thread work, so the streak
+    /// that `streak-quests` keeps there carries from one day's batch to the next.
+    async fn a_plugin_store_works_from_a_small_batch_prepared_inline(t) {
+        let start = at("2026-01-05T10:00:00Z");
+        let mut h = Harness::new(&t, engine_config(), start).await;
+        h.no_default_achievements().await;
+        h.db.create_quest(NewQuest {
+            guild_id: GUILD,
+            name: "Two days".into(),
+            description: "Be active two days in a row".into(),
+            quest_type: "daily".into(),
+            requirement_type: "plugin:streak-quests:streak_days".into(),
+            requirement_value: 2,
+            reward_xp: 0,
+            reward_multiplier: None,
+            difficulty: None,
+            refresh_cycle: None,
+            created_at: start,
+        })
+        .await
+        .expect("quest");
+        for day in 0..2 {
+            let report = h.batch(vec![msg(7, 1 + day, start + Duration::days(day as i64))]).await;
+            assert_eq!((report.committed_guilds, report.failed_guilds), (1, 0));
+        }
+        let failures = h.pipeline.counters().snapshot().plugin_failures;
+        assert_eq!(failures, 0, "no plugin call failed");
+        let data = h.db.member_data(GUILD, 7).await.expect("member data");
+        assert!(
+            data.quests.iter().any(|(p, _)| p.completed),
+            "the streak counted both days: {:?}",
+            data.quests
+        );
+    }
+}
