@@ -142,6 +142,25 @@ impl KvStore for FlakyKv {
     }
 }
 
+/// A quest that two days in a row complete; streak-quests keeps the streak in its store.
+async fn two_day_streak_quest(h: &Harness, start: chrono::DateTime<chrono::Utc>) {
+    h.db.create_quest(NewQuest {
+        guild_id: GUILD,
+        name: "Two days".into(),
+        description: "Be active two days in a row".into(),
+        quest_type: "daily".into(),
+        requirement_type: "plugin:streak-quests:streak_days".into(),
+        requirement_value: 2,
+        reward_xp: 0,
+        reward_multiplier: None,
+        difficulty: None,
+        refresh_cycle: None,
+        created_at: start,
+    })
+    .await
+    .expect("quest");
+}
+
 both_backends! {
     async fn a_store_outage_retries_the_batch_instead_of_losing_quest_progress(t) {
         let start = at("2026-01-05T10:00:00Z");
@@ -150,22 +169,7 @@ both_backends! {
         assert!(plugins.load_bundled(questline::bundled::BUNDLED).is_empty());
         let mut h = Harness::with(t.open().await, plugins, engine_config(), start);
         h.no_default_achievements().await;
-        // Two days in a row completes it; streak-quests keeps the streak in its store.
-        h.db.create_quest(NewQuest {
-            guild_id: GUILD,
-            name: "Two days".into(),
-            description: "Be active two days in a row".into(),
-            quest_type: "daily".into(),
-            requirement_type: "plugin:streak-quests:streak_days".into(),
-            requirement_value: 2,
-            reward_xp: 0,
-            reward_multiplier: None,
-            difficulty: None,
-            refresh_cycle: None,
-            created_at: start,
-        })
-        .await
-        .expect("quest");
+        two_day_streak_quest(&h, start).await;
 
         kv.down.store(true, Ordering::SeqCst);
         let report = h.batch(vec![msg(7, 1, start)]).await;
@@ -195,21 +199,7 @@ both_backends! {
         let start = at("2026-01-05T10:00:00Z");
         let mut h = Harness::new(&t, engine_config(), start).await;
         h.no_default_achievements().await;
-        h.db.create_quest(NewQuest {
-            guild_id: GUILD,
-            name: "Two days".into(),
-            description: "Be active two days in a row".into(),
-            quest_type: "daily".into(),
-            requirement_type: "plugin:streak-quests:streak_days".into(),
-            requirement_value: 2,
-            reward_xp: 0,
-            reward_multiplier: None,
-            difficulty: None,
-            refresh_cycle: None,
-            created_at: start,
-        })
-        .await
-        .expect("quest");
+        two_day_streak_quest(&h, start).await;
         for day in 0..2 {
             let report = h.batch(vec![msg(7, 1 + day, start + Duration::days(day as i64))]).await;
             assert_eq!((report.committed_guilds, report.failed_guilds), (1, 0));
