@@ -221,6 +221,11 @@ impl Pipeline {
 
     /// Processes one batch of `(sequence number, activity)` pairs: everything is committed
     /// (guild by guild) and announced, or kept for retry.
+    ///
+    /// Give a batch a task of its own (the engine's runner does): a small batch is prepared
+    /// inside `block_in_place`, which also holds up whatever else the same task is running
+    /// (`join!`, `select!`), and if that holds a lock the preparation waits for, neither
+    /// finishes.
     pub async fn process(&self, batch: Vec<(u64, Activity)>) -> BatchReport {
         let n = batch.len();
         let voice_guilds: Vec<u64> = batch

@@ -74,7 +74,14 @@ both_backends! {
         // Two engines (no shared replay memory) both see a third message (a replay across
         // processes) at the same moment.
         let third = start + Duration::seconds(2);
-        let (ra, rb) = tokio::join!(a.batch(vec![msg(7, 3, third)]), b.batch(vec![msg(7, 3, third)]));
+        // Each engine's batch in a task of its own, as in two processes (see
+        // `Pipeline::process`).
+        let other = tokio::spawn(async move {
+            let report = b.batch(vec![msg(7, 3, third)]).await;
+            (b, report)
+        });
+        let ra = a.batch(vec![msg(7, 3, third)]).await;
+        let (b, rb) = other.await.expect("the other engine's task");
         assert_eq!(ra.failed_guilds + rb.failed_guilds, 0);
         let mut all = a.effects();
         all.extend(b.effects());
