@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use questline::db::CardSettings;
 use questline_tests::fake_discord::harness::{
-    BotProcess, start_bot_with, start_child_bot, test_config, test_config_at,
+    BotProcess, start_bot_fetching_loopback_images, start_child_bot, test_config_at,
 };
 use questline_tests::fake_discord::{FakeDiscord, GENERAL, GUILD, events};
 
@@ -115,11 +115,7 @@ async fn rank_burst() {
     let rounds = env_usize("QUESTLINE_BENCH_RANK_ROUNDS", 10).max(1);
     let images = serve_picture(picture()).await;
     let fake = FakeDiscord::start().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut config = test_config(&fake, dir.path());
-    config.cards.allowed_hosts.push("127.0.0.1".to_owned());
-    config.cards.allow_insecure_loopback = true;
-    let t = start_bot_with(&fake, config, dir).await;
+    let t = start_bot_fetching_loopback_images(&fake).await;
     // Every member has said something (so has a rank); every other one has a background.
     for i in 0..at_once {
         let user = member(i);

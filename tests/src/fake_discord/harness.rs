@@ -52,6 +52,16 @@ pub async fn start_child_bot(config: &Config) -> Bot {
     .unwrap_or_else(|e| panic!("bot did not start: {e}"))
 }
 
+/// Starts a bot whose cards may use images from a test server on 127.0.0.1 over plain HTTP
+/// (members' `/card background` URLs), in a fresh directory.
+pub async fn start_bot_fetching_loopback_images(fake: &FakeDiscord) -> TestBot {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = test_config(fake, dir.path());
+    config.cards.allowed_hosts.push("127.0.0.1".to_owned());
+    config.cards.allow_insecure_loopback = true;
+    start_bot_with(fake, config, dir).await
+}
+
 /// Starts the bot with `config` and waits until it identified on the fake gateway.
 pub async fn start_bot_with(fake: &FakeDiscord, config: Config, dir: tempfile::TempDir) -> TestBot {
     let bot = Bot::start(

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::card_support::{Reply, picture, serve};
-use questline_tests::fake_discord::harness::{start_bot_with, test_config};
+use questline_tests::fake_discord::harness::start_bot_fetching_loopback_images;
 use questline_tests::fake_discord::{ALICE, FakeDiscord, GENERAL, GUILD, events};
 use serde_json::json;
 
@@ -36,11 +36,7 @@ async fn rank_png(fake: &FakeDiscord) -> Vec<u8> {
 async fn rank_draws_the_members_card_background() {
     let images = serve(|_| Reply::Body(200, picture(64, 32, [220, 20, 20]))).await;
     let fake = FakeDiscord::start().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut config = test_config(&fake, dir.path());
-    config.cards.allowed_hosts.push("127.0.0.1".to_owned());
-    config.cards.allow_insecure_loopback = true;
-    let t = start_bot_with(&fake, config, dir).await;
+    let t = start_bot_fetching_loopback_images(&fake).await;
     fake.dispatch(
         "MESSAGE_CREATE",
         events::message(fake.id(), GENERAL, ALICE, "alice", "hi"),
