@@ -273,11 +273,8 @@ impl PluginHost {
         f: impl FnOnce(&PluginHost) -> Result<R, PluginError> + Send + 'static,
     ) -> Result<R, PluginError> {
         if super::inline::calls_are_inline() {
-            let host = self.clone();
-            return std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
-                host.timed_call(f)
-            }))
-            .map_err(|panic| PluginError::Cancelled {
+            return std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.timed_call(f)))
+                .map_err(|panic| PluginError::Cancelled {
                 plugin: plugin.to_owned(),
                 message: panic_message(&panic),
             })?;
