@@ -164,10 +164,12 @@ impl Db {
         let caches = self.caches();
         let stats_generation = caches.user_stats.generation();
         let progress_generation = caches.user_quests.generation();
+        // Other processes hear of the lanes' guilds from inside each lane's transaction.
+        let announced = caches.announcing();
         let results = futures::future::join_all(
             ranges
                 .iter()
-                .map(|range| self.commit_parts(&parts[range.clone()])),
+                .map(|range| self.commit_parts(&parts[range.clone()], announced)),
         )
         .await;
         let mut rows = Vec::new();
@@ -195,12 +197,27 @@ impl Db {
                     .invalidate(&(grant.guild_id.to_string(), grant.user_id.to_string()));
             }
         }
-        self.write_through(rows, progress, stats_generation, progress_generation);
+        self.write_through(
+            rows,
+            progress,
+            (stats_generation, progress_generation),
+            announced,
+        );
         out
     }
 
-    /// One transaction over `parts`, retried as a whole on a transient error.
-    async fn commit_parts(&self, parts: &[Part<'_>]) -> Result<Applied, DbError> {
+    /// One transaction over `parts`, retried as a whole on a transient error. With
+    /// `announce`, the transaction also tells other processes which guilds it changed.
+    async fn commit_parts(&self, parts: &[Part<'_>], announce: bool) -> Result<Applied, DbError> {
+        let guilds: std::collections::BTreeSet<String> = if announce {
+            parts
+                .iter()
+                .flat_map(part_guilds)
+                .map(|g| g.to_string())
+                .collect()
+        } else {
+            Default::default()
+        };
         self.retry("apply_batch", || async {
             let txn = self.begin_write().await?;
             let mut outcomes = Vec::with_capacity(parts.len());
@@ -219,6 +236,9 @@ impl Db {
                 rows.extend(touched);
                 progress.extend(written);
             }
+            if !guilds.is_empty() {
+                super::notify::announce_in(&txn, self.caches().origin(), &guilds).await?;
+            }
             txn.commit().await?;
             Ok::<_, DbError>((outcomes, rows, progress))
         })
@@ -226,13 +246,14 @@ impl Db {
     }
 
     /// The committed rows go into the cache (write-through) so the next batch's busy
-    /// members are not read back from the database.
+    /// members are not read back from the database. `announced`: the transactions already
+    /// told other processes, so nothing more is announced here.
     fn write_through(
         &self,
         rows: Vec<levels::Model>,
         progress: Vec<user_quests::Model>,
-        stats_generation: u64,
-        progress_generation: u64,
+        (stats_generation, progress_generation): (u64, u64),
+        announced: bool,
     ) {
         let caches = self.caches();
         let keys: Vec<(String, String)> = rows
@@ -244,28 +265,38 @@ impl Db {
                 .map(|r| ((r.guild_id.clone(), r.user_id.clone()), Some(Arc::new(r)))),
             stats_generation,
         );
-        if stored {
+        if !stored {
+            for (g, u) in &keys {
+                caches.member_dropped(g, u);
+            }
+        }
+        if !announced {
             caches.members_written(
                 keys.iter()
                     .map(|(g, _)| g.clone())
                     .collect::<std::collections::BTreeSet<_>>(),
             );
-        } else {
-            for (g, u) in &keys {
-                caches.member_changed(g, u);
-            }
         }
-        caches.progress_written(progress, progress_generation);
+        caches.progress_written(progress, progress_generation, announced);
     }
 }
 
-/// Cuts `parts` into at most `lanes` consecutive ranges of about the same number of rows.
+/// The fewest rows worth a lane of their own. Every lane is a transaction of its own, with
+/// the same statements as the others (and a connection to take and give back): for a small
+/// batch a second lane doubles the round trips to the server and saves nothing, since one
+/// backend writes a few dozen rows in well under a millisecond.
+const MIN_LANE_ROWS: usize = 256;
+
+/// Cuts `parts` into at most `lanes` consecutive ranges of about the same number of rows, and
+/// of at least [`MIN_LANE_ROWS`] each (a small batch takes one lane).
 fn balanced_ranges(parts: &[Part<'_>], lanes: usize) -> Vec<std::ops::Range<usize>> {
     let weight = |(members, batch, ..): &Part<'_>| {
         1 + members.len() + batch.quest_progress.len() + batch.achievements.len()
     };
     let total: usize = parts.iter().map(weight).sum();
-    let lanes = lanes.clamp(1, parts.len().max(1));
+    let lanes = lanes
+        .min(total / MIN_LANE_ROWS)
+        .clamp(1, parts.len().max(1));
     let mut out = Vec::with_capacity(lanes);
     let (mut start, mut acc) = (0, 0);
     for (i, p) in parts.iter().enumerate() {
@@ -331,19 +362,23 @@ type Part<'c> = (
 /// appears in two parts (what the engine sends: one part per guild), otherwise one by one.
 fn disjoint_groups(parts: &[Part<'_>]) -> Vec<std::ops::Range<usize>> {
     let mut owner: HashMap<u64, usize> = HashMap::new();
-    for (i, (members, batch, ..)) in parts.iter().enumerate() {
-        let guilds = members
-            .iter()
-            .map(|d| d.guild_id)
-            .chain(batch.quest_progress.iter().map(|u| u.guild_id))
-            .chain(batch.achievements.iter().map(|a| a.guild_id));
-        for g in guilds {
+    for (i, part) in parts.iter().enumerate() {
+        for g in part_guilds(part) {
             if *owner.entry(g).or_insert(i) != i {
                 return (0..parts.len()).map(|i| i..i + 1).collect();
             }
         }
     }
     std::iter::once(0..parts.len()).collect()
+}
+
+/// Every guild a part writes to (with repeats).
+fn part_guilds<'p>((members, batch, ..): &'p Part<'_>) -> impl Iterator<Item = u64> + 'p {
+    members
+        .iter()
+        .map(|d| d.guild_id)
+        .chain(batch.quest_progress.iter().map(|u| u.guild_id))
+        .chain(batch.achievements.iter().map(|a| a.guild_id))
 }
 
 /// Applies batches of distinct guilds inside the caller's transaction, set-based and all
@@ -359,13 +394,8 @@ async fn apply_in<C: ConnectionTrait>(txn: &C, parts: &[Part<'_>]) -> Result<App
     let mut outs: Vec<BatchOutcome> = vec![BatchOutcome::default(); parts.len()];
     let mut curves: HashMap<u64, &dyn LevelCurve> = HashMap::new();
     let mut all_members: Vec<MemberDelta> = Vec::new();
-    for (members, batch, curve, _) in parts {
-        let guilds = members
-            .iter()
-            .map(|d| d.guild_id)
-            .chain(batch.quest_progress.iter().map(|u| u.guild_id))
-            .chain(batch.achievements.iter().map(|a| a.guild_id));
-        for g in guilds {
+    for part @ (members, _, curve, _) in parts {
+        for g in part_guilds(part) {
             curves.entry(g).or_insert(*curve);
         }
         all_members.extend(members.iter().cloned());

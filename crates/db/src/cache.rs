@@ -304,6 +304,14 @@ impl Caches {
         self.origin
     }
 
+    /// Whether changes are announced to other processes (PostgreSQL, with an announcer).
+    pub(crate) fn announcing(&self) -> bool {
+        self.announcer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    }
+
     /// Tells other processes (if any listen) that `change` happened here.
     pub(crate) fn announce(&self, change: Change) {
         if let Some((tx, _)) = &*self.announcer.lock().unwrap_or_else(|e| e.into_inner()) {
@@ -417,17 +425,28 @@ impl Caches {
 
     /// After a member's levels row changed.
     pub(crate) fn member_changed(&self, guild_id: &str, user_id: &str) {
+        self.member_dropped(guild_id, user_id);
+        self.announce(Change::Guild(guild_id.to_string()));
+    }
+
+    /// Drops this process's view of a member whose change was already announced.
+    pub(crate) fn member_dropped(&self, guild_id: &str, user_id: &str) {
         let key = (guild_id.to_string(), user_id.to_string());
         // Grants and erasures of a member's achievements come through here too.
         self.held_achievements.invalidate(&key);
         self.user_stats.invalidate(&key);
-        self.announce(Change::Guild(guild_id.to_string()));
     }
 
     /// After a batch wrote progress rows: members' cached views take the written rows
     /// (write-through), so the next batch does not read them back. If anything invalidated
     /// progress since `generation` (read before the write), the views are dropped instead.
-    pub(crate) fn progress_written(&self, rows: Vec<user_quests::Model>, generation: u64) {
+    /// `announced`: the writing transaction already told other processes.
+    pub(crate) fn progress_written(
+        &self,
+        rows: Vec<user_quests::Model>,
+        generation: u64,
+        announced: bool,
+    ) {
         let by_member = progress_by_member(rows);
         let guilds: BTreeSet<String> = by_member.keys().map(|(g, _)| g.clone()).collect();
         let patched = self.user_quests.update_all_if_fresh(
@@ -451,8 +470,10 @@ impl Caches {
                 self.user_quests.invalidate_if(move |k| k.0 == g2);
             }
         }
-        for g in guilds {
-            self.announce(Change::Guild(g));
+        if !announced {
+            for g in guilds {
+                self.announce(Change::Guild(g));
+            }
         }
     }
 

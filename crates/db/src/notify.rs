@@ -92,6 +92,26 @@ async fn announce(conn: DatabaseConnection, mut rx: mpsc::UnboundedReceiver<Chan
     }
 }
 
+/// Announces that `guilds` changed from inside the transaction that changes them: PostgreSQL
+/// delivers the notification when (and only if) the transaction commits, so listeners never
+/// hear of a change before they can read it, and a batch pays one statement on a connection
+/// it already holds rather than the announcer's own round trips after the commit.
+pub(crate) async fn announce_in<C: ConnectionTrait>(
+    txn: &C,
+    origin: u64,
+    guilds: &BTreeSet<String>,
+) -> Result<(), sea_orm::DbErr> {
+    for payload in payloads(origin, false, guilds) {
+        txn.execute(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            vec![CHANNEL.into(), payload.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
 /// `"ORIGIN *"` or `"ORIGIN g1,g2,..."`, split to stay under the payload limit.
 fn payloads(origin: u64, all: bool, guilds: &BTreeSet<String>) -> Vec<String> {
     if all {
