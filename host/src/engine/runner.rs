@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -33,6 +33,8 @@ enum Msg {
 /// queue drains.
 pub struct Engine {
     tx: mpsc::Sender<Msg>,
+    /// Wakes the task while a batch lingers, so a flush, tick or shutdown is not held back.
+    poke: Arc<Notify>,
     task: JoinHandle<()>,
     pipeline: Arc<Pipeline>,
     counters: Arc<EngineCounters>,
@@ -71,9 +73,11 @@ impl Engine {
         heartbeat.beat(chrono::Utc::now());
         let capacity = config.queue_capacity.max(1);
         let (tx, rx) = mpsc::channel(capacity);
-        let task = tokio::spawn(run(pipeline.clone(), rx, config));
+        let poke = Arc::new(Notify::new());
+        let task = tokio::spawn(run(pipeline.clone(), rx, poke.clone(), config));
         Ok(Engine {
             tx,
+            poke,
             task,
             pipeline,
             counters,
@@ -117,6 +121,7 @@ impl Engine {
             .send(Msg::Flush(tx))
             .await
             .map_err(|_| EngineError::Closed)?;
+        self.poke.notify_one();
         rx.await.map_err(|_| EngineError::Closed)
     }
 
@@ -128,6 +133,7 @@ impl Engine {
             .send(Msg::Tick(tx))
             .await
             .map_err(|_| EngineError::Closed)?;
+        self.poke.notify_one();
         rx.await.map_err(|_| EngineError::Closed)
     }
 
@@ -179,6 +185,7 @@ impl Engine {
     /// Processes everything queued, stops the task and returns the final counters.
     pub async fn shutdown(self) -> CounterSnapshot {
         drop(self.tx);
+        self.poke.notify_one();
         if let Err(e) = self.task.await {
             tracing::error!(error = %e, "engine task ended abnormally");
         }
@@ -210,13 +217,38 @@ async fn settle(inflight: &mut Option<InFlight>) {
     }
 }
 
+/// The batch being collected: its events, when each was submitted, and when it may go.
+#[derive(Default)]
+struct Collecting {
+    batch: Vec<(u64, Activity)>,
+    submitted: Vec<Instant>,
+    /// When the batch may go even if not full (None: no batch yet).
+    deadline: Option<Instant>,
+}
+
+impl Collecting {
+    /// Whether the batch waits for its deadline (and is not full): meanwhile the queue is not
+    /// read message by message, so a submission does not wake the engine's task.
+    fn lingering(&self, max: usize) -> bool {
+        self.batch.len() < max && self.deadline.is_some_and(|d| d > Instant::now())
+    }
+}
+
 /// The engine's task: collects the next batch while the previous one is processed (group
 /// commit). A batch is handed over as soon as the pipeline is free and either it is full or
 /// its first event has waited the budget (`batch_max_wait_ms`) less what batches currently
 /// take to process ([`BatchCycle`]). So under load batches grow with the backlog, and at
 /// moderate load an event is committed about when its budget runs out, in a batch that holds
-/// everything that arrived meanwhile.
-async fn run(pipeline: Arc<Pipeline>, mut rx: mpsc::Receiver<Msg>, config: EngineConfig) {
+/// everything that arrived meanwhile. While a batch waits for its deadline, what arrives stays
+/// in the queue and is taken all at once when the deadline comes (a flush or tick request
+/// pokes the task so it is not held back): one wake-up of this task per batch instead of one
+/// per event.
+async fn run(
+    pipeline: Arc<Pipeline>,
+    mut rx: mpsc::Receiver<Msg>,
+    poke: Arc<Notify>,
+    config: EngineConfig,
+) {
     let _stopped = StopOnDrop(pipeline.heartbeat().clone());
     let max = config.batch_max_events.max(1);
     let mut cycle = BatchCycle::new(Duration::from_millis(config.batch_max_wait_ms));
@@ -225,14 +257,34 @@ async fn run(pipeline: Arc<Pipeline>, mut rx: mpsc::Receiver<Msg>, config: Engin
     let mut ticker = tokio::time::interval(Duration::from_secs(config.tick_secs.max(1)));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticker.tick().await;
-    let mut batch: Vec<(u64, Activity)> = Vec::new();
-    let mut submitted: Vec<Instant> = Vec::new();
-    // When the collected batch may go even if not full (None: no batch yet).
-    let mut deadline: Option<Instant> = None;
+    let mut c = Collecting::default();
     let mut inflight: Option<InFlight> = None;
     // While paused: when held activity is tried again.
     let mut probe_at: Option<Instant> = None;
+    // Set when the queue is empty and closed: the last batch is processed and the task ends.
+    let mut closed = false;
+    // Set by a poke: take what is queued now, lingering or not.
+    let mut poked = false;
     loop {
+        // What queued while the batch lingered, once it is due (or a flush asks for it).
+        if poked || !c.lingering(max) {
+            poked = false;
+            while c.batch.len() < max {
+                match rx.try_recv() {
+                    Ok(msg) => take(msg, &mut c, &cycle, &pipeline, &mut inflight).await,
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => {
+                        closed = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if closed {
+            settle(&mut inflight).await;
+            process(&pipeline, &mut c.batch, &mut c.submitted).await;
+            break;
+        }
         // While the database cannot store anything, batches are not dispatched: the one being
         // collected stops at `batch_max_events`, the queue behind it fills and submitters
         // wait (backpressure), and what is held is retried every STORAGE_PROBE.
@@ -244,18 +296,20 @@ async fn run(pipeline: Arc<Pipeline>, mut rx: mpsc::Receiver<Msg>, config: Engin
         }
         if inflight.is_none()
             && !paused
-            && !batch.is_empty()
-            && (batch.len() >= max || deadline.is_some_and(|d| d <= Instant::now()))
+            && !c.batch.is_empty()
+            && (c.batch.len() >= max || c.deadline.is_some_and(|d| d <= Instant::now()))
         {
-            inflight = Some(dispatch(&pipeline, &mut batch, &mut submitted));
+            inflight = Some(dispatch(&pipeline, &mut c.batch, &mut c.submitted));
             dispatched_at = Instant::now();
-            deadline = None;
+            c.deadline = None;
         }
         let idle = inflight.is_none();
+        let lingering = c.lingering(max);
+        let deadline = c.deadline;
         let timeout = async {
             match (probe_at, deadline) {
                 (Some(p), _) if idle => tokio::time::sleep_until(p).await,
-                (None, Some(d)) if idle => tokio::time::sleep_until(d).await,
+                (None, Some(d)) if idle || lingering => tokio::time::sleep_until(d).await,
                 _ => std::future::pending().await,
             }
         };
@@ -274,48 +328,59 @@ async fn run(pipeline: Arc<Pipeline>, mut rx: mpsc::Receiver<Msg>, config: Engin
                     tracing::error!(error = %e, "a batch's processing ended abnormally");
                 }
             }
-            msg = rx.recv(), if batch.len() < max => match msg {
-                None => {
-                    settle(&mut inflight).await;
-                    process(&pipeline, &mut batch, &mut submitted).await;
-                    break;
-                }
-                Some(Msg::Activity(seq, at, a)) => {
-                    if batch.is_empty() {
-                        // From when it was submitted: time spent in the queue counts.
-                        deadline = Some(at + cycle.linger());
-                    }
-                    batch.push((seq, a));
-                    submitted.push(at);
-                }
-                Some(Msg::Flush(done)) => {
-                    settle(&mut inflight).await;
-                    process(&pipeline, &mut batch, &mut submitted).await;
-                    deadline = None;
-                    let _ = done.send(());
-                }
-                Some(Msg::Tick(done)) => {
-                    settle(&mut inflight).await;
-                    process(&pipeline, &mut batch, &mut submitted).await;
-                    deadline = None;
-                    pipeline.tick().await;
-                    let _ = done.send(());
-                }
+            msg = rx.recv(), if c.batch.len() < max && !lingering => match msg {
+                None => closed = true,
+                Some(msg) => take(msg, &mut c, &cycle, &pipeline, &mut inflight).await,
             },
+            () = poke.notified(), if lingering => poked = true,
             () = timeout => {
                 if probe_at.is_some_and(|p| p <= Instant::now()) {
                     // Paused: retry what is held (and the batch collected meanwhile).
                     probe_at = None;
-                    process(&pipeline, &mut batch, &mut submitted).await;
-                    deadline = None;
+                    process(&pipeline, &mut c.batch, &mut c.submitted).await;
+                    c.deadline = None;
                 }
             }
             _ = ticker.tick() => {
                 settle(&mut inflight).await;
-                process(&pipeline, &mut batch, &mut submitted).await;
-                deadline = None;
+                process(&pipeline, &mut c.batch, &mut c.submitted).await;
+                c.deadline = None;
                 pipeline.tick().await;
             }
+        }
+    }
+}
+
+/// Takes one message from the queue: an activity joins the batch being collected; a flush
+/// or tick first processes everything before it.
+async fn take(
+    msg: Msg,
+    c: &mut Collecting,
+    cycle: &BatchCycle,
+    pipeline: &Pipeline,
+    inflight: &mut Option<InFlight>,
+) {
+    match msg {
+        Msg::Activity(seq, at, a) => {
+            if c.batch.is_empty() {
+                // From when it was submitted: time spent in the queue counts.
+                c.deadline = Some(at + cycle.linger());
+            }
+            c.batch.push((seq, a));
+            c.submitted.push(at);
+        }
+        Msg::Flush(done) => {
+            settle(inflight).await;
+            process(pipeline, &mut c.batch, &mut c.submitted).await;
+            c.deadline = None;
+            let _ = done.send(());
+        }
+        Msg::Tick(done) => {
+            settle(inflight).await;
+            process(pipeline, &mut c.batch, &mut c.submitted).await;
+            c.deadline = None;
+            pipeline.tick().await;
+            let _ = done.send(());
         }
     }
 }
