@@ -169,3 +169,37 @@ both_backends! {
         assert_eq!(counters.processed, 5);
     }
 }
+
+both_backends! {
+    async fn a_flush_or_a_shutdown_is_not_held_back_by_a_lingering_batch(t) {
+        // While a batch waits for its budget, arrivals stay in the queue (the engine's task
+        // is not woken for each); a flush or a shutdown must still be answered at once, with
+        // everything submitted before it committed.
+        let start = at("2026-01-05T10:00:00Z");
+        let h = Harness::new(&t, engine_config(), start).await;
+        h.no_default_achievements().await;
+        let config = questline::engine::EngineConfig {
+            batch_max_wait_ms: 20_000,
+            ..engine_config()
+        };
+        let deps = EngineDeps {
+            db: h.db.clone(),
+            plugins: h.plugins.clone(),
+            clock: Arc::new(ManualClock::new(start)),
+            sink: Arc::new(CollectingSink::new()),
+        };
+        let engine = Engine::start(deps, config, &[GUILD]).await.expect("start");
+        let began = std::time::Instant::now();
+        for i in 0..3u64 {
+            engine.submit(msg(301, 600 + i, start + Duration::seconds(i as i64 * 90))).await.expect("submit");
+        }
+        engine.flush().await.expect("flush");
+        assert_eq!(h.db.get_user_level(GUILD, 301).await.expect("row").map(|r| r.total_messages), Some(3));
+        engine.submit(msg(302, 700, start)).await.expect("submit");
+        let counters = engine.shutdown().await;
+        let waited = began.elapsed();
+        assert!(waited < std::time::Duration::from_secs(10), "held back for {waited:?} by a 20 s budget");
+        assert_eq!(counters.processed, 4);
+        assert_eq!(h.db.get_user_level(GUILD, 302).await.expect("row").map(|r| r.total_messages), Some(1));
+    }
+}
