@@ -9,6 +9,29 @@ use chrono::Duration;
 use questline::engine::{CollectingSink, Effect, Engine, EngineDeps, EngineError, ManualClock};
 use sea_orm::ConnectionTrait;
 
+/// A harness without default achievements, and an engine on it whose batches have a latency
+/// budget of `budget_ms`.
+async fn with_budget(
+    t: &TestDb,
+    start: chrono::DateTime<chrono::Utc>,
+    budget_ms: u64,
+) -> (Harness, Engine) {
+    let h = Harness::new(t, engine_config(), start).await;
+    h.no_default_achievements().await;
+    let config = questline::engine::EngineConfig {
+        batch_max_wait_ms: budget_ms,
+        ..engine_config()
+    };
+    let deps = EngineDeps {
+        db: h.db.clone(),
+        plugins: h.plugins.clone(),
+        clock: Arc::new(ManualClock::new(start)),
+        sink: Arc::new(CollectingSink::new()),
+    };
+    let engine = Engine::start(deps, config, &[GUILD]).await.expect("start");
+    (h, engine)
+}
+
 async fn break_levels(t: &TestDb) {
     let raw = t.raw().await;
     match t.backend {
@@ -134,19 +157,7 @@ both_backends! {
         // processing time) before the batch goes, so events arriving one by one meanwhile
         // share its transaction instead of each going as soon as the pipeline is free.
         let start = at("2026-01-05T10:00:00Z");
-        let h = Harness::new(&t, engine_config(), start).await;
-        h.no_default_achievements().await;
-        let config = questline::engine::EngineConfig {
-            batch_max_wait_ms: 2_000,
-            ..engine_config()
-        };
-        let deps = EngineDeps {
-            db: h.db.clone(),
-            plugins: h.plugins.clone(),
-            clock: Arc::new(ManualClock::new(start)),
-            sink: Arc::new(CollectingSink::new()),
-        };
-        let engine = Engine::start(deps, config, &[GUILD]).await.expect("start");
+        let (h, engine) = with_budget(&t, start, 2_000).await;
         let first = std::time::Instant::now();
         for i in 0..5u64 {
             engine.submit(msg(300, 500 + i, start + Duration::seconds(i as i64 * 90))).await.expect("submit");
@@ -176,19 +187,7 @@ both_backends! {
         // is not woken for each); a flush or a shutdown must still be answered at once, with
         // everything submitted before it committed.
         let start = at("2026-01-05T10:00:00Z");
-        let h = Harness::new(&t, engine_config(), start).await;
-        h.no_default_achievements().await;
-        let config = questline::engine::EngineConfig {
-            batch_max_wait_ms: 20_000,
-            ..engine_config()
-        };
-        let deps = EngineDeps {
-            db: h.db.clone(),
-            plugins: h.plugins.clone(),
-            clock: Arc::new(ManualClock::new(start)),
-            sink: Arc::new(CollectingSink::new()),
-        };
-        let engine = Engine::start(deps, config, &[GUILD]).await.expect("start");
+        let (h, engine) = with_budget(&t, start, 20_000).await;
         let began = std::time::Instant::now();
         for i in 0..3u64 {
             engine.submit(msg(301, 600 + i, start + Duration::seconds(i as i64 * 90))).await.expect("submit");
