@@ -200,7 +200,8 @@ impl Db {
         self.write_through(
             rows,
             progress,
-            (stats_generation, progress_generation),
+            stats_generation,
+            progress_generation,
             announced,
         );
         out
@@ -252,7 +253,8 @@ impl Db {
         &self,
         rows: Vec<levels::Model>,
         progress: Vec<user_quests::Model>,
-        (stats_generation, progress_generation): (u64, u64),
+        stats_generation: u64,
+        progress_generation: u64,
         announced: bool,
     ) {
         let caches = self.caches();

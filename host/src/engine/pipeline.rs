@@ -256,6 +256,7 @@ impl Pipeline {
             return report;
         }
         let now = self.clock.now();
+        let total = events.len();
         let mut by_guild: BTreeMap<u64, Vec<Event>> = BTreeMap::new();
         for e in events {
             by_guild.entry(e.guild).or_default().push(e);
@@ -276,7 +277,6 @@ impl Pipeline {
         // Every guild's share is computed first, then committed in ONE transaction (one
         // commit per batch, however many guilds it spans). If that commit fails, each guild
         // is committed on its own, so one guild's bad data cannot hold the others back.
-        let total: usize = by_guild.values().map(Vec::len).sum();
         let prepare = async {
             let mut prepared = Vec::new();
             let mut alone: Vec<(u64, Vec<Event>)> = Vec::new();
